@@ -1,0 +1,86 @@
+"""Neutral conversation types shared by every flow and every platform adapter.
+
+A flow reads an :data:`Input` and answers with :class:`Message` values; adapters
+turn those into Block Kit, Adaptive Cards or console lines. Nothing here knows
+about a platform.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+FieldKind = Literal["text", "long_text", "date", "number", "integer", "choice"]
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """One button or option: a stable id and the label people see."""
+
+    id: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    """One input of a form."""
+
+    id: str
+    label: str
+    kind: FieldKind = "text"
+    required: bool = True
+    options: tuple[Choice, ...] = ()
+    hint: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Form:
+    """A set of fields submitted together."""
+
+    id: str
+    fields: tuple[Field, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One message from the bot.
+
+    ``to`` is the recipient's email; ``None`` means the person who sent the input.
+    ``private`` marks text that must never reach the rep (a manager's notes).
+    """
+
+    text: str
+    flow: str | None = None
+    step: str | None = None
+    choices: tuple[Choice, ...] = ()
+    form: Form | None = None
+    leaf: str | None = None
+    to: str | None = None
+    private: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Say:
+    """Free text or a slash command."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Choose:
+    """A button, a numbered choice or a select."""
+
+    choice: str
+
+
+@dataclass(frozen=True, slots=True)
+class Submit:
+    """A filled-in form."""
+
+    values: Mapping[str, str] = field(default_factory=dict)
+
+
+Input = Say | Choose | Submit
+
+YES_NO = (Choice("yes", "Yes"), Choice("no", "No"))

@@ -1,0 +1,430 @@
+"""One coaching session: Set the stage, Lead the analysis, Explore, Develop (METHOD §2).
+
+``build(playbook)`` returns the declared step table; the bot starts it with
+``start`` and moves it with :func:`flows.engine.advance`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, timedelta
+from typing import Any
+
+from flows import roam
+from flows.chart_steps import chart_answers, chart_steps
+from flows.effects import (
+    ActionDraft,
+    CompleteSession,
+    Effect,
+    KeepPrivateNote,
+    RaiseEscalation,
+    RecordStage,
+    StartFlow,
+)
+from flows.engine import (
+    END,
+    Answer,
+    Context,
+    Flow,
+    FlowState,
+    Go,
+    Outcome,
+    Retry,
+    Step,
+    ask_choice,
+    ask_form,
+    begin,
+    number,
+)
+from flows.messages import Choice, Field, Form, Message
+from flows.playbook import Playbook
+
+NAME = "sled"
+STAGES = {
+    "S": "S — Set the stage",
+    "L": "L — Lead the performance analysis",
+    "E": "E — Explore solutions",
+    "D": "D — Develop the action plan",
+}
+MAX_ACTIONS = 10
+SYSTEMIC = {"SYSTEMIC_REDESIGN", "ESCALATE_SYSTEMIC"}
+PRIVATE = {"REFER_PERSONAL": "personal", "JOB_FIT": "job_fit"}
+MODEL_FOR_LEAF = {"TRAINING": "training", "JOB_AID": "training", "FEEDBACK": "training",
+                  "PRACTICE": "coaching", "COACHING": "coaching"}
+MANAGER_OWNED = {"REMOVE_OBSTACLE", "REMOVE_PUNISHMENT", "REMOVE_REWARD", "ARRANGE_CONSEQUENCES",
+                 "REFER_PERSONAL", "JOB_FIT"}
+
+
+class T:
+    """Every sentence this flow says, in one place."""
+
+    set_stage = ("{S}\nState today's purpose, objectives and agenda, and what {rep} gets out of it.")
+    aligned = "Does {rep} understand and agree with the purpose and agenda?"
+    not_aligned = "Take a minute with {rep} on what would make today worth it, then revise."
+    gap = "{L}\n{roam}\n\nWhich gap is worth pursuing today?"
+    views = ("State the gap in numbers. In coaching, ask for {rep}'s view first, then give yours.")
+    focus = "Agree on ONE focus area for today."
+    agreed = "Do you and {rep} agree this is the problem to work on?"
+    revisit = "Work through the views again until you agree on one problem."
+    chart_intro = "{E}\nLet's find the cause with the solution chart. Answer each question yes or no."
+    define_gap = "Let's go back to the numbers and name a measurable gap."
+    no_action = "You decided the gap is not worth pursuing now. Note why, if you like."
+    no_action_done = "Recorded: no action for now. Thanks — see you at the next 1:1."
+    escalation = ("This looks systemic, not about {rep}. Your leader will see an escalation: "
+                  "describe the impact and the evidence.")
+    private_note = ("Keep a private note (never shown to {rep}, never in the digest). "
+                    "No skills coaching today.")
+    solution = "Note the options {rep} suggested, and the solution you agreed."
+    action = "{D}\nAdd an action item: what, who owns it, and by when."
+    more = "Action added ({count} so far). Add another?"
+    success = ("How will you know it worked? Name the success metric, the baseline, "
+               "the target and the next review date.")
+    model = "Which model runs next?"
+    committed = "Is {rep} committed to this plan?"
+    handoff = "Start the {model} now, or later with /model {rep_ref}?"
+    done = "Session with {rep} saved. Action plan:\n{plan}"
+    rep_summary = "Your action plan from today's session with {manager}:\n{plan}"
+    due_past = "The due date {due} is in the past; pick today ({today}) or later."
+    review_past = "The review date {due} is in the past; pick today ({today}) or later."
+    too_far = "The date {due} is more than a year away; pick something sooner."
+    too_many = f"That is {MAX_ACTIONS} actions already: keep the plan short and move on."
+
+
+MODEL_LABELS = {"training": "field training (Tell, Show, Do, Review)",
+                "coaching": "sales coaching (Engage, Practice, Do, Review)",
+                "none": "no model"}
+
+
+def start(playbook: Playbook, ctx: Context, data: Mapping[str, Any]) -> Outcome:
+    """``data`` holds session_id, rep_id, rep_name, rep_ref and the brief (with ROAM)."""
+    flow = build(playbook)
+    card = Message(context_card(data), flow=NAME, step="context")
+    return begin(flow, data, ctx, intro=(card,))
+
+
+def context_card(data: Mapping[str, Any]) -> str:
+    brief = data.get("brief", {})
+    lines = [f"Coaching {data['rep_name']} — before you start:"]
+    last = brief.get("last_session")
+    if last:
+        lines.append(f"Last session: {last['date']}, focus {last['focus']}, "
+                     f"result {last['leaf'] or 'open'}.")
+    else:
+        lines.append("Last session: none recorded.")
+    actions = brief.get("open_actions", [])
+    lines.append(f"Open action items: {len(actions) or 'none'}")
+    lines += [f"  • {a['description']} — {a['owner']}, due {a['due']} ({a['status']})"
+              for a in actions[:8]]
+    checkins = brief.get("checkins", [])
+    if checkins:
+        lines.append("Recent check-ins:")
+        lines += [f"  • {c['week']}: {c['summary']}" for c in checkins[:3]]
+    lines.append(roam.describe(brief.get("roam", {})))
+    return "\n".join(lines)
+
+
+def _fill(template: str, state: FlowState, **extra: Any) -> str:
+    return template.format(rep=state.data.get("rep_name", "the rep"),
+                           rep_ref=state.data.get("rep_ref", ""), **STAGES_FMT, **extra)
+
+
+STAGES_FMT = {k: v for k, v in STAGES.items()}
+
+
+def _prompt_choice(template: str, choices: tuple[Choice, ...]) -> Any:
+    return lambda state, ctx: Message(_fill(template, state), choices=choices)
+
+
+def _prompt_form(template: str, form: Form) -> Any:
+    return lambda state, ctx: Message(_fill(template, state), form=form)
+
+
+ALIGNED = (Choice("yes", "Yes"), Choice("revise", "No — revise the purpose"),
+           Choice("go_on", "No, but go on"))
+AGREED = (Choice("yes", "Yes"), Choice("revise", "No — revisit the views"),
+          Choice("go_on", "No, but go on"))
+
+SET_STAGE = Form("set_stage", (
+    Field("purpose", "Purpose"),
+    Field("objectives", "Objectives"),
+    Field("agenda", "Agenda", required=False),
+    Field("value_to_rep", "Value to the rep"),
+))
+VIEWS = Form("views", (
+    Field("gap_statement", "The gap, in numbers"),
+    Field("rep_view", "The rep's view", "long_text"),
+    Field("manager_view", "Your view", "long_text"),
+))
+NO_ACTION = Form("no_action", (Field("reason", "Why not now", required=False),))
+ESCALATION = Form("escalation", (
+    Field("impact", "Impact", "long_text"), Field("evidence", "Evidence", "long_text"),
+))
+PRIVATE_NOTE = Form("private_note", (Field("note", "Private note", "long_text"),))
+SOLUTION = Form("solution", (
+    Field("options", "Options the rep suggested", "long_text", required=False),
+    Field("agreed_solution", "Agreed solution", "long_text"),
+))
+OWNERS = (Choice("rep", "The rep"), Choice("manager", "Me (the manager)"))
+ACTION = Form("action", (
+    Field("description", "Action"),
+    Field("owner", "Owner", "choice", options=OWNERS),
+    Field("due", "Due date", "date", hint="YYYY-MM-DD"),
+))
+MORE = (Choice("add", "Add another action"), Choice("done", "That's the plan"))
+SUCCESS = Form("success", (
+    Field("metric", "Success metric"),
+    Field("baseline", "Baseline", "number"),
+    Field("target", "Target", "number"),
+    Field("review_date", "Next review date", "date", hint="YYYY-MM-DD"),
+))
+MODELS = tuple(Choice(k, v[0].upper() + v[1:]) for k, v in MODEL_LABELS.items())
+COMMITTED = (Choice("yes", "Yes"), Choice("no", "No"), Choice("revise", "Revise the actions"))
+HANDOFF = (Choice("now", "Start now"), Choice("later", "Later"))
+
+
+def build(playbook: Playbook) -> Flow:
+    chart = playbook.chart
+
+    def after_leaf(leaf: str) -> str:
+        if leaf == "DEFINE_GAP":
+            return "gap"
+        if leaf == "NO_ACTION":
+            return "no_action"
+        if leaf in SYSTEMIC:
+            return "escalation"
+        if leaf in PRIVATE:
+            return "private_note"
+        return "solution"
+
+    steps: dict[str, Step] = {
+        "set_stage": Step("set_stage", "S", _prompt_form(T.set_stage, SET_STAGE),
+                          lambda s, a, c: Go("rep_aligned", {"set_stage": a}), ("rep_aligned",)),
+        "rep_aligned": Step("rep_aligned", "S", _prompt_choice(T.aligned, ALIGNED),
+                            _aligned, ("gap", "set_stage")),
+        "gap": Step("gap", "L", _gap_prompt, lambda s, a, c: Go("views", {"gap": a}), ("views",)),
+        "views": Step("views", "L", _prompt_form(T.views, VIEWS),
+                      lambda s, a, c: Go("focus", {"views": a}), ("focus",)),
+        "focus": Step("focus", "L", _focus_prompt,
+                      lambda s, a, c: Go("problem_agreed", {"focus": a}), ("problem_agreed",)),
+        "problem_agreed": Step("problem_agreed", "L", _prompt_choice(T.agreed, AGREED),
+                               _agreed, (chart.start, "views")),
+        "no_action": Step("no_action", "E", _prompt_form(T.no_action, NO_ACTION), _no_action,
+                          (END,)),
+        "escalation": Step("escalation", "E", _prompt_form(T.escalation, ESCALATION),
+                           lambda s, a, c: Go("solution", {"escalation": a}), ("solution",)),
+        "private_note": Step("private_note", "E", _prompt_form(T.private_note, PRIVATE_NOTE),
+                             _private_note, ("action",)),
+        "solution": Step("solution", "E", _prompt_form(T.solution, SOLUTION), _solution,
+                         ("action",)),
+        "action": Step("action", "D", _prompt_form(T.action, ACTION), _action, ("more_actions",)),
+        "more_actions": Step("more_actions", "D", _more_prompt, _more, ("action", "success")),
+        "success": Step("success", "D", _prompt_form(T.success, SUCCESS), _success,
+                        ("next_model",)),
+        "next_model": Step("next_model", "D", _model_prompt,
+                           lambda s, a, c: Go("committed", {"next_model": a}), ("committed",)),
+        "committed": Step("committed", "D", _prompt_choice(T.committed, COMMITTED), _committed,
+                          ("action", "handoff", END)),
+        "handoff": Step("handoff", "D", _handoff_prompt, _handoff, (END,)),
+    }
+    steps.update(chart_steps(chart, "E", after_leaf))
+    return Flow(NAME, "Coaching session (SLED)", STAGES, steps, "set_stage", on_cancel=_cancel)
+
+
+def _aligned(state: FlowState, answer: Answer, ctx: Context) -> Go:
+    if answer == "revise":
+        return Go("set_stage", say=(Message(_fill(T.not_aligned, state)),))
+    values = {**_mapping(state.data.get("set_stage")), "rep_aligned": answer == "yes"}
+    return Go("gap", {"rep_aligned": answer == "yes"},
+              (RecordStage(state.data["session_id"], "S", values),))
+
+
+def _gap_choices(state: FlowState) -> tuple[Choice, ...]:
+    snap = state.data.get("brief", {}).get("roam", {})
+    lines = [x for x in roam.lines_of(snap) if x.below]
+    choices = [Choice(f"metric:{x.metric}",
+                      f"{x.metric}: {roam.fmt(x.actual)} of {roam.fmt(x.target)}") for x in lines]
+    if not lines:
+        choices.append(Choice("stretch", "Set a stretch or development goal"))
+    choices.append(Choice("other", "Another gap (I'll describe it)"))
+    return tuple(choices)
+
+
+def _gap_prompt(state: FlowState, ctx: Context) -> Message:
+    snap = state.data.get("brief", {}).get("roam", {})
+    return Message(_fill(T.gap, state, roam=roam.describe(snap)), choices=_gap_choices(state))
+
+
+def _focus_prompt(state: FlowState, ctx: Context) -> Message:
+    choices = tuple(Choice(f.id, f.label) for f in ctx.playbook.focus_areas)
+    return Message(_fill(T.focus, state), choices=choices)
+
+
+def _agreed(state: FlowState, answer: Answer, ctx: Context) -> Go:
+    if answer == "revise":
+        return Go("views", say=(Message(T.revisit),))
+    values = {
+        "roam": state.data.get("brief", {}).get("roam", {}),
+        "gap": state.data.get("gap"),
+        **_mapping(state.data.get("views")),
+        "focus_area": state.data.get("focus"),
+        "problem_agreed": answer == "yes",
+    }
+    intro = Message(_fill(T.chart_intro, state))
+    return Go(ctx.playbook.chart.start, {"problem_agreed": answer == "yes"},
+              (RecordStage(state.data["session_id"], "L", values),), say=(intro,))
+
+
+def _explore_record(state: FlowState, **extra: Any) -> RecordStage:
+    values = {"chart_answers": dict(chart_answers(state)), "leaf": state.data.get("leaf"),
+              "category": state.data.get("category"), **extra}
+    return RecordStage(state.data["session_id"], "E", values)
+
+
+def _no_action(state: FlowState, answer: Answer, ctx: Context) -> Go:
+    reason = _mapping(answer).get("reason", "")
+    sid = state.data["session_id"]
+    return Go(END, {"no_action": answer}, (
+        _explore_record(state, reason=reason),
+        CompleteSession(sid, "no_action", leaf="NO_ACTION", category="none",
+                        agreed_solution=reason or None),
+    ), say=(Message(T.no_action_done),))
+
+
+def _private_note(state: FlowState, answer: Answer, ctx: Context) -> Go:
+    leaf = str(state.data.get("leaf"))
+    solution = ctx.playbook.chart.leaves[leaf].next
+    note = _mapping(answer)["note"]
+    sid = state.data["session_id"]
+    return Go("action", {"private_note": "kept", "solution": {"agreed_solution": solution}}, (
+        KeepPrivateNote(sid, PRIVATE[leaf], note),
+        _explore_record(state, agreed_solution=solution, private_note=True),
+    ))
+
+
+def _solution(state: FlowState, answer: Answer, ctx: Context) -> Go:
+    effects: list[Effect] = []
+    escalation = _mapping(state.data.get("escalation"))
+    leaf = str(state.data.get("leaf"))
+    if leaf in SYSTEMIC and escalation:
+        effects.append(RaiseEscalation(state.data["session_id"], leaf,
+                                       escalation["impact"], escalation["evidence"]))
+    effects.append(_explore_record(state, **_mapping(answer)))
+    return Go("action", {"solution": answer}, tuple(effects))
+
+
+def _check_date(text: str, ctx: Context, past_message: str) -> date | Retry:
+    due = date.fromisoformat(text)
+    if due < ctx.today:
+        return Retry(past_message.format(due=due.isoformat(), today=ctx.today.isoformat()))
+    if due > ctx.today + timedelta(days=366):
+        return Retry(T.too_far.format(due=due.isoformat()))
+    return due
+
+
+def _action(state: FlowState, answer: Answer, ctx: Context) -> Go | Retry:
+    values = _mapping(answer)
+    due = _check_date(values["due"], ctx, T.due_past)
+    if isinstance(due, Retry):
+        return due
+    actions = [*state.data.get("actions", []),
+               {"description": values["description"], "owner": values["owner"],
+                "due": due.isoformat()}]
+    return Go("more_actions", {"actions": actions})
+
+
+def _more_prompt(state: FlowState, ctx: Context) -> Message:
+    return Message(T.more.format(count=len(state.data.get("actions", []))), choices=MORE)
+
+
+def _more(state: FlowState, answer: Answer, ctx: Context) -> Go | Retry:
+    if answer == "add":
+        if len(state.data.get("actions", [])) >= MAX_ACTIONS:
+            return Retry(T.too_many)
+        return Go("action")
+    return Go("success")
+
+
+def _success(state: FlowState, answer: Answer, ctx: Context) -> Go | Retry:
+    values = _mapping(answer)
+    review = _check_date(values["review_date"], ctx, T.review_past)
+    if isinstance(review, Retry):
+        return review
+    return Go("next_model", {"success": {**values, "review_date": review.isoformat()}})
+
+
+def _model_prompt(state: FlowState, ctx: Context) -> Message:
+    suggested = MODEL_FOR_LEAF.get(str(state.data.get("leaf")), "none")
+    choices = tuple(Choice(c.id, c.label + (" (suggested)" if c.id == suggested else ""))
+                    for c in MODELS)
+    return Message(T.model, choices=choices)
+
+
+def _plan_text(state: FlowState) -> str:
+    success = _mapping(state.data.get("success"))
+    solution = _mapping(state.data.get("solution")).get("agreed_solution", "")
+    lines = [f"Focus: {state.data.get('focus_label', state.data.get('focus', ''))}",
+             f"Agreed solution: {solution}"]
+    for a in state.data.get("actions", []):
+        owner = state.data.get("rep_name") if a["owner"] == "rep" else "manager"
+        lines.append(f"  • {a['description']} — {owner}, due {a['due']}")
+    if success:
+        lines.append(f"Success: {success['metric']} from {success['baseline']} to "
+                     f"{success['target']}; next review {success['review_date']}")
+    return "\n".join(lines)
+
+
+def _committed(state: FlowState, answer: Answer, ctx: Context) -> Go:
+    if answer == "revise":
+        return Go("action", {"actions": []})
+    focus_label = ctx.playbook.focus_label(str(state.data.get("focus", "")))
+    state = state.with_data(focus_label=focus_label, committed=answer == "yes")
+    success = _mapping(state.data.get("success"))
+    sid = state.data["session_id"]
+    model = str(state.data.get("next_model", "none"))
+    complete = CompleteSession(
+        sid, "completed",
+        leaf=state.data.get("leaf"), category=state.data.get("category"),
+        agreed_solution=_mapping(state.data.get("solution")).get("agreed_solution"),
+        actions=tuple(ActionDraft(a["description"], a["owner"], date.fromisoformat(a["due"]))
+                      for a in state.data.get("actions", [])),
+        metric=success.get("metric"),
+        baseline=number(success["baseline"]) if "baseline" in success else None,
+        target=number(success["target"]) if "target" in success else None,
+        review_date=date.fromisoformat(success["review_date"]) if success else None,
+        next_model=model, rep_committed=answer == "yes",
+    )
+    record = RecordStage(sid, "D", {
+        "actions": state.data.get("actions", []), **success,
+        "next_model": model, "rep_committed": answer == "yes",
+    })
+    plan = _plan_text(state)
+    messages = [Message(T.done.format(rep=state.data["rep_name"], plan=plan))]
+    if ctx.subject is not None:
+        messages.append(Message(T.rep_summary.format(manager=ctx.actor.name, plan=plan),
+                                to=ctx.subject.email))
+    data = {"focus_label": focus_label, "committed": answer == "yes"}
+    to = "handoff" if model != "none" else END
+    return Go(to, data, (record, complete), say=tuple(messages))
+
+
+def _handoff_prompt(state: FlowState, ctx: Context) -> Message:
+    model = MODEL_LABELS[str(state.data.get("next_model"))]
+    return Message(_fill(T.handoff, state, model=model), choices=HANDOFF)
+
+
+def _handoff(state: FlowState, answer: Answer, ctx: Context) -> Go:
+    if answer == "now":
+        return Go(END, effects=(StartFlow(str(state.data["next_model"]),
+                                          state.data["session_id"]),))
+    return Go(END, say=(Message(f"Saved. Run it later with /model {state.data['rep_ref']}."),))
+
+
+def _cancel(state: FlowState) -> tuple[Effect, ...]:
+    return (CompleteSession(state.data["session_id"], "cancelled"),)
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+__all__ = ["NAME", "STAGES", "build", "context_card", "start", "ask_choice", "ask_form"]

@@ -1,0 +1,306 @@
+"""SQLAlchemy 2 typed models: the whole schema of smOS Coach.
+
+Times are stored in UTC (aware on the way out); dates are calendar dates in the
+owner's time zone. Schema changes go through Alembic (storage/migrations).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out, on SQLite and PostgreSQL alike."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: pass an aware one (UTC)")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime, dict[str, Any]: JSON}
+
+
+class Team(Base):
+    """A manager's group of direct reports (the unit of the digest's "across teams")."""
+
+    __tablename__ = "team"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    manager_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), unique=True)
+
+
+class Person(Base):
+    __tablename__ = "person"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))  # rep | manager | leader | admin
+    manager_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), index=True)
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    slack_user_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    teams_user_id: Mapped[str | None] = mapped_column(String(128), unique=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class CoachingSession(Base):
+    __tablename__ = "coaching_session"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    manager_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    rep_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    started_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+    roam_snapshot: Mapped[dict[str, Any] | None]
+    focus_area: Mapped[str | None] = mapped_column(String(64))
+    rep_aligned: Mapped[bool | None]
+    problem_agreed: Mapped[bool | None]
+    chart_answers: Mapped[dict[str, Any] | None]
+    leaf: Mapped[str | None] = mapped_column(String(40))
+    category: Mapped[str | None] = mapped_column(String(40))
+    agreed_solution: Mapped[str | None] = mapped_column(Text)
+    metric: Mapped[str | None] = mapped_column(String(200))
+    baseline: Mapped[float | None] = mapped_column(Float)
+    target: Mapped[float | None] = mapped_column(Float)
+    review_date: Mapped[date | None] = mapped_column(Date)
+    next_model: Mapped[str | None] = mapped_column(String(20))
+    rep_committed: Mapped[bool | None]
+    rep_acknowledged_at: Mapped[datetime | None]
+
+
+class SessionStage(Base):
+    """What was recorded in one SLED stage (S, L, E, D) or one model stage."""
+
+    __tablename__ = "session_stage"
+    __table_args__ = (UniqueConstraint("session_id", "model", "stage"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("coaching_session.id", ondelete="CASCADE"))
+    model: Mapped[str] = mapped_column(String(20))  # sled | training | coaching
+    stage: Mapped[str] = mapped_column(String(20))
+    values: Mapped[dict[str, Any]]
+    recorded_at: Mapped[datetime]
+
+
+class ModelRun(Base):
+    """A field-training or coaching run handed off from a session's D stage."""
+
+    __tablename__ = "model_run"
+    __table_args__ = (UniqueConstraint("session_id", "model"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("coaching_session.id", ondelete="CASCADE"))
+    model: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    decision: Mapped[str | None] = mapped_column(String(40))
+    started_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+
+
+class PrivateNote(Base):
+    """A manager-only note: never shown to the rep, never in digest text or an LLM prompt."""
+
+    __tablename__ = "private_note"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("coaching_session.id", ondelete="CASCADE"))
+    author_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    kind: Mapped[str] = mapped_column(String(20))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+
+class Escalation(Base):
+    __tablename__ = "escalation"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("coaching_session.id", ondelete="CASCADE"))
+    leaf: Mapped[str] = mapped_column(String(40))
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    raised_by_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    impact: Mapped[str] = mapped_column(Text)
+    evidence: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    created_at: Mapped[datetime]
+
+
+class ActionItem(Base):
+    __tablename__ = "action_item"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int | None] = mapped_column(
+        ForeignKey("coaching_session.id", ondelete="CASCADE"), index=True
+    )
+    rep_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    description: Mapped[str] = mapped_column(Text)
+    due_date: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class Review(Base):
+    __tablename__ = "review"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("coaching_session.id", ondelete="CASCADE"))
+    due_date: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20), default="planned")
+    held_at: Mapped[datetime | None]
+    metric_value: Mapped[float | None] = mapped_column(Float)
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    leaf: Mapped[str | None] = mapped_column(String(40))
+    notes: Mapped[dict[str, Any] | None]
+
+
+class Checkin(Base):
+    __tablename__ = "checkin"
+    __table_args__ = (UniqueConstraint("person_id", "period_start"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    period_start: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    answered_at: Mapped[datetime | None]
+    got_coaching: Mapped[bool | None]
+    blockers: Mapped[str | None] = mapped_column(Text)
+    confidence: Mapped[int | None] = mapped_column(Integer)
+    activity: Mapped[dict[str, Any] | None]
+    action_updates: Mapped[dict[str, Any] | None]
+
+
+class Metric(Base):
+    __tablename__ = "metric"
+    __table_args__ = (UniqueConstraint("person_id", "period_start", "period_end", "metric"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    metric: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))  # result | activity
+    target: Mapped[float] = mapped_column(Float)
+    actual: Mapped[float] = mapped_column(Float)
+    source: Mapped[str] = mapped_column(String(40), default="import")
+
+
+class Cadence(Base):
+    __tablename__ = "cadence"
+    __table_args__ = (UniqueConstraint("owner_id", "meeting_type", "subject_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    subject_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    meeting_type: Mapped[str] = mapped_column(String(64))
+    rhythm: Mapped[str] = mapped_column(String(20))
+    day: Mapped[str] = mapped_column(String(3))
+    time: Mapped[str] = mapped_column(String(5))
+    timezone: Mapped[str] = mapped_column(String(64))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class CadenceOccurrence(Base):
+    __tablename__ = "cadence_occurrence"
+    __table_args__ = (UniqueConstraint("cadence_id", "scheduled_for"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cadence_id: Mapped[int] = mapped_column(ForeignKey("cadence.id", ondelete="CASCADE"))
+    scheduled_for: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(20), default="planned")
+    held_at: Mapped[datetime | None]
+
+
+class Conversation(Base):
+    """The persisted state of one conversation; ``version`` guards concurrent turns."""
+
+    __tablename__ = "conversation"
+    __table_args__ = (UniqueConstraint("platform", "tenant", "user_key", "flow", "subject"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(20))
+    tenant: Mapped[str] = mapped_column(String(64))
+    user_key: Mapped[str] = mapped_column(String(128))
+    flow: Mapped[str] = mapped_column(String(20))
+    subject: Mapped[str] = mapped_column(String(64))
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    status: Mapped[str] = mapped_column(String(20))  # active | paused | ended
+    state: Mapped[dict[str, Any]]
+    version: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime]
+
+
+class TransitionLog(Base):
+    """Append-only: every move of every conversation; also the audit trail."""
+
+    __tablename__ = "transition_log"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversation.id"), index=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    at: Mapped[datetime]
+    flow: Mapped[str] = mapped_column(String(20))
+    from_step: Mapped[str | None] = mapped_column(String(64))
+    to_step: Mapped[str | None] = mapped_column(String(64))
+    event: Mapped[str] = mapped_column(String(40))
+    version: Mapped[int | None] = mapped_column(Integer)
+    detail: Mapped[dict[str, Any] | None]
+
+
+class ProcessedEvent(Base):
+    __tablename__ = "processed_event"
+    __table_args__ = (UniqueConstraint("platform", "tenant", "event_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(20))
+    tenant: Mapped[str] = mapped_column(String(64))
+    event_id: Mapped[str] = mapped_column(String(255))
+    received_at: Mapped[datetime]
+
+
+class Outbox(Base):
+    __tablename__ = "outbox"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(255), unique=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    target: Mapped[str] = mapped_column(String(255))
+    payload: Mapped[dict[str, Any]]
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    not_before: Mapped[datetime]
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+Index("ix_outbox_pending", Outbox.status, Outbox.not_before)
+Index("ix_conversation_person", Conversation.person_id, Conversation.status)
