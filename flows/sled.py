@@ -58,7 +58,8 @@ MANAGER_OWNED = {"REMOVE_OBSTACLE", "REMOVE_PUNISHMENT", "REMOVE_REWARD", "ARRAN
 class T:
     """Every sentence this flow says, in one place."""
 
-    set_stage = ("{S}\nState today's purpose, objectives and agenda, and what {rep} gets out of it.")
+    set_stage = ("{S}\nState today's purpose, objectives and agenda, "
+                 "and what {rep} gets out of it.")
     aligned = "Does {rep} understand and agree with the purpose and agenda?"
     not_aligned = "Take a minute with {rep} on what would make today worth it, then revise."
     gap = "{L}\n{roam}\n\nWhich gap is worth pursuing today?"
@@ -66,7 +67,8 @@ class T:
     focus = "Agree on ONE focus area for today."
     agreed = "Do you and {rep} agree this is the problem to work on?"
     revisit = "Work through the views again until you agree on one problem."
-    chart_intro = "{E}\nLet's find the cause with the solution chart. Answer each question yes or no."
+    chart_intro = ("{E}\nLet's find the cause with the solution chart. "
+                   "Answer each question yes or no.")
     define_gap = "Let's go back to the numbers and name a measurable gap."
     no_action = "You decided the gap is not worth pursuing now. Note why, if you like."
     no_action_done = "Recorded: no action for now. Thanks — see you at the next 1:1."
@@ -243,7 +245,7 @@ def _gap_choices(state: FlowState) -> tuple[Choice, ...]:
     lines = [x for x in roam.lines_of(snap) if x.below]
     choices = [Choice(f"metric:{x.metric}",
                       f"{x.metric}: {roam.fmt(x.actual)} of {roam.fmt(x.target)}") for x in lines]
-    if not lines:
+    if not any(x.kind == "result" for x in lines):
         choices.append(Choice("stretch", "Set a stretch or development goal"))
     choices.append(Choice("other", "Another gap (I'll describe it)"))
     return tuple(choices)
@@ -427,4 +429,4 @@ def _mapping(value: Any) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
 
-__all__ = ["NAME", "STAGES", "build", "context_card", "start", "ask_choice", "ask_form"]
+__all__ = ["NAME", "STAGES", "ask_choice", "ask_form", "build", "context_card", "start"]

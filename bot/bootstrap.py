@@ -1,0 +1,48 @@
+"""The composition root: settings in, a wired application out. Nothing connects at import."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.clock import Clock, SystemClock
+from bot.commands import commands
+from bot.flowset import FlowSet, build_flows
+from bot.playbook import load_playbook
+from bot.runner import TurnRunner
+from bot.settings import Settings
+from flows.playbook import Playbook
+from storage.db import make_engine, make_sessions
+from storage.migrate import upgrade
+
+
+@dataclass
+class App:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    playbook: Playbook
+    flows: FlowSet
+    clock: Clock
+    runner: TurnRunner
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def bootstrap(settings: Settings, clock: Clock | None = None, *, migrate: bool = True) -> App:
+    """Load the playbook, connect, migrate to head and wire the turn runner."""
+    logging.basicConfig(level=settings.coach_log_level.upper(),
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    playbook = load_playbook(settings.coach_playbook)
+    engine = make_engine(settings.sqlalchemy_url)
+    if migrate:
+        upgrade(engine)
+    sessions = make_sessions(engine)
+    flows = build_flows(playbook)
+    clock = clock or SystemClock()
+    runner = TurnRunner(sessions, flows, clock, commands())
+    return App(settings, engine, sessions, playbook, flows, clock, runner)

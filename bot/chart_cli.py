@@ -1,0 +1,58 @@
+"""``coach chart``: walk the solution chart from a JSON answer file or interactively."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+from flows.chart import Chart, ChartResult, MissingAnswer, parse_answer, walk
+
+
+def walk_file(chart: Chart, path: Path) -> ChartResult:
+    from bot.cli import UsageError
+
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UsageError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{path}: cannot read it ({exc})") from None
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"{path}: not valid JSON (line {exc.lineno}: {exc.msg})") from None
+    if not isinstance(raw, dict):
+        raise UsageError(f'{path}: expected an object like {{"Q01_gap_specific": true}}')
+    answers: dict[str, bool] = {}
+    for key, value in raw.items():
+        if key not in chart.questions:
+            raise UsageError(f"{path}: {key!r} is not a question id of the solution chart")
+        answer = parse_answer(value)
+        if answer is None:
+            raise UsageError(f"{path}: {key} must be true/false or \"yes\"/\"no\"")
+        answers[key] = answer
+    try:
+        return walk(chart, answers)
+    except MissingAnswer as missing:
+        q = missing.question
+        raise UsageError(f"{path}: the chart needs an answer to {q.id} ({q.text})") from None
+
+
+def interactive(chart: Chart, read: Callable[[str], str],
+                write: Callable[[str], None]) -> ChartResult | None:
+    answers: dict[str, bool] = {}
+    while True:
+        try:
+            return walk(chart, answers)
+        except MissingAnswer as missing:
+            q = missing.question
+            while True:
+                try:
+                    text = read(f"{q.id}: {q.text} [yes/no] ")
+                except EOFError:
+                    write("")
+                    return None
+                answer = parse_answer(text)
+                if answer is not None:
+                    answers[q.id] = answer
+                    break
+                write("Please answer yes or no.")

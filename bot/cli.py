@@ -1,0 +1,170 @@
+"""``coach``: the command line. Errors are one line on stderr and exit code 2."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.bootstrap import App, bootstrap
+from bot.clock import ManualClock, SystemClock
+from bot.settings import ConfigError, load_settings
+
+EXIT_BAD_INPUT = 2
+
+
+class UsageError(Exception):
+    """Bad input from the command line: printed as one line, exit code 2."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.run(args))
+    except (UsageError, ConfigError) as exc:
+        print(f"coach: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except BrokenPipeError:
+        return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="coach", description="smOS Coach: SLED coaching sessions, the solution chart, "
+        "check-ins and the sales management cadence.")
+    sub = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    chat = sub.add_parser("chat", help="talk to the bot in the terminal")
+    chat.add_argument("--as", dest="actor", metavar="EMAIL",
+                      help="who you are (default: the demo manager)")
+    chat.add_argument("--jsonl", action="store_true",
+                      help="speak the console protocol: one JSON object per line")
+    chat.set_defaults(run=_chat)
+
+    db = sub.add_parser("db", help="database maintenance")
+    db_sub = db.add_subparsers(required=True, metavar="ACTION")
+    db_sub.add_parser("upgrade", help="migrate the database to the latest schema") \
+        .set_defaults(run=_db_upgrade)
+
+    for noun, helptext in (("people", "people and reporting lines"),
+                           ("metrics", "results and activity per period")):
+        group = sub.add_parser(noun, help=f"import {helptext}")
+        group_sub = group.add_subparsers(required=True, metavar="ACTION")
+        imp = group_sub.add_parser("import", help=f"import {helptext} from a CSV file")
+        imp.add_argument("file", type=Path, metavar="FILE.csv")
+        imp.add_argument("--skip-bad", action="store_true",
+                         help="import the good rows and report the bad ones")
+        imp.set_defaults(run=_import, kind=noun)
+
+    chart = sub.add_parser("chart", help="walk the solution chart")
+    chart.add_argument("--answers", type=Path, metavar="FILE.json",
+                       help='answers like {"Q01_gap_specific": true, ...}; without it, ask')
+    chart.add_argument("--json", action="store_true", help="print leaf, category and path as JSON")
+    chart.set_defaults(run=_chart)
+
+    demo = sub.add_parser("demo", help="load the demo org (safe to run twice)")
+    demo.set_defaults(run=_demo)
+    return parser
+
+
+def _app(manual_clock: bool = False) -> App:
+    settings = load_settings()
+    try:
+        return bootstrap(settings, ManualClock() if manual_clock else SystemClock())
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _chat(args: argparse.Namespace) -> int:
+    from bot.console.chat import Terminal, run_jsonl
+    from bot.demo import MANAGER, load_demo
+    from storage import people
+
+    app = _app(manual_clock=args.jsonl)
+    try:
+        now = app.clock.now()
+        with app.sessions.begin() as db:
+            if people.count(db) == 0:
+                load_demo(db, now.date(), now)
+            actor = (args.actor or "").strip().lower()
+            if not actor:
+                if people.by_email(db, MANAGER) is None:
+                    raise UsageError("say who you are: coach chat --as EMAIL")
+                actor = MANAGER
+            elif people.by_email(db, actor) is None:
+                raise UsageError(f"nobody with the email {actor} is known; "
+                                 "import people first (coach people import FILE.csv)")
+        if args.jsonl:
+            return run_jsonl(app, actor, sys.stdin, sys.stdout)
+        return Terminal(app, actor).run()
+    finally:
+        app.close()
+
+
+def _db_upgrade(args: argparse.Namespace) -> int:
+    app = _app()
+    app.close()
+    print("Database is at the latest schema.")
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from bot.demo import load_demo
+
+    app = _app()
+    try:
+        now = app.clock.now()
+        with app.sessions.begin() as db:
+            added = load_demo(db, now.date(), now)
+        print("Demo org loaded." if added else "Demo org already loaded; nothing changed.")
+        return 0
+    finally:
+        app.close()
+
+
+def _import(args: argparse.Namespace) -> int:
+    from bot.imports import ImportRejected, import_metrics, import_people, stderr_progress
+
+    run = import_people if args.kind == "people" else import_metrics
+    app = _app()
+    try:
+        with app.sessions.begin() as db:
+            try:
+                report = run(db, args.file, now=app.clock.now(), skip_bad=args.skip_bad,
+                             progress=stderr_progress(f"{args.kind} import"))
+            except ImportRejected as rejected:
+                print(rejected.report.summary(), file=sys.stderr)
+                raise UsageError(f"{args.file}: nothing imported; fix the rows above "
+                                 "or use --skip-bad") from None
+        print(report.summary())
+        return EXIT_BAD_INPUT if report.bad else 0
+    finally:
+        app.close()
+
+
+def _chart(args: argparse.Namespace) -> int:
+    from bot.chart_cli import interactive, walk_file
+
+    from bot.playbook import load_playbook
+
+    playbook = load_playbook(load_settings().coach_playbook)
+    if args.answers is None:
+        result = interactive(playbook.chart, input, print)
+        if result is None:
+            return EXIT_BAD_INPUT
+    else:
+        result = walk_file(playbook.chart, args.answers)
+    if args.json:
+        print(json.dumps(result.as_json()))
+    else:
+        steps = " → ".join(f"{q} {'yes' if a else 'no'}" for q, a in result.path)
+        print(f"{result.leaf} ({result.category})\npath: {steps}\n"
+              f"next: {playbook.chart.leaves[result.leaf].next}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

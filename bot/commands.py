@@ -1,0 +1,270 @@
+"""Slash commands shared by every platform: /coach, /resume, /pause, /back, /cancel, ...
+
+Each command runs inside a :class:`bot.runner.Turn` (one transaction) and either
+answers directly or starts / moves a flow.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.runner import Command, Turn, subject_of
+from flows import engine, roam
+from flows.engine import FlowState, Outcome
+from flows.messages import Message
+from storage import coaching, conversations, people
+from storage.models import CoachingSession, Person
+
+
+class T:
+    help = (
+        "Commands:\n"
+        "  /coach <rep>    start (or continue) a SLED coaching session with one of your reps\n"
+        "  /model <rep>    run the field training or coaching planned in the last session\n"
+        "  /review <rep>   review the action plan with the rep (results, actions, next step)\n"
+        "  /checkin        answer this week's check-in (reps)\n"
+        "  /resume         continue a paused conversation\n"
+        "  /pause          pause what you are doing; nothing is lost\n"
+        "  /back           go back one question (/back stage: to the previous stage)\n"
+        "  /cancel         stop the current conversation\n"
+        "  /help           this list\n"
+        "Answer with the number or the name of a choice, or fill in the form."
+    )
+    whom = "Whom do you want to coach? {names}\nSay /coach <name or email>."
+    no_reports = "You have no reports to coach yet. Ask your admin to import your team."
+    not_a_coach = ("Coaching sessions are for managers and leaders. If that should include you, "
+                   "ask your admin to update your role.")
+    not_yours = ("You can only coach your own reports{tree}. I couldn't find \"{ref}\" among "
+                 "them.")
+    ambiguous = "\"{ref}\" matches {names}. Please use the email."
+    resumed = "Welcome back. We're at {stage} with {rep}."
+    paused = "Paused. Nothing is lost: /resume (or /coach {rep}) picks up here."
+    none_paused = "There is nothing paused."
+    several_paused = "Several conversations are open: {items}. Say /resume <name>."
+    cancelled = "Cancelled. Nothing more will be recorded for this conversation."
+    nothing_to = "There is nothing in progress to {verb}."
+    no_model = "There's no field training or coaching planned for {rep}. Run /coach {ref} first."
+    no_review = "There's no review planned for {rep}. Agree one in a /coach session first."
+    checkin_done = "You've already answered this week's check-in. Thank you!"
+    not_rep = "Check-ins are for reps."
+
+
+def commands() -> dict[str, Command]:
+    return {"help": help_, "hello": hello, "coach": coach, "resume": resume, "pause": pause,
+            "back": back, "cancel": cancel, "model": model, "review": review,
+            "checkin": checkin}
+
+
+def help_(turn: Turn, rest: str) -> None:
+    turn.say(Message(T.help))
+
+
+def hello(turn: Turn, rest: str) -> None:
+    """First words of a chat: pick up where the person left off, or show the commands."""
+    row = conversations.current(turn.db, turn.who.platform, turn.who.tenant, turn.who.user_key,
+                                statuses=("active", "paused"))
+    if row is not None:
+        _resume(turn, row)
+        return
+    help_(turn, rest)
+    if turn.person.role in people.COACHING_ROLES:
+        _pick_rep(turn, "", "coach")
+
+
+def _pick_rep(turn: Turn, ref: str, verb: str) -> Person | None:
+    """Resolve ``ref`` among the people this person may coach (METHOD §9)."""
+    me = turn.person
+    if me.role not in people.COACHING_ROLES:
+        turn.log("refused", verb=verb, ref=ref[:200], reason="role")
+        turn.say(Message(T.not_a_coach))
+        return None
+    allowed = people.coachable_by(turn.db, me)
+    if not ref:
+        if not allowed:
+            turn.say(Message(T.no_reports))
+        else:
+            turn.say(Message(T.whom.format(names=", ".join(p.name for p in allowed))))
+        return None
+    found = people.find(turn.db, allowed, ref)
+    if len(found) > 1:
+        turn.say(Message(T.ambiguous.format(ref=ref, names=", ".join(
+            f"{p.name} <{p.email}>" for p in found))))
+        return None
+    if not found:
+        turn.log("refused", verb=verb, ref=ref[:200], reason="not in reporting line")
+        tree = " (anyone in your organisation)" if me.role == "leader" else ""
+        turn.say(Message(T.not_yours.format(ref=ref[:80], tree=tree)))
+        return None
+    return found[0]
+
+
+def coach(turn: Turn, ref: str) -> None:
+    rep = _pick_rep(turn, ref, "coach")
+    if rep is None:
+        return
+    existing = conversations.find(turn.db, turn.who.platform, turn.who.tenant,
+                                  turn.who.user_key, "sled", str(rep.id))
+    if existing is not None and existing.status != "ended":
+        _resume(turn, existing)
+        return
+    session = coaching.open_session(turn.db, turn.person, rep, turn.now)
+    turn.begin_flow("sled", rep, str(rep.id), {
+        "session_id": session.id, "rep_id": rep.id, "rep_name": rep.name,
+        "rep_ref": rep.email, "brief": brief(turn, rep),
+    })
+
+
+def brief(turn: Turn, rep: Person) -> dict[str, Any]:
+    """The context card's facts: last session, open actions, check-ins, ROAM."""
+    db = turn.db
+    last = coaching.last_session(db, rep.id)
+    peers = [p.id for p in people.reports_of(db, rep.manager_id)] if rep.manager_id else []
+    rows = coaching.metric_rows(db, [rep.id, *peers])
+    team_rows = [r for pid in peers if pid != rep.id for r in rows[pid]]
+    today = turn.context().today
+    return {
+        "last_session": {
+            "date": last.ended_at.date().isoformat() if last.ended_at else "",
+            "focus": turn.flows.playbook.focus_label(last.focus_area or "") or "-",
+            "leaf": last.leaf,
+        } if last else None,
+        "open_actions": [
+            {"description": a.description, "due": a.due_date.isoformat(), "status": a.status,
+             "owner": "rep" if a.owner_id == rep.id else "manager"}
+            for a in coaching.open_actions(db, rep.id)
+        ],
+        "checkins": [
+            {"week": c.period_start.isoformat(),
+             "summary": f"coached: {'yes' if c.got_coaching else 'no'}, "
+                        f"confidence {c.confidence or '-'}/5"}
+            for c in coaching.recent_checkins(db, rep.id)
+        ],
+        "roam": roam.snapshot(rows[rep.id], today, team_rows),
+    }
+
+
+def _resume(turn: Turn, row: Any) -> None:
+    state = FlowState.from_json(row.state)
+    flow = turn.flows[state.flow]
+    subject = subject_of(turn.db, state)
+    stage = flow.stages.get(flow.step(state.step).stage, state.step)
+    resumed = Outcome(FlowState(state.flow, state.step, state.data, state.trail, "active"), (
+        Message(T.resumed.format(stage=stage, rep=subject.name if subject else "you")),
+        engine.ask(flow, state, turn.context(subject)),
+    ))
+    turn.store(row, state, resumed, subject, event="resume")
+
+
+def resume(turn: Turn, ref: str) -> None:
+    rows = conversations.open_for(turn.db, turn.who.platform, turn.who.tenant, turn.who.user_key)
+    if ref:
+        rows = [r for r in rows if _matches(turn, r, ref)]
+    if not rows:
+        turn.say(Message(T.none_paused))
+    elif len(rows) > 1 and ref:
+        turn.say(Message(T.several_paused.format(items=", ".join(_label(turn, r)
+                                                                  for r in rows))))
+    else:
+        _resume(turn, rows[0])
+
+
+def _label(turn: Turn, row: Any) -> str:
+    subject = subject_of(turn.db, FlowState.from_json(row.state))
+    return f"{row.flow} with {subject.name}" if subject else row.flow
+
+
+def _matches(turn: Turn, row: Any, ref: str) -> bool:
+    subject = subject_of(turn.db, FlowState.from_json(row.state))
+    return bool(subject and people.find(turn.db, [subject], ref)) or row.flow == ref
+
+
+def _current(turn: Turn, verb: str) -> tuple[Any, FlowState] | None:
+    row = conversations.current(turn.db, turn.who.platform, turn.who.tenant, turn.who.user_key)
+    if row is None:
+        turn.say(Message(T.nothing_to.format(verb=verb)))
+        return None
+    return row, FlowState.from_json(row.state)
+
+
+def pause(turn: Turn, rest: str) -> None:
+    found = _current(turn, "pause")
+    if found:
+        row, state = found
+        subject = subject_of(turn.db, state)
+        paused = FlowState(state.flow, state.step, state.data, state.trail, "paused")
+        rep = subject.email if subject else ""
+        turn.store(row, state, Outcome(paused, (Message(T.paused.format(rep=rep)),)), subject,
+                   event="pause")
+
+
+def back(turn: Turn, rest: str) -> None:
+    found = _current(turn, "go back in")
+    if found:
+        row, state = found
+        subject = subject_of(turn.db, state)
+        outcome = engine.back(turn.flows[state.flow], state, turn.context(subject),
+                              whole_stage=rest.strip().lower() == "stage")
+        turn.store(row, state, outcome, subject, event="back")
+
+
+def cancel(turn: Turn, rest: str) -> None:
+    found = _current(turn, "cancel")
+    if found:
+        row, state = found
+        subject = subject_of(turn.db, state)
+        effects = turn.flows[state.flow].on_cancel(state)
+        ended = FlowState(state.flow, state.step, state.data, state.trail, "ended")
+        turn.store(row, state, Outcome(ended, (Message(T.cancelled),), effects), subject,
+                   event="cancel")
+
+
+def model_data(turn: Turn, session: CoachingSession, rep: Person) -> dict[str, Any]:
+    return {"session_id": session.id, "rep_id": rep.id, "rep_name": rep.name,
+            "rep_ref": rep.email, "metric": session.metric,
+            "focus": turn.flows.playbook.focus_label(session.focus_area or "")}
+
+
+def model(turn: Turn, ref: str) -> None:
+    rep = _pick_rep(turn, ref, "model")
+    if rep is None:
+        return
+    session = coaching.pending_model(turn.db, rep.id)
+    if session is None or session.next_model is None:
+        turn.say(Message(T.no_model.format(rep=rep.name, ref=rep.email)))
+        return
+    turn.begin_flow(session.next_model, rep, str(rep.id), model_data(turn, session, rep))
+
+
+def review(turn: Turn, ref: str) -> None:
+    rep = _pick_rep(turn, ref, "review")
+    if rep is None:
+        return
+    found = coaching.next_review(turn.db, rep.id)
+    if found is None:
+        turn.say(Message(T.no_review.format(rep=rep.name)))
+        return
+    planned, session = found
+    turn.begin_flow("review", rep, str(rep.id), {
+        "review_id": planned.id, "session_id": session.id, "rep_id": rep.id,
+        "rep_name": rep.name, "rep_ref": rep.email, "metric": session.metric or "the metric",
+        "baseline": session.baseline or 0.0, "target": session.target or 0.0,
+        "actions": [{"id": str(a.id), "description": a.description,
+                     "owner": "rep" if a.owner_id == rep.id else "manager"}
+                    for a in coaching.actions_of(turn.db, session.id)],
+    })
+
+
+def checkin(turn: Turn, rest: str) -> None:
+    me = turn.person
+    if me.role != "rep":
+        turn.say(Message(T.not_rep))
+        return
+    row = coaching.checkin_for_week(turn.db, me, turn.context().today)
+    if row.status == "answered":
+        turn.say(Message(T.checkin_done))
+        return
+    turn.begin_flow("checkin", None, f"week:{row.period_start.isoformat()}", {
+        "checkin_id": row.id,
+        "actions": [{"id": str(a.id), "description": a.description}
+                    for a in coaching.open_actions(turn.db, me.id)],
+    })

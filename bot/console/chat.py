@@ -1,0 +1,114 @@
+"""``coach chat``: the terminal adapter, readable or JSON lines."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import TextIO
+
+from bot.bootstrap import App
+from bot.clock import ManualClock
+from bot.console.protocol import BadLine, SetClock, SwitchUser, dump, parse_line, render
+from bot.runner import Who
+from flows.messages import Input, Message, Say, Submit
+
+PLATFORM, TENANT = "console", "local"
+
+
+def who(email: str) -> Who:
+    return Who(PLATFORM, TENANT, email)
+
+
+def run_jsonl(app: App, actor: str, lines: TextIO, out: TextIO) -> int:
+    """Read protocol lines until EOF; every line ends with {"done": true} or {"error": ...}."""
+    for raw in lines:
+        line = raw.strip()
+        if not line:
+            continue
+        try:
+            parsed = parse_line(line)
+        except BadLine as exc:
+            _emit(out, {"error": str(exc)})
+            continue
+        if isinstance(parsed, SwitchUser):
+            actor = parsed.email
+        elif isinstance(parsed, SetClock):
+            if not isinstance(app.clock, ManualClock):
+                _emit(out, {"error": "the clock can only be moved in the console"})
+                continue
+            app.clock.set(parsed.when)
+        else:
+            for message in app.runner.handle(who(actor), parsed):
+                _emit(out, render(message, actor))
+        _emit(out, {"done": True})
+    return 0
+
+
+def _emit(out: TextIO, obj: dict[str, object]) -> None:
+    out.write(dump(obj) + "\n")
+    out.flush()
+
+
+class Terminal:
+    """A readable chat: numbered choices, forms asked field by field."""
+
+    def __init__(self, app: App, actor: str, read: Callable[[str], str] = input,
+                 out: TextIO = sys.stdout) -> None:
+        self.app, self.actor, self.read, self.out = app, actor, read, out
+
+    def run(self) -> int:
+        self._print(f"smOS Coach — you are {self.actor}. Type /help for commands, "
+                    "/quit to leave.\n")
+        pending = self.app.runner.handle(who(self.actor), Say("/hello"))
+        self._show(pending)
+        last = pending[-1] if pending else None
+        while True:
+            try:
+                given = self._ask(last)
+            except (EOFError, KeyboardInterrupt):
+                self._print("\nBye. Your conversation is saved; run coach chat to continue.")
+                return 0
+            if given is None:
+                return 0
+            replies = self.app.runner.handle(who(self.actor), given)
+            self._show(replies)
+            mine = [m for m in replies if m.to in (None, self.actor)]
+            last = mine[-1] if mine else None
+
+    def _ask(self, last: Message | None) -> Input | None:
+        if last is not None and last.form is not None:
+            return self._fill(last)
+        text = self.read("you> ").strip()
+        if text in ("/quit", "/exit"):
+            return None
+        if text.startswith("/as "):
+            self.actor = text[4:].strip().lower()
+            self._print(f"You are now {self.actor}.")
+            return Say("/hello")
+        return Say(text)
+
+    def _fill(self, message: Message) -> Input | None:
+        assert message.form is not None
+        values: dict[str, str] = {}
+        self._print("(type a /command instead of an answer to leave the form)")
+        for f in message.form.fields:
+            options = f" [{'/'.join(o.id for o in f.options)}]" if f.options else ""
+            hint = f" ({f.hint})" if f.hint else ""
+            optional = " (optional, Enter to skip)" if not f.required else ""
+            answer = self.read(f"  {f.label}{options}{hint}{optional}: ").strip()
+            if answer in ("/quit", "/exit"):
+                return None
+            if answer.startswith("/"):
+                return Say(answer)
+            values[f.id] = answer
+        return Submit(values)
+
+    def _show(self, messages: list[Message]) -> None:
+        for m in messages:
+            prefix = "" if m.to in (None, self.actor) else f"[sent to {m.to}] "
+            self._print(f"\ncoach> {prefix}{m.text}")
+            for i, c in enumerate(m.choices, 1):
+                self._print(f"   {i}) {c.label}")
+
+    def _print(self, text: str) -> None:
+        print(text, file=self.out, flush=True)

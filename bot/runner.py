@@ -1,0 +1,198 @@
+"""The turn runner: one database transaction per turn.
+
+load person and conversation → run the flow step (pure) → store the effects, the
+new state (version-checked) and the transition log → commit. A crash at any
+point leaves the old turn or the new one, never half of one.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.clock import Clock
+from bot.flowset import FlowSet
+from flows import engine
+from flows.effects import StartFlow
+from flows.engine import Context, FlowState, Outcome
+from flows.messages import Input, Message, Say
+from storage import coaching, conversations, people
+from storage.conversations import StaleConversation
+from storage.models import Conversation, Person
+
+log = logging.getLogger("coach.turn")
+
+
+@dataclass(frozen=True, slots=True)
+class Who:
+    """Who is talking, as the platform knows them (the console uses the email)."""
+
+    platform: str
+    tenant: str
+    user_key: str
+
+
+class T:
+    unknown_person = ("I don't know you yet. Ask your admin to add you "
+                      "(`coach people import people.csv`), then say hello again.")
+    nothing_open = "Nothing is in progress. Start with /coach <rep>, or type /help."
+    crashed = ("Sorry, something went wrong on my side and nothing from that answer was "
+               "saved. Please try again.")
+    stale = "That answer came in after another one for the same question; here is where we are."
+    wrong_step = "That button belongs to an earlier question; here is where we are."
+
+
+@dataclass
+class Turn:
+    """Everything one turn works with. ``db`` is inside the turn's transaction."""
+
+    db: Session
+    who: Who
+    person: Person
+    now: datetime
+    flows: FlowSet
+    out: list[Message] = field(default_factory=list)
+
+    def context(self, subject: Person | None = None) -> Context:
+        return Context(now=self.now, today=local_today(self.person, self.now),
+                       playbook=self.flows.playbook, actor=as_flow_person(self.person),
+                       subject=as_flow_person(subject) if subject else None)
+
+    def say(self, *messages: Message) -> None:
+        self.out.extend(messages)
+
+    def log(self, event: str, flow: str = "-", **detail: object) -> None:
+        conversations.log(self.db, at=self.now, flow=flow, event=event,
+                          person_id=self.person.id, detail=dict(detail) or None)
+
+    def begin_flow(self, flow: str, subject: Person | None, subject_key: str,
+                   data: dict[str, object]) -> None:
+        """Start ``flow`` (replacing an ended conversation of the same kind and subject)."""
+        row = conversations.find(self.db, self.who.platform, self.who.tenant, self.who.user_key,
+                                 flow, subject_key)
+        if row is None:
+            row = Conversation(platform=self.who.platform, tenant=self.who.tenant,
+                               user_key=self.who.user_key, flow=flow, subject=subject_key,
+                               person_id=self.person.id, version=0)
+        outcome = self.flows.start(flow, self.context(subject), data)
+        self.store(row, None, outcome, subject, event="start")
+
+    def store(self, row: Conversation, before: FlowState | None, outcome: Outcome,
+              subject: Person | None, event: str = "step") -> None:
+        """Persist effects, state and log for one flow outcome; carry out hand-offs."""
+        handoffs: list[StartFlow] = []
+        for effect in outcome.effects:
+            if isinstance(effect, StartFlow):
+                handoffs.append(effect)
+            else:
+                coaching.apply(self.db, effect, actor=self.person, now=self.now)
+        state = outcome.state
+        version = conversations.save(self.db, row, state=state.to_json(), status=state.status,
+                                     now=self.now)
+        conversations.log(
+            self.db, at=self.now, flow=state.flow, event=event, conversation_id=row.id,
+            person_id=self.person.id, from_step=before.step if before else None,
+            to_step=state.step if state.status != "ended" else engine.END, version=version,
+            detail={"effects": [type(e).__name__ for e in outcome.effects]} or None,
+        )
+        self.say(*outcome.messages)
+        for handoff in handoffs:
+            start_model(self, handoff, subject)
+
+
+Command = Callable[[Turn, str], None]
+
+
+class TurnRunner:
+    """Runs one input to completion and returns the bot's messages."""
+
+    def __init__(self, sessions: sessionmaker[Session], flows: FlowSet, clock: Clock,
+                 commands: dict[str, Command]) -> None:
+        self.sessions = sessions
+        self.flows = flows
+        self.clock = clock
+        self.commands = commands
+
+    def handle(self, who: Who, given: Input, *, expect_step: str | None = None) -> list[Message]:
+        for attempt in (1, 2):
+            try:
+                return self._turn(who, given, expect_step)
+            except StaleConversation:
+                log.info("stale conversation for %s, attempt %d", who.user_key, attempt)
+        return [Message(T.stale)]
+
+    def _turn(self, who: Who, given: Input, expect_step: str | None) -> list[Message]:
+        now = self.clock.now()
+        try:
+            with self.sessions.begin() as db:
+                person = people.by_platform_id(db, who.platform, who.user_key)
+                if person is None:
+                    return [Message(T.unknown_person)]
+                turn = Turn(db, who, person, now, self.flows)
+                if isinstance(given, Say) and given.text.strip().startswith("/"):
+                    name, _, rest = given.text.strip()[1:].partition(" ")
+                    command = self.commands.get(name.lower(), self.commands["help"])
+                    command(turn, rest.strip())
+                else:
+                    self._step(turn, given, expect_step)
+                return turn.out
+        except StaleConversation:
+            raise
+        except Exception:
+            log.exception("turn failed", extra={"user": who.user_key, "platform": who.platform})
+            return [Message(T.crashed)]
+
+    def _step(self, turn: Turn, given: Input, expect_step: str | None) -> None:
+        row = conversations.current(turn.db, turn.who.platform, turn.who.tenant,
+                                    turn.who.user_key)
+        if row is None:
+            turn.say(Message(T.nothing_open))
+            return
+        state = FlowState.from_json(row.state)
+        flow = self.flows[state.flow]
+        subject = subject_of(turn.db, state)
+        ctx = turn.context(subject)
+        if expect_step is not None and expect_step != state.step:
+            turn.say(Message(T.wrong_step), engine.ask(flow, state, ctx))
+            return
+        outcome = engine.advance(flow, state, given, ctx)
+        if outcome.state == state and not outcome.effects:
+            turn.say(*outcome.messages)  # a retry: nothing changed, nothing to store
+            return
+        turn.store(row, state, outcome, subject)
+
+
+def subject_of(db: Session, state: FlowState) -> Person | None:
+    rep_id = state.data.get("rep_id")
+    return db.get(Person, int(rep_id)) if isinstance(rep_id, int) else None
+
+
+def start_model(turn: Turn, handoff: StartFlow, subject: Person | None) -> None:
+    from bot.commands import model_data  # local: commands imports this module
+
+    session = coaching.last_session(turn.db, subject.id) if subject else None
+    if subject is None or session is None:
+        return
+    turn.begin_flow(handoff.flow, subject, str(subject.id), model_data(turn, session, subject))
+
+
+def local_today(person: Person, now: datetime) -> date:
+    return now.astimezone(zone(person.timezone)).date()
+
+
+def zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (KeyError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def as_flow_person(person: Person) -> engine.Person:
+    return engine.Person(person.id, person.email, person.name, person.role)
+
+

@@ -1,0 +1,67 @@
+"""One typed settings object, read once from the environment (and a .env file)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDERS = {"", "changeme", "change-me", "xxx", "todo", "secret", "placeholder", "your-token"}
+SECRETS = ("slack_bot_token", "slack_signing_secret", "slack_app_token", "slack_client_secret",
+           "teams_app_password", "openai_api_key")
+
+
+class ConfigError(ValueError):
+    """Bad configuration: the message names the variable."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    coach_env: Literal["development", "production", "test"] = "development"
+    database_url: str = Field(default_factory=lambda: f"sqlite:///{Path.cwd() / 'coach.db'}")
+    coach_playbook: str | None = None
+    coach_log_level: str = "WARNING"
+    slack_bot_token: str | None = None
+    slack_signing_secret: str | None = None
+    slack_app_token: str | None = None
+    slack_client_id: str | None = None
+    slack_client_secret: str | None = None
+    slack_api_url: str | None = None
+    teams_app_id: str | None = None
+    teams_app_password: str | None = None
+    teams_tenant_id: str | None = None
+    openai_api_key: str | None = None
+    openai_base_url: str | None = None
+    coach_llm_model: str = "gpt-4o-mini"
+
+    @model_validator(mode="after")
+    def _refuse_placeholders(self) -> Settings:
+        if self.coach_env == "production":
+            for name in SECRETS:
+                value = getattr(self, name)
+                if value is not None and value.strip().lower() in PLACEHOLDERS:
+                    raise ValueError(f"{name.upper()} looks like a placeholder; set the real value")
+        return self
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        """Accept the usual postgres:// spellings and use the psycopg 3 driver."""
+        url = self.database_url
+        for prefix in ("postgres://", "postgresql://"):
+            if url.startswith(prefix):
+                return "postgresql+psycopg://" + url[len(prefix):]
+        return url
+
+
+def load_settings(**overrides: object) -> Settings:
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']).upper() or 'settings'}: {e['msg']}"
+            for e in exc.errors()
+        )
+        raise ConfigError(f"configuration error: {problems}") from None

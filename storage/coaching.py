@@ -1,0 +1,252 @@
+"""Coaching records: sessions, stages, action items, reviews, check-ins, metrics.
+
+``apply`` stores what a flow asked for (its effects) inside the caller's transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from flows.effects import (
+    CompleteModel,
+    CompleteReview,
+    CompleteSession,
+    Effect,
+    KeepPrivateNote,
+    RaiseEscalation,
+    RecordCheckin,
+    RecordModelStage,
+    RecordStage,
+    StartFlow,
+)
+from flows.roam import MetricRow
+from storage import people
+from storage.models import (
+    ActionItem,
+    Checkin,
+    CoachingSession,
+    Escalation,
+    Metric,
+    ModelRun,
+    Person,
+    PrivateNote,
+    Review,
+    SessionStage,
+)
+
+OPEN_ACTION = ("open", "in_progress", "blocked")
+
+
+def open_session(db: Session, manager: Person, rep: Person, now: datetime) -> CoachingSession:
+    row = CoachingSession(manager_id=manager.id, rep_id=rep.id, status="open", started_at=now)
+    db.add(row)
+    db.flush()
+    return row
+
+
+def apply(db: Session, effect: Effect, *, actor: Person, now: datetime) -> None:
+    """Store one effect. ``StartFlow`` is the caller's to carry out."""
+    match effect:
+        case RecordStage(session_id, stage, values):
+            _record_stage(db, session_id, "sled", stage, dict(values), now)
+            _copy_stage_fields(db, session_id, stage, values)
+        case RecordModelStage(session_id, model, stage, values):
+            _model_run(db, session_id, model, now)
+            _record_stage(db, session_id, model, stage, dict(values), now)
+        case CompleteModel(session_id, model, decision):
+            run = _model_run(db, session_id, model, now)
+            run.status, run.decision, run.ended_at = "completed", decision, now
+        case CompleteSession():
+            _complete_session(db, effect, now)
+        case RaiseEscalation(session_id, leaf, impact, evidence):
+            session = _session(db, session_id)
+            rep = db.get(Person, session.rep_id)
+            owner = people.leader_above(db, rep) if rep is not None else None
+            db.add(Escalation(session_id=session_id, leaf=leaf, impact=impact, evidence=evidence,
+                              owner_id=owner.id if owner else None, raised_by_id=actor.id,
+                              created_at=now))
+        case KeepPrivateNote(session_id, kind, text):
+            db.add(PrivateNote(session_id=session_id, author_id=actor.id, kind=kind, text=text,
+                               created_at=now))
+        case CompleteReview():
+            _complete_review(db, effect, now)
+        case RecordCheckin():
+            _record_checkin(db, effect, now)
+        case StartFlow():
+            pass
+        case _:
+            raise TypeError(f"unknown effect {effect!r}")
+
+
+def _session(db: Session, session_id: int) -> CoachingSession:
+    row = db.get(CoachingSession, session_id)
+    if row is None:
+        raise LookupError(f"coaching session {session_id} does not exist")
+    return row
+
+
+def _record_stage(db: Session, session_id: int, model: str, stage: str,
+                  values: dict[str, Any], now: datetime) -> None:
+    row = db.scalar(select(SessionStage).where(
+        SessionStage.session_id == session_id, SessionStage.model == model,
+        SessionStage.stage == stage))
+    if row is None:
+        db.add(SessionStage(session_id=session_id, model=model, stage=stage, values=values,
+                            recorded_at=now))
+    else:  # redone after going back: the latest answers win, the log keeps the history
+        row.values, row.recorded_at = values, now
+
+
+def _copy_stage_fields(db: Session, session_id: int, stage: str, values: Any) -> None:
+    session = _session(db, session_id)
+    if stage == "S":
+        session.rep_aligned = bool(values.get("rep_aligned"))
+    elif stage == "L":
+        session.roam_snapshot = values.get("roam")
+        session.focus_area = values.get("focus_area")
+        session.problem_agreed = bool(values.get("problem_agreed"))
+    elif stage == "E":
+        session.chart_answers = values.get("chart_answers")
+        session.leaf, session.category = values.get("leaf"), values.get("category")
+        session.agreed_solution = values.get("agreed_solution")
+
+
+def _model_run(db: Session, session_id: int, model: str, now: datetime) -> ModelRun:
+    run = db.scalar(select(ModelRun).where(ModelRun.session_id == session_id,
+                                           ModelRun.model == model))
+    if run is None:
+        run = ModelRun(session_id=session_id, model=model, status="open", started_at=now)
+        db.add(run)
+        db.flush()
+    return run
+
+
+def _complete_session(db: Session, done: CompleteSession, now: datetime) -> None:
+    session = _session(db, done.session_id)
+    session.status, session.ended_at = done.status, now
+    if done.status == "cancelled":
+        return
+    for name in ("leaf", "category", "agreed_solution", "metric", "baseline", "target",
+                 "review_date", "next_model", "rep_committed"):
+        value = getattr(done, name)
+        if value is not None:
+            setattr(session, name, value)
+    for draft in done.actions:
+        owner_id = session.rep_id if draft.owner == "rep" else session.manager_id
+        db.add(ActionItem(session_id=session.id, rep_id=session.rep_id, owner_id=owner_id,
+                          description=draft.description, due_date=draft.due, status="open",
+                          created_at=now, updated_at=now))
+    if done.review_date is not None:
+        db.add(Review(session_id=session.id, due_date=done.review_date, status="planned"))
+
+
+def _complete_review(db: Session, done: CompleteReview, now: datetime) -> None:
+    review = db.get(Review, done.review_id)
+    if review is None:
+        raise LookupError(f"review {done.review_id} does not exist")
+    review.status, review.held_at = "done", now
+    review.metric_value, review.outcome, review.leaf = done.metric_value, done.outcome, done.leaf
+    review.notes = {**dict(done.notes), "next_focus": done.next_focus}
+    for action_id, status in done.action_status.items():
+        item = db.get(ActionItem, int(action_id))
+        if item is not None and item.session_id == done.session_id:
+            item.status, item.updated_at = ("done" if status == "done" else item.status), now
+    if done.next_review_date is not None:
+        db.add(Review(session_id=done.session_id, due_date=done.next_review_date,
+                      status="planned"))
+
+
+def _record_checkin(db: Session, done: RecordCheckin, now: datetime) -> None:
+    row = db.get(Checkin, done.checkin_id)
+    if row is None:
+        raise LookupError(f"check-in {done.checkin_id} does not exist")
+    row.status, row.answered_at = done.status, now
+    if done.status != "answered":
+        return
+    row.got_coaching, row.blockers, row.confidence = (done.got_coaching, done.blockers,
+                                                      done.confidence)
+    row.activity = dict(done.activity)
+    row.action_updates = {k: dict(v) for k, v in done.action_updates.items()}
+    for action_id, update in done.action_updates.items():
+        item = db.get(ActionItem, int(action_id))
+        if item is not None and item.rep_id == row.person_id:
+            item.status, item.updated_at = update.get("status", item.status), now
+            item.note = update.get("note") or item.note
+
+
+# Reading back -----------------------------------------------------------------------------
+
+
+def last_session(db: Session, rep_id: int) -> CoachingSession | None:
+    return db.scalar(select(CoachingSession)
+                     .where(CoachingSession.rep_id == rep_id,
+                            CoachingSession.status.in_(("completed", "no_action")))
+                     .order_by(CoachingSession.ended_at.desc()).limit(1))
+
+
+def open_actions(db: Session, rep_id: int) -> list[ActionItem]:
+    return list(db.scalars(select(ActionItem)
+                           .where(ActionItem.rep_id == rep_id,
+                                  ActionItem.status.in_(OPEN_ACTION))
+                           .order_by(ActionItem.due_date, ActionItem.id)))
+
+
+def actions_of(db: Session, session_id: int) -> list[ActionItem]:
+    return list(db.scalars(select(ActionItem).where(ActionItem.session_id == session_id)
+                           .order_by(ActionItem.id)))
+
+
+def recent_checkins(db: Session, person_id: int, limit: int = 3) -> list[Checkin]:
+    return list(db.scalars(select(Checkin)
+                           .where(Checkin.person_id == person_id, Checkin.status == "answered")
+                           .order_by(Checkin.period_start.desc()).limit(limit)))
+
+
+def metric_rows(db: Session, person_ids: list[int]) -> dict[int, list[MetricRow]]:
+    out: dict[int, list[MetricRow]] = {pid: [] for pid in person_ids}
+    for m in db.scalars(select(Metric).where(Metric.person_id.in_(person_ids))):
+        out[m.person_id].append(MetricRow(m.metric, m.kind, m.period_start, m.period_end,
+                                          m.target, m.actual))
+    return out
+
+
+def pending_model(db: Session, rep_id: int) -> CoachingSession | None:
+    """The latest completed session whose hand-off model has not been completed."""
+    session = db.scalar(select(CoachingSession)
+                        .where(CoachingSession.rep_id == rep_id,
+                               CoachingSession.status == "completed",
+                               CoachingSession.next_model.in_(("training", "coaching")))
+                        .order_by(CoachingSession.ended_at.desc()).limit(1))
+    if session is None:
+        return None
+    done = db.scalar(select(ModelRun).where(ModelRun.session_id == session.id,
+                                            ModelRun.model == session.next_model,
+                                            ModelRun.status == "completed"))
+    return None if done else session
+
+
+def next_review(db: Session, rep_id: int) -> tuple[Review, CoachingSession] | None:
+    row = db.execute(select(Review, CoachingSession)
+                     .join(CoachingSession, Review.session_id == CoachingSession.id)
+                     .where(CoachingSession.rep_id == rep_id, Review.status == "planned")
+                     .order_by(Review.due_date).limit(1)).first()
+    return (row[0], row[1]) if row else None
+
+
+def week_start(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def checkin_for_week(db: Session, person: Person, day: date) -> Checkin:
+    start = week_start(day)
+    row = db.scalar(select(Checkin).where(Checkin.person_id == person.id,
+                                          Checkin.period_start == start))
+    if row is None:
+        row = Checkin(person_id=person.id, period_start=start, status="open")
+        db.add(row)
+        db.flush()
+    return row

@@ -1,0 +1,79 @@
+"""Queries about people and reporting lines. Never commits: the turn does."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from storage.models import Person
+
+COACHING_ROLES = ("manager", "leader")
+
+
+def by_email(db: Session, email: str) -> Person | None:
+    return db.scalar(select(Person).where(Person.email == email.strip().lower()))
+
+
+def by_platform_id(db: Session, platform: str, user_id: str) -> Person | None:
+    column = {"slack": Person.slack_user_id, "teams": Person.teams_user_id}.get(platform)
+    if column is None:
+        return by_email(db, user_id)
+    return db.scalar(select(Person).where(column == user_id))
+
+
+def reports_of(db: Session, manager_id: int) -> list[Person]:
+    query = select(Person).where(Person.manager_id == manager_id, Person.active.is_(True))
+    return list(db.scalars(query.order_by(Person.name)))
+
+
+def tree_of(db: Session, leader_id: int) -> list[Person]:
+    """Everyone below ``leader_id`` (any depth), by a recursive query."""
+    below = select(Person.id).where(Person.manager_id == leader_id).cte(recursive=True)
+    below = below.union_all(select(Person.id).where(Person.manager_id == below.c.id))
+    query = select(Person).where(Person.id.in_(select(below.c.id)), Person.active.is_(True))
+    return list(db.scalars(query.order_by(Person.name)))
+
+
+def coachable_by(db: Session, coach: Person) -> list[Person]:
+    """METHOD §9: a manager coaches their reports; a leader anyone in their tree."""
+    if coach.role == "leader":
+        return tree_of(db, coach.id)
+    if coach.role == "manager":
+        return reports_of(db, coach.id)
+    return []
+
+
+def leader_above(db: Session, person: Person) -> Person | None:
+    """The nearest leader up the line (the owner of an escalation)."""
+    seen: set[int] = set()
+    current = person
+    while current.manager_id is not None and current.manager_id not in seen:
+        seen.add(current.manager_id)
+        manager = db.get(Person, current.manager_id)
+        if manager is None:
+            return None
+        if manager.role == "leader":
+            return manager
+        current = manager
+    return None
+
+
+def find(db: Session, among: list[Person], ref: str) -> list[Person]:
+    """People in ``among`` matching an email, a full name or a name prefix."""
+    wanted = ref.strip().lstrip("@").casefold()
+    exact = [p for p in among if wanted in (p.email.casefold(), p.name.casefold())]
+    if exact:
+        return exact
+    return [p for p in among
+            if any(part.startswith(wanted) for part in p.name.casefold().split())
+            or p.name.casefold().startswith(wanted)]
+
+
+def count(db: Session) -> int:
+    return db.scalar(select(func.count(Person.id))) or 0
+
+
+def search_all(db: Session, ref: str) -> list[Person]:
+    wanted = ref.strip().lstrip("@").lower()
+    query = select(Person).where(or_(Person.email == wanted, func.lower(Person.name) == wanted))
+    return list(db.scalars(query))
