@@ -147,7 +147,6 @@ def _import(args: argparse.Namespace) -> int:
 
 def _chart(args: argparse.Namespace) -> int:
     from bot.chart_cli import interactive, walk_file
-
     from bot.playbook import load_playbook
 
     playbook = load_playbook(load_settings().coach_playbook)

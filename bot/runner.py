@@ -20,8 +20,8 @@ from bot.flowset import FlowSet
 from flows import engine
 from flows.effects import StartFlow
 from flows.engine import Context, FlowState, Outcome
-from flows.messages import Input, Message, Say
-from storage import coaching, conversations, people
+from flows.messages import Input, Message, Say, message_to_json
+from storage import coaching, conversations, outbox, people
 from storage.conversations import StaleConversation
 from storage.models import Conversation, Person
 
@@ -66,6 +66,18 @@ class Turn:
     def say(self, *messages: Message) -> None:
         self.out.extend(messages)
 
+    def outgoing(self, conversation_id: int, version: int, messages: tuple[Message, ...]) -> None:
+        """Messages for someone else go to the outbox, inside this transaction."""
+        for index, message in enumerate(messages):
+            if message.to is None or message.to == self.person.email:
+                self.say(message)
+                continue
+            outbox.enqueue(
+                self.db, key=f"conv:{conversation_id}:v{version}:{index}",
+                kind=self.who.platform, target=message.to, now=self.now,
+                payload={"tenant": self.who.tenant, "message": message_to_json(message)},
+            )
+
     def log(self, event: str, flow: str = "-", **detail: object) -> None:
         conversations.log(self.db, at=self.now, flow=flow, event=event,
                           person_id=self.person.id, detail=dict(detail) or None)
@@ -98,9 +110,9 @@ class Turn:
             self.db, at=self.now, flow=state.flow, event=event, conversation_id=row.id,
             person_id=self.person.id, from_step=before.step if before else None,
             to_step=state.step if state.status != "ended" else engine.END, version=version,
-            detail={"effects": [type(e).__name__ for e in outcome.effects]} or None,
+            detail={"effects": [type(e).__name__ for e in outcome.effects]},
         )
-        self.say(*outcome.messages)
+        self.outgoing(row.id, version, outcome.messages)
         for handoff in handoffs:
             start_model(self, handoff, subject)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 FieldKind = Literal["text", "long_text", "date", "number", "integer", "choice"]
 
@@ -82,5 +82,35 @@ class Submit:
 
 
 Input = Say | Choose | Submit
+
+
+def message_to_json(message: Message) -> dict[str, Any]:
+    """A plain-data copy of a message (for the outbox and the console protocol)."""
+    return {
+        "text": message.text, "flow": message.flow, "step": message.step,
+        "choices": [{"id": c.id, "label": c.label} for c in message.choices],
+        "form": None if message.form is None else {
+            "id": message.form.id,
+            "fields": [{"id": f.id, "label": f.label, "kind": f.kind, "required": f.required,
+                        "options": [{"id": o.id, "label": o.label} for o in f.options],
+                        "hint": f.hint}
+                       for f in message.form.fields],
+        },
+        "leaf": message.leaf, "to": message.to, "private": message.private,
+    }
+
+
+def message_from_json(raw: Mapping[str, Any]) -> Message:
+    form = raw.get("form")
+    return Message(
+        text=str(raw.get("text", "")), flow=raw.get("flow"), step=raw.get("step"),
+        choices=tuple(Choice(c["id"], c["label"]) for c in raw.get("choices", ())),
+        form=None if not form else Form(form["id"], tuple(
+            Field(f["id"], f["label"], f["kind"], f["required"],
+                  tuple(Choice(o["id"], o["label"]) for o in f.get("options", ())),
+                  f.get("hint", ""))
+            for f in form["fields"])),
+        leaf=raw.get("leaf"), to=raw.get("to"), private=bool(raw.get("private", False)),
+    )
 
 YES_NO = (Choice("yes", "Yes"), Choice("no", "No"))

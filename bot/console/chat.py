@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TextIO
 
 from bot.bootstrap import App
 from bot.clock import ManualClock
 from bot.console.protocol import BadLine, SetClock, SwitchUser, dump, parse_line, render
+from bot.delivery import deliver
 from bot.runner import Who
 from flows.messages import Input, Message, Say, Submit
 
@@ -40,6 +42,8 @@ def run_jsonl(app: App, actor: str, lines: TextIO, out: TextIO) -> int:
         else:
             for message in app.runner.handle(who(actor), parsed):
                 _emit(out, render(message, actor))
+            deliver(app.sessions, app.clock, PLATFORM,
+                    lambda tenant, to, message: _emit(out, render(message, to)))
         _emit(out, {"done": True})
     return 0
 
@@ -72,6 +76,8 @@ class Terminal:
                 return 0
             replies = self.app.runner.handle(who(self.actor), given)
             self._show(replies)
+            deliver(self.app.sessions, self.app.clock, PLATFORM,
+                    lambda tenant, to, message: self._show([replace(message, to=to)]))
             mine = [m for m in replies if m.to in (None, self.actor)]
             last = mine[-1] if mine else None
 

@@ -1,0 +1,42 @@
+"""Send what the outbox holds for one channel, each row once."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.clock import Clock
+from flows.messages import Message, message_from_json
+from storage import outbox
+
+log = logging.getLogger("coach.delivery")
+
+
+class DeliveryError(Exception):
+    """A send that may work later; ``retry_after`` in seconds when the platform said so."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+Send = Callable[[str, str, Message], None]  # (tenant, recipient email, message)
+
+
+def deliver(sessions: sessionmaker[Session], clock: Clock, channel: str, send: Send) -> int:
+    """Send every due row of ``channel``; return how many were sent."""
+    count = 0
+    with sessions.begin() as db:
+        for row in outbox.due(db, channel=channel, now=clock.now()):
+            message = message_from_json(row.payload["message"])
+            try:
+                send(str(row.payload.get("tenant", "")), row.target, message)
+            except DeliveryError as exc:
+                log.warning("delivery %s failed: %s", row.idempotency_key, exc)
+                outbox.failed(row, clock.now(), str(exc), exc.retry_after)
+                continue
+            outbox.sent(row, clock.now())
+            count += 1
+    return count
