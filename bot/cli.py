@@ -10,6 +10,7 @@ from pathlib import Path
 
 from bot.bootstrap import App, bootstrap
 from bot.clock import ManualClock, SystemClock
+from bot.playbook import PlaybookConfigError
 from bot.settings import ConfigError, load_settings
 
 EXIT_BAD_INPUT = 2
@@ -24,7 +25,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.run(args))
-    except (UsageError, ConfigError) as exc:
+    except (UsageError, ConfigError, PlaybookConfigError) as exc:
         print(f"coach: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except BrokenPipeError:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.runner import Command, Turn, subject_of
+from bot.runner import Command, Turn, subject_in
 from flows import engine, roam
 from flows.engine import FlowState, Outcome
 from flows.messages import Message
@@ -146,7 +146,7 @@ def brief(turn: Turn, rep: Person) -> dict[str, Any]:
 def _resume(turn: Turn, row: Any) -> None:
     state = FlowState.from_json(row.state)
     flow = turn.flows[state.flow]
-    subject = subject_of(turn.db, state)
+    subject = subject_in(state)
     stage = flow.stages.get(flow.step(state.step).stage, state.step)
     resumed = Outcome(FlowState(state.flow, state.step, state.data, state.trail, "active"), (
         Message(T.resumed.format(stage=stage, rep=subject.name if subject else "you")),
@@ -169,13 +169,16 @@ def resume(turn: Turn, ref: str) -> None:
 
 
 def _label(turn: Turn, row: Any) -> str:
-    subject = subject_of(turn.db, FlowState.from_json(row.state))
+    subject = subject_in(FlowState.from_json(row.state))
     return f"{row.flow} with {subject.name}" if subject else row.flow
 
 
 def _matches(turn: Turn, row: Any, ref: str) -> bool:
-    subject = subject_of(turn.db, FlowState.from_json(row.state))
-    return bool(subject and people.find(turn.db, [subject], ref)) or row.flow == ref
+    subject = subject_in(FlowState.from_json(row.state))
+    wanted = ref.strip().lstrip("@").casefold()
+    return row.flow == wanted or bool(subject and (
+        wanted == subject.email.casefold()
+        or any(part.startswith(wanted) for part in subject.name.casefold().split())))
 
 
 def _current(turn: Turn, verb: str) -> tuple[Any, FlowState] | None:
@@ -190,7 +193,7 @@ def pause(turn: Turn, rest: str) -> None:
     found = _current(turn, "pause")
     if found:
         row, state = found
-        subject = subject_of(turn.db, state)
+        subject = subject_in(state)
         paused = FlowState(state.flow, state.step, state.data, state.trail, "paused")
         rep = subject.email if subject else ""
         turn.store(row, state, Outcome(paused, (Message(T.paused.format(rep=rep)),)), subject,
@@ -201,7 +204,7 @@ def back(turn: Turn, rest: str) -> None:
     found = _current(turn, "go back in")
     if found:
         row, state = found
-        subject = subject_of(turn.db, state)
+        subject = subject_in(state)
         outcome = engine.back(turn.flows[state.flow], state, turn.context(subject),
                               whole_stage=rest.strip().lower() == "stage")
         turn.store(row, state, outcome, subject, event="back")
@@ -211,7 +214,7 @@ def cancel(turn: Turn, rest: str) -> None:
     found = _current(turn, "cancel")
     if found:
         row, state = found
-        subject = subject_of(turn.db, state)
+        subject = subject_in(state)
         effects = turn.flows[state.flow].on_cancel(state)
         ended = FlowState(state.flow, state.step, state.data, state.trail, "ended")
         turn.store(row, state, Outcome(ended, (Message(T.cancelled),), effects), subject,

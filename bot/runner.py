@@ -58,10 +58,10 @@ class Turn:
     flows: FlowSet
     out: list[Message] = field(default_factory=list)
 
-    def context(self, subject: Person | None = None) -> Context:
+    def context(self, subject: engine.Person | None = None) -> Context:
         return Context(now=self.now, today=local_today(self.person, self.now),
                        playbook=self.flows.playbook, actor=as_flow_person(self.person),
-                       subject=as_flow_person(subject) if subject else None)
+                       subject=subject)
 
     def say(self, *messages: Message) -> None:
         self.out.extend(messages)
@@ -91,11 +91,12 @@ class Turn:
             row = Conversation(platform=self.who.platform, tenant=self.who.tenant,
                                user_key=self.who.user_key, flow=flow, subject=subject_key,
                                person_id=self.person.id, version=0)
-        outcome = self.flows.start(flow, self.context(subject), data)
-        self.store(row, None, outcome, subject, event="start")
+        about = as_flow_person(subject) if subject else None
+        outcome = self.flows.start(flow, self.context(about), data)
+        self.store(row, None, outcome, about, event="start")
 
     def store(self, row: Conversation, before: FlowState | None, outcome: Outcome,
-              subject: Person | None, event: str = "step") -> None:
+              subject: engine.Person | None, event: str = "step") -> None:
         """Persist effects, state and log for one flow outcome; carry out hand-offs."""
         handoffs: list[StartFlow] = []
         for effect in outcome.effects:
@@ -142,7 +143,8 @@ class TurnRunner:
         now = self.clock.now()
         try:
             with self.sessions.begin() as db:
-                person = people.by_platform_id(db, who.platform, who.user_key)
+                person, row = conversations.load_turn(db, who.platform, who.tenant,
+                                                      who.user_key)
                 if person is None:
                     return [Message(T.unknown_person)]
                 turn = Turn(db, who, person, now, self.flows)
@@ -151,7 +153,7 @@ class TurnRunner:
                     command = self.commands.get(name.lower(), self.commands["help"])
                     command(turn, rest.strip())
                 else:
-                    self._step(turn, given, expect_step)
+                    self._step(turn, row, given, expect_step)
                 return turn.out
         except StaleConversation:
             raise
@@ -159,15 +161,14 @@ class TurnRunner:
             log.exception("turn failed", extra={"user": who.user_key, "platform": who.platform})
             return [Message(T.crashed)]
 
-    def _step(self, turn: Turn, given: Input, expect_step: str | None) -> None:
-        row = conversations.current(turn.db, turn.who.platform, turn.who.tenant,
-                                    turn.who.user_key)
+    def _step(self, turn: Turn, row: Conversation | None, given: Input,
+              expect_step: str | None) -> None:
         if row is None:
             turn.say(Message(T.nothing_open))
             return
         state = FlowState.from_json(row.state)
         flow = self.flows[state.flow]
-        subject = subject_of(turn.db, state)
+        subject = subject_in(state)
         ctx = turn.context(subject)
         if expect_step is not None and expect_step != state.step:
             turn.say(Message(T.wrong_step), engine.ask(flow, state, ctx))
@@ -179,18 +180,23 @@ class TurnRunner:
         turn.store(row, state, outcome, subject)
 
 
-def subject_of(db: Session, state: FlowState) -> Person | None:
-    rep_id = state.data.get("rep_id")
-    return db.get(Person, int(rep_id)) if isinstance(rep_id, int) else None
+def subject_in(state: FlowState) -> engine.Person | None:
+    """The rep a flow is about, as the flow's own data names them (no query needed)."""
+    data = state.data
+    if not isinstance(data.get("rep_id"), int):
+        return None
+    return engine.Person(int(data["rep_id"]), str(data.get("rep_ref", "")),
+                         str(data.get("rep_name", "")), "rep")
 
 
-def start_model(turn: Turn, handoff: StartFlow, subject: Person | None) -> None:
+def start_model(turn: Turn, handoff: StartFlow, subject: engine.Person | None) -> None:
     from bot.commands import model_data  # local: commands imports this module
 
-    session = coaching.last_session(turn.db, subject.id) if subject else None
-    if subject is None or session is None:
+    rep = turn.db.get(Person, subject.id) if subject else None
+    session = coaching.last_session(turn.db, rep.id) if rep else None
+    if rep is None or session is None:
         return
-    turn.begin_flow(handoff.flow, subject, str(subject.id), model_data(turn, session, subject))
+    turn.begin_flow(handoff.flow, rep, str(rep.id), model_data(turn, session, rep))
 
 
 def local_today(person: Person, now: datetime) -> date:

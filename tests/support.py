@@ -77,7 +77,7 @@ def full_session(console: Console, rep: str = "alice") -> list[dict[str, Any]]:
     ]
     for step in steps:
         step()
-    for qid, answer in [("Q01_gap_specific", "yes"), ("Q02_worth_pursuing", "yes"),
+    for _qid, answer in [("Q01_gap_specific", "yes"), ("Q02_worth_pursuing", "yes"),
                         ("Q03_standard_achievable", "yes"), ("Q04_knows_gap", "yes"),
                         ("Q05_knows_what", "yes"), ("Q06_knows_why", "yes"),
                         ("Q07_obstacle_present", "no"), ("Q08_personal_problem", "no"),

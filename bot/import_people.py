@@ -1,0 +1,283 @@
+"""``coach people import``: the org chart from a CSV, upserted by email.
+
+Everything is checked before anything is written: cells, duplicates, platform
+ids, managers (in the file or already stored) and reporting-line loops, the
+loops taken over the org as it would be after the import.
+"""
+
+from __future__ import annotations
+
+import re
+import zoneinfo
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.import_table import ImportRejected, ImportReport, Progress, Row, read_rows, tick
+from storage.models import Person
+
+ROLES = ("rep", "manager", "leader", "admin")
+REQUIRED = ("email", "name", "role", "manager_email", "timezone")
+OPTIONAL = ("slack_user_id", "teams_user_id")
+_LIMITS = {"email": 320, "name": 200, "slack_user_id": 64, "teams_user_id": 128}
+_EMAIL = re.compile(
+    r"^[^@\s\"(),:;<>\[\]\\.][^@\s\"(),:;<>\[\]\\]*@(?:[^\W_](?:[\w-]*[^\W_])?\.)+[^\W\d_]{2,}$"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PersonRow:
+    """One valid line of the people file."""
+
+    line: int
+    email: str
+    name: str
+    role: str
+    manager_email: str | None
+    timezone: str
+    slack_user_id: str | None
+    teams_user_id: str | None
+
+
+def import_people(
+    session: Session,
+    path: str | Path,
+    *,
+    now: datetime,
+    skip_bad: bool = False,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Upsert the people in ``path``; the caller commits. See the module docstring."""
+    now = aware_utc(now)
+    report = ImportReport(str(path))
+    rows = read_rows(path, report, REQUIRED, OPTIONAL)
+    zones = {zone.lower(): zone for zone in zoneinfo.available_timezones()}
+    parsed = [p for row in rows if (p := _parse(row, zones, report)) is not None]
+    stored = {p.email.lower(): p for p in session.scalars(select(Person))}
+    good = _unique(parsed, report)
+    _check_platform_ids(good, stored, report)
+    _check_reporting_lines(good, stored, {r.cells["email"].lower(): r.line for r in rows}, report)
+    if report.bad and not skip_bad:
+        raise ImportRejected(report)
+    report.skipped = len(report.bad_lines)
+    _write(session, sorted(good.values(), key=lambda r: r.line), stored, now, report, progress)
+    return report.in_file_order()
+
+
+def aware_utc(now: datetime) -> datetime:
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError("now must be an aware datetime (UTC)")
+    return now.astimezone(UTC)
+
+
+def is_email(value: str) -> bool:
+    local = value.partition("@")[0]
+    return bool(_EMAIL.match(value)) and len(local) <= 64 and ".." not in value
+
+
+def _parse(row: Row, zones: Mapping[str, str], report: ImportReport) -> PersonRow | None:
+    cells = row.cells
+    problems: list[str] = []
+    for column, limit in _LIMITS.items():
+        if len(cells.get(column, "")) > limit:
+            problems.append(f"{column} is longer than {limit} characters")
+    email = _email(cells["email"], "email", problems)
+    manager = _email(cells["manager_email"], "manager_email", problems) or None
+    if not cells["name"]:
+        problems.append("name is empty")
+    role = cells["role"].lower()
+    if role not in ROLES:
+        got = f"{cells['role']!r}" if cells["role"] else "empty"
+        problems.append(f"role is {got}; it must be one of {', '.join(ROLES)}")
+    elif role == "rep" and not cells["manager_email"]:
+        problems.append("a rep needs a manager_email")
+    timezone = zones.get((cells["timezone"] or "UTC").lower())
+    if timezone is None:
+        problems.append(
+            f"timezone {cells['timezone']!r} is not an IANA time zone"
+            " (like Europe/Paris or America/New_York)"
+        )
+    for problem in problems:
+        report.add(row.line, problem)
+    if problems or timezone is None:
+        return None
+    return PersonRow(
+        line=row.line,
+        email=email,
+        name=cells["name"],
+        role=role,
+        manager_email=manager,
+        timezone=timezone,
+        slack_user_id=cells.get("slack_user_id") or None,
+        teams_user_id=cells.get("teams_user_id") or None,
+    )
+
+
+def _email(value: str, column: str, problems: list[str]) -> str:
+    if not value:
+        if column == "email":
+            problems.append("email is empty")
+        return ""
+    if not is_email(value):
+        problems.append(f"{column} {value!r} is not an email address")
+    return value.lower()
+
+
+def _unique(parsed: Sequence[PersonRow], report: ImportReport) -> dict[str, PersonRow]:
+    """The first row of each email; a later one is a bad row."""
+    good: dict[str, PersonRow] = {}
+    for row in parsed:
+        first = good.setdefault(row.email, row)
+        if first is not row:
+            report.add(row.line, f"email {row.email} is already on line {first.line}")
+    return good
+
+
+def _check_platform_ids(
+    good: dict[str, PersonRow], stored: Mapping[str, Person], report: ImportReport
+) -> None:
+    """A Slack or Teams user id belongs to one person, after the import as before."""
+    for column in OPTIONAL:
+        holders = {getattr(p, column): e for e, p in stored.items() if getattr(p, column)}
+        first_line: dict[str, int] = {}
+        for row in sorted(good.values(), key=lambda r: r.line):
+            value = getattr(row, column)
+            if value is None:
+                continue
+            holder = holders.get(value)
+            # The stored holder keeps the id unless the file gives them another one.
+            keeps = holder in stored and (
+                holder not in good or getattr(good[holder], column) is None
+            )
+            if value in first_line:
+                report.add(row.line, f"{column} {value} is already on line {first_line[value]}")
+                del good[row.email]
+            elif holder is not None and holder != row.email and keeps:
+                report.add(row.line, f"{column} {value} already belongs to {holder}")
+                del good[row.email]
+            else:
+                first_line[value] = row.line
+
+
+def _check_reporting_lines(
+    good: dict[str, PersonRow],
+    stored: Mapping[str, Person],
+    file_lines: Mapping[str, int],
+    report: ImportReport,
+) -> None:
+    """Managers must exist and reporting lines must not loop; repeat until stable,
+
+    since dropping a bad row can strand its reports (its old stored line returns).
+    """
+    stored_ids = {p.id: email for email, p in stored.items()}
+    while True:
+        bad: dict[str, str] = {}
+        for email, row in good.items():
+            manager = row.manager_email
+            if manager is None or manager in good or manager in stored:
+                continue
+            if manager in file_lines:
+                line = file_lines[manager]
+                bad[email] = f"manager {manager} is not imported (line {line} is bad)"
+            else:
+                bad[email] = f"unknown manager email {manager} (not in this file nor stored)"
+        if not bad:
+            managers = {
+                email: stored_ids.get(p.manager_id) if p.manager_id is not None else None
+                for email, p in stored.items()
+            }
+            managers.update({email: row.manager_email for email, row in good.items()})
+            for loop in _loops(managers):
+                for i, email in enumerate(loop):
+                    if email in good:
+                        seen_from_here = [*loop[i:], *loop[:i], email]
+                        bad[email] = f"reporting line loops: {' → '.join(seen_from_here)}"
+        if not bad:
+            return
+        for email, reason in bad.items():
+            report.add(good.pop(email).line, reason)
+
+
+def _loops(managers: Mapping[str, str | None]) -> list[list[str]]:
+    """Every reporting loop once, its members in order; linear even for deep chains."""
+    done: set[str] = set()
+    loops: list[list[str]] = []
+    for start in managers:
+        trail: list[str] = []
+        position: dict[str, int] = {}
+        node: str | None = start
+        while node is not None and node not in done and node not in position:
+            position[node] = len(trail)
+            trail.append(node)
+            node = managers.get(node)
+        if node is not None and node in position:
+            loops.append(trail[position[node] :])
+        done.update(trail)
+    return loops
+
+
+def _write(
+    session: Session,
+    rows: Sequence[PersonRow],
+    stored: Mapping[str, Person],
+    now: datetime,
+    report: ImportReport,
+    progress: Progress | None,
+) -> None:
+    """New people first (ids for the manager key), then every manager link and change."""
+    created: dict[str, Person] = {}
+    for row in rows:
+        if row.email not in stored:
+            created[row.email] = Person(
+                email=row.email,
+                name=row.name,
+                role=row.role,
+                timezone=row.timezone,
+                slack_user_id=row.slack_user_id,
+                teams_user_id=row.teams_user_id,
+                active=True,
+                created_at=now,
+                updated_at=now,
+            )
+    session.add_all(created.values())
+    session.flush()
+    people = {**stored, **created}
+    for done, row in enumerate(rows, start=1):
+        person = people[row.email]
+        manager_id = people[row.manager_email].id if row.manager_email else None
+        if row.email in created:
+            person.manager_id = manager_id
+            report.created += 1
+        elif _update(person, row, manager_id, now):
+            report.updated += 1
+        else:
+            report.unchanged += 1
+        tick(progress, done, len(rows))
+    session.flush()
+
+
+def _update(person: Person, row: PersonRow, manager_id: int | None, now: datetime) -> bool:
+    """Apply the row to a stored person; False when nothing differs.
+
+    An empty slack_user_id / teams_user_id keeps the stored one (linked by the bot).
+    """
+    wanted: dict[str, object] = {
+        "email": row.email,
+        "name": row.name,
+        "role": row.role,
+        "timezone": row.timezone,
+        "manager_id": manager_id,
+    }
+    for column in OPTIONAL:
+        if getattr(row, column) is not None:
+            wanted[column] = getattr(row, column)
+    changed = {k: v for k, v in wanted.items() if getattr(person, k) != v}
+    for key, value in changed.items():
+        setattr(person, key, value)
+    if changed:
+        person.updated_at = now
+    return bool(changed)

@@ -1,0 +1,111 @@
+"""The ``coach`` command line: exit codes, one-line errors, chart walking, imports, demo."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_cli(args: list[str], monkeypatch: pytest.MonkeyPatch, db_url: str | None = None,
+            capsys: pytest.CaptureFixture[str] | None = None) -> tuple[int, str, str]:
+    if db_url:
+        monkeypatch.setenv("DATABASE_URL", db_url)
+    monkeypatch.setenv("COACH_ENV", "test")
+    code = main(args)
+    out, err = capsys.readouterr() if capsys else ("", "")
+    return code, out, err
+
+
+def test_chart_answers_json(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                            capsys: pytest.CaptureFixture[str]) -> None:
+    answers = tmp_path / "a.json"
+    answers.write_text(json.dumps({"Q01_gap_specific": True, "Q02_worth_pursuing": True,
+                                   "Q03_standard_achievable": False}))
+    code, out, _ = run_cli(["chart", "--answers", str(answers), "--json"], monkeypatch,
+                           capsys=capsys)
+    assert code == 0
+    assert json.loads(out) == {
+        "leaf": "SYSTEMIC_REDESIGN", "category": "systemic",
+        "path": [{"question": "Q01_gap_specific", "answer": "yes"},
+                 {"question": "Q02_worth_pursuing", "answer": "yes"},
+                 {"question": "Q03_standard_achievable", "answer": "no"}],
+    }
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    ({"Q01_gap_specific": True}, "needs an answer to Q02_worth_pursuing"),
+    ({"Q99": True}, "'Q99' is not a question id"),
+    ({"Q01_gap_specific": "maybe"}, "must be true/false"),
+    ([1, 2], "expected an object"),
+    ("{nope", "not valid JSON (line 1"),
+])
+def test_chart_bad_answers_exit_2_with_one_line(content: object, message: str, tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    answers = tmp_path / "a.json"
+    answers.write_text(content if isinstance(content, str) else json.dumps(content))
+    code, _, err = run_cli(["chart", "--answers", str(answers), "--json"], monkeypatch,
+                           capsys=capsys)
+    assert code == 2
+    assert message in err and err.count("\n") == 1
+
+
+def test_chart_missing_file(monkeypatch: pytest.MonkeyPatch,
+                            capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run_cli(["chart", "--answers", "/nonexistent.json"], monkeypatch,
+                           capsys=capsys)
+    assert code == 2 and "no such file" in err
+
+
+def test_bad_playbook_is_named_at_start(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    playbook = tmp_path / "pb.yaml"
+    playbook.write_text("checkin:\n  day: someday\n")
+    monkeypatch.setenv("COACH_PLAYBOOK", str(playbook))
+    code, _, err = run_cli(["chart", "--answers", "/x.json"], monkeypatch, capsys=capsys)
+    assert code == 2
+    assert "pb.yaml line 2" in err and "checkin.day" in err
+
+
+def test_demo_and_imports(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                          capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(["demo"], monkeypatch, db_url, capsys)
+    assert code == 0 and "loaded" in out
+    code, out, _ = run_cli(["demo"], monkeypatch, db_url, capsys)
+    assert code == 0 and "nothing changed" in out
+    people = tmp_path / "people.csv"
+    people.write_text("email,name,role,manager_email,timezone\n"
+                      "zoe@demo.smos.example,Zoe Zhang,rep,maya@demo.smos.example,Europe/Paris\n"
+                      "bad,Bad Row,wizard,,Mars/Base\n")
+    code, _, err = run_cli(["people", "import", str(people)], monkeypatch, db_url, capsys)
+    assert code == 2 and "line 3" in err and "nothing imported" in err
+    code, out, err = run_cli(["people", "import", str(people), "--skip-bad"], monkeypatch,
+                             db_url, capsys)
+    assert "line 3" in out + err
+    code, out, _ = run_cli(["people", "import", str(people), "--skip-bad"], monkeypatch,
+                           db_url, capsys)
+    assert "unchanged" in out
+
+
+def test_console_script_runs_a_jsonl_session(tmp_path: Path) -> None:
+    """The installed ``coach`` entry point, end to end in a fresh directory (SQLite default)."""
+    coach = Path(sys.executable).parent / "coach"
+    lines = "\n".join(json.dumps(x) for x in [
+        {"say": "/coach alice"}, {"choose": "nonsense"}, "not json",
+    ]) + "\n"
+    result = subprocess.run([str(coach), "chat", "--jsonl"], input=lines, text=True,
+                            capture_output=True, cwd=tmp_path, timeout=60,
+                            env={"PATH": str(Path(sys.executable).parent), "HOME": str(tmp_path)})
+    assert result.returncode == 0, result.stderr
+    replies = [json.loads(x) for x in result.stdout.splitlines()]
+    assert replies[1]["step"] == "set_stage"
+    assert any("error" in r for r in replies)
+    assert (tmp_path / "coach.db").exists()
