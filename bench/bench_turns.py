@@ -22,7 +22,7 @@ from bench.machine import describe, percentile
 from bot.bootstrap import App, bootstrap
 from bot.clock import ManualClock
 from bot.console.chat import who
-from bot.demo import DOMAIN, MANAGER, load_demo
+from bot.demo import MANAGER, load_demo
 from bot.settings import Settings
 from flows.messages import Choose, Input, Say, Submit
 from storage.db import make_engine

@@ -21,7 +21,7 @@ from flows import engine
 from flows.effects import StartFlow
 from flows.engine import Context, FlowState, Outcome
 from flows.messages import Input, Message, Say, message_to_json
-from storage import coaching, conversations, outbox, people
+from storage import coaching, conversations, outbox
 from storage.conversations import StaleConversation
 from storage.models import Conversation, Person
 

@@ -184,7 +184,8 @@ def back(flow: Flow, state: FlowState, ctx: Context, *, whole_stage: bool = Fals
     """Go back one step (or to the start of the previous stage); answers are kept."""
     trail = list(state.trail)
     if not trail:
-        return Outcome(state, (_note("You are at the first question already."), ask(flow, state, ctx)))
+        first = _note("You are at the first question already.")
+        return Outcome(state, (first, ask(flow, state, ctx)))
     if whole_stage:
         current = flow.step(state.step).stage
         while trail and flow.step(trail[-1]).stage == current:
@@ -227,6 +228,7 @@ def read_answer(prompt: Message, given: Input, max_chars: int) -> Answer | Retry
 
 
 def _read_choice(choices: tuple[Choice, ...], given: Input) -> str | Retry:
+    picked: str | None
     if isinstance(given, Choose):
         picked = given.choice
     elif isinstance(given, Say):
@@ -254,13 +256,23 @@ def _field_list(form: Form) -> str:
     return ", ".join(f.label + ("" if f.required else " (optional)") for f in form.fields)
 
 
+# Format characters that emoji need: ZWNJ/ZWJ (the joiner in a family or
+# profession emoji) and the tag characters of subdivision flags. Every other
+# control or format character (bidi overrides, zero-width spaces) goes.
+_JOINERS = frozenset("\u200c\u200d")
+_TAGS = range(0xE0020, 0xE0080)
+
+
+def _kept(ch: str) -> bool:
+    if ch in "\n\t" or ch in _JOINERS or ord(ch) in _TAGS:
+        return True
+    return unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Co")
+
+
 def clean_text(value: str) -> str:
     """Normalise Unicode (NFC) and drop control characters other than newlines and tabs."""
     text = unicodedata.normalize("NFC", value)
-    text = "".join(
-        ch for ch in text if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Co")
-    )
-    return text.strip()
+    return "".join(ch for ch in text if _kept(ch)).strip()
 
 
 def read_form(form: Form, values: Mapping[str, Any], max_chars: int) -> Mapping[str, str] | Retry:

@@ -110,11 +110,11 @@ def merge(base: Any, override: Any) -> Any:
 def check_fixed_chart(default: Mapping[str, Any], merged: Mapping[str, Any]) -> None:
     """Orgs may reword the chart but not change its ids or branches (METHOD §4)."""
     base = default["chart"]
-    chart = _mapping(merged, ("chart",))
+    chart = _mapping(merged.get("chart"), ("chart",))
     if chart.get("start") != base["start"]:
         raise PlaybookError(("chart", "start"), f"is fixed at {base['start']}")
     for group, fixed_keys in (("questions", ("yes", "no")), ("leaves", ("category",))):
-        entries = _mapping(chart, ("chart", group))
+        entries = _mapping(chart.get(group), ("chart", group))
         for key in entries:
             if key not in base[group]:
                 raise PlaybookError(("chart", group, key), "is not an id of the solution chart")

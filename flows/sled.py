@@ -361,11 +361,13 @@ def _model_prompt(state: FlowState, ctx: Context) -> Message:
     return Message(T.model, choices=choices)
 
 
-def _plan_text(state: FlowState) -> str:
+def _plan_text(state: FlowState, *, for_rep: bool = False) -> str:
     success = _mapping(state.data.get("success"))
     solution = _mapping(state.data.get("solution")).get("agreed_solution", "")
-    lines = [f"Focus: {state.data.get('focus_label', state.data.get('focus', ''))}",
-             f"Agreed solution: {solution}"]
+    lines = [f"Focus: {state.data.get('focus_label', state.data.get('focus', ''))}"]
+    # A private leaf's solution (HR referral, job fit) is the manager's alone.
+    if not (for_rep and state.data.get("leaf") in PRIVATE):
+        lines.append(f"Agreed solution: {solution}")
     for a in state.data.get("actions", []):
         owner = state.data.get("rep_name") if a["owner"] == "rep" else "manager"
         lines.append(f"  • {a['description']} — {owner}, due {a['due']}")
@@ -402,7 +404,8 @@ def _committed(state: FlowState, answer: Answer, ctx: Context) -> Go:
     plan = _plan_text(state)
     messages = [Message(T.done.format(rep=state.data["rep_name"], plan=plan))]
     if ctx.subject is not None:
-        messages.append(Message(T.rep_summary.format(manager=ctx.actor.name, plan=plan),
+        rep_plan = _plan_text(state, for_rep=True)
+        messages.append(Message(T.rep_summary.format(manager=ctx.actor.name, plan=rep_plan),
                                 to=ctx.subject.email))
     data = {"focus_label": focus_label, "committed": answer == "yes"}
     to = "handoff" if model != "none" else END

@@ -12,9 +12,11 @@ from bot.clock import ManualClock
 from bot.console.protocol import BadLine, SetClock, SwitchUser, dump, parse_line, render
 from bot.delivery import deliver
 from bot.runner import Who
+from flows.engine import check_field
 from flows.messages import Input, Message, Say, Submit
 
 PLATFORM, TENANT = "console", "local"
+MAX_FIELD = 100_000  # the flow applies the playbook's limit; this only catches shape early
 
 
 def who(email: str) -> Who:
@@ -94,6 +96,7 @@ class Terminal:
         return Say(text)
 
     def _fill(self, message: Message) -> Input | None:
+        """Ask each field in turn; a required field or a bad value is asked again at once."""
         assert message.form is not None
         values: dict[str, str] = {}
         self._print("(type a /command instead of an answer to leave the form)")
@@ -101,11 +104,17 @@ class Terminal:
             options = f" [{'/'.join(o.id for o in f.options)}]" if f.options else ""
             hint = f" ({f.hint})" if f.hint else ""
             optional = " (optional, Enter to skip)" if not f.required else ""
-            answer = self.read(f"  {f.label}{options}{hint}{optional}: ").strip()
-            if answer in ("/quit", "/exit"):
-                return None
-            if answer.startswith("/"):
-                return Say(answer)
+            while True:
+                answer = self.read(f"  {f.label}{options}{hint}{optional}: ").strip()
+                if answer in ("/quit", "/exit"):
+                    return None
+                if answer.startswith("/"):
+                    return Say(answer)
+                problem = (f"{f.label} is required" if f.required and not answer else
+                           check_field(f, answer, MAX_FIELD) if answer else None)
+                if problem is None:
+                    break
+                self._print(f"  {problem}.")
             values[f.id] = answer
         return Submit(values)
 

@@ -1,0 +1,185 @@
+"""The rep's weekly check-in (METHOD §7).
+
+Progress on each open action item, the week's activity counts, whether the rep
+got coaching, blockers and confidence. The rep may snooze it or skip the week
+when out of office. Answers feed ROAM and the digest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flows import item_loop
+from flows.effects import RecordCheckin
+from flows.engine import (
+    END,
+    Answer,
+    Context,
+    Flow,
+    FlowState,
+    Go,
+    Outcome,
+    Prompt,
+    Step,
+    begin,
+    number,
+)
+from flows.messages import YES_NO, Choice, Field, Form, Message
+from flows.playbook import Playbook
+
+NAME = "checkin"
+STAGES = {"S": "Check-in", "A": "Your action items", "W": "Your week"}
+NOTHING = {"none", "no", "nothing", "n/a", "na", "-"}
+
+
+class T:
+    """Every sentence this flow says, in one place."""
+
+    title = "Weekly check-in"
+    start = "Hi {rep}, time for your weekly check-in. It takes about two minutes."
+    snoozed = "Snoozed. I'll ask again later."
+    away = "Enjoy your time off. This week's check-in is skipped."
+    action = "Action {n} of {total}: {description}. How is it going?"
+    blocked = "What is blocking “{description}”?"
+    activity = "How many of these did you do this week?"
+    coaching = "Did you get coaching from your manager this week?"
+    blockers = "Anything else in your way? (optional; say “none” to skip)"
+    confidence = "How confident are you about hitting your numbers? 1 = not at all, 5 = very."
+    done = "Thanks, {rep}: your check-in is saved."
+
+    answer_now = "Answer now"
+    snooze = "Snooze"
+    out_of_office = "I'm out of office"
+    done_choice = "Done"
+    in_progress = "In progress"
+    blocked_choice = "Blocked"
+    note = "What is blocking it"
+    blockers_label = "Blockers"
+    confidence_labels = ("1 — not at all", "2", "3", "4", "5 — very")
+
+
+STARTS = (Choice("answer", T.answer_now), Choice("snooze", T.snooze),
+          Choice("out_of_office", T.out_of_office))
+PROGRESS = (Choice("done", T.done_choice), Choice("in_progress", T.in_progress),
+            Choice("blocked", T.blocked_choice))
+NOTE = Form("blocker_note", (Field("note", T.note, "long_text"),))
+BLOCKERS = Form("blockers", (Field("blockers", T.blockers_label, "long_text", required=False),))
+CONFIDENCE = tuple(Choice(str(i), label) for i, label in enumerate(T.confidence_labels, 1))
+
+
+def start(playbook: Playbook, ctx: Context, data: Mapping[str, Any]) -> Outcome:
+    """``data`` holds checkin_id and the rep's open actions (each with id and description)."""
+    actions = [{"id": str(a["id"]), "description": str(a["description"])}
+               for a in data.get("actions", [])]
+    return begin(build(playbook), {**data, "actions": actions}, ctx)
+
+
+def build(playbook: Playbook) -> Flow:
+    after_action = ("action_progress", "activity")
+    steps: dict[str, Step] = {
+        "start": Step("start", "S", _say(T.start, STARTS), _start, (*after_action, END)),
+        "action_progress": Step("action_progress", "A", _action_prompt, _progress,
+                                ("blocker_note", *after_action)),
+        "blocker_note": Step("blocker_note", "A", _note_prompt, _note, after_action),
+        "activity": Step("activity", "W", _activity_prompt, _activity, ("got_coaching",)),
+        "got_coaching": Step("got_coaching", "W", _say(T.coaching, YES_NO),
+                             lambda s, a, c: Go("blockers", {"got_coaching": a == "yes"}),
+                             ("blockers",)),
+        "blockers": Step("blockers", "W", lambda s, c: Message(T.blockers, form=BLOCKERS),
+                         _blockers, ("confidence",)),
+        "confidence": Step("confidence", "W", _say(T.confidence, CONFIDENCE), _confidence,
+                           (END,)),
+    }
+    return Flow(NAME, T.title, STAGES, steps, "start")
+
+
+def _say(template: str, choices: tuple[Choice, ...]) -> Prompt:
+    return lambda state, ctx: Message(template.format(rep=ctx.actor.first_name), choices=choices)
+
+
+def _start(state: FlowState, answer: Answer, ctx: Context) -> Go:
+    if answer == "snooze":
+        return Go(END, effects=(RecordCheckin(state.data["checkin_id"], "snoozed"),),
+                  say=(Message(T.snoozed),))
+    if answer == "out_of_office":
+        return Go(END, effects=(RecordCheckin(state.data["checkin_id"], "out_of_office"),),
+                  say=(Message(T.away),))
+    return _next_action(state, 0)
+
+
+def _next_action(state: FlowState, i: int, **data: Any) -> Go:
+    return Go("action_progress" if i < len(item_loop.items(state, "actions")) else "activity",
+              data)
+
+
+def _action_prompt(state: FlowState, ctx: Context) -> Message:
+    actions = item_loop.items(state, "actions")
+    i = item_loop.position(state, "action_progress")
+    text = T.action.format(n=i + 1, total=len(actions), description=actions[i]["description"])
+    return Message(text, choices=PROGRESS)
+
+
+def _progress(state: FlowState, answer: Answer, ctx: Context) -> Go:
+    i = item_loop.position(state, "action_progress")
+    action_id = str(item_loop.items(state, "actions")[i]["id"])
+    updates = {**_mapping(state.data.get("action_updates")),
+               action_id: {"status": str(answer), "note": ""}}
+    if answer == "blocked":
+        return Go("blocker_note", {"action_updates": updates})
+    return _next_action(state, i + 1, action_updates=updates)
+
+
+def _blocked_index(state: FlowState) -> int:
+    return item_loop.position(state, "action_progress") - 1
+
+
+def _note_prompt(state: FlowState, ctx: Context) -> Message:
+    action = item_loop.items(state, "actions")[_blocked_index(state)]
+    return Message(T.blocked.format(description=action["description"]), form=NOTE)
+
+
+def _note(state: FlowState, answer: Answer, ctx: Context) -> Go:
+    i = _blocked_index(state)
+    action_id = str(item_loop.items(state, "actions")[i]["id"])
+    updates = {**_mapping(state.data.get("action_updates")),
+               action_id: {"status": "blocked", "note": _mapping(answer)["note"]}}
+    return _next_action(state, i + 1, action_updates=updates)
+
+
+def activity_form(playbook: Playbook) -> Form:
+    """One whole-number field per activity the playbook counts."""
+    return Form("activity", tuple(Field(a.id, a.label, "integer")
+                                  for a in playbook.checkin.activities))
+
+
+def _activity_prompt(state: FlowState, ctx: Context) -> Message:
+    return Message(T.activity, form=activity_form(ctx.playbook))
+
+
+def _activity(state: FlowState, answer: Answer, ctx: Context) -> Go:
+    counts = {k: int(number(v)) for k, v in _mapping(answer).items()}
+    return Go("got_coaching", {"activity": counts})
+
+
+def _blockers(state: FlowState, answer: Answer, ctx: Context) -> Go:
+    text = str(_mapping(answer).get("blockers", ""))
+    return Go("confidence", {"blockers": None if text.casefold() in NOTHING else text or None})
+
+
+def _confidence(state: FlowState, answer: Answer, ctx: Context) -> Go:
+    actions = item_loop.items(state, "actions")
+    given = _mapping(state.data.get("action_updates"))
+    updates = {str(a["id"]): dict(given[a["id"]]) for a in actions if a["id"] in given}
+    effect = RecordCheckin(
+        state.data["checkin_id"], "answered", action_updates=updates,
+        activity=dict(_mapping(state.data.get("activity"))),
+        got_coaching=bool(state.data.get("got_coaching")),
+        blockers=state.data.get("blockers"), confidence=int(str(answer)),
+    )
+    return Go(END, {"confidence": int(str(answer))}, (effect,),
+              say=(Message(T.done.format(rep=ctx.actor.first_name)),))
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}

@@ -1,0 +1,183 @@
+"""Sales coaching: Engage, Practice, Do, Review (METHOD §5).
+
+Facilitative: the rep knows how but must do it better. The rep speaks first at
+every stage; the manager's feedback opens only after the rep's self-assessment
+is in and the rep has granted permission; the review re-checks the metric.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flows.effects import CompleteModel, RecordModelStage
+from flows.engine import (
+    END,
+    Answer,
+    Context,
+    Flow,
+    FlowBug,
+    FlowState,
+    Go,
+    Outcome,
+    Prompt,
+    Retry,
+    Step,
+    begin,
+    number,
+)
+from flows.feedback import check_behaviour
+from flows.messages import Choice, Field, Form, Message
+from flows.model_steps import teach_stage
+from flows.playbook import Playbook
+from flows.roam import fmt
+
+NAME = "coaching"
+STAGES = {"E": "E — Engage", "P": "P — Practice", "D": "D — Do", "R": "R — Review"}
+
+
+class T:
+    """Every sentence this flow says, in one place."""
+
+    title = "Sales coaching (Engage, Practice, Do, Review)"
+    engage = ("{E}\nSales coaching with {rep} on {focus}. Ask for {rep}'s view first, "
+              "then agree ONE goal and ONE behaviour for this session.")
+    engage_check = "Ask {rep} to say the goal and the behaviour back. Did {rep} get them right?"
+    engage_hint = "Narrow it down: one goal, one behaviour, in {rep}'s own words. Try again."
+    practice = ("{P}\nRole-play the behaviour. {rep} critiques their own attempt first; "
+                "then add your notes.")
+    practice_check = "Can {rep} say what to keep and what to change next time?"
+    practice_hint = "Run the role-play again and ask {rep} what they would change first."
+    do = "{D}\n{rep} applies it live; you observe. What did you see and hear?"
+    do_check = "Did {rep} explain how the live attempt compared with the goal?"
+    do_hint = "Walk through the live attempt together, moment by moment, then ask again."
+    self_assessment = "{R}\n{rep} speaks first: how does {rep} think it went?"
+    permission = "Ask {rep}: “May I share what I noticed?” What did {rep} say?"
+    declined = "Recorded: {rep} declined feedback this time. No feedback is given."
+    feedback = "Your feedback: the behaviour you saw, its effect, and what to try next."
+    metric = "Re-check the ROAM number: what is {metric} now?"
+    metric_plan = " (baseline {baseline}, target {target})"
+    done = "Sales coaching with {rep} on {focus} saved ({metric} is now {value})."
+    guard = "feedback needs the self-assessment and permission granted first"
+
+    rep_view = "The rep's view (ask first)"
+    goal = "One goal"
+    behaviour = "One behaviour"
+    role_play = "Role-play notes"
+    rep_critique = "The rep's own critique (ask first)"
+    manager_notes = "Your notes"
+    observed = "What you observed live"
+    rep_self = "The rep's self-assessment"
+    granted = "Asked, and granted"
+    refused = "Asked, and the rep declined"
+    feedback_label = "Your feedback"
+    metric_value = "Current value of {metric}"
+    the_metric = "the focus metric"
+
+
+ENGAGE = Form("engage", (
+    Field("rep_view", T.rep_view, "long_text"),
+    Field("goal", T.goal),
+    Field("behaviour", T.behaviour),
+))
+PRACTICE = Form("practice", (
+    Field("role_play", T.role_play, "long_text"),
+    Field("rep_critique", T.rep_critique, "long_text"),
+    Field("manager_notes", T.manager_notes, "long_text"),
+))
+DO = Form("do", (Field("observed", T.observed, "long_text"),))
+SELF_ASSESSMENT = Form("self_assessment", (Field("self_assessment", T.rep_self, "long_text"),))
+PERMISSION = (Choice("granted", T.granted), Choice("declined", T.refused))
+FEEDBACK = Form("feedback", (Field("feedback", T.feedback_label, "long_text"),))
+
+
+def start(playbook: Playbook, ctx: Context, data: Mapping[str, Any]) -> Outcome:
+    """``data`` holds session_id, rep_name, rep_ref, focus (a label) and, when the
+    session set one, metric, baseline and target."""
+    return begin(build(playbook), data, ctx)
+
+
+def fill(template: str, state: FlowState, **extra: str) -> str:
+    return template.format(rep=state.data.get("rep_name", "the rep"),
+                           focus=state.data.get("focus", "today's skill"),
+                           metric=_metric(state), **STAGES, **extra)
+
+
+def build(playbook: Playbook) -> Flow:
+    steps: dict[str, Step] = {
+        **teach_stage(NAME, "E", "engage", ENGAGE,
+                      (T.engage, T.engage_check, T.engage_hint), "practice", fill),
+        **teach_stage(NAME, "P", "practice", PRACTICE,
+                      (T.practice, T.practice_check, T.practice_hint), "do", fill),
+        **teach_stage(NAME, "D", "do", DO, (T.do, T.do_check, T.do_hint),
+                      "self_assessment", fill),
+        "self_assessment": Step("self_assessment", "R", _form(T.self_assessment, SELF_ASSESSMENT),
+                                lambda s, a, c: Go("permission", {"self_assessment": a}),
+                                ("permission",)),
+        "permission": Step("permission", "R", _permission_prompt, _permission,
+                           ("feedback", "metric")),
+        "feedback": Step("feedback", "R", _form(T.feedback, FEEDBACK), _feedback, ("metric",)),
+        "metric": Step("metric", "R", _metric_prompt, _metric_now, (END,)),
+    }
+    return Flow(NAME, T.title, STAGES, steps, "engage")
+
+
+def _form(template: str, form: Form) -> Prompt:
+    return lambda state, ctx: Message(fill(template, state), form=form)
+
+
+def _permission_prompt(state: FlowState, ctx: Context) -> Message:
+    return Message(fill(T.permission, state), choices=PERMISSION)
+
+
+def _permission(state: FlowState, answer: Answer, ctx: Context) -> Go:
+    if answer == "granted":
+        return Go("feedback", {"permission": "granted"})
+    # Feedback typed before going back must not survive a refusal.
+    return Go("metric", {"permission": "declined", "feedback": None},
+              say=(Message(fill(T.declined, state)),))
+
+
+def _feedback(state: FlowState, answer: Answer, ctx: Context) -> Go | Retry:
+    assessed = _mapping(state.data.get("self_assessment")).get("self_assessment")
+    if not assessed or state.data.get("permission") != "granted":
+        raise FlowBug(T.guard)
+    values = _mapping(answer)
+    problem = check_behaviour(values, {"feedback": T.feedback_label},
+                              str(state.data.get("rep_name", "the rep")))
+    return problem or Go("metric", {"feedback": values})
+
+
+def _metric(state: FlowState) -> str:
+    metric = state.data.get("metric")
+    return metric if isinstance(metric, str) and metric else T.the_metric
+
+
+def _metric_prompt(state: FlowState, ctx: Context) -> Message:
+    text = fill(T.metric, state)
+    if "baseline" in state.data and "target" in state.data:
+        text += T.metric_plan.format(baseline=state.data["baseline"],
+                                     target=state.data["target"])
+    form = Form("metric", (Field("value", fill(T.metric_value, state), "number"),))
+    return Message(text, form=form)
+
+
+def _metric_now(state: FlowState, answer: Answer, ctx: Context) -> Go:
+    value = number(_mapping(answer)["value"])
+    granted = state.data.get("permission") == "granted"
+    values = {
+        "self_assessment": _mapping(state.data.get("self_assessment")).get("self_assessment"),
+        "permission": state.data.get("permission"),
+        "feedback": _mapping(state.data.get("feedback")).get("feedback") if granted else None,
+        "metric": _metric(state),
+        "metric_value": value,
+    }
+    sid = state.data["session_id"]
+    done = Message(fill(T.done, state, value=fmt(value)))
+    return Go(END, {"metric_value": value},
+              (RecordModelStage(sid, NAME, "R", values), CompleteModel(sid, NAME, "done")),
+              say=(done,))
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}

@@ -1,0 +1,178 @@
+"""Field training: Tell, Show, Do, Review (METHOD §5).
+
+Directive: the rep does not yet know what, why or how. Each teaching stage ends
+with the rep explaining it back; the review lets the rep self-assess first and
+takes positives before constructive points.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flows.effects import CompleteModel, RecordModelStage
+from flows.engine import (
+    END,
+    Answer,
+    Context,
+    Flow,
+    FlowBug,
+    FlowState,
+    Go,
+    Outcome,
+    Prompt,
+    Retry,
+    Step,
+    begin,
+)
+from flows.feedback import check_behaviour
+from flows.messages import Choice, Field, Form, Message
+from flows.model_steps import teach_stage
+from flows.playbook import Playbook
+
+NAME = "training"
+STAGES = {"T": "T — Tell", "S": "S — Show", "D": "D — Do", "R": "R — Review"}
+
+
+class T:
+    """Every sentence this flow says, in one place."""
+
+    title = "Field training (Tell, Show, Do, Review)"
+    tell = ("{T}\nField training with {rep} on {focus}. Walk {rep} through the steps, "
+            "why they matter and what good looks like.")
+    tell_check = "Ask {rep} to explain it back. Did {rep} get the steps and the why right?"
+    tell_hint = ("Go over the part that got lost in smaller steps, with an example, "
+                 "then ask {rep} to explain it back again.")
+    show = "{S}\nDemonstrate it, live or with a recording, and note what {rep} should notice."
+    show_check = "Did {rep} describe back what you did and why it worked?"
+    show_hint = "Show it again and name each step out loud as you do it."
+    do = ("{D}\n{rep} performs it: a role-play first, then live, each against what good "
+          "looks like.")
+    do_check = "Did {rep} explain what they did and how it compared with the criteria?"
+    do_hint = "Role-play it once more, slower, pausing after each step to compare."
+    self_assessment = "{R}\n{rep} goes first: how does {rep} think it went?"
+    positives = ("What went well? Name the behaviours you saw, before any point to improve.")
+    constructive = ("Now one or two points to improve: a behaviour you saw and what to do "
+                    "instead.")
+    decision = "What next for {rep} on {focus}?"
+    done = "Field training with {rep} on {focus} saved. Next: {decision}."
+    no_positives_yet = "positives must be entered before constructive points"
+
+    tell_steps = "The steps, in order"
+    tell_why = "Why it matters"
+    tell_good = "What good looks like (the criteria)"
+    show_how = "How you demonstrated it"
+    show_live = "Live"
+    show_recording = "Recording"
+    show_notes = "What to notice"
+    do_role_play = "Role-play: how it went against the criteria"
+    do_live = "Live: how it went against the criteria"
+    do_live_hint = "if it happened today"
+    rep_view = "The rep's self-assessment"
+    positives_label = "What went well (behaviours)"
+    point_1 = "First point to improve"
+    point_2 = "Second point to improve"
+    repeat = "Repeat the training"
+    move_on = "Move on: the rep has it"
+    hand_off = "Hand off to sales coaching"
+
+
+TELL = Form("tell", (
+    Field("steps", T.tell_steps, "long_text"),
+    Field("why", T.tell_why, "long_text"),
+    Field("good", T.tell_good, "long_text"),
+))
+SHOW = Form("show", (
+    Field("how", T.show_how, "choice",
+          options=(Choice("live", T.show_live), Choice("recording", T.show_recording))),
+    Field("notes", T.show_notes, "long_text"),
+))
+DO = Form("do", (
+    Field("role_play", T.do_role_play, "long_text"),
+    Field("live", T.do_live, "long_text", required=False, hint=T.do_live_hint),
+))
+SELF_ASSESSMENT = Form("self_assessment", (Field("self_assessment", T.rep_view, "long_text"),))
+POSITIVES = Form("positives", (Field("positives", T.positives_label, "long_text"),))
+CONSTRUCTIVE = Form("constructive", (
+    Field("point_1", T.point_1, "long_text"),
+    Field("point_2", T.point_2, "long_text", required=False),
+))
+DECISIONS = (Choice("repeat", T.repeat), Choice("move_on", T.move_on),
+             Choice("coaching", T.hand_off))
+
+
+def start(playbook: Playbook, ctx: Context, data: Mapping[str, Any]) -> Outcome:
+    """``data`` holds session_id, rep_name, rep_ref and focus (a label)."""
+    return begin(build(playbook), data, ctx)
+
+
+def fill(template: str, state: FlowState, **extra: str) -> str:
+    return template.format(rep=state.data.get("rep_name", "the rep"),
+                           focus=state.data.get("focus", "today's skill"), **STAGES, **extra)
+
+
+def build(playbook: Playbook) -> Flow:
+    steps: dict[str, Step] = {
+        **teach_stage(NAME, "T", "tell", TELL, (T.tell, T.tell_check, T.tell_hint),
+                      "show", fill),
+        **teach_stage(NAME, "S", "show", SHOW, (T.show, T.show_check, T.show_hint),
+                      "do", fill),
+        **teach_stage(NAME, "D", "do", DO, (T.do, T.do_check, T.do_hint),
+                      "self_assessment", fill),
+        "self_assessment": Step("self_assessment", "R", _form(T.self_assessment, SELF_ASSESSMENT),
+                                lambda s, a, c: Go("positives", {"self_assessment": a}),
+                                ("positives",)),
+        "positives": Step("positives", "R", _form(T.positives, POSITIVES), _positives,
+                          ("constructive",)),
+        "constructive": Step("constructive", "R", _form(T.constructive, CONSTRUCTIVE),
+                             _constructive, ("decision",)),
+        "decision": Step("decision", "R", _decision_prompt, _decision, (END,)),
+    }
+    return Flow(NAME, T.title, STAGES, steps, "tell")
+
+
+def _form(template: str, form: Form) -> Prompt:
+    return lambda state, ctx: Message(fill(template, state), form=form)
+
+
+def _positives(state: FlowState, answer: Answer, ctx: Context) -> Go | Retry:
+    values = _mapping(answer)
+    problem = check_behaviour(values, {"positives": T.positives_label}, _rep(state))
+    return problem or Go("constructive", {"positives": values})
+
+
+def _constructive(state: FlowState, answer: Answer, ctx: Context) -> Go | Retry:
+    if not _mapping(state.data.get("positives")):
+        raise FlowBug(T.no_positives_yet)
+    values = _mapping(answer)
+    problem = check_behaviour(values, {"point_1": T.point_1, "point_2": T.point_2}, _rep(state))
+    return problem or Go("decision", {"constructive": values})
+
+
+def _decision_prompt(state: FlowState, ctx: Context) -> Message:
+    return Message(fill(T.decision, state), choices=DECISIONS)
+
+
+def _decision(state: FlowState, answer: Answer, ctx: Context) -> Go:
+    decision = str(answer)
+    constructive = _mapping(state.data.get("constructive"))
+    values = {
+        "self_assessment": _mapping(state.data.get("self_assessment")).get("self_assessment"),
+        "positives": _mapping(state.data.get("positives")).get("positives"),
+        "constructive": [constructive[k] for k in ("point_1", "point_2") if k in constructive],
+        "decision": decision,
+    }
+    sid = state.data["session_id"]
+    label = next(c.label for c in DECISIONS if c.id == decision)
+    done = Message(fill(T.done, state, decision=label.lower()))
+    return Go(END, {"decision": decision},
+              (RecordModelStage(sid, NAME, "R", values), CompleteModel(sid, NAME, decision)),
+              say=(done,))
+
+
+def _rep(state: FlowState) -> str:
+    return str(state.data.get("rep_name", "the rep"))
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}

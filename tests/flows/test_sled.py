@@ -1,0 +1,208 @@
+"""SLED end to end through ``advance``: stages, chart leaves, escalation and privacy."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+
+from flows import roam, sled
+from flows.chart import Chart
+from flows.effects import (
+    ActionDraft,
+    CompleteSession,
+    KeepPrivateNote,
+    RaiseEscalation,
+    RecordStage,
+    StartFlow,
+)
+from flows.engine import END, Context, Outcome, back
+from flows.messages import Choose, Input, Say, Submit
+from tests.flows.driver import Run, play
+
+SID = 41
+ROWS = [
+    roam.MetricRow("bookings", "result", date(2026, 3, 1), date(2026, 3, 31), 200, 150),
+    roam.MetricRow("calls", "activity", date(2026, 3, 1), date(2026, 3, 31), 100, 60),
+]
+SET_STAGE = Submit({"purpose": "Lift bookings", "objectives": "Find the cause",
+                    "value_to_rep": "Hit plan"})
+VIEWS = Submit({"gap_statement": "150 of 200 bookings", "rep_view": "Fewer calls",
+                "manager_view": "Calls are short"})
+ACTION = Submit({"description": "Block 2h a day for calls", "owner": "rep", "due": "2026-03-20"})
+SUCCESS = Submit({"metric": "bookings", "baseline": "150", "target": "200",
+                  "review_date": "2026-04-07"})
+PRIVATE_NOTE = "Going through a divorce; asked for flexible hours"
+
+
+def data() -> dict[str, Any]:
+    return {"session_id": SID, "rep_id": 2, "rep_name": "Sam", "rep_ref": "@sam",
+            "brief": {"roam": roam.snapshot(ROWS, date(2026, 3, 10)), "open_actions": [],
+                      "checkins": []}}
+
+
+def to_leaf(chart: Chart, leaf: str) -> list[Input]:
+    """The yes/no choices that walk the chart from its start to ``leaf``."""
+
+    def search(node: str) -> list[Input] | None:
+        if chart.is_leaf(node):
+            return [] if node == leaf else None
+        for answer in ("yes", "no"):
+            rest = search(chart.questions[node].branch(answer == "yes"))
+            if rest is not None:
+                return [Choose(answer), *rest]
+        return None
+
+    found = search(chart.start)
+    assert found is not None
+    return found
+
+
+def through_l(ctx: Context) -> tuple[Outcome, list[Input]]:
+    start = sled.start(ctx.playbook, ctx, data())
+    return start, [SET_STAGE, Choose("yes"), Choose("metric:bookings"), VIEWS,
+                   Choose("prospecting"), Choose("yes")]
+
+
+def session(ctx: Context, leaf: str, *after_leaf: Input) -> Run:
+    start, inputs = through_l(ctx)
+    flow = sled.build(ctx.playbook)
+    return play(flow, start, ctx, *inputs, *to_leaf(ctx.playbook.chart, leaf), *after_leaf)
+
+
+def test_start_shows_the_context_card_and_asks_to_set_the_stage(ctx: Context) -> None:
+    out = sled.start(ctx.playbook, ctx, data())
+    assert out.messages[0].step == "context"
+    assert "Coaching Sam" in out.messages[0].text
+    assert "bookings: 150 of 200" in out.messages[0].text
+    assert out.messages[1].step == "set_stage"
+    assert out.state.step == "set_stage"
+
+
+def test_full_session_s_l_e_d(ctx: Context) -> None:
+    run = session(ctx, "COACHING",
+                  Submit({"agreed_solution": "Practice the opener", "options": "Scripts"}),
+                  ACTION, Choose("done"), SUCCESS, Choose("coaching"), Choose("yes"),
+                  Choose("now"))
+    assert run.state.status == "ended"
+    assert [e.stage for e in run.of(RecordStage)] == ["S", "L", "E", "D"]
+    records = {e.stage: e.values for e in run.of(RecordStage)}
+    assert records["S"]["purpose"] == "Lift bookings"
+    assert records["S"]["rep_aligned"] is True
+    assert records["L"]["focus_area"] == "prospecting"
+    assert records["L"]["gap"] == "metric:bookings"
+    assert records["E"]["leaf"] == "COACHING"
+    assert records["E"]["agreed_solution"] == "Practice the opener"
+    (complete,) = run.of(CompleteSession)
+    assert complete == CompleteSession(
+        SID, "completed", leaf="COACHING", category="coaching",
+        agreed_solution="Practice the opener",
+        actions=(ActionDraft("Block 2h a day for calls", "rep", date(2026, 3, 20)),),
+        metric="bookings", baseline=150.0, target=200.0, review_date=date(2026, 4, 7),
+        next_model="coaching", rep_committed=True,
+    )
+    assert run.effects[-1] == StartFlow("coaching", SID)
+    assert ctx.subject is not None
+    summary = [m for m in run.messages if m.to == ctx.subject.email]
+    assert len(summary) == 1
+    assert "Block 2h a day for calls" in summary[0].text
+
+
+def test_no_model_ends_without_handoff(ctx: Context) -> None:
+    run = session(ctx, "SET_PRIORITIES", Submit({"agreed_solution": "Time blocks"}),
+                  ACTION, Choose("done"), SUCCESS, Choose("none"), Choose("yes"))
+    assert run.state.status == "ended"
+    assert not run.of(StartFlow)
+
+
+def test_define_gap_goes_back_to_the_gap_step(ctx: Context) -> None:
+    run = session(ctx, "DEFINE_GAP")
+    assert run.state.step == "gap"
+    assert run.state.data["leaf"] == "DEFINE_GAP"
+    assert any(m.leaf == "DEFINE_GAP" for m in run.messages)
+    flow = sled.build(ctx.playbook)
+    again = play(flow, run.state, ctx, Choose("other"), VIEWS, Choose("prospecting"),
+                 Choose("yes"))
+    assert again.state.step == "Q01_gap_specific"
+
+
+def test_no_action_ends_the_session(ctx: Context) -> None:
+    run = session(ctx, "NO_ACTION", Say("Quarter end, revisit in April"))
+    assert run.state.status == "ended"
+    (complete,) = run.of(CompleteSession)
+    assert complete.status == "no_action"
+    assert complete.leaf == "NO_ACTION"
+    assert complete.agreed_solution == "Quarter end, revisit in April"
+    assert "no action" in run.last.text.lower()
+
+
+@pytest.mark.parametrize("leaf", ["SYSTEMIC_REDESIGN", "ESCALATE_SYSTEMIC"])
+def test_systemic_leaf_raises_an_escalation(ctx: Context, leaf: str) -> None:
+    run = session(ctx, leaf,
+                  Submit({"impact": "Whole team short of leads", "evidence": "CRM report"}),
+                  Submit({"agreed_solution": "Leader reviews lead routing"}))
+    assert run.state.step == "action"
+    assert run.of(RaiseEscalation) == [
+        RaiseEscalation(SID, leaf, "Whole team short of leads", "CRM report")
+    ]
+
+
+@pytest.mark.parametrize(("leaf", "kind"), [("REFER_PERSONAL", "personal"),
+                                            ("JOB_FIT", "job_fit")])
+def test_private_leaf_keeps_a_private_note_out_of_the_rep_summary(
+    ctx: Context, leaf: str, kind: str
+) -> None:
+    run = session(ctx, leaf, Submit({"note": PRIVATE_NOTE}),
+                  Submit({"description": "Check in on Friday", "owner": "manager",
+                          "due": "2026-03-13"}),
+                  Choose("done"), SUCCESS, Choose("none"), Choose("yes"))
+    assert run.of(KeepPrivateNote) == [KeepPrivateNote(SID, kind, PRIVATE_NOTE)]
+    assert run.state.status == "ended"
+    assert ctx.subject is not None
+    to_rep = [m for m in run.messages if m.to == ctx.subject.email]
+    assert len(to_rep) == 1
+    leaf_next = ctx.playbook.chart.leaves[leaf].next
+    for message in to_rep:
+        assert PRIVATE_NOTE not in message.text
+        assert leaf_next not in message.text
+        assert leaf not in message.text
+    assert "Check in on Friday" in to_rep[0].text
+    for effect in run.effects:
+        if not isinstance(effect, KeepPrivateNote):
+            assert PRIVATE_NOTE not in repr(effect)
+
+
+def test_action_due_in_the_past_is_rejected(ctx: Context) -> None:
+    run = session(ctx, "TRAINING", Submit({"agreed_solution": "Field training"}),
+                  Submit({"description": "Read the guide", "owner": "rep",
+                          "due": "2026-03-09"}))
+    assert run.state.step == "action"
+    assert "2026-03-09 is in the past" in run.messages[-2].text
+
+
+def test_rep_not_aligned_revises_the_purpose(ctx: Context) -> None:
+    start, _ = through_l(ctx)
+    run = play(sled.build(ctx.playbook), start, ctx, SET_STAGE, Choose("revise"))
+    assert run.state.step == "set_stage"
+    assert not run.of(RecordStage)
+
+
+def test_back_through_the_chart_and_a_whole_stage(ctx: Context) -> None:
+    flow = sled.build(ctx.playbook)
+    start, inputs = through_l(ctx)
+    run = play(flow, start, ctx, *inputs, Choose("yes"))
+    assert run.state.step == "Q02_worth_pursuing"
+    one = back(flow, run.state, ctx)
+    assert one.state.step == "Q01_gap_specific"
+    stage = back(flow, run.state, ctx, whole_stage=True)
+    assert stage.state.step == "gap"
+    assert stage.messages[0].text == "Back to L — Lead the performance analysis."
+    assert stage.state.data["views"]["rep_view"] == "Fewer calls"
+
+
+def test_cancel_completes_the_session_as_cancelled(ctx: Context) -> None:
+    flow = sled.build(ctx.playbook)
+    out = sled.start(ctx.playbook, ctx, data())
+    assert flow.on_cancel(out.state) == (CompleteSession(SID, "cancelled"),)
+    assert END not in flow.steps
