@@ -269,5 +269,5 @@ def checkin(turn: Turn, rest: str) -> None:
     turn.begin_flow("checkin", None, f"week:{row.period_start.isoformat()}", {
         "checkin_id": row.id,
         "actions": [{"id": str(a.id), "description": a.description}
-                    for a in coaching.open_actions(turn.db, me.id)],
+                    for a in coaching.open_actions(turn.db, me.id) if a.owner_id == me.id],
     })

@@ -171,3 +171,59 @@ def full_session_until_action(console: Console) -> list[dict[str, object]]:
     replies = console.choose("yes")  # Q07a → REMOVE_OBSTACLE
     assert json.dumps(replies).count("REMOVE_OBSTACLE") >= 1
     return console.submit(agreed_solution="Get CRM access fixed")
+
+
+def _to_chart(console: Console, rep: str) -> None:
+    console.say(f"/coach {rep}")
+    console.submit(purpose="p", objectives="o", value_to_rep="v")
+    console.choose("yes")
+    console.choose("other")
+    console.submit(gap_statement="g", rep_view="r", manager_view="m")
+    console.choose("prospecting")
+    console.choose("yes")
+
+
+def test_personal_leaf_keeps_the_note_private(db_url: str) -> None:
+    from storage.models import PrivateNote
+
+    app = make_app(db_url)
+    console = Console(app)
+    _to_chart(console, "bob")
+    for answer in ["yes", "yes", "yes", "yes", "yes", "yes", "no"]:
+        console.choose(answer)
+    replies = console.choose("yes")  # Q08 personal problem → REFER_PERSONAL
+    assert any(r.get("leaf") == "REFER_PERSONAL" for r in replies)
+    console.submit(note="Caring for a parent; referred to the EAP")
+    console.submit(description="Check in on workload", owner="manager", due="2026-12-09")
+    console.choose("done")
+    console.submit(metric="calls", baseline="120", target="150", review_date="2026-12-20")
+    console.choose("none")
+    replies = console.choose("yes")
+    to_bob = [r for r in replies if r.get("to") == f"bob@{DOMAIN}"]
+    assert to_bob and "Caring" not in json.dumps(to_bob) and "EAP" not in json.dumps(to_bob)
+    with app.sessions() as db:
+        note = db.scalars(select(PrivateNote)).one()
+        assert note.kind == "personal" and "EAP" in note.text
+        session = db.scalars(select(CoachingSession)).one()
+        assert "Caring" not in (session.agreed_solution or "")
+    app.close()
+
+
+def test_systemic_leaf_raises_an_escalation_owned_by_the_leader(db_url: str) -> None:
+    from storage.models import Escalation
+
+    app = make_app(db_url)
+    console = Console(app)
+    _to_chart(console, "alice")
+    console.choose("yes")
+    console.choose("yes")
+    replies = console.choose("no")  # Q03 → SYSTEMIC_REDESIGN
+    assert any(r.get("leaf") == "SYSTEMIC_REDESIGN" for r in replies)
+    console.submit(impact="Nobody hits 25% win rate", evidence="Team avg 19% for 3 quarters")
+    console.submit(agreed_solution="Escalate the win-rate standard")
+    with app.sessions() as db:
+        escalation = db.scalars(select(Escalation)).one()
+        owner = db.get(Person, escalation.owner_id)
+        assert owner is not None and owner.email == f"lee@{DOMAIN}"
+        assert escalation.leaf == "SYSTEMIC_REDESIGN"
+    app.close()
