@@ -137,9 +137,8 @@ def _import(args: argparse.Namespace) -> int:
                 report = run(db, args.file, now=app.clock.now(), skip_bad=args.skip_bad,
                              progress=stderr_progress(f"{args.kind} import"))
             except ImportRejected as rejected:
-                print(rejected.report.summary(), file=sys.stderr)
-                raise UsageError(f"{args.file}: nothing imported; fix the rows above "
-                                 "or use --skip-bad") from None
+                print(f"coach: {rejected.report.summary()}", file=sys.stderr)
+                return EXIT_BAD_INPUT
         print(report.summary())
         return EXIT_BAD_INPUT if report.bad else 0
     finally:

@@ -194,8 +194,7 @@ def _check_reporting_lines(
             for loop in _loops(managers):
                 for i, email in enumerate(loop):
                     if email in good:
-                        seen_from_here = [*loop[i:], *loop[:i], email]
-                        bad[email] = f"reporting line loops: {' → '.join(seen_from_here)}"
+                        bad[email] = f"reporting line loops: {_loop_text(loop, i)}"
         if not bad:
             return
         for email, reason in bad.items():
@@ -218,6 +217,17 @@ def _loops(managers: Mapping[str, str | None]) -> list[list[str]]:
             loops.append(trail[position[node] :])
         done.update(trail)
     return loops
+
+
+def _loop_text(loop: Sequence[str], start: int) -> str:
+    """``a → b → a`` seen from ``loop[start]``; a long loop shows its ends only."""
+    size = len(loop)
+    shown = [loop[(start + k) % size] for k in range(size)] if size <= 8 else [
+        *(loop[(start + k) % size] for k in range(3)),
+        f"… ({size - 5} more)",
+        *(loop[(start + k) % size] for k in range(size - 2, size)),
+    ]
+    return " → ".join([*shown, loop[start]])
 
 
 def _write(

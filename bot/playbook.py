@@ -16,7 +16,14 @@ import yaml
 
 import flows
 from flows.playbook import Path as KeyPath
-from flows.playbook import Playbook, PlaybookError, build_playbook, dotted, merge
+from flows.playbook import (
+    Playbook,
+    PlaybookError,
+    build_playbook,
+    check_fixed_chart,
+    dotted,
+    merge,
+)
 
 DEFAULT_PLAYBOOK = Path(flows.__file__).with_name("data") / "playbook.yaml"
 
@@ -62,7 +69,7 @@ def load_playbook(path: str | Path | None = None) -> Playbook:
         )
     merged = merge(default.data, override.data)
     try:
-        _check_fixed_chart(default.data, merged)
+        check_fixed_chart(default.data, merged)
         _check_known_keys(default.data, override.data, ())
     except PlaybookError as exc:
         raise _located(exc, default, override) from None
@@ -74,40 +81,6 @@ def _build(raw: Any, default: _Source, override: _Source | None) -> Playbook:
         return build_playbook(raw)
     except PlaybookError as exc:
         raise _located(exc, default, override) from None
-
-
-def _check_fixed_chart(default: Mapping[str, Any], merged: Mapping[str, Any]) -> None:
-    """Orgs may reword the chart but not change its ids or branches (METHOD §4).
-
-    Same rule and messages as ``flows.playbook.check_fixed_chart``, which at the
-    time of writing reads ``merged`` itself where it means ``merged["chart"]``.
-    """
-    base = default["chart"]
-    chart = _submapping(merged, ("chart",))
-    if chart.get("start") != base["start"]:
-        raise PlaybookError(("chart", "start"), f"is fixed at {base['start']}")
-    for group, fixed_keys in (("questions", ("yes", "no")), ("leaves", ("category",))):
-        entries = _submapping(chart, ("chart", group))
-        for key in entries:
-            if key not in base[group]:
-                raise PlaybookError(("chart", group, key), "is not an id of the solution chart")
-        for key, fixed in base[group].items():
-            entry = entries.get(key)
-            if not isinstance(entry, Mapping):
-                raise PlaybookError(("chart", group, key), "is missing or not a mapping")
-            for name in fixed_keys:
-                if entry.get(name) != fixed[name]:
-                    raise PlaybookError(
-                        ("chart", group, key, name),
-                        f"is fixed at {fixed[name]!r}; only the wording may change",
-                    )
-
-
-def _submapping(parent: Mapping[str, Any], path: KeyPath) -> Mapping[str, Any]:
-    value = parent.get(str(path[-1]))
-    if not isinstance(value, Mapping):
-        raise PlaybookError(path, "must be a mapping of keys to values")
-    return value
 
 
 def _parse(path: Path, name: str) -> _Source:
@@ -227,15 +200,10 @@ def _unknown_key(key: str, known: Mapping[str, Any]) -> str:
 
 def _located(exc: PlaybookError, default: _Source, override: _Source | None) -> PlaybookConfigError:
     """Point at the deepest part of the key that the override file holds, else the default."""
-    source, line = default, _line(default.root)
-    if override is not None:
-        depth, found = _find(override.root, exc.path)
-        if depth > 0 or not exc.path:
-            source, line = override, found
-        else:
-            line = _find(default.root, exc.path)[1]
-    else:
-        line = _find(default.root, exc.path)[1]
+    source = default
+    if override is not None and (not exc.path or _find(override.root, exc.path)[0] > 0):
+        source = override
+    line = _find(source.root, exc.path)[1]
     return PlaybookConfigError(source.name, exc.problem, line=line, key=dotted(exc.path))
 
 
