@@ -50,7 +50,8 @@ def session_inputs(rep: str) -> list[Input]:
     ]
 
 
-def engine_turns(app: App, sessions: int) -> list[float]:
+def engine_turns(app: App, sessions: int, starts: list[float] | None = None) -> list[float]:
+    """Every turn of ``sessions`` full sessions; ``starts`` also collects the /coach turns."""
     samples: list[float] = []
     me = who(MANAGER)
     for i in range(sessions):
@@ -58,6 +59,8 @@ def engine_turns(app: App, sessions: int) -> list[float]:
             t0 = time.perf_counter()
             app.runner.handle(me, given)
             samples.append(time.perf_counter() - t0)
+            if starts is not None and isinstance(given, Say):
+                starts.append(samples[-1])
     return samples
 
 
@@ -82,19 +85,23 @@ def run(label: str, url: str, sessions: int) -> None:
     with app.sessions.begin() as db:
         load_demo(db, START.date(), START)
     engine_turns(app, 3)  # warm up: caches, the first session rows
-    turns = engine_turns(app, sessions)
+    starts: list[float] = []
+    turns = engine_turns(app, sessions, starts)
     bare = bare_loop(app, len(turns))
     app.close()
-    report(label, turns, bare)
+    report(label, turns, bare, starts)
 
 
-def report(label: str, turns: list[float], bare: list[float]) -> None:
+def report(label: str, turns: list[float], bare: list[float], starts: list[float]) -> None:
     ms = 1000.0
     p50, p99 = percentile(turns, 50) * ms, percentile(turns, 99) * ms
     b50, b99 = percentile(bare, 50) * ms, percentile(bare, 99) * ms
+    s50 = percentile(starts, 50) * ms
     print(f"{label:<11} engine turn  p50 {p50:6.2f} ms  p99 {p99:6.2f} ms  ({len(turns)} turns)")
     print(f"{'':<11} bare r/w     p50 {b50:6.2f} ms  p99 {b99:6.2f} ms")
     print(f"{'':<11} ratio        p50 {p50 / b50:5.2f}x    p99 {p99 / b99:5.2f}x")
+    print(f"{'':<11} /coach turns p50 {s50:6.2f} ms  (context card: ~10 reads; "
+          f"{len(starts)} of the turns, they make the p99)")
 
 
 def with_pg_database(admin_url: str, body: Callable[[str], None]) -> None:

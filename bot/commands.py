@@ -71,14 +71,16 @@ def hello(turn: Turn, rest: str) -> None:
         _pick_rep(turn, "", "coach")
 
 
-def _pick_rep(turn: Turn, ref: str, verb: str) -> Person | None:
+def _pick_rep(turn: Turn, ref: str, verb: str,
+              allowed: list[Person] | None = None) -> Person | None:
     """Resolve ``ref`` among the people this person may coach (METHOD §9)."""
     me = turn.person
     if me.role not in people.COACHING_ROLES:
         turn.log("refused", verb=verb, ref=ref[:200], reason="role")
         turn.say(Message(T.not_a_coach))
         return None
-    allowed = people.coachable_by(turn.db, me)
+    if allowed is None:
+        allowed = people.coachable_by(turn.db, me)
     if not ref:
         if not allowed:
             turn.say(Message(T.no_reports))
@@ -99,7 +101,9 @@ def _pick_rep(turn: Turn, ref: str, verb: str) -> Person | None:
 
 
 def coach(turn: Turn, ref: str) -> None:
-    rep = _pick_rep(turn, ref, "coach")
+    allowed = (people.coachable_by(turn.db, turn.person)
+               if turn.person.role in people.COACHING_ROLES else [])
+    rep = _pick_rep(turn, ref, "coach", allowed)
     if rep is None:
         return
     existing = conversations.find(turn.db, turn.who.platform, turn.who.tenant,
@@ -107,18 +111,22 @@ def coach(turn: Turn, ref: str) -> None:
     if existing is not None and existing.status != "ended":
         _resume(turn, existing)
         return
+    # The rep's team (for benchmarks) is the coach's own list when the coach is the manager.
+    team = allowed if rep.manager_id == turn.person.id else None
     session = coaching.open_session(turn.db, turn.person, rep, turn.now)
     turn.begin_flow("sled", rep, str(rep.id), {
         "session_id": session.id, "rep_id": rep.id, "rep_name": rep.name,
-        "rep_ref": rep.email, "brief": brief(turn, rep),
-    })
+        "rep_ref": rep.email, "brief": brief(turn, rep, team),
+    }, row=existing)
 
 
-def brief(turn: Turn, rep: Person) -> dict[str, Any]:
+def brief(turn: Turn, rep: Person, team: list[Person] | None = None) -> dict[str, Any]:
     """The context card's facts: last session, open actions, check-ins, ROAM."""
     db = turn.db
     last = coaching.last_session(db, rep.id)
-    peers = [p.id for p in people.reports_of(db, rep.manager_id)] if rep.manager_id else []
+    if team is None:
+        team = people.reports_of(db, rep.manager_id) if rep.manager_id else []
+    peers = [p.id for p in team]
     rows = coaching.metric_rows(db, [rep.id, *peers])
     team_rows = [r for pid in peers if pid != rep.id for r in rows[pid]]
     today = turn.context().today

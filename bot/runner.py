@@ -83,10 +83,12 @@ class Turn:
                           person_id=self.person.id, detail=dict(detail) or None)
 
     def begin_flow(self, flow: str, subject: Person | None, subject_key: str,
-                   data: dict[str, object]) -> None:
-        """Start ``flow`` (replacing an ended conversation of the same kind and subject)."""
-        row = conversations.find(self.db, self.who.platform, self.who.tenant, self.who.user_key,
-                                 flow, subject_key)
+                   data: dict[str, object], row: Conversation | None = None) -> None:
+        """Start ``flow``, reusing the ended conversation row of the same kind and subject
+        (pass it as ``row`` when the caller already loaded it)."""
+        if row is None:
+            row = conversations.find(self.db, self.who.platform, self.who.tenant,
+                                     self.who.user_key, flow, subject_key)
         if row is None:
             row = Conversation(platform=self.who.platform, tenant=self.who.tenant,
                                user_key=self.who.user_key, flow=flow, subject=subject_key,

@@ -39,7 +39,7 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_placeholders(self) -> Settings:
-        if self.coach_env == "production":
+        if self.coach_env != "development":
             for name in SECRETS:
                 value = getattr(self, name)
                 if value is not None and value.strip().lower() in PLACEHOLDERS:
