@@ -230,9 +230,14 @@ def cancel(turn: Turn, rest: str) -> None:
 
 
 def model_data(turn: Turn, session: CoachingSession, rep: Person) -> dict[str, Any]:
-    return {"session_id": session.id, "rep_id": rep.id, "rep_name": rep.name,
-            "rep_ref": rep.email, "metric": session.metric,
-            "focus": turn.flows.playbook.focus_label(session.focus_area or "")}
+    data: dict[str, Any] = {
+        "session_id": session.id, "rep_id": rep.id, "rep_name": rep.name, "rep_ref": rep.email,
+        "metric": session.metric,
+        "focus": turn.flows.playbook.focus_label(session.focus_area or ""),
+    }
+    if session.baseline is not None and session.target is not None:
+        data.update(baseline=session.baseline, target=session.target)
+    return data
 
 
 def model(turn: Turn, ref: str) -> None:
