@@ -323,17 +323,3 @@ def check_field(f: Field, text: str, max_chars: int) -> str | None:
 
 def number(text: str) -> float:
     return float(text.replace(",", ""))
-
-
-def ask_choice(text: str, choices: Iterable[Choice]) -> Prompt:
-    fixed = tuple(choices)
-    return lambda state, ctx: Message(text, choices=fixed)
-
-
-def ask_form(text: str, form: Form) -> Prompt:
-    return lambda state, ctx: Message(text, form=form)
-
-
-def go(to: str) -> Handler:
-    """A handler that stores the answer under the step id and moves on."""
-    return lambda state, answer, ctx: Go(to, {state.step: answer})

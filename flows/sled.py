@@ -31,8 +31,6 @@ from flows.engine import (
     Outcome,
     Retry,
     Step,
-    ask_choice,
-    ask_form,
     begin,
     number,
 )
@@ -127,10 +125,8 @@ def context_card(data: Mapping[str, Any]) -> str:
 
 def _fill(template: str, state: FlowState, **extra: Any) -> str:
     return template.format(rep=state.data.get("rep_name", "the rep"),
-                           rep_ref=state.data.get("rep_ref", ""), **STAGES_FMT, **extra)
+                           rep_ref=state.data.get("rep_ref", ""), **STAGES, **extra)
 
-
-STAGES_FMT = {k: v for k, v in STAGES.items()}
 
 
 def _prompt_choice(template: str, choices: tuple[Choice, ...]) -> Any:
@@ -431,5 +427,3 @@ def _cancel(state: FlowState) -> tuple[Effect, ...]:
 def _mapping(value: Any) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
-
-__all__ = ["NAME", "STAGES", "ask_choice", "ask_form", "build", "context_card", "start"]
