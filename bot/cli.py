@@ -66,6 +66,11 @@ def _parser() -> argparse.ArgumentParser:
     chart.add_argument("--json", action="store_true", help="print leaf, category and path as JSON")
     chart.set_defaults(run=_chart)
 
+    serve = sub.add_parser("serve", help="run the service: Slack, health checks")
+    serve.add_argument("--host", default="0.0.0.0", help="address to listen on (default: all)")
+    serve.add_argument("--port", type=int, default=3000, help="port (default: 3000)")
+    serve.set_defaults(run=_serve)
+
     demo = sub.add_parser("demo", help="load the demo org (safe to run twice)")
     demo.set_defaults(run=_demo)
     return parser
@@ -110,6 +115,16 @@ def _db_upgrade(args: argparse.Namespace) -> int:
     app.close()
     print("Database is at the latest schema.")
     return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from bot.server import serve
+
+    app = _app()
+    try:
+        return serve(app, args.host, args.port)
+    finally:
+        app.close()
 
 
 def _demo(args: argparse.Namespace) -> int:

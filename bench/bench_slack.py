@@ -1,0 +1,341 @@
+"""Slack ack latency and throughput: our app against a bare Bolt ``AsyncApp``.
+
+    .venv/bin/python -m bench.bench_slack [--requests N] [--inline]
+
+A server process hosts our ``coach serve`` Slack endpoint (on a SQLite file), a
+bare Bolt app (default runner, a handler that acks and opens a one-block modal)
+and the fake Slack Web API both call (loopback; ``--separate-api`` moves it to a
+process of its own). This process sends
+signed ``/coach`` commands and button clicks at concurrency 1 and 20 and prints,
+per case, ack latency p50 / p99, acks per second, and requests per second until
+every resulting view reached the fake API (for us: every turn persisted).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing
+import re
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import aiohttp
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.signature import SignatureVerifier
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy import func, select
+
+from bench.machine import describe, percentile
+
+SECRET = "bench-signing-secret"
+TEAM = "T0TEAM"
+CASES = (("/coach", 1), ("/coach", 20), ("click", 1), ("click", 20))
+WARMUP = 30
+
+
+@dataclass
+class Ports:
+    fake: int
+    ours: int
+    bare: int
+
+
+# Server process -------------------------------------------------------------------------
+
+
+def fake_api(conn: Any, managers: int) -> None:
+    """The fake Slack Web API in a process of its own (``--separate-api``)."""
+
+    async def main() -> None:
+        fake, stats = await _start_fake(managers)
+        conn.send((fake.url, stats))
+        await asyncio.get_running_loop().run_in_executor(None, conn.recv)
+        await fake.close()
+
+    asyncio.run(main())
+
+
+async def _start_fake(managers: int) -> tuple[Any, int]:
+    from tests.slack.fake_slack import FakeSlack
+
+    fake = await FakeSlack(checking=False).start()
+    for n in range(managers):  # the modals the click cases answer in
+        fake.views[f"VB{n}"] = {"id": f"VB{n}", "hash": "h", "type": "modal"}
+    stats = web.Application()
+    stats.router.add_get("/stats", lambda r: web.json_response(
+        {"calls": len([c for c in fake.calls if c.method.startswith("views.")])}))
+    return fake, await _site(stats)
+
+
+def serve(conn: Any, db_path: str, managers: int, inline: bool, profile: str | None,
+          api: tuple[str, int] | None) -> None:
+    """Our app and the bare Bolt app, each on its own port, in one process (with the
+    fake API too, unless it runs in a process of its own)."""
+    if profile is None:
+        asyncio.run(_serve(conn, db_path, managers, inline, api))
+        return
+    import cProfile
+
+    with cProfile.Profile() as prof:
+        asyncio.run(_serve(conn, db_path, managers, inline, api))
+    prof.dump_stats(profile)
+
+
+async def _serve(conn: Any, db_path: str, managers: int, inline: bool,
+                 api: tuple[str, int] | None) -> None:
+    import logging
+
+    from bot.bootstrap import bootstrap
+    from bot.clock import SystemClock
+    from bot.server import DELIVERY_DELAY, make_web_app
+    from bot.settings import Settings
+    from bot.slack.app import build_slack
+
+    logging.disable(logging.WARNING)
+    fake = None
+    if api is None:
+        fake, stats = await _start_fake(managers)
+        api = (fake.url, stats)
+    app = bootstrap(Settings(coach_env="test", database_url=f"sqlite:///{db_path}",
+                             slack_bot_token="xoxb-bench", slack_signing_secret=SECRET,
+                             slack_api_url=api[0]), SystemClock())
+    setup(app, managers)
+    slack = build_slack(app, threaded=not inline, delivery_delay=DELIVERY_DELAY)
+    ours = await _site(make_web_app(app, slack, delivery_every=None))
+    bare = await _site(bare_bolt(api[0]))
+    conn.send((Ports(api[1], ours, bare), _logged(app)))
+    await asyncio.get_running_loop().run_in_executor(None, conn.recv)
+    await slack.surface.background.idle()
+    conn.send(_logged(app))
+    if fake is not None:
+        await fake.close()
+
+
+def _logged(app: Any) -> int:
+    """Rows in the transition log: one per persisted turn (or more for a session start)."""
+    from storage.models import TransitionLog
+
+    with app.sessions() as db:
+        return int(db.scalar(select(func.count(TransitionLog.id))) or 0)
+
+
+async def _site(web_app: web.Application) -> int:
+    runner = web.AppRunner(web_app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    return int(site._server.sockets[0].getsockname()[1])  # type: ignore[union-attr]
+
+
+def setup(app: Any, managers: int) -> None:
+    """``managers`` managers with one rep each; half of them mid-session at a yes/no step."""
+    from bot.runner import Who
+    from flows.messages import Say, Submit
+    from storage.models import Person
+
+    now = datetime.now(UTC)
+    with app.sessions.begin() as db:
+        for n in range(managers):
+            boss = Person(email=f"m{n}@bench.example", name=f"Manager {n}", role="manager",
+                          timezone="UTC", slack_user_id=f"UM{n}", created_at=now, updated_at=now)
+            db.add(boss)
+            db.flush()
+            db.add(Person(email=f"r{n}@bench.example", name=f"Rep {n}", role="rep",
+                          manager_id=boss.id, timezone="UTC", slack_user_id=f"UR{n}",
+                          created_at=now, updated_at=now))
+    for n in range(managers // 2, managers):
+        who = Who("slack", TEAM, f"UM{n}")
+        app.runner.handle(who, Say(f"/coach r{n}@bench.example"))
+        app.runner.handle(who, Submit({"purpose": "p", "objectives": "o", "value_to_rep": "v"}),
+                          expect_step="set_stage")
+
+
+def bare_bolt(api_url: str) -> web.Application:
+    bolt = AsyncApp(client=AsyncWebClient(token="xoxb-bench", base_url=api_url),
+                    signing_secret=SECRET)
+    modal = {"type": "modal", "title": {"type": "plain_text", "text": "Bare"},
+             "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "Hello"}}]}
+
+    @bolt.command("/coach")
+    async def command(ack: Any, body: dict[str, Any], client: Any) -> None:
+        await ack()
+        await client.views_open(trigger_id=body["trigger_id"], view=modal)
+
+    @bolt.action(re.compile(r"^coach\."))
+    async def click(ack: Any, body: dict[str, Any], client: Any) -> None:
+        await ack()
+        await client.views_open(trigger_id=body["trigger_id"], view=modal)
+
+    async def events(request: web.Request) -> web.Response:
+        return await to_aiohttp_response(await bolt.async_dispatch(await to_bolt_request(request)))
+
+    web_app = web.Application()
+    web_app.router.add_post("/slack/events", events)
+    return web_app
+
+
+# Load generator ---------------------------------------------------------------------------
+
+
+def signed(body: str) -> dict[str, str]:
+    ts = str(int(time.time()))
+    return {"X-Slack-Request-Timestamp": ts, "Content-Type": "application/x-www-form-urlencoded",
+            "X-Slack-Signature": SignatureVerifier(SECRET).generate_signature(timestamp=ts,
+                                                                              body=body)}
+
+
+def command_body(n: int) -> str:
+    return urlencode({"team_id": TEAM, "user_id": f"UM{n}", "command": "/coach",
+                      "text": f"r{n}@bench.example", "trigger_id": f"t{n}",
+                      "channel_id": "C1", "response_url": "http://127.0.0.1:9/r",
+                      "api_app_id": "A1"})
+
+
+def click_body(n: int) -> str:
+    payload = {
+        "type": "block_actions", "team": {"id": TEAM}, "user": {"id": f"UM{n}", "team_id": TEAM},
+        "api_app_id": "A1", "trigger_id": f"t{n}",
+        "container": {"type": "view", "view_id": f"VB{n}"},
+        "view": {"id": f"VB{n}", "hash": "", "type": "modal", "callback_id": "coach.step",
+                 "private_metadata": json.dumps({"f": "sled", "s": "rep_aligned", "n": 1})},
+        "actions": [{"type": "button", "action_id": "coach.choose.0", "block_id": "choose.x",
+                     "value": json.dumps({"s": "rep_aligned", "c": "yes"}),
+                     "text": {"type": "plain_text", "text": "Yes"}, "action_ts": "1"}]}
+    return urlencode({"payload": json.dumps(payload)})
+
+
+async def load(port: int, stats: int, bodies: list[str], concurrency: int
+               ) -> tuple[list[float], float, float]:
+    """Send every body; return ack latencies (ms), acks/s, and requests/s until the fake
+    API saw every resulting view (the work after the ack done, each turn persisted)."""
+    url = f"http://127.0.0.1:{port}/slack/events"
+    queue: asyncio.Queue[str] = asyncio.Queue()
+    for body in bodies:
+        queue.put_nowait(body)
+    latencies: list[float] = []
+    prepared = {body: signed(body) for body in bodies}
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        before = await _views(session, stats)
+
+        async def worker() -> None:
+            while not queue.empty():
+                body = queue.get_nowait()
+                start = time.perf_counter()
+                async with session.post(url, data=body.encode(), headers=prepared[body]) as r:
+                    await r.read()
+                    assert r.status == 200, r.status
+                latencies.append((time.perf_counter() - start) * 1000)
+
+        start = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        acked = time.perf_counter() - start
+        while await _views(session, stats) < before + len(bodies):
+            await asyncio.sleep(0.001)
+        elapsed = time.perf_counter() - start
+    return latencies, len(bodies) / acked, len(bodies) / elapsed
+
+
+async def _views(session: aiohttp.ClientSession, stats: int) -> int:
+    async with session.get(f"http://127.0.0.1:{stats}/stats") as r:
+        return int((await r.json())["calls"])
+
+
+async def run(ports: Ports, requests: int, cases: tuple[tuple[str, int], ...]
+              ) -> list[tuple[str, int, str, list[float], float, float]]:
+    results = []
+    commands = iter(range(0, 10**6))
+    clicks = iter(range(requests_per_half(requests), 10**6))
+    for kind, concurrency in cases:
+        source = commands if kind == "/coach" else clicks
+        make = command_body if kind == "/coach" else click_body
+        for who, port in (("bare Bolt", ports.bare), ("smOS Coach", ports.ours)):
+            if who == "bare Bolt":
+                users = [next(source) for _ in range(WARMUP + requests)]
+                bare_users = users
+            else:
+                users = bare_users  # same users: our app needs fresh ones per case
+            bodies = [make(n) for n in users]
+            await load(port, ports.fake, bodies[:WARMUP], concurrency)
+            latencies, acks, done = await load(port, ports.fake, bodies[WARMUP:], concurrency)
+            results.append((kind, concurrency, who, latencies, acks, done))
+    return results
+
+
+def requests_per_half(requests: int) -> int:
+    return 2 * (WARMUP + requests)
+
+
+def _rate(value: float, bare: float, who: str) -> str:
+    return f"{value:.0f}" if who == "bare Bolt" else f"{value:.0f} ({value / bare:.0%})"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="bench.bench_slack")
+    parser.add_argument("--requests", type=int, default=400, help="measured requests per case")
+    parser.add_argument("--inline", action="store_true",
+                        help="run database turns on the event loop instead of a worker thread")
+    parser.add_argument("--profile", metavar="FILE", help="write the server's cProfile here")
+    parser.add_argument("--separate-api", action="store_true",
+                        help="run the fake Web API in its own process (default: in the "
+                             "server's, so three processes do not share two cores)")
+    parser.add_argument("--case", choices=["/coach", "click"], action="append",
+                        help="only these cases (default: both)")
+    args = parser.parse_args()
+    half = requests_per_half(args.requests)
+    managers = 2 * half
+    ctx = multiprocessing.get_context("spawn")
+    with tempfile.TemporaryDirectory() as tmp:
+        api = None
+        if args.separate_api:
+            api_end, api_child = ctx.Pipe()
+            api_process = ctx.Process(target=fake_api, args=(api_child, managers))
+            api_process.start()
+            api = api_end.recv()
+        app_end, app_child = ctx.Pipe()
+        server = ctx.Process(target=serve, args=(app_child, str(Path(tmp) / "bench.db"),
+                                                 managers, args.inline, args.profile, api))
+        server.start()
+        ports, logs_before = app_end.recv()
+        cases = tuple(c for c in CASES if not args.case or c[0] in args.case)
+        results = asyncio.run(run(ports, args.requests, cases))
+        app_end.send("done")
+        logs_after = app_end.recv()
+        server.join(timeout=30)
+        if args.separate_api:
+            api_end.send("done")
+            api_process.join(timeout=30)
+    mode = "inline on the event loop" if args.inline else "in a worker thread"
+    print(f"Machine: {describe()}")
+    turns = len(results) // 2 * (args.requests + WARMUP)
+    where = "its own process" if args.separate_api else "the server process"
+    print(f"Fake Web API in {where}. Database: SQLite file; turns run {mode}; "
+          f"{args.requests} measured requests per "
+          f"case after {WARMUP} warm-up; {turns} turns sent to smOS Coach, transition log "
+          f"rows written meanwhile: {logs_after - logs_before}")
+    print("acks/s: responses per second; done/s: requests per second until every view "
+          "reached the API (for us, every turn persisted); % of bare Bolt in brackets")
+    print(f"{'case':<8}{'conc':>5}  {'app':<11}{'p50 ms':>8}{'p99 ms':>8}"
+          f"{'acks/s':>14}{'done/s':>14}")
+    bare: dict[tuple[str, int], tuple[float, float]] = {}
+    for kind, concurrency, who, latencies, acks, done in results:
+        if who == "bare Bolt":
+            bare[(kind, concurrency)] = (acks, done)
+        base = bare[(kind, concurrency)]
+        print(f"{kind:<8}{concurrency:>5}  {who:<11}{percentile(latencies, 50):>8.2f}"
+              f"{percentile(latencies, 99):>8.2f}{_rate(acks, base[0], who):>14}"
+              f"{_rate(done, base[1], who):>14}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

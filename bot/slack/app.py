@@ -1,0 +1,81 @@
+"""Build the Bolt ``AsyncApp`` for our settings: single workspace (bot token), or many
+(OAuth with our installation and state stores). Nothing connects until a request."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
+from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_sdk.oauth.installation_store.async_cacheable_installation_store import (
+    AsyncCacheableInstallationStore,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.bootstrap import App
+from bot.settings import ConfigError
+from bot.slack.clients import Clients, Sleep, api_url, retry_handlers
+from bot.slack.installations import InstallationStore, StateStore
+from bot.slack.listeners import register
+from bot.slack.surface import SlackSurface
+
+log = logging.getLogger("coach.slack")
+BOT_SCOPES = ("commands", "chat:write", "im:history", "im:write", "users:read",
+              "users:read.email")
+
+
+@dataclass
+class SlackApp:
+    bolt: AsyncApp
+    surface: SlackSurface
+    oauth: bool
+    http: bool  # serve POST /slack/events (only with a signing secret to verify it)
+
+
+def enabled(app: App) -> bool:
+    """Slack is on with a token (or OAuth client) and a way in: HTTP or Socket Mode."""
+    s = app.settings
+    return bool((s.slack_bot_token or s.slack_client_id)
+                and (s.slack_signing_secret or s.slack_app_token))
+
+
+def build_slack(app: App, *, sleep: Sleep = asyncio.sleep, threaded: bool = True,
+                delivery_delay: float = 0.0) -> SlackApp:
+    """The Slack side of ``coach serve``; ``sleep`` waits out Retry-After (tests record it)."""
+    s = app.settings
+    oauth = bool(s.slack_client_id and s.slack_client_secret)
+    if not s.slack_signing_secret and (oauth or not s.slack_app_token):
+        raise ConfigError("SLACK_SIGNING_SECRET is required for Slack over HTTP "
+                          "(set SLACK_APP_TOKEN instead for Socket Mode)")
+    if not oauth and not s.slack_bot_token:
+        raise ConfigError("set SLACK_BOT_TOKEN (one workspace) or SLACK_CLIENT_ID and "
+                          "SLACK_CLIENT_SECRET (many workspaces)")
+    client = AsyncWebClient(token=None if oauth else s.slack_bot_token,
+                            base_url=api_url(s.slack_api_url), retry_handlers=retry_handlers(sleep))
+    surface = SlackSurface(app, Clients(client, None), threaded=threaded,
+                           delivery_delay=delivery_delay)
+    if oauth:
+        assert s.slack_client_id and s.slack_client_secret
+        # Cached in memory: authorizing a request must not wait for the database or auth.test.
+        store = AsyncCacheableInstallationStore(
+            InstallationStore(s.slack_client_id, app.engine, surface.run))
+        settings = AsyncOAuthSettings(
+            client_id=s.slack_client_id, client_secret=s.slack_client_secret,
+            scopes=list(BOT_SCOPES), installation_store=store, installation_store_bot_only=True,
+            state_store=StateStore(app.engine, surface.run))
+        settings.authorize = AsyncInstallationStoreAuthorize(
+            logger=log, installation_store=store, client_id=s.slack_client_id,
+            client_secret=s.slack_client_secret, bot_only=True, cache_enabled=True,
+            client=client)
+        bolt = AsyncApp(client=client, signing_secret=s.slack_signing_secret,
+                        oauth_settings=settings, process_before_response=True)
+        surface.delivery.clients.store = store
+    else:
+        # Socket Mode requests skip signature checks; HTTP is not served without a secret.
+        bolt = AsyncApp(client=client, signing_secret=s.slack_signing_secret or "",
+                        process_before_response=True)
+    register(bolt, surface, oauth=oauth)
+    return SlackApp(bolt, surface, oauth, http=bool(s.slack_signing_secret))

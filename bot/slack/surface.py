@@ -1,0 +1,302 @@
+"""What happens after the ack: run the turn, then show its messages where they belong.
+
+A coaching flow lives in a modal (views.open, then views.update per step); the
+check-in and anything sent to someone else live in the DM. Per person, one update
+is handled at a time. The runner decides everything about the method; this module
+only chooses the Slack surface and calls the Web API.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import itertools
+import logging
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.bootstrap import App
+from bot.runner import T as RunnerText
+from bot.runner import Who
+from bot.slack import render
+from bot.slack.background import Background
+from bot.slack.clients import Clients
+from bot.slack.delivery import Delivery
+from bot.slack.identity import Identity, Resolved
+from bot.slack.parse import Action, Command, Submission
+from bot.slack.records import Records
+from bot.slack.text import T
+from flows.messages import Message, Say
+
+log = logging.getLogger("coach.slack")
+Reply = Callable[[str], Awaitable[Any]]
+DB_THREADS = 8
+SUBMIT_WAIT = 1.5  # seconds a view submission waits for the same person's earlier work
+
+
+class SlackSurface:
+    def __init__(self, app: App, clients: Clients, *, threaded: bool = True,
+                 delivery_delay: float = 0.0) -> None:
+        self.app = app
+        self.threaded = threaded
+        workers = 1 if app.engine.dialect.name == "sqlite" else DB_THREADS
+        self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="coach-db")
+        self.background = Background()
+        self.identity = Identity(app.sessions, app.clock, self.run)
+        self.records = Records(app, self.run)
+        self.delivery = Delivery(app.sessions, app.clock, clients, self.identity, self.run,
+                                 delivery_delay)
+        self._nonce = itertools.count(1)
+
+    async def run(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Run synchronous database work off the event loop (or inline, for comparison).
+
+        SQLite takes one writer at a time: one database thread queues the turns instead
+        of letting several threads wait in SQLite's busy handler. PostgreSQL gets more.
+        """
+        if self.threaded:
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(self.executor, functools.partial(fn, *args))
+        return fn(*args)
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=True)
+
+    async def turn(self, who: Who, given: Any, expect_step: str | None = None, *,
+                   client: AsyncWebClient | None = None) -> list[Message]:
+        """One runner turn. A Slack user the runner does not know yet is bound by email
+        (users.info) and the turn runs again; one we cannot bind is told how to get in."""
+        handle = functools.partial(self.app.runner.handle, expect_step=expect_step)
+        replies: list[Message] = await self.run(handle, who, given)
+        if client is not None and [m.text for m in replies] == [RunnerText.unknown_person]:
+            resolved = await self.identity.resolve(client, who)
+            if resolved.status != "known":
+                return [Message(self.stranger(resolved))]
+            replies = await self.run(handle, who, given)
+        self.delivery.kick(self.background)
+        return replies
+
+    def stranger(self, resolved: Resolved) -> str:
+        if resolved.status == "conflict":
+            return T.rebound.format(email=resolved.email)
+        return T.unknown.format(email=f" ({resolved.email})" if resolved.email else "")
+
+    def spawn(self, who: Who, client: AsyncWebClient, work: Coroutine[Any, Any, Any]) -> None:
+        self.background.spawn(self._guarded(who, client, work))
+
+    async def _guarded(self, who: Who, client: AsyncWebClient,
+                       work: Coroutine[Any, Any, Any]) -> None:
+        try:
+            async with self.background.lock((who.tenant, who.user_key)):
+                await work
+        except Exception:
+            log.exception("slack work failed", extra={"user": who.user_key, "tenant": who.tenant})
+            try:
+                await client.chat_postMessage(channel=who.user_key, text=T.crashed)
+            except SlackApiError:
+                log.warning("could not tell %s about the failure", who.user_key)
+
+    # Showing messages ---------------------------------------------------------------------
+
+    async def post(self, client: AsyncWebClient, channel: str,
+                   messages: Sequence[Message]) -> None:
+        for message in messages:
+            text, blocks = render.dm(message)
+            await client.chat_postMessage(channel=channel, text=text, blocks=blocks)
+
+    async def update_view(self, client: AsyncWebClient, view_id: str, view_hash: str,
+                          view: dict[str, Any]) -> None:
+        try:
+            await client.views_update(view_id=view_id, hash=view_hash or None, view=view)
+        except SlackApiError as exc:
+            if exc.response.get("error") != "hash_conflict":
+                raise
+            log.info("view %s changed meanwhile (a double click): left as it is", view_id)
+
+    async def show(self, client: AsyncWebClient, who: Who, replies: Sequence[Message], *,
+                   trigger_id: str = "", view_id: str = "", view_hash: str = "",
+                   nonce: int | None = None, reply: Reply | None = None) -> None:
+        """A modal for a coaching flow, the DM for a check-in, plain text for the rest."""
+        prompt = render.prompt_of(replies)
+        nonce = next(self._nonce) if nonce is None else nonce
+        if view_id:
+            await self.update_view(client, view_id, view_hash, render.modal(replies, nonce=nonce))
+        elif prompt is not None and prompt.flow not in render.DM_FLOWS and trigger_id:
+            await client.views_open(trigger_id=trigger_id,
+                                    view=render.modal(replies, nonce=nonce))
+        elif prompt is None and reply is not None:
+            text = render.slack_commands("\n\n".join(m.text for m in replies))
+            await reply(render.escape(render.clip_escaped(text, 3000)))
+        else:
+            await self.post(client, who.user_key, replies)
+
+    async def known(self, client: AsyncWebClient, who: Who, reply: Reply) -> bool:
+        """Bind an unknown Slack user by email first; a user we cannot bind gets told how."""
+        resolved = await self.identity.resolve(client, who)
+        if resolved.status == "known":
+            return True
+        await reply(self.stranger(resolved))
+        return False
+
+    # Slash command ------------------------------------------------------------------------
+
+    async def on_command(self, cmd: Command, client: AsyncWebClient, reply: Reply) -> None:
+        if cmd.kind in ("team_usage", "team_add", "picker") and not await self.known(
+                client, cmd.who, reply):
+            return
+        if cmd.kind == "team_usage":
+            await reply(T.team_usage)
+            return
+        if cmd.kind == "team_add":
+            await self._team_add(cmd, client, reply)
+            return
+        if cmd.kind == "picker":
+            reps = await self.run(self.records.coachable, cmd.who)
+            if not reps:
+                await reply(T.no_reports)
+            else:
+                await client.views_open(trigger_id=cmd.trigger_id, view=render.picker(reps))
+            return
+        assert cmd.given is not None
+        given = cmd.given
+        if cmd.mention:
+            profile = await self.identity.email_of(client, cmd.mention)
+            if profile is not None and profile.email:
+                given = Say(f"{given.text.split(' ', 1)[0]} {profile.email}")
+        replies = await self.turn(cmd.who, given, client=client)
+        await self.show(client, cmd.who, replies, trigger_id=cmd.trigger_id, reply=reply)
+
+    async def _team_add(self, cmd: Command, client: AsyncWebClient, reply: Reply) -> None:
+        if not self.app.playbook.managers_may_add_reports:
+            await reply(T.team_not_allowed)
+            return
+        assert cmd.mention is not None
+        profile = await self.identity.email_of(client, cmd.mention)
+        if profile is None or not profile.email:
+            await reply(T.team_no_email.format(who=f"<@{cmd.mention}>"))
+            return
+        await reply(await self.run(self.records.add_report, cmd.who, profile))
+
+    # Block actions ------------------------------------------------------------------------
+
+    async def on_action(self, a: Action, client: AsyncWebClient) -> None:
+        in_modal = a.in_view and a.view_type == "modal"
+        if a.kind == "choose":
+            replies = await self.turn(a.who, a.given, a.expect_step or a.meta.step,
+                                      client=client)
+            if in_modal:
+                await self.update_view(client, a.view_id, a.view_hash, render.modal(
+                    replies, nonce=a.meta.nonce + 1, channel=a.meta.channel))
+                return
+            if a.channel and a.message_ts:
+                await client.chat_update(channel=a.channel, ts=a.message_ts, text=a.label,
+                                         blocks=render.answered(a.message_blocks,
+                                                                T.chose.format(label=a.label)))
+            await self.post(client, a.channel or a.who.user_key, replies)
+        elif a.kind == "form":
+            await self._open_form(a, client)
+        elif a.kind in ("cmd", "pick"):
+            given = a.given
+            if a.kind == "pick":
+                email = await self.run(self.records.email_of, a.data.get("person"))
+                given = Say(f"/coach {email or ''}".strip())
+            replies = await self.turn(a.who, given, client=client)
+            await self.show(client, a.who, replies, trigger_id=a.trigger_id,
+                            view_id=a.view_id if in_modal else "",
+                            view_hash=a.view_hash if in_modal else "")
+        elif a.kind == "ack":
+            text = await self.run(self.records.acknowledge, a.who, a.data["session"])
+            await client.chat_update(channel=a.channel, ts=a.message_ts, text=text,
+                                     blocks=render.answered(a.message_blocks, text))
+        elif a.kind == "item":
+            text = await self.run(self.records.item_status, a.who, a.data["id"],
+                                  a.data["status"])
+            if a.view_type == "home":
+                await self.publish_home(client, a.who)
+            await client.chat_postMessage(channel=a.who.user_key, text=render.escape(text))
+        else:
+            log.info("unknown Slack action from %s", a.who.user_key)
+
+    async def _open_form(self, a: Action, client: AsyncWebClient) -> None:
+        message = a.data.get("message")
+        if not isinstance(message, Message):
+            message = render.prompt_of(await self.turn(a.who, Say("/resume")))
+        if message is None or message.form is None:
+            return
+        view = render.modal([message], nonce=next(self._nonce), channel=a.channel or "dm")
+        await client.views_open(trigger_id=a.trigger_id, view=view)
+
+    # View submissions and closes ----------------------------------------------------------
+
+    async def on_submission(self, s: Submission, ack: Callable[..., Awaitable[Any]],
+                            client: AsyncWebClient) -> None:
+        """Before the ack (a local database turn): answer with the next view, or errors."""
+        lock = self.background.lock((s.who.tenant, s.who.user_key))
+        held = False
+        try:  # wait for this person's earlier work, but never past Slack's 3 seconds
+            held = await asyncio.wait_for(lock.acquire(), timeout=SUBMIT_WAIT)
+        except TimeoutError:
+            log.warning("submission from %s went ahead of earlier work", s.who.user_key)
+        try:
+            replies = await self.turn(s.who, s.given, s.meta.step)
+        finally:
+            if held:
+                lock.release()
+        prompt = render.prompt_of(replies)
+        retry = prompt is not None and (prompt.flow, prompt.step) == (s.meta.flow, s.meta.step)
+        if s.meta.channel and not retry:
+            await ack()
+            channel = s.meta.channel if s.meta.channel != "dm" else s.who.user_key
+            self.spawn(s.who, client, self.post(client, channel, replies))
+            return
+        nonce = s.meta.nonce if retry else s.meta.nonce + 1
+        await ack(response_action="update",
+                  view=render.modal(replies, nonce=nonce, channel=s.meta.channel))
+
+    async def on_closed(self, who: Who, client: AsyncWebClient) -> None:
+        """A session modal closed mid-flow: pause it and offer a way back in the DM."""
+        await self.turn(who, Say("/pause"))
+        blocks = [*render.sections(T.session_closed), {
+            "type": "actions", "block_id": "resume", "elements": [{
+                "type": "button", "action_id": "coach.cmd.resume", "style": "primary",
+                "text": render.plain(T.continue_session, 75),
+                "value": render.dumps({"t": "/resume"})}]}]
+        await client.chat_postMessage(channel=who.user_key, text=T.session_closed, blocks=blocks)
+
+    async def start_checkin(self, tenant: str, user_id: str) -> bool:
+        """For the scheduler: open this week's check-in in the rep's DM."""
+        client = await self.delivery.clients.for_tenant(tenant)
+        if client is None:
+            return False
+        who = Who("slack", tenant, user_id)
+        async with self.background.lock((tenant, user_id)):
+            await self.post(client, user_id, await self.turn(who, Say("/checkin"), client=client))
+        return True
+
+    # Events -------------------------------------------------------------------------------
+
+    async def claim(self, key: tuple[str, str] | None) -> bool:
+        return key is None or bool(await self.run(self.records.claim_event, key))
+
+    async def on_home(self, who: Who, client: AsyncWebClient, key: tuple[str, str] | None) -> None:
+        if await self.claim(key):
+            await self.publish_home(client, who)
+
+    async def publish_home(self, client: AsyncWebClient, who: Who) -> None:
+        from bot.slack import home
+
+        resolved = await self.identity.resolve(client, who)
+        if resolved.status != "known":
+            view = home.unknown_view(resolved.email)
+        else:
+            view = home.view(await self.run(self.records.home_data, who))
+        await client.views_publish(user_id=who.user_key, view=view)
+
+    async def on_dm(self, who: Who, text: str, channel: str, client: AsyncWebClient,
+                    key: tuple[str, str] | None) -> None:
+        if await self.claim(key):
+            await self.post(client, channel, await self.turn(who, Say(text), client=client))

@@ -1,0 +1,37 @@
+"""A manager adds a direct report (when the playbook allows it)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from sqlalchemy.orm import Session
+
+from storage import people
+from storage.models import Person
+
+Added = Literal["added", "attached", "already", "taken", "not_a_rep"]
+
+
+def add_report(db: Session, manager: Person, *, email: str, name: str, timezone: str,
+               slack_user_id: str | None, now: datetime) -> tuple[Added, Person | None]:
+    """Create the rep under ``manager``, or attach an existing rep who has no manager."""
+    email = email.strip().lower()
+    person = people.by_email(db, email)
+    if person is None:
+        person = Person(email=email, name=name or email, role="rep", manager_id=manager.id,
+                        timezone=timezone or "UTC", slack_user_id=slack_user_id,
+                        active=True, created_at=now, updated_at=now)
+        db.add(person)
+        db.flush()
+        return "added", person
+    if person.manager_id == manager.id:
+        return "already", person
+    if person.manager_id is not None:
+        return "taken", person
+    if person.role != "rep" or person.id == manager.id:
+        return "not_a_rep", person
+    person.manager_id, person.updated_at = manager.id, now
+    if person.slack_user_id is None and slack_user_id:
+        person.slack_user_id = slack_user_id
+    return "attached", person

@@ -1,0 +1,202 @@
+"""A fake Slack Web API on loopback that records every call (as bolt-python's tests do).
+
+It answers the methods the app uses, keeps views (id, hash) so a stale
+``views.update`` gets ``hash_conflict``, knows a small user directory, can be told
+to fail a method (429 with Retry-After, 5xx) a number of times, and checks every
+view and message it receives against the Block Kit limits.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+from bot.slack.limits import check_message, check_view
+
+TEAM = "T0TEAM"
+BOT_USER = "U0BOT"
+
+
+@dataclass
+class Call:
+    method: str
+    args: dict[str, Any]
+    headers: dict[str, str]
+    status: int = 200
+    ok: bool = True
+
+
+@dataclass
+class User:
+    id: str
+    email: str
+    name: str
+    tz: str = "America/New_York"
+
+
+@dataclass
+class FakeSlack:
+    calls: list[Call] = field(default_factory=list)
+    users: dict[str, User] = field(default_factory=dict)
+    views: dict[str, dict[str, Any]] = field(default_factory=dict)
+    failures: dict[str, list[tuple[int, dict[str, str]]]] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+    touched: list[str] = field(default_factory=list)
+    checking: bool = True  # check every view and message against the Block Kit limits
+    sockets: list[web.WebSocketResponse] = field(default_factory=list)
+    socket_acks: list[dict[str, Any]] = field(default_factory=list)
+    ack_waiters: dict[str, Any] = field(default_factory=dict)
+    server: TestServer | None = None
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    @property
+    def url(self) -> str:
+        assert self.server is not None
+        return str(self.server.make_url("/api/"))
+
+    def respond_url(self, name: str = "r") -> str:
+        assert self.server is not None
+        return str(self.server.make_url(f"/respond/{name}"))
+
+    async def start(self) -> FakeSlack:
+        app = web.Application()
+        app.router.add_route("*", "/api/{method}", self._api)
+        app.router.add_post("/respond/{name}", self._respond)
+        app.router.add_get("/socket", self._socket)
+        self.server = TestServer(app, host="127.0.0.1")
+        await self.server.start_server()
+        return self
+
+    async def close(self) -> None:
+        if self.server is not None:
+            await self.server.close()
+
+    def add_user(self, user_id: str, email: str, name: str, tz: str = "America/New_York") -> None:
+        self.users[user_id] = User(user_id, email, name, tz)
+
+    def fail(self, method: str, status: int, times: int = 1, **headers: str) -> None:
+        self.failures.setdefault(method, []).extend([(status, headers)] * times)
+
+    def of(self, method: str, *, ok_only: bool = True) -> list[Call]:
+        return [c for c in self.calls
+                if c.method == method and ((c.status == 200 and c.ok) or not ok_only)]
+
+    def last_view(self) -> dict[str, Any]:
+        """The modal most recently opened or updated (as stored: with id and hash)."""
+        return self.views[self.touched[-1]]
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        """Socket Mode: say hello, push queued envelopes, collect the app's acks."""
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self.sockets.append(ws)
+        await ws.send_json({"type": "hello", "num_connections": 1,
+                            "debug_info": {"host": "fake"}, "connection_info": {"app_id": "A0"}})
+        async for message in ws:
+            if message.type == web.WSMsgType.TEXT:
+                ack = json.loads(message.data)
+                self.socket_acks.append(ack)
+                waiter = self.ack_waiters.pop(ack.get("envelope_id"), None)
+                if waiter is not None:
+                    waiter.set_result(ack)
+        return ws
+
+    async def push(self, envelope: dict[str, Any]) -> dict[str, Any]:
+        """Send an envelope to the connected app; return its ack."""
+        import asyncio
+
+        waiter: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self.ack_waiters[envelope["envelope_id"]] = waiter
+        await self.sockets[-1].send_json(envelope)
+        return await asyncio.wait_for(waiter, timeout=10)
+
+    async def _respond(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        self.calls.append(Call("response_url", body, dict(request.headers)))
+        return web.json_response({"ok": True})
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        args: dict[str, Any] = dict(request.query)
+        if request.can_read_body:
+            if request.content_type == "application/json":
+                args.update(await request.json())
+            else:
+                args.update(dict(await request.post()))
+        for key in ("view", "blocks"):
+            if isinstance(args.get(key), str):
+                args[key] = json.loads(args[key])
+        queued = self.failures.get(method)
+        if queued:
+            status, headers = queued.pop(0)
+            self.calls.append(Call(method, args, dict(request.headers), status))
+            return web.json_response({"ok": False, "error": "ratelimited" if status == 429
+                                      else "internal_error"}, status=status, headers=headers)
+        call = Call(method, args, dict(request.headers))
+        self.calls.append(call)
+        if self.checking:
+            self._check(method, args)
+        answer = self._answer(method, args)
+        call.ok = bool(answer["ok"])
+        return web.json_response(answer)
+
+    def _check(self, method: str, args: dict[str, Any]) -> None:
+        if "view" in args:
+            self.problems += [f"{method}: {p}" for p in check_view(args["view"])]
+        if method in ("chat.postMessage", "chat.update"):
+            self.problems += [f"{method}: {p}" for p in check_message(args.get("blocks") or [],
+                                                                      args.get("text", ""))]
+
+    def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        n = next(self._ids)
+        if method == "auth.test":
+            return {"ok": True, "url": "https://fake.slack.test/", "team": "Fake",
+                    "user": "coach", "team_id": TEAM, "user_id": BOT_USER, "bot_id": "B0BOT"}
+        if method in ("views.open", "views.push", "views.publish"):
+            view = {**args["view"], "id": f"V{n}", "hash": f"h{n}"}
+            self.views[view["id"]] = view
+            if method != "views.publish":
+                self.touched.append(view["id"])
+            return {"ok": True, "view": view}
+        if method == "views.update":
+            current = self.views.get(args.get("view_id", ""))
+            if current is None:
+                return {"ok": False, "error": "not_found"}
+            if args.get("hash") and args["hash"] != current["hash"]:
+                return {"ok": False, "error": "hash_conflict"}
+            view = {**args["view"], "id": current["id"], "hash": f"h{n}"}
+            self.views[view["id"]] = view
+            self.touched.append(view["id"])
+            return {"ok": True, "view": view}
+        if method in ("chat.postMessage", "chat.update"):
+            return {"ok": True, "channel": args.get("channel"), "ts": f"{n}.000100",
+                    "message": {"text": args.get("text"), "blocks": args.get("blocks")}}
+        if method == "users.info":
+            user = self.users.get(args.get("user", ""))
+            return {"ok": True, "user": _user(user)} if user else {"ok": False,
+                                                                   "error": "user_not_found"}
+        if method == "users.lookupByEmail":
+            found = [u for u in self.users.values() if u.email == args.get("email")]
+            return {"ok": True, "user": _user(found[0])} if found else {
+                "ok": False, "error": "users_not_found"}
+        if method == "apps.connections.open":
+            assert self.server is not None
+            url = str(self.server.make_url("/socket")).replace("http://", "ws://")
+            return {"ok": True, "url": url}
+        if method == "oauth.v2.access":
+            return {"ok": True, "app_id": "A0APP", "authed_user": {"id": "U0INSTALLER"},
+                    "scope": "commands,chat:write", "token_type": "bot",
+                    "access_token": "xoxb-installed", "bot_user_id": BOT_USER,
+                    "team": {"id": "T0OAUTH", "name": "OAuth team"}, "enterprise": None,
+                    "is_enterprise_install": False}
+        return {"ok": True}
+
+
+def _user(user: User) -> dict[str, Any]:
+    return {"id": user.id, "team_id": TEAM, "name": user.name, "real_name": user.name,
+            "tz": user.tz, "profile": {"email": user.email, "real_name": user.name}}
