@@ -5,10 +5,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from flows.effects import (
@@ -91,28 +94,35 @@ def _session(db: Session, session_id: int) -> CoachingSession:
 
 def _record_stage(db: Session, session_id: int, model: str, stage: str,
                   values: dict[str, Any], now: datetime) -> None:
-    row = db.scalar(select(SessionStage).where(
-        SessionStage.session_id == session_id, SessionStage.model == model,
-        SessionStage.stage == stage))
-    if row is None:
-        db.add(SessionStage(session_id=session_id, model=model, stage=stage, values=values,
-                            recorded_at=now))
-    else:  # redone after going back: the latest answers win, the log keeps the history
-        row.values, row.recorded_at = values, now
+    """One upsert: a stage redone after going back keeps the latest answers (the
+    transition log keeps the history)."""
+    insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = insert(SessionStage).values(
+        session_id=session_id, model=model, stage=stage, values=values, recorded_at=now)
+    db.execute(statement.on_conflict_do_update(
+        index_elements=["session_id", "model", "stage"],
+        set_={"values": statement.excluded["values"],
+              "recorded_at": statement.excluded.recorded_at}))
+
+
+_STAGE_FIELDS: dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {
+    "S": lambda v: {"rep_aligned": bool(v.get("rep_aligned"))},
+    "L": lambda v: {"roam_snapshot": v.get("roam"), "focus_area": v.get("focus_area"),
+                    "problem_agreed": bool(v.get("problem_agreed"))},
+    "E": lambda v: {"chart_answers": v.get("chart_answers"), "leaf": v.get("leaf"),
+                    "category": v.get("category"), "agreed_solution": v.get("agreed_solution")},
+}
 
 
 def _copy_stage_fields(db: Session, session_id: int, stage: str, values: Any) -> None:
-    session = _session(db, session_id)
-    if stage == "S":
-        session.rep_aligned = bool(values.get("rep_aligned"))
-    elif stage == "L":
-        session.roam_snapshot = values.get("roam")
-        session.focus_area = values.get("focus_area")
-        session.problem_agreed = bool(values.get("problem_agreed"))
-    elif stage == "E":
-        session.chart_answers = values.get("chart_answers")
-        session.leaf, session.category = values.get("leaf"), values.get("category")
-        session.agreed_solution = values.get("agreed_solution")
+    """Copy a stage's headline answers onto the session row (one UPDATE)."""
+    fields = _STAGE_FIELDS.get(stage)
+    if fields is None:
+        return
+    result = db.execute(update(CoachingSession).where(CoachingSession.id == session_id)
+                        .values(**fields(values)).execution_options(synchronize_session=False))
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise LookupError(f"coaching session {session_id} does not exist")
 
 
 def _model_run(db: Session, session_id: int, model: str, now: datetime) -> ModelRun:
@@ -171,11 +181,11 @@ def _record_checkin(db: Session, done: RecordCheckin, now: datetime) -> None:
                                                       done.confidence)
     row.activity = dict(done.activity)
     row.action_updates = {k: dict(v) for k, v in done.action_updates.items()}
-    for action_id, update in done.action_updates.items():
+    for action_id, change in done.action_updates.items():
         item = db.get(ActionItem, int(action_id))
         if item is not None and item.rep_id == row.person_id:
-            item.status, item.updated_at = update.get("status", item.status), now
-            item.note = update.get("note") or item.note
+            item.status, item.updated_at = change.get("status", item.status), now
+            item.note = change.get("note") or item.note
 
 
 # Reading back -----------------------------------------------------------------------------
