@@ -1,4 +1,4 @@
-"""Drive the real aiohttp endpoint with signed Slack requests built from the shared
+"""Drive the real aiohttp endpoint with signed Slack requests built from the full-shape
 payload samples, and a console-like driver (say / choose / submit) on top."""
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from bot.slack.app import SlackApp
 from tests.slack.fake_slack import TEAM, FakeSlack
 
 SECRET = "test-signing-secret"
-SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "slack"
+SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "slack"
 
 
 @cache
