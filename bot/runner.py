@@ -10,7 +10,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -22,7 +23,7 @@ from flows.effects import StartFlow
 from flows.engine import Context, FlowState, Outcome
 from flows.messages import Input, Message, Say, message_to_json
 from storage import coaching, conversations, outbox
-from storage.conversations import StaleConversation
+from storage.conversations import Live, Speaker, StaleConversation
 from storage.models import Conversation, Person
 
 log = logging.getLogger("coach.turn")
@@ -53,14 +54,23 @@ class Turn:
 
     db: Session
     who: Who
-    person: Person
+    me: Speaker
     now: datetime
     flows: FlowSet
     out: list[Message] = field(default_factory=list)
 
+    @cached_property
+    def person(self) -> Person:
+        """The speaker as a stored row, loaded only by the turns that need it."""
+        person = self.db.get(Person, self.me.id)
+        if person is None:
+            raise LookupError(f"person {self.me.id} vanished during the turn")
+        return person
+
     def context(self, subject: engine.Person | None = None) -> Context:
-        return Context(now=self.now, today=local_today(self.person, self.now),
-                       playbook=self.flows.playbook, actor=as_flow_person(self.person),
+        today = self.now.astimezone(zone(self.me.timezone)).date()
+        actor = engine.Person(self.me.id, self.me.email, self.me.name, self.me.role)
+        return Context(now=self.now, today=today, playbook=self.flows.playbook, actor=actor,
                        subject=subject)
 
     def say(self, *messages: Message) -> None:
@@ -69,7 +79,7 @@ class Turn:
     def outgoing(self, conversation_id: int, version: int, messages: tuple[Message, ...]) -> None:
         """Messages for someone else go to the outbox, inside this transaction."""
         for index, message in enumerate(messages):
-            if message.to is None or message.to == self.person.email:
+            if message.to is None or message.to == self.me.email:
                 self.say(message)
                 continue
             outbox.enqueue(
@@ -80,7 +90,7 @@ class Turn:
 
     def log(self, event: str, flow: str = "-", **detail: object) -> None:
         conversations.log(self.db, at=self.now, flow=flow, event=event,
-                          person_id=self.person.id, detail=dict(detail) or None)
+                          person_id=self.me.id, detail=dict(detail) or None)
 
     def begin_flow(self, flow: str, subject: Person | None, subject_key: str,
                    data: dict[str, object], row: Conversation | None = None) -> None:
@@ -92,12 +102,12 @@ class Turn:
         if row is None:
             row = Conversation(platform=self.who.platform, tenant=self.who.tenant,
                                user_key=self.who.user_key, flow=flow, subject=subject_key,
-                               person_id=self.person.id, version=0)
+                               person_id=self.me.id, version=0)
         about = as_flow_person(subject) if subject else None
         outcome = self.flows.start(flow, self.context(about), data)
         self.store(row, None, outcome, about, event="start")
 
-    def store(self, row: Conversation, before: FlowState | None, outcome: Outcome,
+    def store(self, row: Conversation | Live, before: FlowState | None, outcome: Outcome,
               subject: engine.Person | None, event: str = "step") -> None:
         """Persist effects, state and log for one flow outcome; carry out hand-offs."""
         handoffs: list[StartFlow] = []
@@ -111,7 +121,7 @@ class Turn:
                                      now=self.now)
         conversations.log(
             self.db, at=self.now, flow=state.flow, event=event, conversation_id=row.id,
-            person_id=self.person.id, from_step=before.step if before else None,
+            person_id=self.me.id, from_step=before.step if before else None,
             to_step=state.step if state.status != "ended" else engine.END, version=version,
             detail={"effects": [type(e).__name__ for e in outcome.effects]},
         )
@@ -145,11 +155,10 @@ class TurnRunner:
         now = self.clock.now()
         try:
             with self.sessions.begin() as db:
-                person, row = conversations.load_turn(db, who.platform, who.tenant,
-                                                      who.user_key)
-                if person is None:
+                me, row = conversations.load_turn(db, who.platform, who.tenant, who.user_key)
+                if me is None:
                     return [Message(T.unknown_person)]
-                turn = Turn(db, who, person, now, self.flows)
+                turn = Turn(db, who, me, now, self.flows)
                 if isinstance(given, Say) and given.text.strip().startswith("/"):
                     name, _, rest = given.text.strip()[1:].partition(" ")
                     command = self.commands.get(name.lower(), self.commands["help"])
@@ -163,7 +172,7 @@ class TurnRunner:
             log.exception("turn failed", extra={"user": who.user_key, "platform": who.platform})
             return [Message(T.crashed)]
 
-    def _step(self, turn: Turn, row: Conversation | None, given: Input,
+    def _step(self, turn: Turn, row: Live | None, given: Input,
               expect_step: str | None) -> None:
         if row is None:
             turn.say(Message(T.nothing_open))
@@ -199,10 +208,6 @@ def start_model(turn: Turn, handoff: StartFlow, subject: engine.Person | None) -
     if rep is None or session is None:
         return
     turn.begin_flow(handoff.flow, rep, str(rep.id), model_data(turn, session, rep))
-
-
-def local_today(person: Person, now: datetime) -> date:
-    return now.astimezone(zone(person.timezone)).date()
 
 
 def zone(name: str) -> ZoneInfo:

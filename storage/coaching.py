@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -97,7 +97,7 @@ def _record_stage(db: Session, session_id: int, model: str, stage: str,
     """One upsert: a stage redone after going back keeps the latest answers (the
     transition log keeps the history)."""
     insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = insert(SessionStage).values(
+    statement = insert(cast(Table, SessionStage.__table__)).values(
         session_id=session_id, model=model, stage=stage, values=values, recorded_at=now)
     db.execute(statement.on_conflict_do_update(
         index_elements=["session_id", "model", "stage"],
@@ -119,8 +119,9 @@ def _copy_stage_fields(db: Session, session_id: int, stage: str, values: Any) ->
     fields = _STAGE_FIELDS.get(stage)
     if fields is None:
         return
-    result = db.execute(update(CoachingSession).where(CoachingSession.id == session_id)
-                        .values(**fields(values)).execution_options(synchronize_session=False))
+    sessions = cast(Table, CoachingSession.__table__)
+    result = db.execute(update(sessions).where(sessions.c.id == session_id)
+                        .values(**fields(values)))
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise LookupError(f"coaching session {session_id} does not exist")
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, bindparam, insert, select, update
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import Table, and_, bindparam, insert, select
+from sqlalchemy.orm import Session
 
 from storage.models import Conversation, Person, TransitionLog
 
@@ -15,35 +16,71 @@ class StaleConversation(Exception):
     """Another turn changed this conversation first."""
 
 
-_active = aliased(Conversation)
-_BY_COLUMN = {"slack": Person.slack_user_id, "teams": Person.teams_user_id}
-# Built once: a turn's first query finds the person and their active conversation together.
+@dataclass(frozen=True, slots=True)
+class Speaker:
+    """The person behind a turn, as the turn's first query reads them."""
+
+    id: int
+    email: str
+    name: str
+    role: str
+    timezone: str
+
+
+@dataclass(slots=True)
+class Live:
+    """The speaker's active conversation, as the turn's first query reads it."""
+
+    id: int
+    version: int
+    state: dict[str, Any]
+    flow: str
+    status: str
+
+
+# Table-level (not ORM) statements, built once: the hot path of every turn.
+_people = cast(Table, Person.__table__)
+_conversation = cast(Table, Conversation.__table__)
+_BY_COLUMN = {"slack": _people.c.slack_user_id, "teams": _people.c.teams_user_id}
 _TURN_QUERIES = {
     platform: (
-        select(Person, _active)
-        .outerjoin(_active, and_(
-            _active.person_id == Person.id, _active.platform == bindparam("platform"),
-            _active.tenant == bindparam("tenant"), _active.user_key == bindparam("user_key"),
-            _active.status == "active"))
+        select(_people.c.id, _people.c.email, _people.c.name, _people.c.role,
+               _people.c.timezone, _conversation.c.id.label("cid"), _conversation.c.version,
+               _conversation.c.state, _conversation.c.flow, _conversation.c.status)
+        .select_from(_people.outerjoin(_conversation, and_(
+            _conversation.c.person_id == _people.c.id,
+            _conversation.c.platform == bindparam("platform"),
+            _conversation.c.tenant == bindparam("tenant"),
+            _conversation.c.user_key == bindparam("user_key"),
+            _conversation.c.status == "active")))
         .where(column == bindparam("user_key"))
-        .order_by(_active.updated_at.desc(), _active.id.desc())
+        .order_by(_conversation.c.updated_at.desc(), _conversation.c.id.desc())
         .limit(1)
     )
-    for platform, column in (*_BY_COLUMN.items(), ("email", Person.email))
+    for platform, column in (*_BY_COLUMN.items(), ("email", _people.c.email))
 }
-_LOG = insert(TransitionLog)
+_LOG = insert(cast(Table, TransitionLog.__table__))
+_SAVE = (
+    _conversation.update()
+    .where(_conversation.c.id == bindparam("cid"), _conversation.c.version == bindparam("seen"))
+    .values(state=bindparam("state"), status=bindparam("status"),
+            version=bindparam("next_version"), updated_at=bindparam("now"))
+)
 
 
 def load_turn(
     db: Session, platform: str, tenant: str, user_key: str
-) -> tuple[Person | None, Conversation | None]:
+) -> tuple[Speaker | None, Live | None]:
     """The person behind ``user_key`` and their active conversation, in one query."""
     query = _TURN_QUERIES.get(platform, _TURN_QUERIES["email"])
     key = user_key if platform in _BY_COLUMN else user_key.strip().lower()
     row = db.execute(query, {"platform": platform, "tenant": tenant, "user_key": key}).first()
     if row is None:
         return None, None
-    return row[0], row[1]
+    speaker = Speaker(row.id, row.email, row.name, row.role, row.timezone)
+    if row.cid is None:
+        return speaker, None
+    return speaker, Live(row.cid, row.version, row.state, row.flow, row.status)
 
 
 def find(
@@ -77,20 +114,16 @@ def open_for(db: Session, platform: str, tenant: str, user_key: str) -> list[Con
     ))
 
 
-def save(db: Session, row: Conversation, *, state: dict[str, Any], status: str,
+def save(db: Session, row: Conversation | Live, *, state: dict[str, Any], status: str,
          now: datetime) -> int:
     """Write new state if nobody else did since we read ``row.version``; return the version."""
-    if row.id is None:
+    if isinstance(row, Conversation) and row.id is None:
         row.state, row.status, row.version, row.updated_at = state, status, 1, now
         db.add(row)
         db.flush()
         return 1
-    result = db.execute(
-        update(Conversation)
-        .where(Conversation.id == row.id, Conversation.version == row.version)
-        .values(state=state, status=status, version=row.version + 1, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
+    result = db.execute(_SAVE, {"cid": row.id, "seen": row.version, "state": state,
+                                "status": status, "next_version": row.version + 1, "now": now})
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise StaleConversation(f"conversation {row.id} changed since version {row.version}")
     return row.version + 1

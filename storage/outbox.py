@@ -4,9 +4,9 @@ sent afterwards, each exactly once, keyed by an idempotency key."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -20,7 +20,7 @@ def enqueue(db: Session, *, key: str, kind: str, target: str, payload: dict[str,
             now: datetime) -> None:
     """Add a message unless one with the same key exists (a retried turn adds nothing)."""
     insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
-    db.execute(insert(Outbox).values(
+    db.execute(insert(cast(Table, Outbox.__table__)).values(
         idempotency_key=key, kind=kind, target=target, payload=payload, status="pending",
         attempts=0, not_before=now, created_at=now,
     ).on_conflict_do_nothing(index_elements=["idempotency_key"]))

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bot.runner import local_today, zone
+from bot.runner import zone
 from bot.slack import limits
 from bot.slack.render import Block, clip, dumps, escape, plain, sections
 from bot.slack.text import T
@@ -38,7 +38,7 @@ class HomeData:
 
 
 def load(db: Session, person: Person, now: datetime, playbook: Playbook) -> HomeData:
-    today = local_today(person, now)
+    today = now.astimezone(zone(person.timezone)).date()
     data = HomeData(person.name, person.role, person.email,
                     window_days=playbook.digest.coverage_days, timezone=person.timezone)
     if person.role in people.COACHING_ROLES:
