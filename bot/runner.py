@@ -115,7 +115,7 @@ class Turn:
             if isinstance(effect, StartFlow):
                 handoffs.append(effect)
             else:
-                coaching.apply(self.db, effect, actor=self.person, now=self.now)
+                coaching.apply(self.db, effect, actor_id=self.me.id, now=self.now)
         state = outcome.state
         version = conversations.save(self.db, row, state=state.to_json(), status=state.status,
                                      now=self.now)

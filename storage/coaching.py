@@ -51,7 +51,7 @@ def open_session(db: Session, manager: Person, rep: Person, now: datetime) -> Co
     return row
 
 
-def apply(db: Session, effect: Effect, *, actor: Person, now: datetime) -> None:
+def apply(db: Session, effect: Effect, *, actor_id: int, now: datetime) -> None:
     """Store one effect. ``StartFlow`` is the caller's to carry out."""
     match effect:
         case RecordStage(session_id, stage, values):
@@ -70,10 +70,10 @@ def apply(db: Session, effect: Effect, *, actor: Person, now: datetime) -> None:
             rep = db.get(Person, session.rep_id)
             owner = people.leader_above(db, rep) if rep is not None else None
             db.add(Escalation(session_id=session_id, leaf=leaf, impact=impact, evidence=evidence,
-                              owner_id=owner.id if owner else None, raised_by_id=actor.id,
+                              owner_id=owner.id if owner else None, raised_by_id=actor_id,
                               created_at=now))
         case KeepPrivateNote(session_id, kind, text):
-            db.add(PrivateNote(session_id=session_id, author_id=actor.id, kind=kind, text=text,
+            db.add(PrivateNote(session_id=session_id, author_id=actor_id, kind=kind, text=text,
                                created_at=now))
         case CompleteReview():
             _complete_review(db, effect, now)
