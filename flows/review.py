@@ -9,12 +9,13 @@ solution chart again.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any, Literal
 
 from flows import item_loop
 from flows.chart_steps import chart_answers, chart_steps
-from flows.effects import CompleteReview
+from flows.effects import CompleteReview, RaiseEscalation
 from flows.engine import (
     END,
     Answer,
@@ -32,6 +33,7 @@ from flows.engine import (
 from flows.messages import Choice, Field, Form, Message
 from flows.playbook import Playbook
 from flows.roam import fmt
+from flows.sled import ESCALATION, SYSTEMIC
 
 NAME = "review"
 STAGES = {"R": "R — Results", "N": "N — Next step", "C": "C — Solution chart again"}
@@ -56,6 +58,8 @@ class T:
     no_change = ("{metric} is {value}: no move from {baseline} toward {target}. "
                  "Let's run the solution chart again.")
     solution = "Note the solution you and {rep} agreed."
+    escalation = ("This looks systemic, not about {rep}. Your leader will see an escalation: "
+                  "describe the impact and the evidence.")
     done = "Review saved for {rep}: {outcome}."
     date_past = "{label} {due} is in the past; pick today ({today}) or later."
     date_far = "{label} {due} is more than a year away; pick something sooner."
@@ -142,9 +146,12 @@ def build(playbook: Playbook) -> Flow:
                                _accountability, (END,)),
         "next_review": Step("next_review", "N", _form(T.next_review, NEXT_REVIEW),
                             _next_review, (END,)),
+        "escalation": Step("escalation", "C", _form(T.escalation, ESCALATION),
+                           lambda s, a, c: Go("solution", {"escalation": a}), ("solution",)),
         "solution": Step("solution", "C", _form(T.solution, SOLUTION), _solution, (END,)),
     }
-    steps.update(chart_steps(chart, "C", lambda leaf: "solution"))
+    steps.update(chart_steps(
+        chart, "C", lambda leaf: "escalation" if leaf in SYSTEMIC else "solution"))
     return Flow(NAME, T.title, STAGES, steps, "metric_now")
 
 
@@ -230,7 +237,14 @@ def _next_review(state: FlowState, answer: Answer, ctx: Context) -> Go | Retry:
 def _solution(state: FlowState, answer: Answer, ctx: Context) -> Go:
     notes = {"chart": dict(chart_answers(state)), "category": state.data.get("category"),
              **_mapping(answer)}
-    return _complete(state, "no_change", notes, leaf=str(state.data.get("leaf")))
+    leaf = str(state.data.get("leaf"))
+    done = _complete(state, "no_change", notes, leaf=leaf)
+    escalation = _mapping(state.data.get("escalation"))
+    if leaf in SYSTEMIC and escalation:
+        raised = RaiseEscalation(state.data["session_id"], leaf, escalation["impact"],
+                                 escalation["evidence"])
+        return replace(done, effects=(raised, *done.effects))
+    return done
 
 
 def _complete(

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from flows import review
-from flows.effects import CompleteReview
+from flows.effects import CompleteReview, RaiseEscalation
 from flows.engine import Context, advance, back
 from flows.messages import Choose, Input, Say, Submit
 from tests.flows.driver import Run, play
@@ -127,6 +127,21 @@ def test_no_change_runs_the_chart_again(ctx: Context) -> None:
                                      "Q03_standard_achievable": True, "Q04_knows_gap": False}
     assert effect.notes["agreed_solution"] == "Clear feedback"
     assert effect.notes["category"] == "expectations"
+
+
+def test_a_systemic_leaf_in_the_review_raises_an_escalation(ctx: Context) -> None:
+    run = run_review(ctx, Say("150"), Choose("done"), Choose("done"))
+    # Q01 yes, Q02 yes, Q03 no -> SYSTEMIC_REDESIGN
+    done = play(review.build(ctx.playbook), run.state, ctx, Choose("yes"), Choose("yes"),
+                Choose("no"))
+    assert done.state.step == "escalation"
+    done = play(review.build(ctx.playbook), done.state, ctx,
+                Submit({"impact": "Nobody meets it", "evidence": "Team average 60%"}),
+                Submit({"agreed_solution": "Leader reviews the quota"}))
+    escalation, complete = done.effects
+    assert isinstance(escalation, RaiseEscalation) and isinstance(complete, CompleteReview)
+    assert (escalation.leaf, escalation.impact) == ("SYSTEMIC_REDESIGN", "Nobody meets it")
+    assert complete.leaf == "SYSTEMIC_REDESIGN"
 
 
 def test_a_review_without_actions_decides_at_once(ctx: Context) -> None:
