@@ -117,7 +117,7 @@ def coach(turn: Turn, ref: str) -> None:
     turn.begin_flow("sled", rep, str(rep.id), {
         "session_id": session.id, "rep_id": rep.id, "rep_name": rep.name,
         "rep_ref": rep.email, "brief": brief(turn, rep, team),
-    }, row=existing)
+    }, row=existing, looked_up=True)
 
 
 def brief(turn: Turn, rep: Person, team: list[Person] | None = None) -> dict[str, Any]:
@@ -127,9 +127,9 @@ def brief(turn: Turn, rep: Person, team: list[Person] | None = None) -> dict[str
     if team is None:
         team = people.reports_of(db, rep.manager_id) if rep.manager_id else []
     peers = [p.id for p in team]
-    rows = coaching.metric_rows(db, [rep.id, *peers])
-    team_rows = [r for pid in peers if pid != rep.id for r in rows[pid]]
     today = turn.context().today
+    rows = coaching.metric_rows(db, [rep.id, *peers], today)
+    team_rows = [r for pid in peers if pid != rep.id for r in rows[pid]]
     return {
         "last_session": {
             "date": last.ended_at.date().isoformat() if last.ended_at else "",

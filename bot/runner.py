@@ -93,10 +93,11 @@ class Turn:
                           person_id=self.me.id, detail=dict(detail) or None)
 
     def begin_flow(self, flow: str, subject: Person | None, subject_key: str,
-                   data: dict[str, object], row: Conversation | None = None) -> None:
+                   data: dict[str, object], row: Conversation | None = None,
+                   looked_up: bool = False) -> None:
         """Start ``flow``, reusing the ended conversation row of the same kind and subject
-        (pass it as ``row`` when the caller already loaded it)."""
-        if row is None:
+        (``looked_up``: the caller already searched for it and passes what it found)."""
+        if row is None and not looked_up:
             row = conversations.find(self.db, self.who.platform, self.who.tenant,
                                      self.who.user_key, flow, subject_key)
         if row is None:

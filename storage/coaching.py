@@ -217,11 +217,19 @@ def recent_checkins(db: Session, person_id: int, limit: int = 3) -> list[Checkin
                            .order_by(Checkin.period_start.desc()).limit(limit)))
 
 
-def metric_rows(db: Session, person_ids: list[int]) -> dict[int, list[MetricRow]]:
+METRIC_HISTORY = timedelta(days=400)  # older periods never make the latest snapshot
+
+
+def metric_rows(db: Session, person_ids: list[int], today: date) -> dict[int, list[MetricRow]]:
+    """Each person's metric rows of periods started by ``today`` (and not long over)."""
     out: dict[int, list[MetricRow]] = {pid: [] for pid in person_ids}
-    for m in db.scalars(select(Metric).where(Metric.person_id.in_(person_ids))):
-        out[m.person_id].append(MetricRow(m.metric, m.kind, m.period_start, m.period_end,
-                                          m.target, m.actual))
+    query = (select(Metric.person_id, Metric.metric, Metric.kind, Metric.period_start,
+                    Metric.period_end, Metric.target, Metric.actual)
+             .where(Metric.person_id.in_(person_ids), Metric.period_start <= today,
+                    Metric.period_end >= today - METRIC_HISTORY))
+    for row in db.execute(query):
+        out[row.person_id].append(MetricRow(row.metric, row.kind, row.period_start,
+                                            row.period_end, row.target, row.actual))
     return out
 
 
