@@ -33,7 +33,8 @@ from flows.engine import (
 from flows.messages import Choice, Field, Form, Message
 from flows.playbook import Playbook
 from flows.roam import fmt
-from flows.sled import ESCALATION, SYSTEMIC
+from flows.sled import SYSTEMIC
+from flows.sled_text import ESCALATION
 
 NAME = "review"
 STAGES = {"R": "R — Results", "N": "N — Next step", "C": "C — Solution chart again"}

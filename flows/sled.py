@@ -34,8 +34,27 @@ from flows.engine import (
     begin,
     number,
 )
-from flows.messages import Choice, Field, Form, Message
+from flows.messages import Choice, Form, Message
 from flows.playbook import Playbook
+from flows.sled_text import (
+    ACTION,
+    AGREED,
+    ALIGNED,
+    COMMITTED,
+    ESCALATION,
+    HANDOFF,
+    MAX_ACTIONS,
+    MODEL_LABELS,
+    MODELS,
+    MORE,
+    NO_ACTION,
+    PRIVATE_NOTE,
+    SET_STAGE,
+    SOLUTION,
+    SUCCESS,
+    VIEWS,
+    T,
+)
 
 NAME = "sled"
 STAGES = {
@@ -44,55 +63,12 @@ STAGES = {
     "E": "E — Explore solutions",
     "D": "D — Develop the action plan",
 }
-MAX_ACTIONS = 10
 SYSTEMIC = {"SYSTEMIC_REDESIGN", "ESCALATE_SYSTEMIC"}
 PRIVATE = {"REFER_PERSONAL": "personal", "JOB_FIT": "job_fit"}
 MODEL_FOR_LEAF = {"TRAINING": "training", "JOB_AID": "training", "FEEDBACK": "training",
                   "PRACTICE": "coaching", "COACHING": "coaching"}
 MANAGER_OWNED = {"REMOVE_OBSTACLE", "REMOVE_PUNISHMENT", "REMOVE_REWARD", "ARRANGE_CONSEQUENCES",
                  "REFER_PERSONAL", "JOB_FIT"}
-
-
-class T:
-    """Every sentence this flow says, in one place."""
-
-    set_stage = ("{S}\nState today's purpose, objectives and agenda, "
-                 "and what {rep} gets out of it.")
-    aligned = "Does {rep} understand and agree with the purpose and agenda?"
-    not_aligned = "Take a minute with {rep} on what would make today worth it, then revise."
-    gap = "{L}\n{roam}\n\nWhich gap is worth pursuing today?"
-    views = ("State the gap in numbers. In coaching, ask for {rep}'s view first, then give yours.")
-    focus = "Agree on ONE focus area for today."
-    agreed = "Do you and {rep} agree this is the problem to work on?"
-    revisit = "Work through the views again until you agree on one problem."
-    chart_intro = ("{E}\nLet's find the cause with the solution chart. "
-                   "Answer each question yes or no.")
-    define_gap = "Let's go back to the numbers and name a measurable gap."
-    no_action = "You decided the gap is not worth pursuing now. Note why, if you like."
-    no_action_done = "Recorded: no action for now. Thanks — see you at the next 1:1."
-    escalation = ("This looks systemic, not about {rep}. Your leader will see an escalation: "
-                  "describe the impact and the evidence.")
-    private_note = ("Keep a private note (never shown to {rep}, never in the digest). "
-                    "No skills coaching today.")
-    solution = "Note the options {rep} suggested, and the solution you agreed."
-    action = "{D}\nAdd an action item: what, who owns it, and by when."
-    more = "Action added ({count} so far). Add another?"
-    success = ("How will you know it worked? Name the success metric, the baseline, "
-               "the target and the next review date.")
-    model = "Which model runs next?"
-    committed = "Is {rep} committed to this plan?"
-    handoff = "Start the {model} now, or later with /model {rep_ref}?"
-    done = "Session with {rep} saved. Action plan:\n{plan}"
-    rep_summary = "Your action plan from today's session with {manager}:\n{plan}"
-    due_past = "The due date {due} is in the past; pick today ({today}) or later."
-    review_past = "The review date {due} is in the past; pick today ({today}) or later."
-    too_far = "The date {due} is more than a year away; pick something sooner."
-    too_many = f"That is {MAX_ACTIONS} actions already: keep the plan short and move on."
-
-
-MODEL_LABELS = {"training": "field training (Tell, Show, Do, Review)",
-                "coaching": "sales coaching (Engage, Practice, Do, Review)",
-                "none": "no model"}
 
 
 def start(playbook: Playbook, ctx: Context, data: Mapping[str, Any]) -> Outcome:
@@ -137,49 +113,6 @@ def _prompt_form(template: str, form: Form) -> Any:
     return lambda state, ctx: Message(_fill(template, state), form=form)
 
 
-ALIGNED = (Choice("yes", "Yes"), Choice("revise", "No — revise the purpose"),
-           Choice("go_on", "No, but go on"))
-AGREED = (Choice("yes", "Yes"), Choice("revise", "No — revisit the views"),
-          Choice("go_on", "No, but go on"))
-
-SET_STAGE = Form("set_stage", (
-    Field("purpose", "Purpose"),
-    Field("objectives", "Objectives"),
-    Field("agenda", "Agenda", required=False),
-    Field("value_to_rep", "Value to the rep"),
-))
-VIEWS = Form("views", (
-    Field("gap_statement", "The gap, in numbers"),
-    Field("rep_view", "The rep's view", "long_text"),
-    Field("manager_view", "Your view", "long_text"),
-))
-NO_ACTION = Form("no_action", (Field("reason", "Why not now", required=False),))
-ESCALATION = Form("escalation", (
-    Field("impact", "Impact", "long_text"), Field("evidence", "Evidence", "long_text"),
-))
-PRIVATE_NOTE = Form("private_note", (Field("note", "Private note", "long_text"),))
-SOLUTION = Form("solution", (
-    Field("options", "Options the rep suggested", "long_text", required=False),
-    Field("agreed_solution", "Agreed solution", "long_text"),
-))
-OWNERS = (Choice("rep", "The rep"), Choice("manager", "Me (the manager)"))
-ACTION = Form("action", (
-    Field("description", "Action"),
-    Field("owner", "Owner", "choice", options=OWNERS),
-    Field("due", "Due date", "date", hint="YYYY-MM-DD"),
-))
-MORE = (Choice("add", "Add another action"), Choice("done", "That's the plan"))
-SUCCESS = Form("success", (
-    Field("metric", "Success metric"),
-    Field("baseline", "Baseline", "number"),
-    Field("target", "Target", "number"),
-    Field("review_date", "Next review date", "date", hint="YYYY-MM-DD"),
-))
-MODELS = tuple(Choice(k, v[0].upper() + v[1:]) for k, v in MODEL_LABELS.items())
-COMMITTED = (Choice("yes", "Yes"), Choice("no", "No"), Choice("revise", "Revise the actions"))
-HANDOFF = (Choice("now", "Start now"), Choice("later", "Later"))
-
-
 def build(playbook: Playbook) -> Flow:
     chart = playbook.chart
 
@@ -214,7 +147,7 @@ def build(playbook: Playbook) -> Flow:
                              _private_note, ("action",)),
         "solution": Step("solution", "E", _prompt_form(T.solution, SOLUTION), _solution,
                          ("action",)),
-        "action": Step("action", "D", _prompt_form(T.action, ACTION), _action, ("more_actions",)),
+        "action": Step("action", "D", _action_prompt, _action, ("more_actions",)),
         "more_actions": Step("more_actions", "D", _more_prompt, _more, ("action", "success")),
         "success": Step("success", "D", _prompt_form(T.success, SUCCESS), _success,
                         ("next_model",)),
@@ -317,6 +250,11 @@ def _check_date(text: str, ctx: Context, past_message: str) -> date | Retry:
     if due > ctx.today + timedelta(days=366):
         return Retry(T.too_far.format(due=due.isoformat()))
     return due
+
+
+def _action_prompt(state: FlowState, ctx: Context) -> Message:
+    mine = T.manager_owned if state.data.get("leaf") in MANAGER_OWNED else ""
+    return Message(_fill(T.action, state) + mine, form=ACTION)
 
 
 def _action(state: FlowState, answer: Answer, ctx: Context) -> Go | Retry:

@@ -151,6 +151,7 @@ def test_due_date_in_the_past_is_refused(db_url: str) -> None:
     console = Console(app)
     replies = full_session_until_action(console)
     assert last_step(replies) == "action"
+    assert "the owner is usually you" in replies[-2]["text"]  # REMOVE_OBSTACLE: manager-owned
     replies = console.submit(description="d", owner="rep", due="2026-11-01")
     assert "in the past" in texts(replies) and last_step(replies) == "action"
     replies = console.submit(description="d", owner="nobody", due="2026-12-10")
