@@ -124,7 +124,8 @@ class Turn:
             self.db, at=self.now, flow=state.flow, event=event, conversation_id=row.id,
             person_id=self.me.id, from_step=before.step if before else None,
             to_step=state.step if state.status != "ended" else engine.END, version=version,
-            detail={"effects": [type(e).__name__ for e in outcome.effects]},
+            detail={"effects": [type(e).__name__ for e in outcome.effects]}
+            if outcome.effects else None,
         )
         self.outgoing(row.id, version, outcome.messages)
         for handoff in handoffs:

@@ -20,6 +20,7 @@ from flows.messages import Choice, Choose, Field, Form, Input, Message, Say, Sub
 from flows.playbook import Playbook
 
 END = "END"
+MAX_TRAIL = 200  # far above any real path: ~35 steps a session, 10 actions a review
 Status = Literal["active", "paused", "ended"]
 
 
@@ -174,10 +175,16 @@ def advance(flow: Flow, state: FlowState, given: Input, ctx: Context) -> Outcome
         raise FlowBug(f"{flow.name}.{step.id} may not go to {decision.to}")
     moved = replace(state, data={**state.data, **decision.data}, status="active")
     if decision.to == END:
-        ended = replace(moved, status="ended", trail=(*state.trail, state.step))
+        ended = replace(moved, status="ended", trail=_walked(state))
         return Outcome(ended, decision.say, decision.effects)
-    moved = replace(moved, step=decision.to, trail=(*state.trail, state.step))
+    moved = replace(moved, step=decision.to, trail=_walked(state))
     return Outcome(moved, (*decision.say, ask(flow, moved, ctx)), decision.effects)
+
+
+def _walked(state: FlowState) -> tuple[str, ...]:
+    """The trail after leaving the current step, capped so that a conversation going round
+    in circles (revise, revise, ...) keeps a bounded state; /back reaches MAX_TRAIL steps."""
+    return (*state.trail, state.step)[-MAX_TRAIL:]
 
 
 def back(flow: Flow, state: FlowState, ctx: Context, *, whole_stage: bool = False) -> Outcome:

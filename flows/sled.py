@@ -75,7 +75,9 @@ def start(playbook: Playbook, ctx: Context, data: Mapping[str, Any]) -> Outcome:
     """``data`` holds session_id, rep_id, rep_name, rep_ref and the brief (with ROAM)."""
     flow = build(playbook)
     card = Message(context_card(data), flow=NAME, step="context")
-    return begin(flow, data, ctx, intro=(card,))
+    # The card is shown once; the conversation keeps only the ROAM numbers it asks about.
+    kept = {**data, "brief": {"roam": data.get("brief", {}).get("roam", {})}}
+    return begin(flow, kept, ctx, intro=(card,))
 
 
 def context_card(data: Mapping[str, Any]) -> str:

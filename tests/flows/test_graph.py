@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 
 from flows.diagram import BUILDERS
-from flows.engine import END, Flow
+from flows.engine import END, Context, Flow
 from flows.playbook import Playbook
 
 
@@ -88,3 +88,17 @@ def test_guarded_step_is_reached_only_through_its_gate(
     flow = dict(BUILDERS)[name](playbook)
     assert guarded in reachable(flow, flow.start)
     assert guarded not in reachable(flow, flow.start, without=gate)
+
+
+def test_the_trail_stays_bounded_when_going_round_in_circles(ctx: Context) -> None:
+    from flows import engine, sled
+    from flows.messages import Choose, Submit
+
+    flow = sled.build(ctx.playbook)
+    state = engine.FlowState("sled", "set_stage", {"session_id": 1, "rep_name": "Alice"})
+    form = Submit({"purpose": "p", "objectives": "o", "value_to_rep": "v"})
+    for _ in range(engine.MAX_TRAIL):
+        state = engine.advance(flow, state, form, ctx).state
+        state = engine.advance(flow, state, Choose("revise"), ctx).state
+    assert state.step == "set_stage"
+    assert len(state.trail) == engine.MAX_TRAIL
