@@ -105,6 +105,8 @@ def report(label: str, turns: list[float], bare: list[float], starts: list[float
     print(f"{label:<11} engine turn  p50 {p50:6.2f} ms  p99 {p99:6.2f} ms  ({len(turns)} turns)")
     print(f"{'':<11} bare r/w     p50 {b50:6.2f} ms  p99 {b99:6.2f} ms")
     print(f"{'':<11} ratio        p50 {p50 / b50:5.2f}x    p99 {p99 / b99:5.2f}x")
+    print(f"{'':<11} overhead     p50 {(p50 - b50) / b50:5.2f}x of the bare loop "
+          "(turn minus bare, divided by bare)")
     print(f"{'':<11} /coach turns p50 {s50:6.2f} ms  (context card: ~10 reads; "
           f"{len(starts)} of the turns, they make the p99)")
 

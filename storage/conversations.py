@@ -74,7 +74,8 @@ def load_turn(
     """The person behind ``user_key`` and their active conversation, in one query."""
     query = _TURN_QUERIES.get(platform, _TURN_QUERIES["email"])
     key = user_key if platform in _BY_COLUMN else user_key.strip().lower()
-    row = db.execute(query, {"platform": platform, "tenant": tenant, "user_key": key}).first()
+    params = {"platform": platform, "tenant": tenant, "user_key": key}
+    row = db.connection().execute(query, params).first()
     if row is None:
         return None, None
     speaker = Speaker(row.id, row.email, row.name, row.role, row.timezone)
@@ -122,9 +123,9 @@ def save(db: Session, row: Conversation | Live, *, state: dict[str, Any], status
         db.add(row)
         db.flush()
         return 1
-    result = db.execute(_SAVE, {"cid": row.id, "seen": row.version, "state": state,
+    result = db.connection().execute(_SAVE, {"cid": row.id, "seen": row.version, "state": state,
                                 "status": status, "next_version": row.version + 1, "now": now})
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if result.rowcount != 1:
         raise StaleConversation(f"conversation {row.id} changed since version {row.version}")
     return row.version + 1
 
@@ -132,7 +133,7 @@ def save(db: Session, row: Conversation | Live, *, state: dict[str, Any], status
 def log(db: Session, *, at: datetime, flow: str, event: str, conversation_id: int | None = None,
         person_id: int | None = None, from_step: str | None = None, to_step: str | None = None,
         version: int | None = None, detail: dict[str, Any] | None = None) -> None:
-    db.execute(_LOG, [{
+    db.connection().execute(_LOG, [{
         "conversation_id": conversation_id, "person_id": person_id, "at": at, "flow": flow,
         "from_step": from_step, "to_step": to_step, "event": event, "version": version,
         "detail": detail,
