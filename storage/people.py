@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from storage.models import Person
@@ -71,9 +71,3 @@ def find(db: Session, among: list[Person], ref: str) -> list[Person]:
 
 def count(db: Session) -> int:
     return db.scalar(select(func.count(Person.id))) or 0
-
-
-def search_all(db: Session, ref: str) -> list[Person]:
-    wanted = ref.strip().lstrip("@").lower()
-    query = select(Person).where(or_(Person.email == wanted, func.lower(Person.name) == wanted))
-    return list(db.scalars(query))
