@@ -22,6 +22,7 @@ from flows.engine import (
     Outcome,
     Prompt,
     Step,
+    as_mapping,
     begin,
     number,
 )
@@ -123,7 +124,7 @@ def _action_prompt(state: FlowState, ctx: Context) -> Message:
 def _progress(state: FlowState, answer: Answer, ctx: Context) -> Go:
     i = item_loop.position(state, "action_progress")
     action_id = str(item_loop.items(state, "actions")[i]["id"])
-    updates = {**_mapping(state.data.get("action_updates")),
+    updates = {**as_mapping(state.data.get("action_updates")),
                action_id: {"status": str(answer), "note": ""}}
     if answer == "blocked":
         return Go("blocker_note", {"action_updates": updates})
@@ -142,8 +143,8 @@ def _note_prompt(state: FlowState, ctx: Context) -> Message:
 def _note(state: FlowState, answer: Answer, ctx: Context) -> Go:
     i = _blocked_index(state)
     action_id = str(item_loop.items(state, "actions")[i]["id"])
-    updates = {**_mapping(state.data.get("action_updates")),
-               action_id: {"status": "blocked", "note": _mapping(answer)["note"]}}
+    updates = {**as_mapping(state.data.get("action_updates")),
+               action_id: {"status": "blocked", "note": as_mapping(answer)["note"]}}
     return _next_action(state, i + 1, action_updates=updates)
 
 
@@ -158,28 +159,24 @@ def _activity_prompt(state: FlowState, ctx: Context) -> Message:
 
 
 def _activity(state: FlowState, answer: Answer, ctx: Context) -> Go:
-    counts = {k: int(number(v)) for k, v in _mapping(answer).items()}
+    counts = {k: int(number(v)) for k, v in as_mapping(answer).items()}
     return Go("got_coaching", {"activity": counts})
 
 
 def _blockers(state: FlowState, answer: Answer, ctx: Context) -> Go:
-    text = str(_mapping(answer).get("blockers", ""))
+    text = str(as_mapping(answer).get("blockers", ""))
     return Go("confidence", {"blockers": None if text.casefold() in NOTHING else text or None})
 
 
 def _confidence(state: FlowState, answer: Answer, ctx: Context) -> Go:
     actions = item_loop.items(state, "actions")
-    given = _mapping(state.data.get("action_updates"))
+    given = as_mapping(state.data.get("action_updates"))
     updates = {str(a["id"]): dict(given[a["id"]]) for a in actions if a["id"] in given}
     effect = RecordCheckin(
         state.data["checkin_id"], "answered", action_updates=updates,
-        activity=dict(_mapping(state.data.get("activity"))),
+        activity=dict(as_mapping(state.data.get("activity"))),
         got_coaching=bool(state.data.get("got_coaching")),
         blockers=state.data.get("blockers"), confidence=int(str(answer)),
     )
     return Go(END, {"confidence": int(str(answer))}, (effect,),
               say=(Message(T.done.format(rep=ctx.actor.first_name)),))
-
-
-def _mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}

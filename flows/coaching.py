@@ -23,6 +23,7 @@ from flows.engine import (
     Prompt,
     Retry,
     Step,
+    as_mapping,
     begin,
     number,
 )
@@ -139,10 +140,10 @@ def _permission(state: FlowState, answer: Answer, ctx: Context) -> Go:
 
 
 def _feedback(state: FlowState, answer: Answer, ctx: Context) -> Go | Retry:
-    assessed = _mapping(state.data.get("self_assessment")).get("self_assessment")
+    assessed = as_mapping(state.data.get("self_assessment")).get("self_assessment")
     if not assessed or state.data.get("permission") != "granted":
         raise FlowBug(T.guard)
-    values = _mapping(answer)
+    values = as_mapping(answer)
     problem = check_behaviour(values, {"feedback": T.feedback_label},
                               str(state.data.get("rep_name", "the rep")))
     return problem or Go("metric", {"feedback": values})
@@ -163,12 +164,12 @@ def _metric_prompt(state: FlowState, ctx: Context) -> Message:
 
 
 def _metric_now(state: FlowState, answer: Answer, ctx: Context) -> Go:
-    value = number(_mapping(answer)["value"])
+    value = number(as_mapping(answer)["value"])
     granted = state.data.get("permission") == "granted"
     values = {
-        "self_assessment": _mapping(state.data.get("self_assessment")).get("self_assessment"),
+        "self_assessment": as_mapping(state.data.get("self_assessment")).get("self_assessment"),
         "permission": state.data.get("permission"),
-        "feedback": _mapping(state.data.get("feedback")).get("feedback") if granted else None,
+        "feedback": as_mapping(state.data.get("feedback")).get("feedback") if granted else None,
         "metric": _metric(state),
         "metric_value": value,
     }
@@ -177,7 +178,3 @@ def _metric_now(state: FlowState, answer: Answer, ctx: Context) -> Go:
     return Go(END, {"metric_value": value},
               (RecordModelStage(sid, NAME, "R", values), CompleteModel(sid, NAME, "done")),
               say=(done,))
-
-
-def _mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}

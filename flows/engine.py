@@ -12,7 +12,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 from flows.effects import Effect
@@ -330,3 +330,25 @@ def check_field(f: Field, text: str, max_chars: int) -> str | None:
 
 def number(text: str) -> float:
     return float(text.replace(",", ""))
+
+
+def as_mapping(value: Any) -> Mapping[str, Any]:
+    """A stored form answer (or nothing yet) as a mapping."""
+    return value if isinstance(value, Mapping) else {}
+
+
+MAX_DAYS_AHEAD = 366
+
+
+def future_date(text: str, today: date, *, past: str, far: str, **names: str) -> date | Retry:
+    """A validated form date that is neither before ``today`` nor more than a year ahead.
+
+    ``past`` and ``far`` are the flow's own sentences; they may use {due}, {today} and
+    any of ``names``.
+    """
+    due = date.fromisoformat(text)
+    if due < today:
+        return Retry(past.format(due=due.isoformat(), today=today.isoformat(), **names))
+    if due > today + timedelta(days=MAX_DAYS_AHEAD):
+        return Retry(far.format(due=due.isoformat(), today=today.isoformat(), **names))
+    return due

@@ -7,11 +7,10 @@ hint. The wording stays in each flow's ``T``; this module only wires it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable
 
 from flows.effects import RecordModelStage
-from flows.engine import Answer, Context, FlowState, Go, Step
+from flows.engine import Answer, Context, FlowState, Go, Step, as_mapping
 from flows.messages import YES_NO, Form, Message
 
 Fill = Callable[[str, FlowState], str]
@@ -50,7 +49,7 @@ def teach_stage(
         if answer != "yes":
             return Go(step_id, {repeats_key(step_id): repeats + 1},
                       say=(Message(fill(hint, state)),))
-        values = {**_mapping(state.data.get(step_id)), "explained_back": True,
+        values = {**as_mapping(state.data.get(step_id)), "explained_back": True,
                   "repeats": repeats}
         record = RecordModelStage(state.data["session_id"], model, stage, values)
         return Go(next_step, effects=(record,))
@@ -60,7 +59,3 @@ def teach_stage(
                       lambda s, a, c: Go(check_id, {step_id: a}), (check_id,)),
         check_id: Step(check_id, stage, check_prompt, understood, (next_step, step_id)),
     }
-
-
-def _mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}

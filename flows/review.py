@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import date
 from typing import Any, Literal
 
 from flows import item_loop
@@ -27,7 +27,9 @@ from flows.engine import (
     Prompt,
     Retry,
     Step,
+    as_mapping,
     begin,
+    future_date,
     number,
 )
 from flows.messages import Choice, Field, Form, Message
@@ -161,7 +163,7 @@ def _form(template: str, form: Form) -> Prompt:
 
 
 def _metric_now(state: FlowState, answer: Answer, ctx: Context) -> Go:
-    value = number(_mapping(answer)["value"])
+    value = number(as_mapping(answer)["value"])
     if item_loop.items(state, "actions"):
         return Go("action_status", {"metric_value": value})
     return _route(state.with_data(metric_value=value, action_status={}), ctx)
@@ -180,14 +182,14 @@ def _action_prompt(state: FlowState, ctx: Context) -> Message:
 def _action_status(state: FlowState, answer: Answer, ctx: Context) -> Go:
     actions = item_loop.items(state, "actions")
     i = item_loop.position(state, "action_status")
-    status = {**_mapping(state.data.get("action_status")), actions[i]["id"]: str(answer)}
+    status = {**as_mapping(state.data.get("action_status")), actions[i]["id"]: str(answer)}
     if i + 1 < len(actions):
         return Go("action_status", {"action_status": status})
     return _route(state.with_data(action_status=status), ctx)
 
 
 def _statuses(state: FlowState) -> dict[str, str]:
-    given = _mapping(state.data.get("action_status"))
+    given = as_mapping(state.data.get("action_status"))
     return {str(a["id"]): str(given.get(a["id"], "not_done"))
             for a in item_loop.items(state, "actions")}
 
@@ -218,8 +220,9 @@ def _next_focus(state: FlowState, answer: Answer, ctx: Context) -> Go:
 
 
 def _accountability(state: FlowState, answer: Answer, ctx: Context) -> Go | Retry:
-    values = _mapping(answer)
-    follow_up = _future_date(values["follow_up"], ctx.today, T.follow_up)
+    values = as_mapping(answer)
+    follow_up = future_date(values["follow_up"], ctx.today, past=T.date_past,
+                            far=T.date_far, label=T.follow_up)
     if isinstance(follow_up, Retry):
         return follow_up
     return _complete(state, "not_done", {"coaching_discussion": dict(values)},
@@ -227,8 +230,9 @@ def _accountability(state: FlowState, answer: Answer, ctx: Context) -> Go | Retr
 
 
 def _next_review(state: FlowState, answer: Answer, ctx: Context) -> Go | Retry:
-    values = _mapping(answer)
-    review = _future_date(values["review_date"], ctx.today, T.review_date)
+    values = as_mapping(answer)
+    review = future_date(values["review_date"], ctx.today, past=T.date_past,
+                         far=T.date_far, label=T.review_date)
     if isinstance(review, Retry):
         return review
     return _complete(state, "improving", {"note": values.get("note", "")},
@@ -237,10 +241,10 @@ def _next_review(state: FlowState, answer: Answer, ctx: Context) -> Go | Retry:
 
 def _solution(state: FlowState, answer: Answer, ctx: Context) -> Go:
     notes = {"chart": dict(chart_answers(state)), "category": state.data.get("category"),
-             **_mapping(answer)}
+             **as_mapping(answer)}
     leaf = str(state.data.get("leaf"))
     done = _complete(state, "no_change", notes, leaf=leaf)
-    escalation = _mapping(state.data.get("escalation"))
+    escalation = as_mapping(state.data.get("escalation"))
     if leaf in SYSTEMIC and escalation:
         raised = RaiseEscalation(state.data["session_id"], leaf, escalation["impact"],
                                  escalation["evidence"])
@@ -265,17 +269,3 @@ def _complete(
     )
     done = Message(fill(T.done, state, outcome=T.outcomes[result]))
     return Go(END, effects=(effect,), say=(done,))
-
-
-def _future_date(text: str, today: date, label: str) -> date | Retry:
-    due = date.fromisoformat(text)
-    if due < today:
-        return Retry(T.date_past.format(label=label, due=due.isoformat(),
-                                        today=today.isoformat()))
-    if due > today + timedelta(days=366):
-        return Retry(T.date_far.format(label=label, due=due.isoformat()))
-    return due
-
-
-def _mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}

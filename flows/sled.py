@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from flows import roam
@@ -31,7 +31,9 @@ from flows.engine import (
     Outcome,
     Retry,
     Step,
+    as_mapping,
     begin,
+    future_date,
     number,
 )
 from flows.messages import Choice, Form, Message
@@ -166,7 +168,7 @@ def build(playbook: Playbook) -> Flow:
 def _aligned(state: FlowState, answer: Answer, ctx: Context) -> Go:
     if answer == "revise":
         return Go("set_stage", say=(Message(_fill(T.not_aligned, state)),))
-    values = {**_mapping(state.data.get("set_stage")), "rep_aligned": answer == "yes"}
+    values = {**as_mapping(state.data.get("set_stage")), "rep_aligned": answer == "yes"}
     return Go("gap", {"rep_aligned": answer == "yes"},
               (RecordStage(state.data["session_id"], "S", values),))
 
@@ -198,7 +200,7 @@ def _agreed(state: FlowState, answer: Answer, ctx: Context) -> Go:
     values = {
         "roam": state.data.get("brief", {}).get("roam", {}),
         "gap": state.data.get("gap"),
-        **_mapping(state.data.get("views")),
+        **as_mapping(state.data.get("views")),
         "focus_area": state.data.get("focus"),
         "problem_agreed": answer == "yes",
     }
@@ -214,7 +216,7 @@ def _explore_record(state: FlowState, **extra: Any) -> RecordStage:
 
 
 def _no_action(state: FlowState, answer: Answer, ctx: Context) -> Go:
-    reason = _mapping(answer).get("reason", "")
+    reason = as_mapping(answer).get("reason", "")
     sid = state.data["session_id"]
     return Go(END, {"no_action": answer}, (
         _explore_record(state, reason=reason),
@@ -226,7 +228,7 @@ def _no_action(state: FlowState, answer: Answer, ctx: Context) -> Go:
 def _private_note(state: FlowState, answer: Answer, ctx: Context) -> Go:
     leaf = str(state.data.get("leaf"))
     solution = ctx.playbook.chart.leaves[leaf].next
-    note = _mapping(answer)["note"]
+    note = as_mapping(answer)["note"]
     sid = state.data["session_id"]
     return Go("action", {"private_note": "kept", "solution": {"agreed_solution": solution}}, (
         KeepPrivateNote(sid, PRIVATE[leaf], note),
@@ -236,22 +238,13 @@ def _private_note(state: FlowState, answer: Answer, ctx: Context) -> Go:
 
 def _solution(state: FlowState, answer: Answer, ctx: Context) -> Go:
     effects: list[Effect] = []
-    escalation = _mapping(state.data.get("escalation"))
+    escalation = as_mapping(state.data.get("escalation"))
     leaf = str(state.data.get("leaf"))
     if leaf in SYSTEMIC and escalation:
         effects.append(RaiseEscalation(state.data["session_id"], leaf,
                                        escalation["impact"], escalation["evidence"]))
-    effects.append(_explore_record(state, **_mapping(answer)))
+    effects.append(_explore_record(state, **as_mapping(answer)))
     return Go("action", {"solution": answer}, tuple(effects))
-
-
-def _check_date(text: str, ctx: Context, past_message: str) -> date | Retry:
-    due = date.fromisoformat(text)
-    if due < ctx.today:
-        return Retry(past_message.format(due=due.isoformat(), today=ctx.today.isoformat()))
-    if due > ctx.today + timedelta(days=366):
-        return Retry(T.too_far.format(due=due.isoformat()))
-    return due
 
 
 def _action_prompt(state: FlowState, ctx: Context) -> Message:
@@ -260,8 +253,8 @@ def _action_prompt(state: FlowState, ctx: Context) -> Message:
 
 
 def _action(state: FlowState, answer: Answer, ctx: Context) -> Go | Retry:
-    values = _mapping(answer)
-    due = _check_date(values["due"], ctx, T.due_past)
+    values = as_mapping(answer)
+    due = future_date(values["due"], ctx.today, past=T.due_past, far=T.too_far)
     if isinstance(due, Retry):
         return due
     actions = [*state.data.get("actions", []),
@@ -283,8 +276,8 @@ def _more(state: FlowState, answer: Answer, ctx: Context) -> Go | Retry:
 
 
 def _success(state: FlowState, answer: Answer, ctx: Context) -> Go | Retry:
-    values = _mapping(answer)
-    review = _check_date(values["review_date"], ctx, T.review_past)
+    values = as_mapping(answer)
+    review = future_date(values["review_date"], ctx.today, past=T.review_past, far=T.too_far)
     if isinstance(review, Retry):
         return review
     return Go("next_model", {"success": {**values, "review_date": review.isoformat()}})
@@ -298,8 +291,8 @@ def _model_prompt(state: FlowState, ctx: Context) -> Message:
 
 
 def _plan_text(state: FlowState, *, for_rep: bool = False) -> str:
-    success = _mapping(state.data.get("success"))
-    solution = _mapping(state.data.get("solution")).get("agreed_solution", "")
+    success = as_mapping(state.data.get("success"))
+    solution = as_mapping(state.data.get("solution")).get("agreed_solution", "")
     lines = [f"Focus: {state.data.get('focus_label', state.data.get('focus', ''))}"]
     # A private leaf's solution (HR referral, job fit) is the manager's alone.
     if not (for_rep and state.data.get("leaf") in PRIVATE):
@@ -318,13 +311,13 @@ def _committed(state: FlowState, answer: Answer, ctx: Context) -> Go:
         return Go("action", {"actions": []})
     focus_label = ctx.playbook.focus_label(str(state.data.get("focus", "")))
     state = state.with_data(focus_label=focus_label, committed=answer == "yes")
-    success = _mapping(state.data.get("success"))
+    success = as_mapping(state.data.get("success"))
     sid = state.data["session_id"]
     model = str(state.data.get("next_model", "none"))
     complete = CompleteSession(
         sid, "completed",
         leaf=state.data.get("leaf"), category=state.data.get("category"),
-        agreed_solution=_mapping(state.data.get("solution")).get("agreed_solution"),
+        agreed_solution=as_mapping(state.data.get("solution")).get("agreed_solution"),
         actions=tuple(ActionDraft(a["description"], a["owner"], date.fromisoformat(a["due"]))
                       for a in state.data.get("actions", [])),
         metric=success.get("metric"),
@@ -362,8 +355,4 @@ def _handoff(state: FlowState, answer: Answer, ctx: Context) -> Go:
 
 def _cancel(state: FlowState) -> tuple[Effect, ...]:
     return (CompleteSession(state.data["session_id"], "cancelled"),)
-
-
-def _mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
 

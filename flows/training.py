@@ -23,6 +23,7 @@ from flows.engine import (
     Prompt,
     Retry,
     Step,
+    as_mapping,
     begin,
 )
 from flows.feedback import check_behaviour
@@ -136,15 +137,15 @@ def _form(template: str, form: Form) -> Prompt:
 
 
 def _positives(state: FlowState, answer: Answer, ctx: Context) -> Go | Retry:
-    values = _mapping(answer)
+    values = as_mapping(answer)
     problem = check_behaviour(values, {"positives": T.positives_label}, _rep(state))
     return problem or Go("constructive", {"positives": values})
 
 
 def _constructive(state: FlowState, answer: Answer, ctx: Context) -> Go | Retry:
-    if not _mapping(state.data.get("positives")):
+    if not as_mapping(state.data.get("positives")):
         raise FlowBug(T.no_positives_yet)
-    values = _mapping(answer)
+    values = as_mapping(answer)
     problem = check_behaviour(values, {"point_1": T.point_1, "point_2": T.point_2}, _rep(state))
     return problem or Go("decision", {"constructive": values})
 
@@ -155,10 +156,10 @@ def _decision_prompt(state: FlowState, ctx: Context) -> Message:
 
 def _decision(state: FlowState, answer: Answer, ctx: Context) -> Go:
     decision = str(answer)
-    constructive = _mapping(state.data.get("constructive"))
+    constructive = as_mapping(state.data.get("constructive"))
     values = {
-        "self_assessment": _mapping(state.data.get("self_assessment")).get("self_assessment"),
-        "positives": _mapping(state.data.get("positives")).get("positives"),
+        "self_assessment": as_mapping(state.data.get("self_assessment")).get("self_assessment"),
+        "positives": as_mapping(state.data.get("positives")).get("positives"),
         "constructive": [constructive[k] for k in ("point_1", "point_2") if k in constructive],
         "decision": decision,
     }
@@ -172,7 +173,3 @@ def _decision(state: FlowState, answer: Answer, ctx: Context) -> Go:
 
 def _rep(state: FlowState) -> str:
     return str(state.data.get("rep_name", "the rep"))
-
-
-def _mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
