@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from flows.messages import Choose, Input, Message, Say, Submit
+from flows.messages import Choose, Input, Message, Say, Submit, message_to_json
 
 MAX_LINE = 100_000
+PROTOCOL_FIELD_KEYS = ("id", "label", "kind", "required", "options")
 
 
 class BadLine(ValueError):
@@ -71,17 +72,18 @@ def parse_line(line: str) -> Line:
 
 
 def render(message: Message, actor: str) -> dict[str, Any]:
+    """One output line: the fields the protocol names, ``leaf`` only on the chart's result."""
+    data = message_to_json(message)
+    form = data["form"]
     out: dict[str, Any] = {
         "to": message.to or actor,
-        "text": message.text,
-        "flow": message.flow,
-        "step": message.step,
-        "choices": [{"id": c.id, "label": c.label} for c in message.choices],
-        "form": None if message.form is None else {
-            "id": message.form.id,
-            "fields": [{"id": f.id, "label": f.label, "kind": f.kind, "required": f.required,
-                        "options": [{"id": o.id, "label": o.label} for o in f.options]}
-                       for f in message.form.fields],
+        "text": data["text"],
+        "flow": data["flow"],
+        "step": data["step"],
+        "choices": data["choices"],
+        "form": None if form is None else {
+            "id": form["id"],
+            "fields": [{k: f[k] for k in PROTOCOL_FIELD_KEYS} for f in form["fields"]],
         },
     }
     if message.leaf:
