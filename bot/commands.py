@@ -87,7 +87,7 @@ def _pick_rep(turn: Turn, ref: str, verb: str,
         else:
             turn.say(Message(T.whom.format(names=", ".join(p.name for p in allowed))))
         return None
-    found = people.find(turn.db, allowed, ref)
+    found = people.find(allowed, ref)
     if len(found) > 1:
         turn.say(Message(T.ambiguous.format(ref=ref, names=", ".join(
             f"{p.name} <{p.email}>" for p in found))))
@@ -166,7 +166,7 @@ def _resume(turn: Turn, row: Any) -> None:
 def resume(turn: Turn, ref: str) -> None:
     rows = conversations.open_for(turn.db, turn.who.platform, turn.who.tenant, turn.who.user_key)
     if ref:
-        rows = [r for r in rows if _matches(turn, r, ref)]
+        rows = [r for r in rows if _matches(r, ref)]
     if not rows:
         turn.say(Message(T.none_paused))
     elif len(rows) > 1 and ref:
@@ -181,12 +181,9 @@ def _label(turn: Turn, row: Any) -> str:
     return f"{row.flow} with {subject.name}" if subject else row.flow
 
 
-def _matches(turn: Turn, row: Any, ref: str) -> bool:
+def _matches(row: Any, ref: str) -> bool:
     subject = subject_in(FlowState.from_json(row.state))
-    wanted = ref.strip().lstrip("@").casefold()
-    return row.flow == wanted or bool(subject and (
-        wanted == subject.email.casefold()
-        or any(part.startswith(wanted) for part in subject.name.casefold().split())))
+    return row.flow == ref.strip().casefold() or bool(subject and people.find([subject], ref))
 
 
 def _current(turn: Turn, verb: str) -> tuple[Any, FlowState] | None:

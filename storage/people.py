@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Protocol
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -58,8 +61,15 @@ def leader_above(db: Session, person: Person) -> Person | None:
     return None
 
 
-def find(db: Session, among: list[Person], ref: str) -> list[Person]:
-    """People in ``among`` matching an email, a full name or a name prefix."""
+class Named(Protocol):
+    @property
+    def email(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+
+
+def find[P: Named](among: Sequence[P], ref: str) -> list[P]:
+    """People in ``among`` matching an email, a full name or a name prefix (no query)."""
     wanted = ref.strip().lstrip("@").casefold()
     exact = [p for p in among if wanted in (p.email.casefold(), p.name.casefold())]
     if exact:
