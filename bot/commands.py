@@ -187,7 +187,7 @@ def _matches(row: Any, ref: str) -> bool:
 
 
 def _current(turn: Turn, verb: str) -> tuple[Any, FlowState] | None:
-    row = conversations.current(turn.db, turn.who.platform, turn.who.tenant, turn.who.user_key)
+    row = turn.active  # already loaded with the person: no second query
     if row is None:
         turn.say(Message(T.nothing_to.format(verb=verb)))
         return None

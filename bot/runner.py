@@ -57,6 +57,7 @@ class Turn:
     me: Speaker
     now: datetime
     flows: FlowSet
+    active: Live | None = None  # the conversation the turn's first query found
     out: list[Message] = field(default_factory=list)
 
     @cached_property
@@ -160,7 +161,7 @@ class TurnRunner:
                 me, row = conversations.load_turn(db, who.platform, who.tenant, who.user_key)
                 if me is None:
                     return [Message(T.unknown_person)]
-                turn = Turn(db, who, me, now, self.flows)
+                turn = Turn(db, who, me, now, self.flows, active=row)
                 if isinstance(given, Say) and given.text.strip().startswith("/"):
                     name, _, rest = given.text.strip()[1:].partition(" ")
                     command = self.commands.get(name.lower(), self.commands["help"])
