@@ -1,4 +1,8 @@
-"""Send what the outbox holds for one channel, each row once."""
+"""Send what the outbox holds for a local channel (the console), each row once.
+
+It sends inside the transaction that marks the rows, which suits an instant local send.
+Network channels lease rows and send with no transaction open (bot/slack/delivery.py).
+"""
 
 from __future__ import annotations
 
