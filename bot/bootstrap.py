@@ -44,5 +44,5 @@ def bootstrap(settings: Settings, clock: Clock | None = None, *, migrate: bool =
     sessions = make_sessions(engine)
     flows = build_flows(playbook)
     clock = clock or SystemClock()
-    runner = TurnRunner(sessions, flows, clock, commands())
+    runner = TurnRunner(engine, flows, clock, commands())
     return App(settings, engine, sessions, playbook, flows, clock, runner)

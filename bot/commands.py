@@ -14,6 +14,7 @@ from flows.engine import FlowState, Outcome
 from flows.messages import Message
 from storage import coaching, conversations, people
 from storage.models import CoachingSession, Person
+from storage.people import Coachee
 
 
 class T:
@@ -67,20 +68,20 @@ def hello(turn: Turn, rest: str) -> None:
         _resume(turn, row)
         return
     help_(turn, rest)
-    if turn.person.role in people.COACHING_ROLES:
+    if turn.me.role in people.COACHING_ROLES:
         _pick_rep(turn, "", "coach")
 
 
 def _pick_rep(turn: Turn, ref: str, verb: str,
-              allowed: list[Person] | None = None) -> Person | None:
+              allowed: list[Coachee] | None = None) -> Coachee | None:
     """Resolve ``ref`` among the people this person may coach (METHOD §9)."""
-    me = turn.person
+    me = turn.me
     if me.role not in people.COACHING_ROLES:
         turn.log("refused", verb=verb, ref=ref[:200], reason="role")
         turn.say(Message(T.not_a_coach))
         return None
     if allowed is None:
-        allowed = people.coachable_by(turn.db, me)
+        allowed = people.coachable(turn.conn, me.id, me.role)
     if not ref:
         if not allowed:
             turn.say(Message(T.no_reports))
@@ -101,34 +102,35 @@ def _pick_rep(turn: Turn, ref: str, verb: str,
 
 
 def coach(turn: Turn, ref: str) -> None:
-    allowed = (people.coachable_by(turn.db, turn.person)
-               if turn.person.role in people.COACHING_ROLES else [])
+    # Every read and write here is a prebuilt Core statement: /coach is the busiest command.
+    me = turn.me
+    allowed = people.coachable(turn.conn, me.id, me.role)
     rep = _pick_rep(turn, ref, "coach", allowed)
     if rep is None:
         return
-    existing = conversations.find(turn.db, turn.who.platform, turn.who.tenant,
+    existing = conversations.find(turn.conn, turn.who.platform, turn.who.tenant,
                                   turn.who.user_key, "sled", str(rep.id))
     if existing is not None and existing.status != "ended":
         _resume(turn, existing)
         return
     # The rep's team (for benchmarks) is the coach's own list when the coach is the manager.
-    team = allowed if rep.manager_id == turn.person.id else None
-    session = coaching.open_session(turn.db, turn.person, rep, turn.now)
+    team = allowed if rep.manager_id == me.id else None
+    session_id = coaching.open_session(turn.conn, me.id, rep.id, turn.now)
     turn.begin_flow("sled", rep, str(rep.id), {
-        "session_id": session.id, "rep_id": rep.id, "rep_name": rep.name,
+        "session_id": session_id, "rep_id": rep.id, "rep_name": rep.name,
         "rep_ref": rep.email, "brief": brief(turn, rep, team),
     }, row=existing, looked_up=True)
 
 
-def brief(turn: Turn, rep: Person, team: list[Person] | None = None) -> dict[str, Any]:
+def brief(turn: Turn, rep: Coachee, team: list[Coachee] | None = None) -> dict[str, Any]:
     """The context card's facts: last session, open actions, check-ins, ROAM."""
-    db = turn.db
-    last = coaching.last_session(db, rep.id)
+    conn = turn.conn
+    last = coaching.last_outcome(conn, rep.id)
     if team is None:
-        team = people.reports_of(db, rep.manager_id) if rep.manager_id else []
+        team = people.reports(conn, rep.manager_id) if rep.manager_id else []
     peers = [p.id for p in team]
     today = turn.context().today
-    rows = coaching.metric_rows(db, [rep.id, *peers], today)
+    rows = coaching.metric_rows(conn, [rep.id, *peers], today)
     team_rows = [r for pid in peers if pid != rep.id for r in rows[pid]]
     return {
         "last_session": {
@@ -139,13 +141,13 @@ def brief(turn: Turn, rep: Person, team: list[Person] | None = None) -> dict[str
         "open_actions": [
             {"description": a.description, "due": a.due_date.isoformat(), "status": a.status,
              "owner": "rep" if a.owner_id == rep.id else "manager"}
-            for a in coaching.open_actions(db, rep.id)
+            for a in coaching.open_action_rows(conn, rep.id)
         ],
         "checkins": [
             {"week": c.period_start.isoformat(),
              "summary": f"coached: {'yes' if c.got_coaching else 'no'}, "
                         f"confidence {c.confidence or '-'}/5"}
-            for c in coaching.recent_checkins(db, rep.id)
+            for c in coaching.answered_checkins(conn, rep.id)
         ],
         "roam": roam.snapshot(rows[rep.id], today, team_rows),
     }
@@ -226,7 +228,7 @@ def cancel(turn: Turn, rest: str) -> None:
                    event="cancel")
 
 
-def model_data(turn: Turn, session: CoachingSession, rep: Person) -> dict[str, Any]:
+def model_data(turn: Turn, session: CoachingSession, rep: Person | Coachee) -> dict[str, Any]:
     data: dict[str, Any] = {
         "session_id": session.id, "rep_id": rep.id, "rep_name": rep.name, "rep_ref": rep.email,
         "metric": session.metric,

@@ -14,7 +14,8 @@ from datetime import datetime
 from functools import cached_property
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import Connection, Engine
+from sqlalchemy.orm import Session
 
 from bot.clock import Clock
 from bot.flowset import FlowSet
@@ -25,6 +26,8 @@ from flows.messages import Input, Message, Say, message_to_json
 from storage import coaching, conversations, outbox
 from storage.conversations import Live, Speaker, StaleConversation
 from storage.models import Conversation, Person
+from storage.people import Coachee
+from storage.unit import Unit
 
 log = logging.getLogger("coach.turn")
 
@@ -50,15 +53,25 @@ class T:
 
 @dataclass
 class Turn:
-    """Everything one turn works with. ``db`` is inside the turn's transaction."""
+    """Everything one turn works with, inside the turn's one transaction: ``conn`` for
+    prebuilt Core statements, ``db`` (an ORM session on the same transaction, made on
+    first use) for the commands that work with objects."""
 
-    db: Session
+    unit: Unit
     who: Who
     me: Speaker
     now: datetime
     flows: FlowSet
     active: Live | None = None  # the conversation the turn's first query found
     out: list[Message] = field(default_factory=list)
+
+    @property
+    def conn(self) -> Connection:
+        return self.unit.conn
+
+    @property
+    def db(self) -> Session:
+        return self.unit.db
 
     @cached_property
     def person(self) -> Person:
@@ -84,45 +97,50 @@ class Turn:
                 self.say(message)
                 continue
             outbox.enqueue(
-                self.db, key=f"conv:{conversation_id}:v{version}:{index}",
+                self.conn, key=f"conv:{conversation_id}:v{version}:{index}",
                 kind=self.who.platform, target=message.to, now=self.now,
                 payload={"tenant": self.who.tenant, "message": message_to_json(message)},
             )
 
     def log(self, event: str, flow: str = "-", **detail: object) -> None:
-        conversations.log(self.db, at=self.now, flow=flow, event=event,
+        conversations.log(self.conn, at=self.now, flow=flow, event=event,
                           person_id=self.me.id, detail=dict(detail) or None)
 
-    def begin_flow(self, flow: str, subject: Person | None, subject_key: str,
-                   data: dict[str, object], row: Conversation | None = None,
+    def begin_flow(self, flow: str, subject: Person | Coachee | None, subject_key: str,
+                   data: dict[str, object], row: Live | None = None,
                    looked_up: bool = False) -> None:
         """Start ``flow``, reusing the ended conversation row of the same kind and subject
         (``looked_up``: the caller already searched for it and passes what it found)."""
         if row is None and not looked_up:
-            row = conversations.find(self.db, self.who.platform, self.who.tenant,
+            row = conversations.find(self.conn, self.who.platform, self.who.tenant,
                                      self.who.user_key, flow, subject_key)
-        if row is None:
-            row = Conversation(platform=self.who.platform, tenant=self.who.tenant,
-                               user_key=self.who.user_key, flow=flow, subject=subject_key,
-                               person_id=self.me.id, version=0)
         about = as_flow_person(subject) if subject else None
         outcome = self.flows.start(flow, self.context(about), data)
-        self.store(row, None, outcome, about, event="start")
+        self.store(row, None, outcome, about, event="start", subject_key=subject_key)
 
-    def store(self, row: Conversation | Live, before: FlowState | None, outcome: Outcome,
-              subject: engine.Person | None, event: str = "step") -> None:
-        """Persist effects, state and log for one flow outcome; carry out hand-offs."""
+    def store(self, row: Conversation | Live | None, before: FlowState | None,
+              outcome: Outcome, subject: engine.Person | None, event: str = "step",
+              subject_key: str = "") -> None:
+        """Persist effects, state and log for one flow outcome; carry out hand-offs.
+        With no ``row``, a new conversation about ``subject_key`` is created."""
         handoffs: list[StartFlow] = []
         for effect in outcome.effects:
             if isinstance(effect, StartFlow):
                 handoffs.append(effect)
             else:
-                coaching.apply(self.db, effect, actor_id=self.me.id, now=self.now)
+                coaching.apply(self.unit, effect, actor_id=self.me.id, now=self.now)
         state = outcome.state
-        version = conversations.save(self.db, row, state=state.to_json(), status=state.status,
-                                     now=self.now)
+        if row is None:
+            row = conversations.create(
+                self.conn, platform=self.who.platform, tenant=self.who.tenant,
+                user_key=self.who.user_key, flow=state.flow, subject=subject_key,
+                person_id=self.me.id, state=state.to_json(), status=state.status, now=self.now)
+            version = row.version
+        else:
+            version = conversations.save(self.conn, row, state=state.to_json(),
+                                         status=state.status, now=self.now)
         conversations.log(
-            self.db, at=self.now, flow=state.flow, event=event, conversation_id=row.id,
+            self.conn, at=self.now, flow=state.flow, event=event, conversation_id=row.id,
             person_id=self.me.id, from_step=before.step if before else None,
             to_step=state.step if state.status != "ended" else engine.END, version=version,
             detail={"effects": [type(e).__name__ for e in outcome.effects]}
@@ -139,9 +157,9 @@ Command = Callable[[Turn, str], None]
 class TurnRunner:
     """Runs one input to completion and returns the bot's messages."""
 
-    def __init__(self, sessions: sessionmaker[Session], flows: FlowSet, clock: Clock,
+    def __init__(self, engine: Engine, flows: FlowSet, clock: Clock,
                  commands: dict[str, Command]) -> None:
-        self.sessions = sessions
+        self.engine = engine
         self.flows = flows
         self.clock = clock
         self.commands = commands
@@ -157,17 +175,22 @@ class TurnRunner:
     def _turn(self, who: Who, given: Input, expect_step: str | None) -> list[Message]:
         now = self.clock.now()
         try:
-            with self.sessions.begin() as db:
-                me, row = conversations.load_turn(db, who.platform, who.tenant, who.user_key)
+            with self.engine.begin() as conn:
+                me, row = conversations.load_turn(conn, who.platform, who.tenant, who.user_key)
                 if me is None:
                     return [Message(T.unknown_person)]
-                turn = Turn(db, who, me, now, self.flows, active=row)
-                if isinstance(given, Say) and given.text.strip().startswith("/"):
-                    name, _, rest = given.text.strip()[1:].partition(" ")
-                    command = self.commands.get(name.lower(), self.commands["help"])
-                    command(turn, rest.strip())
-                else:
-                    self._step(turn, row, given, expect_step)
+                unit = Unit(conn)
+                try:
+                    turn = Turn(unit, who, me, now, self.flows, active=row)
+                    if isinstance(given, Say) and given.text.strip().startswith("/"):
+                        name, _, rest = given.text.strip()[1:].partition(" ")
+                        command = self.commands.get(name.lower(), self.commands["help"])
+                        command(turn, rest.strip())
+                    else:
+                        self._step(turn, row, given, expect_step)
+                    unit.finish()
+                finally:
+                    unit.discard()
                 return turn.out
         except StaleConversation:
             raise
@@ -220,7 +243,7 @@ def zone(name: str) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
-def as_flow_person(person: Person) -> engine.Person:
+def as_flow_person(person: Person | Coachee) -> engine.Person:
     return engine.Person(person.id, person.email, person.name, person.role)
 
 

@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import Connection, Row, Table, bindparam, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -40,26 +40,66 @@ from storage.models import (
     Review,
     SessionStage,
 )
+from storage.unit import Unit
 
 OPEN_ACTION = ("open", "in_progress", "blocked")
+AnyRow = Row[*tuple[Any, ...]]
+
+# Prebuilt Core statements for what most turns write or read (see storage/unit.py).
+_sessions = cast(Table, CoachingSession.__table__)
+_stages = cast(Table, SessionStage.__table__)
+_actions = cast(Table, ActionItem.__table__)
+_checkins = cast(Table, Checkin.__table__)
+_OPEN_SESSION = insert(_sessions)
+_SESSION_FIELDS = update(_sessions).where(_sessions.c.id == bindparam("sid"))
+_STAGE_UPSERT = {
+    dialect: (lambda statement: statement.on_conflict_do_update(
+        index_elements=["session_id", "model", "stage"],
+        set_={"values": statement.excluded["values"],
+              "recorded_at": statement.excluded.recorded_at}))(make(_stages))
+    for dialect, make in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
+}
+_LAST_OUTCOME = (select(_sessions.c.ended_at, _sessions.c.focus_area, _sessions.c.leaf)
+                 .where(_sessions.c.rep_id == bindparam("rep"),
+                        _sessions.c.status.in_(("completed", "no_action")))
+                 .order_by(_sessions.c.ended_at.desc()).limit(1))
+_OPEN_ACTIONS = (select(_actions.c.id, _actions.c.description, _actions.c.due_date,
+                        _actions.c.status, _actions.c.owner_id)
+                 .where(_actions.c.rep_id == bindparam("rep"),
+                        _actions.c.status.in_(OPEN_ACTION))
+                 .order_by(_actions.c.due_date, _actions.c.id))
+_ANSWERED = (select(_checkins.c.period_start, _checkins.c.got_coaching, _checkins.c.confidence)
+             .where(_checkins.c.person_id == bindparam("person"),
+                    _checkins.c.status == "answered")
+             .order_by(_checkins.c.period_start.desc()).limit(bindparam("limit")))
 
 
-def open_session(db: Session, manager: Person, rep: Person, now: datetime) -> CoachingSession:
-    row = CoachingSession(manager_id=manager.id, rep_id=rep.id, status="open", started_at=now)
-    db.add(row)
-    db.flush()
-    return row
+def open_session(conn: Connection, manager_id: int, rep_id: int, now: datetime) -> int:
+    """A new coaching session row; its id."""
+    result = conn.execute(_OPEN_SESSION, {"manager_id": manager_id, "rep_id": rep_id,
+                                          "status": "open", "started_at": now})
+    key = result.inserted_primary_key
+    assert key is not None
+    return int(key[0])
 
 
-def apply(db: Session, effect: Effect, *, actor_id: int, now: datetime) -> None:
-    """Store one effect. ``StartFlow`` is the caller's to carry out."""
+def apply(unit: Unit, effect: Effect, *, actor_id: int, now: datetime) -> None:
+    """Store one effect. ``StartFlow`` is the caller's to carry out. Stage records (most
+    turns) are Core statements on the connection; the rest use the ORM session."""
     match effect:
         case RecordStage(session_id, stage, values):
-            _record_stage(db, session_id, "sled", stage, dict(values), now)
-            _copy_stage_fields(db, session_id, stage, values)
+            _record_stage(unit.conn, session_id, "sled", stage, dict(values), now)
+            _copy_stage_fields(unit.conn, session_id, stage, values)
+            return
         case RecordModelStage(session_id, model, stage, values):
-            _model_run(db, session_id, model, now)
-            _record_stage(db, session_id, model, stage, dict(values), now)
+            _model_run(unit.db, session_id, model, now)
+            _record_stage(unit.conn, session_id, model, stage, dict(values), now)
+            return
+    _apply_with_objects(unit.db, effect, actor_id=actor_id, now=now)
+
+
+def _apply_with_objects(db: Session, effect: Effect, *, actor_id: int, now: datetime) -> None:
+    match effect:
         case CompleteModel(session_id, model, decision):
             run = _model_run(db, session_id, model, now)
             run.status, run.decision, run.ended_at = "completed", decision, now
@@ -92,17 +132,13 @@ def _session(db: Session, session_id: int) -> CoachingSession:
     return row
 
 
-def _record_stage(db: Session, session_id: int, model: str, stage: str,
+def _record_stage(conn: Connection, session_id: int, model: str, stage: str,
                   values: dict[str, Any], now: datetime) -> None:
     """One upsert: a stage redone after going back keeps the latest answers (the
     transition log keeps the history)."""
-    insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = insert(cast(Table, SessionStage.__table__)).values(
-        session_id=session_id, model=model, stage=stage, values=values, recorded_at=now)
-    db.execute(statement.on_conflict_do_update(
-        index_elements=["session_id", "model", "stage"],
-        set_={"values": statement.excluded["values"],
-              "recorded_at": statement.excluded.recorded_at}))
+    conn.execute(_STAGE_UPSERT[conn.dialect.name], {
+        "session_id": session_id, "model": model, "stage": stage, "values": values,
+        "recorded_at": now})
 
 
 _STAGE_FIELDS: dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {
@@ -114,15 +150,13 @@ _STAGE_FIELDS: dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {
 }
 
 
-def _copy_stage_fields(db: Session, session_id: int, stage: str, values: Any) -> None:
+def _copy_stage_fields(conn: Connection, session_id: int, stage: str, values: Any) -> None:
     """Copy a stage's headline answers onto the session row (one UPDATE)."""
     fields = _STAGE_FIELDS.get(stage)
     if fields is None:
         return
-    sessions = cast(Table, CoachingSession.__table__)
-    result = db.execute(update(sessions).where(sessions.c.id == session_id)
-                        .values(**fields(values)))
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    result = conn.execute(_SESSION_FIELDS, {"sid": session_id, **fields(values)})
+    if result.rowcount != 1:
         raise LookupError(f"coaching session {session_id} does not exist")
 
 
@@ -192,6 +226,21 @@ def _record_checkin(db: Session, done: RecordCheckin, now: datetime) -> None:
 # Reading back -----------------------------------------------------------------------------
 
 
+def last_outcome(conn: Connection, rep_id: int) -> AnyRow | None:
+    """The rep's last finished session: ended_at, focus_area, leaf."""
+    return conn.execute(_LAST_OUTCOME, {"rep": rep_id}).first()
+
+
+def open_action_rows(conn: Connection, rep_id: int) -> list[AnyRow]:
+    """id, description, due_date, status, owner_id of the rep's open actions."""
+    return list(conn.execute(_OPEN_ACTIONS, {"rep": rep_id}))
+
+
+def answered_checkins(conn: Connection, person_id: int, limit: int = 3) -> list[AnyRow]:
+    """period_start, got_coaching, confidence of the latest answered check-ins."""
+    return list(conn.execute(_ANSWERED, {"person": person_id, "limit": limit}))
+
+
 def last_session(db: Session, rep_id: int) -> CoachingSession | None:
     return db.scalar(select(CoachingSession)
                      .where(CoachingSession.rep_id == rep_id,
@@ -220,14 +269,21 @@ def recent_checkins(db: Session, person_id: int, limit: int = 3) -> list[Checkin
 METRIC_HISTORY = timedelta(days=400)  # older periods never make the latest snapshot
 
 
-def metric_rows(db: Session, person_ids: list[int], today: date) -> dict[int, list[MetricRow]]:
+_metrics = cast(Table, Metric.__table__)
+_METRIC_ROWS = (select(_metrics.c.person_id, _metrics.c.metric, _metrics.c.kind,
+                       _metrics.c.period_start, _metrics.c.period_end, _metrics.c.target,
+                       _metrics.c.actual)
+                .where(_metrics.c.person_id.in_(bindparam("people", expanding=True)),
+                       _metrics.c.period_start <= bindparam("today"),
+                       _metrics.c.period_end >= bindparam("since")))
+
+
+def metric_rows(db: Session | Connection, person_ids: list[int], today: date
+                ) -> dict[int, list[MetricRow]]:
     """Each person's metric rows of periods started by ``today`` (and not long over)."""
     out: dict[int, list[MetricRow]] = {pid: [] for pid in person_ids}
-    query = (select(Metric.person_id, Metric.metric, Metric.kind, Metric.period_start,
-                    Metric.period_end, Metric.target, Metric.actual)
-             .where(Metric.person_id.in_(person_ids), Metric.period_start <= today,
-                    Metric.period_end >= today - METRIC_HISTORY))
-    for row in db.execute(query):
+    params = {"people": person_ids, "today": today, "since": today - METRIC_HISTORY}
+    for row in db.execute(_METRIC_ROWS, params):
         out[row.person_id].append(MetricRow(row.metric, row.kind, row.period_start,
                                             row.period_end, row.target, row.actual))
     return out

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, insert, select
+from sqlalchemy import Connection, Table, and_, bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from storage.models import Conversation, Person, TransitionLog
@@ -59,6 +59,14 @@ _TURN_QUERIES = {
     )
     for platform, column in (*_BY_COLUMN.items(), ("email", _people.c.email))
 }
+_LIVE = (_conversation.c.id, _conversation.c.version, _conversation.c.state,
+         _conversation.c.flow, _conversation.c.status)
+_FIND = select(*_LIVE).where(
+    _conversation.c.platform == bindparam("platform"),
+    _conversation.c.tenant == bindparam("tenant"),
+    _conversation.c.user_key == bindparam("user_key"),
+    _conversation.c.flow == bindparam("flow"), _conversation.c.subject == bindparam("subject"))
+_CREATE = insert(_conversation)
 _LOG = insert(cast(Table, TransitionLog.__table__))
 _SAVE = (
     _conversation.update()
@@ -68,14 +76,18 @@ _SAVE = (
 )
 
 
+def _on(db: Connection | Session) -> Connection:
+    return db if isinstance(db, Connection) else db.connection()
+
+
 def load_turn(
-    db: Session, platform: str, tenant: str, user_key: str
+    conn: Connection, platform: str, tenant: str, user_key: str
 ) -> tuple[Speaker | None, Live | None]:
     """The person behind ``user_key`` and their active conversation, in one query."""
     query = _TURN_QUERIES.get(platform, _TURN_QUERIES["email"])
     key = user_key if platform in _BY_COLUMN else user_key.strip().lower()
     params = {"platform": platform, "tenant": tenant, "user_key": key}
-    row = db.connection().execute(query, params).first()
+    row = conn.execute(query, params).first()
     if row is None:
         return None, None
     speaker = Speaker(row.id, row.email, row.name, row.role, row.timezone)
@@ -85,13 +97,25 @@ def load_turn(
 
 
 def find(
-    db: Session, platform: str, tenant: str, user_key: str, flow: str, subject: str
-) -> Conversation | None:
-    return db.scalar(select(Conversation).where(
-        Conversation.platform == platform, Conversation.tenant == tenant,
-        Conversation.user_key == user_key, Conversation.flow == flow,
-        Conversation.subject == subject,
-    ))
+    conn: Connection, platform: str, tenant: str, user_key: str, flow: str, subject: str
+) -> Live | None:
+    """The user's conversation of this kind about this subject, in any status."""
+    row = conn.execute(_FIND, {"platform": platform, "tenant": tenant, "user_key": user_key,
+                               "flow": flow, "subject": subject}).first()
+    return Live(row.id, row.version, row.state, row.flow, row.status) if row else None
+
+
+def create(conn: Connection, *, platform: str, tenant: str, user_key: str, flow: str,
+           subject: str, person_id: int, state: dict[str, Any], status: str,
+           now: datetime) -> Live:
+    """A new conversation row at version 1."""
+    result = conn.execute(_CREATE, {
+        "platform": platform, "tenant": tenant, "user_key": user_key, "flow": flow,
+        "subject": subject, "person_id": person_id, "state": state, "status": status,
+        "version": 1, "updated_at": now})
+    key = result.inserted_primary_key
+    assert key is not None
+    return Live(int(key[0]), 1, state, flow, status)
 
 
 def current(db: Session, platform: str, tenant: str, user_key: str,
@@ -115,25 +139,21 @@ def open_for(db: Session, platform: str, tenant: str, user_key: str) -> list[Con
     ))
 
 
-def save(db: Session, row: Conversation | Live, *, state: dict[str, Any], status: str,
-         now: datetime) -> int:
+def save(db: Connection | Session, row: Conversation | Live, *, state: dict[str, Any],
+         status: str, now: datetime) -> int:
     """Write new state if nobody else did since we read ``row.version``; return the version."""
-    if isinstance(row, Conversation) and row.id is None:
-        row.state, row.status, row.version, row.updated_at = state, status, 1, now
-        db.add(row)
-        db.flush()
-        return 1
-    result = db.connection().execute(_SAVE, {"cid": row.id, "seen": row.version, "state": state,
+    result = _on(db).execute(_SAVE, {"cid": row.id, "seen": row.version, "state": state,
                                 "status": status, "next_version": row.version + 1, "now": now})
     if result.rowcount != 1:
         raise StaleConversation(f"conversation {row.id} changed since version {row.version}")
     return row.version + 1
 
 
-def log(db: Session, *, at: datetime, flow: str, event: str, conversation_id: int | None = None,
-        person_id: int | None = None, from_step: str | None = None, to_step: str | None = None,
+def log(db: Connection | Session, *, at: datetime, flow: str, event: str,
+        conversation_id: int | None = None, person_id: int | None = None,
+        from_step: str | None = None, to_step: str | None = None,
         version: int | None = None, detail: dict[str, Any] | None = None) -> None:
-    db.connection().execute(_LOG, [{
+    _on(db).execute(_LOG, [{
         "conversation_id": conversation_id, "person_id": person_id, "at": at, "flow": flow,
         "from_step": from_step, "to_step": to_step, "event": event, "version": version,
         "detail": detail,

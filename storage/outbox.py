@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, select
+from sqlalchemy import Connection, Table, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -16,14 +16,17 @@ from storage.models import Outbox
 MAX_ATTEMPTS = 8
 
 
-def enqueue(db: Session, *, key: str, kind: str, target: str, payload: dict[str, Any],
+_ENQUEUE = {dialect: make(cast(Table, Outbox.__table__)).on_conflict_do_nothing(
+    index_elements=["idempotency_key"]) for dialect, make in (("postgresql", pg_insert),
+                                                             ("sqlite", sqlite_insert))}
+
+
+def enqueue(conn: Connection, *, key: str, kind: str, target: str, payload: dict[str, Any],
             now: datetime) -> None:
     """Add a message unless one with the same key exists (a retried turn adds nothing)."""
-    insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
-    db.execute(insert(cast(Table, Outbox.__table__)).values(
-        idempotency_key=key, kind=kind, target=target, payload=payload, status="pending",
-        attempts=0, not_before=now, created_at=now,
-    ).on_conflict_do_nothing(index_elements=["idempotency_key"]))
+    conn.execute(_ENQUEUE[conn.dialect.name], {
+        "idempotency_key": key, "kind": kind, "target": target, "payload": payload,
+        "status": "pending", "attempts": 0, "not_before": now, "created_at": now})
 
 
 def due(db: Session, *, channel: str, now: datetime, limit: int = 50) -> list[Outbox]:

@@ -3,14 +3,53 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from dataclasses import dataclass
+from typing import Protocol, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, Table, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from storage.models import Person
 
 COACHING_ROLES = ("manager", "leader")
+
+
+@dataclass(frozen=True, slots=True)
+class Coachee:
+    """Someone a coach may coach, as the /coach turn needs them (no ORM object)."""
+
+    id: int
+    email: str
+    name: str
+    role: str
+    manager_id: int | None
+
+
+_people = cast(Table, Person.__table__)
+_COACHEE = (_people.c.id, _people.c.email, _people.c.name, _people.c.role,
+            _people.c.manager_id)
+_REPORTS = (select(*_COACHEE)
+            .where(_people.c.manager_id == bindparam("boss"), _people.c.active.is_(True))
+            .order_by(_people.c.name))
+_below = (select(_people.c.id).where(_people.c.manager_id == bindparam("boss"))
+          .cte("below", recursive=True))
+_below = _below.union_all(select(_people.c.id).where(_people.c.manager_id == _below.c.id))
+_TREE = (select(*_COACHEE)
+         .where(_people.c.id.in_(select(_below.c.id)), _people.c.active.is_(True))
+         .order_by(_people.c.name))
+
+
+def coachable(conn: Connection, coach_id: int, role: str) -> list[Coachee]:
+    """METHOD §9 in one prebuilt query: a manager's reports, a leader's whole tree."""
+    query = _TREE if role == "leader" else _REPORTS if role == "manager" else None
+    if query is None:
+        return []
+    return [Coachee(*row) for row in conn.execute(query, {"boss": coach_id})]
+
+
+def reports(conn: Connection, manager_id: int) -> list[Coachee]:
+    """A manager's active direct reports, by name."""
+    return [Coachee(*row) for row in conn.execute(_REPORTS, {"boss": manager_id})]
 
 
 def by_email(db: Session, email: str) -> Person | None:
