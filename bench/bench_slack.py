@@ -1,6 +1,6 @@
 """Slack ack latency and throughput: our app against a bare Bolt ``AsyncApp``.
 
-    .venv/bin/python -m bench.bench_slack [--requests N] [--inline]
+    .venv/bin/python -m bench.bench_slack [--requests N] [--threaded]
 
 A server process hosts our ``coach serve`` Slack endpoint (on a SQLite file), a
 bare Bolt app (default runner, a handler that acks and opens a one-block modal)
@@ -70,28 +70,35 @@ async def _start_fake(managers: int) -> tuple[Any, int]:
     fake = await FakeSlack(checking=False).start()
     for n in range(managers):  # the modals the click cases answer in
         fake.views[f"VB{n}"] = {"id": f"VB{n}", "hash": "h", "type": "modal"}
+
+    async def views(request: web.Request) -> web.Response:
+        # Long poll: answers once the fake API has seen that many views, so waiting for
+        # the work after the ack costs the measured process nothing.
+        return web.json_response(
+            {"calls": await fake.wait_views(int(request.query.get("at_least", 0))),
+             "cpu": time.process_time()})
+
     stats = web.Application()
-    stats.router.add_get("/stats", lambda r: web.json_response(
-        {"calls": len([c for c in fake.calls if c.method.startswith("views.")])}))
+    stats.router.add_get("/stats", views)
     return fake, await _site(stats)
 
 
-def serve(conn: Any, db_path: str, managers: int, inline: bool, profile: str | None,
+def serve(conn: Any, db_path: str, managers: int, threaded: bool, profile: str | None,
           api: tuple[str, int] | None) -> None:
     """Our app and the bare Bolt app, each on its own port, in one process (with the
     fake API too, unless it runs in a process of its own)."""
     if profile is None:
-        asyncio.run(_serve(conn, db_path, managers, inline, api))
+        asyncio.run(_serve(conn, db_path, managers, threaded, api, None))
         return
     import cProfile
 
-    with cProfile.Profile() as prof:
-        asyncio.run(_serve(conn, db_path, managers, inline, api))
+    prof = cProfile.Profile()  # on while requests are served, not during the setup
+    asyncio.run(_serve(conn, db_path, managers, threaded, api, prof))
     prof.dump_stats(profile)
 
 
-async def _serve(conn: Any, db_path: str, managers: int, inline: bool,
-                 api: tuple[str, int] | None) -> None:
+async def _serve(conn: Any, db_path: str, managers: int, threaded: bool,
+                 api: tuple[str, int] | None, prof: Any) -> None:
     import logging
 
     from bot.bootstrap import bootstrap
@@ -109,12 +116,16 @@ async def _serve(conn: Any, db_path: str, managers: int, inline: bool,
                              slack_bot_token="xoxb-bench", slack_signing_secret=SECRET,
                              slack_api_url=api[0]), SystemClock())
     setup(app, managers)
-    slack = build_slack(app, threaded=not inline, delivery_delay=DELIVERY_DELAY)
+    slack = build_slack(app, threaded=threaded or None, delivery_delay=DELIVERY_DELAY)
     ours = await _site(make_web_app(app, slack, delivery_every=None))
     bare = await _site(bare_bolt(api[0]))
     conn.send((Ports(api[1], ours, bare), _logged(app)))
+    if prof is not None:
+        prof.enable()
     await asyncio.get_running_loop().run_in_executor(None, conn.recv)
     await slack.surface.background.idle()
+    if prof is not None:
+        prof.disable()
     conn.send(_logged(app))
     if fake is not None:
         await fake.close()
@@ -214,9 +225,10 @@ def click_body(n: int) -> str:
 
 
 async def load(port: int, stats: int, bodies: list[str], concurrency: int
-               ) -> tuple[list[float], float, float]:
-    """Send every body; return ack latencies (ms), acks/s, and requests/s until the fake
-    API saw every resulting view (the work after the ack done, each turn persisted)."""
+               ) -> tuple[list[float], float, float, float]:
+    """Send every body; return ack latencies (ms), acks/s, requests/s until the fake
+    API saw every resulting view (the work after the ack done, each turn persisted), and
+    the server process's CPU milliseconds per request."""
     url = f"http://127.0.0.1:{port}/slack/events"
     queue: asyncio.Queue[str] = asyncio.Queue()
     for body in bodies:
@@ -225,7 +237,7 @@ async def load(port: int, stats: int, bodies: list[str], concurrency: int
     prepared = {body: signed(body) for body in bodies}
     connector = aiohttp.TCPConnector(limit=concurrency)
     async with aiohttp.ClientSession(connector=connector) as session:
-        before = await _views(session, stats)
+        before, cpu_before = await _views(session, stats, 0)
 
         async def worker() -> None:
             while not queue.empty():
@@ -239,19 +251,24 @@ async def load(port: int, stats: int, bodies: list[str], concurrency: int
         start = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         acked = time.perf_counter() - start
-        while await _views(session, stats) < before + len(bodies):
-            await asyncio.sleep(0.001)
+        _, cpu_after = await _views(session, stats, before + len(bodies))
         elapsed = time.perf_counter() - start
-    return latencies, len(bodies) / acked, len(bodies) / elapsed
+    return latencies, len(bodies) / acked, len(bodies) / elapsed, (
+        (cpu_after - cpu_before) * 1000 / len(bodies))
 
 
-async def _views(session: aiohttp.ClientSession, stats: int) -> int:
-    async with session.get(f"http://127.0.0.1:{stats}/stats") as r:
-        return int((await r.json())["calls"])
+async def _views(session: aiohttp.ClientSession, stats: int, at_least: int
+                 ) -> tuple[int, float]:
+    """Views the fake API has seen (waiting for ``at_least``), and the CPU seconds the
+    server process has used so far (valid while the fake API runs in it)."""
+    async with session.get(f"http://127.0.0.1:{stats}/stats",
+                           params={"at_least": str(at_least)}) as r:
+        answer = await r.json()
+        return int(answer["calls"]), float(answer["cpu"])
 
 
 async def run(ports: Ports, requests: int, cases: tuple[tuple[str, int], ...]
-              ) -> list[tuple[str, int, str, list[float], float, float]]:
+              ) -> list[tuple[str, int, str, list[float], float, float, float]]:
     results = []
     commands = iter(range(0, 10**6))
     clicks = iter(range(requests_per_half(requests), 10**6))
@@ -266,8 +283,9 @@ async def run(ports: Ports, requests: int, cases: tuple[tuple[str, int], ...]
                 users = bare_users  # same users: our app needs fresh ones per case
             bodies = [make(n) for n in users]
             await load(port, ports.fake, bodies[:WARMUP], concurrency)
-            latencies, acks, done = await load(port, ports.fake, bodies[WARMUP:], concurrency)
-            results.append((kind, concurrency, who, latencies, acks, done))
+            latencies, acks, done, cpu = await load(port, ports.fake, bodies[WARMUP:],
+                                                    concurrency)
+            results.append((kind, concurrency, who, latencies, acks, done, cpu))
     return results
 
 
@@ -282,8 +300,9 @@ def _rate(value: float, bare: float, who: str) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(prog="bench.bench_slack")
     parser.add_argument("--requests", type=int, default=400, help="measured requests per case")
-    parser.add_argument("--inline", action="store_true",
-                        help="run database turns on the event loop instead of a worker thread")
+    parser.add_argument("--threaded", action="store_true",
+                        help="run SQLite turns in a database thread (as PostgreSQL does) "
+                             "instead of on the event loop")
     parser.add_argument("--profile", metavar="FILE", help="write the server's cProfile here")
     parser.add_argument("--separate-api", action="store_true",
                         help="run the fake Web API in its own process (default: in the "
@@ -303,7 +322,7 @@ def main() -> int:
             api = api_end.recv()
         app_end, app_child = ctx.Pipe()
         server = ctx.Process(target=serve, args=(app_child, str(Path(tmp) / "bench.db"),
-                                                 managers, args.inline, args.profile, api))
+                                                 managers, args.threaded, args.profile, api))
         server.start()
         ports, logs_before = app_end.recv()
         cases = tuple(c for c in CASES if not args.case or c[0] in args.case)
@@ -314,7 +333,7 @@ def main() -> int:
         if args.separate_api:
             api_end.send("done")
             api_process.join(timeout=30)
-    mode = "inline on the event loop" if args.inline else "in a worker thread"
+    mode = "in a database thread" if args.threaded else "on the event loop"
     print(f"Machine: {describe()}")
     turns = len(results) // 2 * (args.requests + WARMUP)
     where = "its own process" if args.separate_api else "the server process"
@@ -324,16 +343,18 @@ def main() -> int:
           f"rows written meanwhile: {logs_after - logs_before}")
     print("acks/s: responses per second; done/s: requests per second until every view "
           "reached the API (for us, every turn persisted); % of bare Bolt in brackets")
+    print("cpu ms: the server process's CPU time per request (with the fake API's share"
+          + (")" if not args.separate_api else "; not measured with --separate-api)"))
     print(f"{'case':<8}{'conc':>5}  {'app':<11}{'p50 ms':>8}{'p99 ms':>8}"
-          f"{'acks/s':>14}{'done/s':>14}")
+          f"{'acks/s':>14}{'done/s':>14}{'cpu ms':>8}")
     bare: dict[tuple[str, int], tuple[float, float]] = {}
-    for kind, concurrency, who, latencies, acks, done in results:
+    for kind, concurrency, who, latencies, acks, done, cpu in results:
         if who == "bare Bolt":
             bare[(kind, concurrency)] = (acks, done)
         base = bare[(kind, concurrency)]
         print(f"{kind:<8}{concurrency:>5}  {who:<11}{percentile(latencies, 50):>8.2f}"
               f"{percentile(latencies, 99):>8.2f}{_rate(acks, base[0], who):>14}"
-              f"{_rate(done, base[1], who):>14}")
+              f"{_rate(done, base[1], who):>14}{cpu:>8.2f}")
     return 0
 
 

@@ -52,6 +52,8 @@ class FakeSlack:
     socket_acks: list[dict[str, Any]] = field(default_factory=list)
     ack_waiters: dict[str, Any] = field(default_factory=dict)
     server: TestServer | None = None
+    view_calls: int = 0  # views.* calls answered so far (the benchmark waits on it)
+    _view_waiters: list[tuple[int, Any]] = field(default_factory=list)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     @property
@@ -85,6 +87,24 @@ class FakeSlack:
     def of(self, method: str, *, ok_only: bool = True) -> list[Call]:
         return [c for c in self.calls
                 if c.method == method and ((c.status == 200 and c.ok) or not ok_only)]
+
+    async def wait_views(self, at_least: int, timeout: float = 60.0) -> int:
+        """Wait until ``at_least`` views.* calls were answered (no polling)."""
+        import asyncio
+
+        if self.view_calls < at_least:
+            waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self._view_waiters.append((at_least, waiter))
+            await asyncio.wait_for(waiter, timeout)
+        return self.view_calls
+
+    def _count_view(self) -> None:
+        self.view_calls += 1
+        ready = [w for w in self._view_waiters if w[0] <= self.view_calls]
+        for entry in ready:
+            self._view_waiters.remove(entry)
+            if not entry[1].done():
+                entry[1].set_result(None)
 
     def last_view(self) -> dict[str, Any]:
         """The modal most recently opened or updated (as stored: with id and hash)."""
@@ -143,6 +163,8 @@ class FakeSlack:
             self._check(method, args)
         answer = self._answer(method, args)
         call.ok = bool(answer["ok"])
+        if method.startswith("views."):
+            self._count_view()
         return web.json_response(answer)
 
     def _check(self, method: str, args: dict[str, Any]) -> None:
