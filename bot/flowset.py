@@ -24,7 +24,7 @@ class FlowSet:
 
     def start(self, name: str, ctx: Context, data: Mapping[str, Any]) -> Outcome:
         if name == sled.NAME:
-            return sled.start(self.playbook, ctx, data)
+            return sled.start(self.playbook, ctx, data, self.flows[sled.NAME])
         return begin(self.flows[name], data, ctx)
 
 

@@ -73,9 +73,11 @@ MANAGER_OWNED = {"REMOVE_OBSTACLE", "REMOVE_PUNISHMENT", "REMOVE_REWARD", "ARRAN
                  "REFER_PERSONAL", "JOB_FIT"}
 
 
-def start(playbook: Playbook, ctx: Context, data: Mapping[str, Any]) -> Outcome:
-    """``data`` holds session_id, rep_id, rep_name, rep_ref and the brief (with ROAM)."""
-    flow = build(playbook)
+def start(playbook: Playbook, ctx: Context, data: Mapping[str, Any],
+          flow: Flow | None = None) -> Outcome:
+    """``data`` holds session_id, rep_id, rep_name, rep_ref and the brief (with ROAM);
+    ``flow`` is this flow already built from ``playbook`` (built here when not given)."""
+    flow = flow or build(playbook)
     card = Message(context_card(data), flow=NAME, step="context")
     # The card is shown once; the conversation keeps only the ROAM numbers it asks about.
     kept = {**data, "brief": {"roam": data.get("brief", {}).get("roam", {})}}

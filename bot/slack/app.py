@@ -42,9 +42,10 @@ def enabled(app: App) -> bool:
                 and (s.slack_signing_secret or s.slack_app_token))
 
 
-def build_slack(app: App, *, sleep: Sleep = asyncio.sleep, threaded: bool = True,
+def build_slack(app: App, *, sleep: Sleep = asyncio.sleep, threaded: bool | None = None,
                 delivery_delay: float = 0.0) -> SlackApp:
-    """The Slack side of ``coach serve``; ``sleep`` waits out Retry-After (tests record it)."""
+    """The Slack side of ``coach serve``; ``sleep`` waits out Retry-After (tests record it);
+    ``threaded`` picks where database work runs (default: threads for PostgreSQL only)."""
     s = app.settings
     oauth = bool(s.slack_client_id and s.slack_client_secret)
     if not s.slack_signing_secret and (oauth or not s.slack_app_token):

@@ -4,9 +4,10 @@ lock per person, so one person's updates are handled one at a time, in order."""
 from __future__ import annotations
 
 import asyncio
+import collections
 import logging
 import weakref
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 log = logging.getLogger("coach.slack")
@@ -40,3 +41,33 @@ class Background:
         """Wait until no work is left (work may start more work)."""
         while pending := [task for task in self.tasks if not task.done()]:
             await asyncio.wait(pending)
+
+
+class LoopWorker:
+    """Runs synchronous work (a SQLite turn) on the event loop itself, one item per loop
+    iteration: no thread hand-off and no fight over the GIL, and a burst of turns cannot
+    hold back the requests that arrive meanwhile (they are answered between items)."""
+
+    def __init__(self) -> None:
+        self._queue: collections.deque[tuple[Callable[[], Any], asyncio.Future[Any]]] = (
+            collections.deque())
+        self._task: asyncio.Task[None] | None = None
+
+    async def run(self, work: Callable[[], Any]) -> Any:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+        self._queue.append((work, future))
+        if self._task is None or self._task.done():
+            self._task = loop.create_task(self._drain())
+        return await future
+
+    async def _drain(self) -> None:
+        while self._queue:
+            work, future = self._queue.popleft()
+            if future.cancelled():
+                continue
+            try:
+                future.set_result(work())
+            except Exception as exc:  # noqa: BLE001 - handed to the caller, which reports it
+                future.set_exception(exc)
+            await asyncio.sleep(0)

@@ -33,7 +33,9 @@ FALLBACK_TEXT = 3000
 
 def units(text: str) -> int:
     """Length as Slack may count it: UTF-16 code units (an emoji outside the BMP is 2)."""
-    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
+    if text.isascii():
+        return len(text)
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def check_message(blocks: list[dict[str, Any]], text: str = "") -> list[str]:

@@ -23,7 +23,7 @@ from bot.bootstrap import App
 from bot.runner import T as RunnerText
 from bot.runner import Who
 from bot.slack import render
-from bot.slack.background import Background
+from bot.slack.background import Background, LoopWorker
 from bot.slack.clients import Clients
 from bot.slack.delivery import Delivery
 from bot.slack.identity import Identity, Resolved
@@ -39,12 +39,14 @@ SUBMIT_WAIT = 1.5  # seconds a view submission waits for the same person's earli
 
 
 class SlackSurface:
-    def __init__(self, app: App, clients: Clients, *, threaded: bool = True,
+    def __init__(self, app: App, clients: Clients, *, threaded: bool | None = None,
                  delivery_delay: float = 0.0) -> None:
         self.app = app
-        self.threaded = threaded
-        workers = 1 if app.engine.dialect.name == "sqlite" else DB_THREADS
+        sqlite = app.engine.dialect.name == "sqlite"
+        self.threaded = not sqlite if threaded is None else threaded
+        workers = 1 if sqlite else DB_THREADS
         self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="coach-db")
+        self.on_loop = LoopWorker()
         self.background = Background()
         self.identity = Identity(app.sessions, app.clock, self.run)
         self.records = Records(app, self.run)
@@ -53,15 +55,16 @@ class SlackSurface:
         self._nonce = itertools.count(1)
 
     async def run(self, fn: Callable[..., Any], *args: Any) -> Any:
-        """Run synchronous database work off the event loop (or inline, for comparison).
+        """Run synchronous database work without holding up the requests coming in.
 
-        SQLite takes one writer at a time: one database thread queues the turns instead
-        of letting several threads wait in SQLite's busy handler. PostgreSQL gets more.
+        SQLite is in-process and CPU-bound: its turns run on the event loop, one per loop
+        iteration (no thread hand-off, no fight over the GIL; requests are answered in
+        between). PostgreSQL waits on the network: its turns run in a pool of threads.
         """
         if self.threaded:
             loop = asyncio.get_running_loop()
             return await loop.run_in_executor(self.executor, functools.partial(fn, *args))
-        return fn(*args)
+        return await self.on_loop.run(functools.partial(fn, *args))
 
     def close(self) -> None:
         self.executor.shutdown(wait=True)

@@ -82,3 +82,40 @@ def test_a_button_for_an_earlier_question_does_not_advance_twice(db_url: str) ->
     with app.sessions() as db:
         assert db.scalars(select(Conversation)).one().state["step"] == "gap"
     app.close()
+
+
+def test_orm_objects_and_core_statements_share_the_turns_transaction(db_url: str) -> None:
+    """storage.unit: what the ORM session holds is flushed before the next Core statement,
+    and it commits or rolls back with the turn's connection."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import func
+
+    from storage.models import Person
+    from storage.unit import Unit
+
+    app = make_app(db_url)
+    now = datetime.now(UTC)
+
+    def count(conn):  # type: ignore[no-untyped-def]
+        return conn.execute(select(func.count(Person.id)).where(
+            Person.email.like("unit-%"))).scalar_one()
+
+    with app.engine.connect() as conn:
+        with conn.begin() as tx:
+            unit = Unit(conn)
+            unit.db.add(Person(email="unit-a@example.com", name="A", role="rep",
+                               timezone="UTC", created_at=now, updated_at=now))
+            assert count(unit.conn) == 1  # flushed before the Core query ran
+            unit.finish()
+            tx.rollback()
+        assert count(conn) == 0  # rolled back with the turn
+        conn.rollback()
+        with conn.begin():
+            unit = Unit(conn)
+            unit.db.add(Person(email="unit-b@example.com", name="B", role="rep",
+                               timezone="UTC", created_at=now, updated_at=now))
+            unit.finish()
+    with app.engine.connect() as conn:
+        assert count(conn) == 1  # committed with the turn
+    app.close()
