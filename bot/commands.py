@@ -12,7 +12,7 @@ from bot.runner import Command, Turn, subject_in
 from flows import engine, roam
 from flows.engine import FlowState, Outcome
 from flows.messages import Message
-from storage import coaching, conversations, people
+from storage import briefing, coaching, conversations, people
 from storage.models import CoachingSession, Person
 from storage.people import Coachee
 
@@ -102,14 +102,16 @@ def _pick_rep(turn: Turn, ref: str, verb: str,
 
 
 def coach(turn: Turn, ref: str) -> None:
-    # Every read and write here is a prebuilt Core statement: /coach is the busiest command.
-    me = turn.me
-    allowed = people.coachable(turn.conn, me.id, me.role)
+    # Two reads (storage/briefing.py) and three writes: /coach is the busiest command.
+    me, who = turn.me, turn.who
+    found = (briefing.candidates(turn.conn, me.id, me.role, who.platform, who.tenant,
+                                 who.user_key)
+             if me.role in people.COACHING_ROLES else [])
+    allowed = [person for person, _ in found]
     rep = _pick_rep(turn, ref, "coach", allowed)
     if rep is None:
         return
-    existing = conversations.find(turn.conn, turn.who.platform, turn.who.tenant,
-                                  turn.who.user_key, "sled", str(rep.id))
+    existing = next(conversation for person, conversation in found if person is rep)
     if existing is not None and existing.status != "ended":
         _resume(turn, existing)
         return
@@ -124,32 +126,31 @@ def coach(turn: Turn, ref: str) -> None:
 
 def brief(turn: Turn, rep: Coachee, team: list[Coachee] | None = None) -> dict[str, Any]:
     """The context card's facts: last session, open actions, check-ins, ROAM."""
-    conn = turn.conn
-    last = coaching.last_outcome(conn, rep.id)
     if team is None:
-        team = people.reports(conn, rep.manager_id) if rep.manager_id else []
-    peers = [p.id for p in team]
+        team = people.reports(turn.conn, rep.manager_id) if rep.manager_id else []
+    peers = [p.id for p in team if p.id != rep.id]
     today = turn.context().today
-    rows = coaching.metric_rows(conn, [rep.id, *peers], today)
-    team_rows = [r for pid in peers if pid != rep.id for r in rows[pid]]
+    card = briefing.card(turn.conn, rep.id, peers, today)
+    team_rows = [r for pid in peers for r in card.metrics[pid]]
+    last = card.last
     return {
         "last_session": {
-            "date": last.ended_at.date().isoformat() if last.ended_at else "",
-            "focus": turn.flows.playbook.focus_label(last.focus_area or "") or "-",
-            "leaf": last.leaf,
+            "date": last["date"],
+            "focus": turn.flows.playbook.focus_label(last["focus"] or "") or "-",
+            "leaf": last["leaf"],
         } if last else None,
         "open_actions": [
-            {"description": a.description, "due": a.due_date.isoformat(), "status": a.status,
-             "owner": "rep" if a.owner_id == rep.id else "manager"}
-            for a in coaching.open_action_rows(conn, rep.id)
+            {"description": a["description"], "due": a["due"], "status": a["status"],
+             "owner": "rep" if a["owner_id"] == rep.id else "manager"}
+            for a in card.actions
         ],
         "checkins": [
-            {"week": c.period_start.isoformat(),
-             "summary": f"coached: {'yes' if c.got_coaching else 'no'}, "
-                        f"confidence {c.confidence or '-'}/5"}
-            for c in coaching.answered_checkins(conn, rep.id)
+            {"week": c["week"],
+             "summary": f"coached: {'yes' if c['coached'] else 'no'}, "
+                        f"confidence {c['confidence'] or '-'}/5"}
+            for c in card.checkins
         ],
-        "roam": roam.snapshot(rows[rep.id], today, team_rows),
+        "roam": roam.snapshot(card.metrics[rep.id], today, team_rows),
     }
 
 

@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Connection, Row, Table, bindparam, insert, select, update
+from sqlalchemy import Connection, Table, bindparam, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -26,14 +26,12 @@ from flows.effects import (
     RecordStage,
     StartFlow,
 )
-from flows.roam import MetricRow
 from storage import people
 from storage.models import (
     ActionItem,
     Checkin,
     CoachingSession,
     Escalation,
-    Metric,
     ModelRun,
     Person,
     PrivateNote,
@@ -43,13 +41,10 @@ from storage.models import (
 from storage.unit import Unit
 
 OPEN_ACTION = ("open", "in_progress", "blocked")
-AnyRow = Row[*tuple[Any, ...]]
 
 # Prebuilt Core statements for what most turns write or read (see storage/unit.py).
 _sessions = cast(Table, CoachingSession.__table__)
 _stages = cast(Table, SessionStage.__table__)
-_actions = cast(Table, ActionItem.__table__)
-_checkins = cast(Table, Checkin.__table__)
 _OPEN_SESSION = insert(_sessions)
 _SESSION_FIELDS = update(_sessions).where(_sessions.c.id == bindparam("sid"))
 _STAGE_UPSERT = {
@@ -59,19 +54,6 @@ _STAGE_UPSERT = {
               "recorded_at": statement.excluded.recorded_at}))(make(_stages))
     for dialect, make in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
 }
-_LAST_OUTCOME = (select(_sessions.c.ended_at, _sessions.c.focus_area, _sessions.c.leaf)
-                 .where(_sessions.c.rep_id == bindparam("rep"),
-                        _sessions.c.status.in_(("completed", "no_action")))
-                 .order_by(_sessions.c.ended_at.desc()).limit(1))
-_OPEN_ACTIONS = (select(_actions.c.id, _actions.c.description, _actions.c.due_date,
-                        _actions.c.status, _actions.c.owner_id)
-                 .where(_actions.c.rep_id == bindparam("rep"),
-                        _actions.c.status.in_(OPEN_ACTION))
-                 .order_by(_actions.c.due_date, _actions.c.id))
-_ANSWERED = (select(_checkins.c.period_start, _checkins.c.got_coaching, _checkins.c.confidence)
-             .where(_checkins.c.person_id == bindparam("person"),
-                    _checkins.c.status == "answered")
-             .order_by(_checkins.c.period_start.desc()).limit(bindparam("limit")))
 
 
 def open_session(conn: Connection, manager_id: int, rep_id: int, now: datetime) -> int:
@@ -226,21 +208,6 @@ def _record_checkin(db: Session, done: RecordCheckin, now: datetime) -> None:
 # Reading back -----------------------------------------------------------------------------
 
 
-def last_outcome(conn: Connection, rep_id: int) -> AnyRow | None:
-    """The rep's last finished session: ended_at, focus_area, leaf."""
-    return conn.execute(_LAST_OUTCOME, {"rep": rep_id}).first()
-
-
-def open_action_rows(conn: Connection, rep_id: int) -> list[AnyRow]:
-    """id, description, due_date, status, owner_id of the rep's open actions."""
-    return list(conn.execute(_OPEN_ACTIONS, {"rep": rep_id}))
-
-
-def answered_checkins(conn: Connection, person_id: int, limit: int = 3) -> list[AnyRow]:
-    """period_start, got_coaching, confidence of the latest answered check-ins."""
-    return list(conn.execute(_ANSWERED, {"person": person_id, "limit": limit}))
-
-
 def last_session(db: Session, rep_id: int) -> CoachingSession | None:
     return db.scalar(select(CoachingSession)
                      .where(CoachingSession.rep_id == rep_id,
@@ -258,35 +225,6 @@ def open_actions(db: Session, rep_id: int) -> list[ActionItem]:
 def actions_of(db: Session, session_id: int) -> list[ActionItem]:
     return list(db.scalars(select(ActionItem).where(ActionItem.session_id == session_id)
                            .order_by(ActionItem.id)))
-
-
-def recent_checkins(db: Session, person_id: int, limit: int = 3) -> list[Checkin]:
-    return list(db.scalars(select(Checkin)
-                           .where(Checkin.person_id == person_id, Checkin.status == "answered")
-                           .order_by(Checkin.period_start.desc()).limit(limit)))
-
-
-METRIC_HISTORY = timedelta(days=400)  # older periods never make the latest snapshot
-
-
-_metrics = cast(Table, Metric.__table__)
-_METRIC_ROWS = (select(_metrics.c.person_id, _metrics.c.metric, _metrics.c.kind,
-                       _metrics.c.period_start, _metrics.c.period_end, _metrics.c.target,
-                       _metrics.c.actual)
-                .where(_metrics.c.person_id.in_(bindparam("people", expanding=True)),
-                       _metrics.c.period_start <= bindparam("today"),
-                       _metrics.c.period_end >= bindparam("since")))
-
-
-def metric_rows(db: Session | Connection, person_ids: list[int], today: date
-                ) -> dict[int, list[MetricRow]]:
-    """Each person's metric rows of periods started by ``today`` (and not long over)."""
-    out: dict[int, list[MetricRow]] = {pid: [] for pid in person_ids}
-    params = {"people": person_ids, "today": today, "since": today - METRIC_HISTORY}
-    for row in db.execute(_METRIC_ROWS, params):
-        out[row.person_id].append(MetricRow(row.metric, row.kind, row.period_start,
-                                            row.period_end, row.target, row.actual))
-    return out
 
 
 def pending_model(db: Session, rep_id: int) -> CoachingSession | None:

@@ -1,0 +1,167 @@
+"""What ``/coach`` reads, in two queries (it is the busiest command, and each query
+costs more in SQLAlchemy than in the database):
+
+- ``candidates``: whom the coach may coach (METHOD §9), each with the coach's SLED
+  conversation about them, if there is one;
+- ``card``: the chosen rep's context card — last finished session, open action items,
+  latest answered check-ins, and the metric rows of the rep and their peers — as one
+  row of JSON arrays (SQLite's ``json_group_array``, PostgreSQL's ``json_agg``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any, cast
+
+import orjson
+from sqlalchemy import (
+    Connection,
+    Select,
+    String,
+    Table,
+    and_,
+    bindparam,
+    func,
+    select,
+)
+from sqlalchemy import (
+    cast as sql_cast,
+)
+
+from flows.roam import MetricRow
+from storage.conversations import Live
+from storage.models import ActionItem, Checkin, CoachingSession, Conversation, Metric, Person
+from storage.people import Coachee
+
+OPEN_ACTION = ("open", "in_progress", "blocked")
+FINISHED = ("completed", "no_action")
+CHECKINS_SHOWN = 3
+METRIC_HISTORY = timedelta(days=400)  # older periods never make the latest snapshot
+
+_people = cast(Table, Person.__table__)
+_conversation = cast(Table, Conversation.__table__)
+_sessions = cast(Table, CoachingSession.__table__)
+_actions = cast(Table, ActionItem.__table__)
+_checkins = cast(Table, Checkin.__table__)
+_metrics = cast(Table, Metric.__table__)
+
+
+@dataclass(frozen=True, slots=True)
+class Card:
+    """The context card's facts, as stored (the command words them)."""
+
+    last: dict[str, Any] | None = None  # the last finished session: date (UTC), focus, leaf
+    actions: list[dict[str, Any]] = field(default_factory=list)  # by due date, then id
+    checkins: list[dict[str, Any]] = field(default_factory=list)  # latest first
+    metrics: dict[int, list[MetricRow]] = field(default_factory=dict)
+
+
+# Whom a coach may coach, each with their SLED conversation ------------------------------
+
+_below = (select(_people.c.id).where(_people.c.manager_id == bindparam("boss"))
+          .cte("below", recursive=True))
+_below = _below.union_all(select(_people.c.id).where(_people.c.manager_id == _below.c.id))
+_about = and_(_conversation.c.platform == bindparam("platform"),
+              _conversation.c.tenant == bindparam("tenant"),
+              _conversation.c.user_key == bindparam("user_key"),
+              _conversation.c.flow == "sled",
+              _conversation.c.subject == sql_cast(_people.c.id, String))
+_CANDIDATES = {
+    role: (select(_people.c.id, _people.c.email, _people.c.name, _people.c.role,
+                  _people.c.manager_id, _conversation.c.id.label("cid"),
+                  _conversation.c.version, _conversation.c.state, _conversation.c.flow,
+                  _conversation.c.status)
+           .select_from(_people.outerjoin(_conversation, _about))
+           .where(scope, _people.c.active.is_(True))
+           .order_by(_people.c.name, _people.c.id))
+    for role, scope in (("manager", _people.c.manager_id == bindparam("boss")),
+                        ("leader", _people.c.id.in_(select(_below.c.id))))
+}
+
+
+def candidates(conn: Connection, coach_id: int, role: str, platform: str, tenant: str,
+               user_key: str) -> list[tuple[Coachee, Live | None]]:
+    """The people ``coach_id`` may coach, each with this user's SLED conversation about
+    them (any status), in one query."""
+    query = _CANDIDATES.get(role)
+    if query is None:
+        return []
+    params = {"boss": coach_id, "platform": platform, "tenant": tenant, "user_key": user_key}
+    return [(Coachee(r.id, r.email, r.name, r.role, r.manager_id),
+             Live(r.cid, r.version, r.state, r.flow, r.status) if r.cid is not None else None)
+            for r in conn.execute(query, params)]
+
+
+# The context card ----------------------------------------------------------------------
+
+
+def _card_query(dialect: str) -> Select[Any]:
+    postgres = dialect == "postgresql"
+    obj = func.json_build_object if postgres else func.json_object
+    rows = func.json_agg if postgres else func.json_group_array
+    # On PostgreSQL a timestamptz in JSON follows the session time zone: ask for UTC.
+    ended = func.timezone("UTC", _sessions.c.ended_at) if postgres else _sessions.c.ended_at
+
+    last = (select(obj("ended", ended, "focus", _sessions.c.focus_area,
+                       "leaf", _sessions.c.leaf))
+            .where(_sessions.c.rep_id == bindparam("rep"), _sessions.c.status.in_(FINISHED))
+            .order_by(_sessions.c.ended_at.desc()).limit(1).scalar_subquery())
+    actions = (select(rows(obj("id", _actions.c.id, "description", _actions.c.description,
+                               "due", _actions.c.due_date, "status", _actions.c.status,
+                               "owner_id", _actions.c.owner_id)))
+               .where(_actions.c.rep_id == bindparam("rep"),
+                      _actions.c.status.in_(OPEN_ACTION))
+               .scalar_subquery())
+    latest = (select(_checkins.c.period_start, _checkins.c.got_coaching,
+                     _checkins.c.confidence)
+              .where(_checkins.c.person_id == bindparam("rep"),
+                     _checkins.c.status == "answered")
+              .order_by(_checkins.c.period_start.desc()).limit(CHECKINS_SHOWN)
+              .subquery())
+    checkins = select(rows(obj("week", latest.c.period_start,
+                               "coached", latest.c.got_coaching,
+                               "confidence", latest.c.confidence))).scalar_subquery()
+    metrics = (select(rows(obj("person", _metrics.c.person_id, "metric", _metrics.c.metric,
+                               "kind", _metrics.c.kind, "start", _metrics.c.period_start,
+                               "end", _metrics.c.period_end, "target", _metrics.c.target,
+                               "actual", _metrics.c.actual)))
+               .where(_metrics.c.person_id.in_(bindparam("people", expanding=True)),
+                      _metrics.c.period_start <= bindparam("today"),
+                      _metrics.c.period_end >= bindparam("since"))
+               .scalar_subquery())
+    return select(last.label("last"), actions.label("actions"),
+                  checkins.label("checkins"), metrics.label("metrics"))
+
+
+_CARD = {dialect: _card_query(dialect) for dialect in ("sqlite", "postgresql")}
+
+
+def _json(value: Any) -> Any:
+    """SQLite hands JSON back as text; psycopg has already parsed it."""
+    return orjson.loads(value) if isinstance(value, str | bytes) else value
+
+
+def card(conn: Connection, rep_id: int, peer_ids: list[int], today: date) -> Card:
+    """The rep's context card, and the metric rows of ``peer_ids`` for the team's
+    benchmark, in one query."""
+    people = [rep_id, *peer_ids]
+    row = conn.execute(_CARD[conn.dialect.name], {
+        "rep": rep_id, "people": people, "today": today,
+        "since": today - METRIC_HISTORY}).one()
+    last = _json(row.last)
+    actions = sorted(_json(row.actions) or [], key=lambda a: (a["due"], a["id"]))
+    checkins = sorted(_json(row.checkins) or [], key=lambda c: c["week"], reverse=True)
+    metrics: dict[int, list[MetricRow]] = {pid: [] for pid in people}
+    for m in _json(row.metrics) or []:
+        metrics[m["person"]].append(MetricRow(
+            m["metric"], m["kind"], date.fromisoformat(m["start"]),
+            date.fromisoformat(m["end"]), float(m["target"]), float(m["actual"])))
+    return Card(
+        last={"date": str(last["ended"] or "")[:10], "focus": last["focus"],
+              "leaf": last["leaf"]} if last else None,
+        actions=[{**a, "due": str(a["due"])} for a in actions],
+        checkins=[{"week": str(c["week"]), "coached": bool(c["coached"]),
+                   "confidence": c["confidence"]} for c in checkins],
+        metrics=metrics,
+    )

@@ -1,0 +1,114 @@
+"""storage.briefing: /coach's two reads, checked against rows written the ORM way."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import text
+
+from storage import briefing
+from storage.models import (
+    ActionItem,
+    Checkin,
+    CoachingSession,
+    Conversation,
+    Metric,
+    Person,
+)
+from tests.support import make_app
+
+NOW = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)
+TODAY = NOW.date()
+
+
+def person(db, email, role, manager=None, active=True):  # type: ignore[no-untyped-def]
+    row = Person(email=email, name=email.split("@")[0].title(), role=role, timezone="UTC",
+                 manager_id=manager.id if manager else None, active=active, created_at=NOW,
+                 updated_at=NOW)
+    db.add(row)
+    db.flush()
+    return row
+
+
+def test_the_card_holds_what_the_context_card_shows(db_url: str) -> None:
+    app = make_app(db_url, demo=False)
+    with app.sessions.begin() as db:
+        boss = person(db, "boss@x.example", "manager")
+        rep = person(db, "rep@x.example", "rep", boss)
+        peer = person(db, "peer@x.example", "rep", boss)
+        # Two finished sessions (the later one counts; it ended at 23:30 UTC) and an open one.
+        for ended, focus, status in ((NOW - timedelta(days=30), "old", "completed"),
+                                     (datetime(2026, 11, 20, 23, 30, tzinfo=UTC), "calls",
+                                      "no_action"), (None, "open", "open")):
+            db.add(CoachingSession(manager_id=boss.id, rep_id=rep.id, status=status,
+                                   started_at=NOW - timedelta(days=40), ended_at=ended,
+                                   focus_area=focus, leaf="PRACTICE"))
+        db.flush()
+        session_id = db.query(CoachingSession.id).first()[0]
+        for due, status, owner in ((date(2026, 12, 9), "open", boss), (date(2026, 12, 5),
+                                   "blocked", rep), (date(2026, 12, 2), "done", rep)):
+            db.add(ActionItem(session_id=session_id, rep_id=rep.id, owner_id=owner.id,
+                              description=f"due {due}", due_date=due, status=status,
+                              created_at=NOW, updated_at=NOW))
+        for weeks, status in ((1, "answered"), (2, "answered"), (3, "open"), (4, "answered"),
+                              (5, "answered")):
+            db.add(Checkin(person_id=rep.id, period_start=TODAY - timedelta(weeks=weeks),
+                           status=status, got_coaching=weeks % 2 == 1, confidence=weeks))
+        for who, start, actual in ((rep, date(2026, 11, 1), 3.0), (peer, date(2026, 11, 1), 7.0),
+                                   (rep, date(2024, 1, 1), 1.0), (rep, date(2027, 1, 1), 9.0)):
+            db.add(Metric(person_id=who.id, period_start=start,
+                          period_end=start + timedelta(days=29), metric="meetings",
+                          kind="activity", target=10.0, actual=actual))
+    with app.engine.connect() as conn:
+        if conn.dialect.name == "postgresql":  # JSON dates must not follow the session zone
+            conn.execute(text("SET TIME ZONE 'Pacific/Auckland'"))
+        card = briefing.card(conn, rep.id, [peer.id], TODAY)
+    assert card.last == {"date": "2026-11-20", "focus": "calls", "leaf": "PRACTICE"}
+    assert [(a["due"], a["status"], a["owner_id"]) for a in card.actions] == [
+        ("2026-12-05", "blocked", rep.id), ("2026-12-09", "open", boss.id)]
+    assert card.checkins == [
+        {"week": str(TODAY - timedelta(weeks=1)), "coached": True, "confidence": 1},
+        {"week": str(TODAY - timedelta(weeks=2)), "coached": False, "confidence": 2},
+        {"week": str(TODAY - timedelta(weeks=4)), "coached": False, "confidence": 4}]
+    assert [(m.period_start, m.actual) for m in card.metrics[rep.id]] == [
+        (date(2026, 11, 1), 3.0)]  # not the 2024 period, not next year's
+    assert [m.actual for m in card.metrics[peer.id]] == [7.0]
+    app.close()
+
+
+def test_an_empty_card(db_url: str) -> None:
+    app = make_app(db_url, demo=False)
+    with app.sessions.begin() as db:
+        rep = person(db, "rep@x.example", "rep")
+    with app.engine.connect() as conn:
+        card = briefing.card(conn, rep.id, [], TODAY)
+    assert card == briefing.Card(metrics={rep.id: []})
+    app.close()
+
+
+def test_candidates_are_a_managers_reports_or_a_leaders_tree_with_their_conversation(
+        db_url: str) -> None:
+    app = make_app(db_url, demo=False)
+    with app.sessions.begin() as db:
+        lead = person(db, "lead@x.example", "leader")
+        boss = person(db, "boss@x.example", "manager", lead)
+        ann = person(db, "ann@x.example", "rep", boss)
+        person(db, "bob@x.example", "rep", boss)
+        person(db, "gone@x.example", "rep", boss, active=False)
+        other = person(db, "other@x.example", "manager")
+        person(db, "otto@x.example", "rep", other)
+        for user_key, subject in (("U-BOSS", str(ann.id)), ("U-ELSE", str(ann.id))):
+            db.add(Conversation(platform="slack", tenant="T1", user_key=user_key, flow="sled",
+                                subject=subject, person_id=boss.id, status="paused",
+                                state={"flow": "sled"}, version=3, updated_at=NOW))
+    with app.engine.connect() as conn:
+        mine = briefing.candidates(conn, boss.id, "manager", "slack", "T1", "U-BOSS")
+        tree = briefing.candidates(conn, lead.id, "leader", "slack", "T1", "U-LEAD")
+        none = briefing.candidates(conn, ann.id, "rep", "slack", "T1", "U-ANN")
+    assert [(p.email, c.status if c else None) for p, c in mine] == [
+        ("ann@x.example", "paused"), ("bob@x.example", None)]
+    assert [c.version for p, c in mine if c] == [3]
+    assert [p.email for p, _ in tree] == ["ann@x.example", "bob@x.example", "boss@x.example"]
+    assert all(c is None for _, c in tree)  # the conversations are the manager's, not hers
+    assert none == []
+    app.close()
