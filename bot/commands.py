@@ -115,23 +115,18 @@ def coach(turn: Turn, ref: str) -> None:
     if existing is not None and existing.status != "ended":
         _resume(turn, existing)
         return
-    # The rep's team (for benchmarks) is the coach's own list when the coach is the manager.
-    team = allowed if rep.manager_id == me.id else None
     session_id = coaching.open_session(turn.conn, me.id, rep.id, turn.now)
     turn.begin_flow("sled", rep, str(rep.id), {
         "session_id": session_id, "rep_id": rep.id, "rep_name": rep.name,
-        "rep_ref": rep.email, "brief": brief(turn, rep, team),
+        "rep_ref": rep.email, "brief": brief(turn, rep),
     }, row=existing, looked_up=True)
 
 
-def brief(turn: Turn, rep: Coachee, team: list[Coachee] | None = None) -> dict[str, Any]:
-    """The context card's facts: last session, open actions, check-ins, ROAM."""
-    if team is None:
-        team = people.reports(turn.conn, rep.manager_id) if rep.manager_id else []
-    peers = [p.id for p in team if p.id != rep.id]
+def brief(turn: Turn, rep: Coachee) -> dict[str, Any]:
+    """The context card's facts: last session, open actions, check-ins, ROAM (against
+    the rep's team: the manager's other reports)."""
     today = turn.context().today
-    card = briefing.card(turn.conn, rep.id, peers, today)
-    team_rows = [r for pid in peers for r in card.metrics[pid]]
+    card = briefing.card(turn.conn, rep.id, rep.manager_id, today)
     last = card.last
     return {
         "last_session": {
@@ -150,7 +145,7 @@ def brief(turn: Turn, rep: Coachee, team: list[Coachee] | None = None) -> dict[s
                         f"confidence {c['confidence'] or '-'}/5"}
             for c in card.checkins
         ],
-        "roam": roam.snapshot(card.metrics[rep.id], today, team_rows),
+        "roam": roam.snapshot(card.metrics, today, card.team_metrics),
     }
 
 

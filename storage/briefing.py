@@ -4,8 +4,10 @@ costs more in SQLAlchemy than in the database):
 - ``candidates``: whom the coach may coach (METHOD §9), each with the coach's SLED
   conversation about them, if there is one;
 - ``card``: the chosen rep's context card — last finished session, open action items,
-  latest answered check-ins, and the metric rows of the rep and their peers — as one
-  row of JSON arrays (SQLite's ``json_group_array``, PostgreSQL's ``json_agg``).
+  latest answered check-ins, and the metric rows of the rep and of their manager's
+  other reports (the team benchmark) — as one row of JSON arrays (SQLite's
+  ``json_group_array``, PostgreSQL's ``json_agg``). Its SQL never changes with the
+  data (no expanding IN), so the driver's prepared statement is reused.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     func,
+    or_,
     select,
 )
 from sqlalchemy import (
@@ -54,7 +57,8 @@ class Card:
     last: dict[str, Any] | None = None  # the last finished session: date (UTC), focus, leaf
     actions: list[dict[str, Any]] = field(default_factory=list)  # by due date, then id
     checkins: list[dict[str, Any]] = field(default_factory=list)  # latest first
-    metrics: dict[int, list[MetricRow]] = field(default_factory=dict)
+    metrics: list[MetricRow] = field(default_factory=list)  # the rep's
+    team_metrics: list[MetricRow] = field(default_factory=list)  # the manager's other reports'
 
 
 # Whom a coach may coach, each with their SLED conversation ------------------------------
@@ -126,7 +130,11 @@ def _card_query(dialect: str) -> Select[Any]:
                                "kind", _metrics.c.kind, "start", _metrics.c.period_start,
                                "end", _metrics.c.period_end, "target", _metrics.c.target,
                                "actual", _metrics.c.actual)))
-               .where(_metrics.c.person_id.in_(bindparam("people", expanding=True)),
+               .where(or_(_metrics.c.person_id == bindparam("rep"),
+                          _metrics.c.person_id.in_(
+                              select(_people.c.id).where(
+                                  _people.c.manager_id == bindparam("boss"),
+                                  _people.c.active.is_(True)))),
                       _metrics.c.period_start <= bindparam("today"),
                       _metrics.c.period_end >= bindparam("since"))
                .scalar_subquery())
@@ -142,19 +150,19 @@ def _json(value: Any) -> Any:
     return orjson.loads(value) if isinstance(value, str | bytes) else value
 
 
-def card(conn: Connection, rep_id: int, peer_ids: list[int], today: date) -> Card:
-    """The rep's context card, and the metric rows of ``peer_ids`` for the team's
-    benchmark, in one query."""
-    people = [rep_id, *peer_ids]
+def card(conn: Connection, rep_id: int, manager_id: int | None, today: date) -> Card:
+    """The rep's context card, with the metric rows of ``manager_id``'s other active
+    reports for the team's benchmark, in one query."""
     row = conn.execute(_CARD[conn.dialect.name], {
-        "rep": rep_id, "people": people, "today": today,
+        "rep": rep_id, "boss": manager_id if manager_id is not None else -1, "today": today,
         "since": today - METRIC_HISTORY}).one()
     last = _json(row.last)
     actions = sorted(_json(row.actions) or [], key=lambda a: (a["due"], a["id"]))
     checkins = sorted(_json(row.checkins) or [], key=lambda c: c["week"], reverse=True)
-    metrics: dict[int, list[MetricRow]] = {pid: [] for pid in people}
+    mine: list[MetricRow] = []
+    team: list[MetricRow] = []
     for m in _json(row.metrics) or []:
-        metrics[m["person"]].append(MetricRow(
+        (mine if m["person"] == rep_id else team).append(MetricRow(
             m["metric"], m["kind"], date.fromisoformat(m["start"]),
             date.fromisoformat(m["end"]), float(m["target"]), float(m["actual"])))
     return Card(
@@ -163,5 +171,5 @@ def card(conn: Connection, rep_id: int, peer_ids: list[int], today: date) -> Car
         actions=[{**a, "due": str(a["due"])} for a in actions],
         checkins=[{"week": str(c["week"]), "coached": bool(c["coached"]),
                    "confidence": c["confidence"]} for c in checkins],
-        metrics=metrics,
+        metrics=mine, team_metrics=team,
     )

@@ -36,6 +36,8 @@ def test_the_card_holds_what_the_context_card_shows(db_url: str) -> None:
         boss = person(db, "boss@x.example", "manager")
         rep = person(db, "rep@x.example", "rep", boss)
         peer = person(db, "peer@x.example", "rep", boss)
+        gone = person(db, "gone@x.example", "rep", boss, active=False)
+        stranger = person(db, "stranger@x.example", "rep")
         # Two finished sessions (the later one counts; it ended at 23:30 UTC) and an open one.
         for ended, focus, status in ((NOW - timedelta(days=30), "old", "completed"),
                                      (datetime(2026, 11, 20, 23, 30, tzinfo=UTC), "calls",
@@ -55,14 +57,16 @@ def test_the_card_holds_what_the_context_card_shows(db_url: str) -> None:
             db.add(Checkin(person_id=rep.id, period_start=TODAY - timedelta(weeks=weeks),
                            status=status, got_coaching=weeks % 2 == 1, confidence=weeks))
         for who, start, actual in ((rep, date(2026, 11, 1), 3.0), (peer, date(2026, 11, 1), 7.0),
-                                   (rep, date(2024, 1, 1), 1.0), (rep, date(2027, 1, 1), 9.0)):
+                                   (rep, date(2024, 1, 1), 1.0), (rep, date(2027, 1, 1), 9.0),
+                                   (gone, date(2026, 11, 1), 5.0),
+                                   (stranger, date(2026, 11, 1), 6.0)):
             db.add(Metric(person_id=who.id, period_start=start,
                           period_end=start + timedelta(days=29), metric="meetings",
                           kind="activity", target=10.0, actual=actual))
     with app.engine.connect() as conn:
         if conn.dialect.name == "postgresql":  # JSON dates must not follow the session zone
             conn.execute(text("SET TIME ZONE 'Pacific/Auckland'"))
-        card = briefing.card(conn, rep.id, [peer.id], TODAY)
+        card = briefing.card(conn, rep.id, boss.id, TODAY)
     assert card.last == {"date": "2026-11-20", "focus": "calls", "leaf": "PRACTICE"}
     assert [(a["due"], a["status"], a["owner_id"]) for a in card.actions] == [
         ("2026-12-05", "blocked", rep.id), ("2026-12-09", "open", boss.id)]
@@ -70,9 +74,9 @@ def test_the_card_holds_what_the_context_card_shows(db_url: str) -> None:
         {"week": str(TODAY - timedelta(weeks=1)), "coached": True, "confidence": 1},
         {"week": str(TODAY - timedelta(weeks=2)), "coached": False, "confidence": 2},
         {"week": str(TODAY - timedelta(weeks=4)), "coached": False, "confidence": 4}]
-    assert [(m.period_start, m.actual) for m in card.metrics[rep.id]] == [
+    assert [(m.period_start, m.actual) for m in card.metrics] == [
         (date(2026, 11, 1), 3.0)]  # not the 2024 period, not next year's
-    assert [m.actual for m in card.metrics[peer.id]] == [7.0]
+    assert [m.actual for m in card.team_metrics] == [7.0]  # active teammates only
     app.close()
 
 
@@ -81,8 +85,8 @@ def test_an_empty_card(db_url: str) -> None:
     with app.sessions.begin() as db:
         rep = person(db, "rep@x.example", "rep")
     with app.engine.connect() as conn:
-        card = briefing.card(conn, rep.id, [], TODAY)
-    assert card == briefing.Card(metrics={rep.id: []})
+        card = briefing.card(conn, rep.id, None, TODAY)
+    assert card == briefing.Card()
     app.close()
 
 
