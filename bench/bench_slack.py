@@ -23,6 +23,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from statistics import median
 from typing import Any
 from urllib.parse import urlencode
 
@@ -267,30 +268,32 @@ async def _views(session: aiohttp.ClientSession, stats: int, at_least: int
         return int(answer["calls"]), float(answer["cpu"])
 
 
-async def run(ports: Ports, requests: int, cases: tuple[tuple[str, int], ...]
-              ) -> list[tuple[str, int, str, list[float], float, float, float]]:
-    results = []
+Result = tuple[int, str, int, str, list[float], float, float, float]
+
+
+async def run(ports: Ports, requests: int, cases: tuple[tuple[str, int], ...], rounds: int
+              ) -> list[Result]:
+    """Each round runs every case against bare Bolt, then against our app (same users)."""
+    results: list[Result] = []
     commands = iter(range(0, 10**6))
-    clicks = iter(range(requests_per_half(requests), 10**6))
-    for kind, concurrency in cases:
-        source = commands if kind == "/coach" else clicks
-        make = command_body if kind == "/coach" else click_body
-        for who, port in (("bare Bolt", ports.bare), ("smOS Coach", ports.ours)):
-            if who == "bare Bolt":
-                users = [next(source) for _ in range(WARMUP + requests)]
-                bare_users = users
-            else:
-                users = bare_users  # same users: our app needs fresh ones per case
+    clicks = iter(range(requests_per_half(requests, rounds), 10**6))
+    for round_ in range(1, rounds + 1):
+        for kind, concurrency in cases:
+            source = commands if kind == "/coach" else clicks
+            make = command_body if kind == "/coach" else click_body
+            users = [next(source) for _ in range(WARMUP + requests)]  # fresh ones for us
             bodies = [make(n) for n in users]
-            await load(port, ports.fake, bodies[:WARMUP], concurrency)
-            latencies, acks, done, cpu = await load(port, ports.fake, bodies[WARMUP:],
-                                                    concurrency)
-            results.append((kind, concurrency, who, latencies, acks, done, cpu))
+            for who, port in (("bare Bolt", ports.bare), ("smOS Coach", ports.ours)):
+                await load(port, ports.fake, bodies[:WARMUP], concurrency)
+                latencies, acks, done, cpu = await load(port, ports.fake, bodies[WARMUP:],
+                                                        concurrency)
+                results.append((round_, kind, concurrency, who, latencies, acks, done, cpu))
     return results
 
 
-def requests_per_half(requests: int) -> int:
-    return 2 * (WARMUP + requests)
+def requests_per_half(requests: int, rounds: int) -> int:
+    """Managers the /coach cases use (two cases a round); the click cases use as many."""
+    return 2 * (WARMUP + requests) * rounds
 
 
 def _rate(value: float, bare: float, who: str) -> str:
@@ -300,6 +303,9 @@ def _rate(value: float, bare: float, who: str) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(prog="bench.bench_slack")
     parser.add_argument("--requests", type=int, default=400, help="measured requests per case")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="repeat every case this many times; the summary gives medians "
+                             "(this machine's speed drifts from minute to minute)")
     parser.add_argument("--threaded", action="store_true",
                         help="run SQLite turns in a database thread (as PostgreSQL does) "
                              "instead of on the event loop")
@@ -310,8 +316,7 @@ def main() -> int:
     parser.add_argument("--case", choices=["/coach", "click"], action="append",
                         help="only these cases (default: both)")
     args = parser.parse_args()
-    half = requests_per_half(args.requests)
-    managers = 2 * half
+    managers = 2 * requests_per_half(args.requests, args.rounds)
     ctx = multiprocessing.get_context("spawn")
     with tempfile.TemporaryDirectory() as tmp:
         api = None
@@ -326,36 +331,67 @@ def main() -> int:
         server.start()
         ports, logs_before = app_end.recv()
         cases = tuple(c for c in CASES if not args.case or c[0] in args.case)
-        results = asyncio.run(run(ports, args.requests, cases))
+        results = asyncio.run(run(ports, args.requests, cases, args.rounds))
         app_end.send("done")
         logs_after = app_end.recv()
         server.join(timeout=30)
         if args.separate_api:
             api_end.send("done")
             api_process.join(timeout=30)
+    report(args, results, logs_after - logs_before)
+    return 0
+
+
+def report(args: argparse.Namespace, results: list[Result], logged: int) -> None:
     mode = "in a database thread" if args.threaded else "on the event loop"
     print(f"Machine: {describe()}")
     turns = len(results) // 2 * (args.requests + WARMUP)
     where = "its own process" if args.separate_api else "the server process"
     print(f"Fake Web API in {where}. Database: SQLite file; turns run {mode}; "
-          f"{args.requests} measured requests per "
-          f"case after {WARMUP} warm-up; {turns} turns sent to smOS Coach, transition log "
-          f"rows written meanwhile: {logs_after - logs_before}")
+          f"{args.requests} measured requests per case after {WARMUP} warm-up, "
+          f"{args.rounds} rounds; {turns} turns sent to smOS Coach, transition log rows "
+          f"written meanwhile: {logged}")
     print("acks/s: responses per second; done/s: requests per second until every view "
           "reached the API (for us, every turn persisted); % of bare Bolt in brackets")
     print("cpu ms: the server process's CPU time per request (with the fake API's share"
           + (")" if not args.separate_api else "; not measured with --separate-api)"))
-    print(f"{'case':<8}{'conc':>5}  {'app':<11}{'p50 ms':>8}{'p99 ms':>8}"
-          f"{'acks/s':>14}{'done/s':>14}{'cpu ms':>8}")
-    bare: dict[tuple[str, int], tuple[float, float]] = {}
-    for kind, concurrency, who, latencies, acks, done, cpu in results:
-        if who == "bare Bolt":
-            bare[(kind, concurrency)] = (acks, done)
-        base = bare[(kind, concurrency)]
-        print(f"{kind:<8}{concurrency:>5}  {who:<11}{percentile(latencies, 50):>8.2f}"
-              f"{percentile(latencies, 99):>8.2f}{_rate(acks, base[0], who):>14}"
-              f"{_rate(done, base[1], who):>14}{cpu:>8.2f}")
-    return 0
+    header = (f"{'case':<8}{'conc':>5}  {'app':<11}{'p50 ms':>8}{'p99 ms':>8}"
+              f"{'acks/s':>14}{'done/s':>14}{'cpu ms':>8}")
+    bare: dict[tuple[int, str, int], tuple[float, float]] = {}
+    ratios: dict[tuple[str, int], list[tuple[float, float]]] = {}
+    for round_ in range(1, args.rounds + 1):
+        print(f"\nRound {round_}\n{header}")
+        for r, kind, concurrency, who, latencies, acks, done, cpu in results:
+            if r != round_:
+                continue
+            if who == "bare Bolt":
+                bare[(r, kind, concurrency)] = (acks, done)
+            base = bare[(r, kind, concurrency)]
+            if who != "bare Bolt":
+                ratios.setdefault((kind, concurrency), []).append(
+                    (acks / base[0], done / base[1]))
+            print(f"{kind:<8}{concurrency:>5}  {who:<11}{percentile(latencies, 50):>8.2f}"
+                  f"{percentile(latencies, 99):>8.2f}{_rate(acks, base[0], who):>14}"
+                  f"{_rate(done, base[1], who):>14}{cpu:>8.2f}")
+    print(f"\nMedians over {args.rounds} rounds (% of bare Bolt: the median of the "
+          f"rounds' own ratios)\n{header}")
+    for kind, concurrency in dict.fromkeys((r[1], r[2]) for r in results):
+        for who in ("bare Bolt", "smOS Coach"):
+            mine = [r for r in results if (r[1], r[2], r[3]) == (kind, concurrency, who)]
+            p50 = median(percentile(r[4], 50) for r in mine)
+            p99 = median(percentile(r[4], 99) for r in mine)
+            acks = median(r[5] for r in mine)
+            done = median(r[6] for r in mine)
+            cpu = median(r[7] for r in mine)
+            if who == "bare Bolt":
+                rates = f"{acks:>14.0f}{done:>14.0f}"
+            else:
+                acked = median(a for a, _ in ratios[(kind, concurrency)])
+                finished = median(d for _, d in ratios[(kind, concurrency)])
+                rates = (f"{f'{acks:.0f} ({acked:.0%})':>14}"
+                         f"{f'{done:.0f} ({finished:.0%})':>14}")
+            print(f"{kind:<8}{concurrency:>5}  {who:<11}{p50:>8.2f}{p99:>8.2f}{rates}"
+                  f"{cpu:>8.2f}")
 
 
 if __name__ == "__main__":

@@ -100,6 +100,12 @@ def candidates(conn: Connection, coach_id: int, role: str, platform: str, tenant
 # The context card ----------------------------------------------------------------------
 
 
+def _one_of(column: Any, values: tuple[str, ...]) -> Any:
+    """``column IN (...)`` as plain equalities: an IN list would be rewritten into the
+    SQL on every call (SQLAlchemy's expanding parameters), this SQL never changes."""
+    return or_(*(column == value for value in values))
+
+
 def _card_query(dialect: str) -> Select[Any]:
     postgres = dialect == "postgresql"
     obj = func.json_build_object if postgres else func.json_object
@@ -109,13 +115,13 @@ def _card_query(dialect: str) -> Select[Any]:
 
     last = (select(obj("ended", ended, "focus", _sessions.c.focus_area,
                        "leaf", _sessions.c.leaf))
-            .where(_sessions.c.rep_id == bindparam("rep"), _sessions.c.status.in_(FINISHED))
+            .where(_sessions.c.rep_id == bindparam("rep"), _one_of(_sessions.c.status, FINISHED))
             .order_by(_sessions.c.ended_at.desc()).limit(1).scalar_subquery())
     actions = (select(rows(obj("id", _actions.c.id, "description", _actions.c.description,
                                "due", _actions.c.due_date, "status", _actions.c.status,
                                "owner_id", _actions.c.owner_id)))
                .where(_actions.c.rep_id == bindparam("rep"),
-                      _actions.c.status.in_(OPEN_ACTION))
+                      _one_of(_actions.c.status, OPEN_ACTION))
                .scalar_subquery())
     latest = (select(_checkins.c.period_start, _checkins.c.got_coaching,
                      _checkins.c.confidence)

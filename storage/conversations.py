@@ -153,8 +153,8 @@ def log(db: Connection | Session, *, at: datetime, flow: str, event: str,
         conversation_id: int | None = None, person_id: int | None = None,
         from_step: str | None = None, to_step: str | None = None,
         version: int | None = None, detail: dict[str, Any] | None = None) -> None:
-    _on(db).execute(_LOG, [{
+    _on(db).execute(_LOG, {
         "conversation_id": conversation_id, "person_id": person_id, "at": at, "flow": flow,
         "from_step": from_step, "to_step": to_step, "event": event, "version": version,
         "detail": detail,
-    }])
+    })
