@@ -8,6 +8,7 @@ import collections
 import logging
 import weakref
 from collections.abc import Callable, Coroutine
+from concurrent.futures import Executor
 from typing import Any
 
 log = logging.getLogger("coach.slack")
@@ -44,11 +45,19 @@ class Background:
 
 
 class LoopWorker:
-    """Runs synchronous work (a SQLite turn) on the event loop itself, one item per loop
-    iteration: no thread hand-off and no fight over the GIL, and a burst of turns cannot
-    hold back the requests that arrive meanwhile (they are answered between items)."""
+    """One lane for synchronous database work (SQLite takes one writer at a time), that
+    keeps the acks fast whatever the load.
 
-    def __init__(self) -> None:
+    An item that arrives alone runs in a database thread: the event loop stays free to
+    answer requests meanwhile, and with little else going on the two threads hardly
+    compete for the GIL. When items queue up (the server is busy), they run on the loop
+    itself, one per loop iteration: handing each sqlite3 call back and forth between two
+    threads would then cost more CPU than the work, and yielding after every item still
+    lets the requests that arrive meanwhile be answered in between.
+    """
+
+    def __init__(self, executor: Executor | None = None) -> None:
+        self.executor = executor
         self._queue: collections.deque[tuple[Callable[[], Any], asyncio.Future[Any]]] = (
             collections.deque())
         self._task: asyncio.Task[None] | None = None
@@ -62,12 +71,19 @@ class LoopWorker:
         return await future
 
     async def _drain(self) -> None:
+        loop = asyncio.get_running_loop()
         while self._queue:
             work, future = self._queue.popleft()
             if future.cancelled():
                 continue
+            busy = bool(self._queue) or self.executor is None
             try:
-                future.set_result(work())
+                result = work() if busy else await loop.run_in_executor(self.executor, work)
             except Exception as exc:  # noqa: BLE001 - handed to the caller, which reports it
-                future.set_exception(exc)
-            await asyncio.sleep(0)
+                if not future.cancelled():
+                    future.set_exception(exc)
+            else:
+                if not future.cancelled():
+                    future.set_result(result)
+            if busy:
+                await asyncio.sleep(0)

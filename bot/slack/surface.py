@@ -46,7 +46,7 @@ class SlackSurface:
         self.threaded = not sqlite if threaded is None else threaded
         workers = 1 if sqlite else DB_THREADS
         self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="coach-db")
-        self.on_loop = LoopWorker()
+        self.lane = LoopWorker(self.executor)
         self.background = Background()
         self.identity = Identity(app.sessions, app.clock, self.run)
         self.records = Records(app, self.run)
@@ -57,14 +57,14 @@ class SlackSurface:
     async def run(self, fn: Callable[..., Any], *args: Any) -> Any:
         """Run synchronous database work without holding up the requests coming in.
 
-        SQLite is in-process and CPU-bound: its turns run on the event loop, one per loop
-        iteration (no thread hand-off, no fight over the GIL; requests are answered in
-        between). PostgreSQL waits on the network: its turns run in a pool of threads.
+        SQLite (one writer at a time, in-process, CPU-bound) goes through one lane that
+        switches between a thread and the event loop with the load (see LoopWorker).
+        PostgreSQL waits on the network: its work runs in a pool of threads.
         """
         if self.threaded:
             loop = asyncio.get_running_loop()
             return await loop.run_in_executor(self.executor, functools.partial(fn, *args))
-        return await self.on_loop.run(functools.partial(fn, *args))
+        return await self.lane.run(functools.partial(fn, *args))
 
     def close(self) -> None:
         self.executor.shutdown(wait=True)

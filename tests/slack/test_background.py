@@ -59,3 +59,18 @@ async def test_a_cancelled_caller_skips_its_item() -> None:
     await first
     await asyncio.sleep(0.01)
     assert ran == ["first"]
+
+
+async def test_a_lone_item_runs_in_the_thread_a_backlog_on_the_loop() -> None:
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="coach-db") as pool:
+        worker = LoopWorker(pool)
+        alone = await worker.run(lambda: threading.current_thread().name)
+        burst = await asyncio.gather(*(worker.run(lambda: threading.current_thread().name)
+                                       for _ in range(4)))
+    assert alone.startswith("coach-db")
+    # While others wait, items run on the loop; the last one, alone again, in the thread.
+    assert burst[:3] == [threading.current_thread().name] * 3
+    assert burst[3].startswith("coach-db")
