@@ -45,27 +45,34 @@ class Background:
 
 
 class LoopWorker:
-    """One lane for synchronous database work (SQLite takes one writer at a time), that
-    keeps the acks fast whatever the load.
+    """One lane for synchronous database work (SQLite takes one writer at a time) that
+    keeps the acks fast at any load.
 
-    An item that arrives alone runs in a database thread: the event loop stays free to
-    answer requests meanwhile, and with little else going on the two threads hardly
-    compete for the GIL. When items queue up (the server is busy), they run on the loop
-    itself, one per loop iteration: handing each sqlite3 call back and forth between two
-    threads would then cost more CPU than the work, and yielding after every item still
-    lets the requests that arrive meanwhile be answered in between.
+    Items run one at a time, in order. Normally each runs in the database thread, so
+    the event loop is free to answer the next request while a turn is stored. But when
+    requests keep arriving while an item runs (several people at once), the loop is
+    busy too, and handing every sqlite3 call back and forth between the two threads for
+    the GIL costs more CPU than the work itself: then the waiting items run on the loop,
+    one per loop iteration (the requests that arrive meanwhile are answered in between),
+    for a stretch of ``INLINE_STRETCH`` items, after which the thread is tried again.
     """
+
+    BUSY_ARRIVALS = 4  # new items while one ran in the thread: the loop is busy
+    INLINE_STRETCH = 256
 
     def __init__(self, executor: Executor | None = None) -> None:
         self.executor = executor
         self._queue: collections.deque[tuple[Callable[[], Any], asyncio.Future[Any]]] = (
             collections.deque())
         self._task: asyncio.Task[None] | None = None
+        self._arrivals = 0
+        self._inline_left = 0
 
     async def run(self, work: Callable[[], Any]) -> Any:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
         self._queue.append((work, future))
+        self._arrivals += 1
         if self._task is None or self._task.done():
             self._task = loop.create_task(self._drain())
         return await future
@@ -76,14 +83,22 @@ class LoopWorker:
             work, future = self._queue.popleft()
             if future.cancelled():
                 continue
-            busy = bool(self._queue) or self.executor is None
+            inline = self.executor is None or self._inline_left > 0
             try:
-                result = work() if busy else await loop.run_in_executor(self.executor, work)
+                if inline:
+                    self._inline_left -= 1
+                    result = work()
+                else:
+                    seen = self._arrivals
+                    result = await loop.run_in_executor(self.executor, work)
+                    if self._arrivals - seen >= self.BUSY_ARRIVALS:
+                        self._inline_left = self.INLINE_STRETCH
             except Exception as exc:  # noqa: BLE001 - handed to the caller, which reports it
                 if not future.cancelled():
                     future.set_exception(exc)
             else:
                 if not future.cancelled():
                     future.set_result(result)
-            if busy:
+            if inline:
                 await asyncio.sleep(0)
+        self._inline_left = 0  # nothing waiting: the next item starts in the thread

@@ -61,16 +61,24 @@ async def test_a_cancelled_caller_skips_its_item() -> None:
     assert ran == ["first"]
 
 
-async def test_a_lone_item_runs_in_the_thread_a_backlog_on_the_loop() -> None:
+async def test_the_lane_leaves_the_thread_when_requests_keep_arriving() -> None:
     import threading
     from concurrent.futures import ThreadPoolExecutor
 
+    main = threading.current_thread().name
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="coach-db") as pool:
         worker = LoopWorker(pool)
-        alone = await worker.run(lambda: threading.current_thread().name)
-        burst = await asyncio.gather(*(worker.run(lambda: threading.current_thread().name)
-                                       for _ in range(4)))
-    assert alone.startswith("coach-db")
-    # While others wait, items run on the loop; the last one, alone again, in the thread.
-    assert burst[:3] == [threading.current_thread().name] * 3
-    assert burst[3].startswith("coach-db")
+        assert (await worker.run(lambda: threading.current_thread().name)).startswith("coach-db")
+
+        def slow() -> str:
+            time.sleep(0.05)  # long enough for the burst below to arrive meanwhile
+            return threading.current_thread().name
+
+        first = asyncio.ensure_future(worker.run(slow))
+        await asyncio.sleep(0.01)
+        burst = [asyncio.ensure_future(worker.run(lambda: threading.current_thread().name))
+                 for _ in range(LoopWorker.BUSY_ARRIVALS)]
+        assert (await first).startswith("coach-db")
+        assert await asyncio.gather(*burst) == [main] * LoopWorker.BUSY_ARRIVALS
+        # Quiet again: the next item starts in the thread.
+        assert (await worker.run(lambda: threading.current_thread().name)).startswith("coach-db")
