@@ -20,10 +20,17 @@ def make_engine(url: str, **options: Any) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30}, **options)
         event.listen(engine, "connect", _sqlite_pragmas)
-        # Let SQLAlchemy emit BEGIN itself so a turn is one real transaction.
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+        # Every transaction takes the write lock at once (BEGIN IMMEDIATE), so a turn is
+        # one real transaction that never fails halfway on a lock upgrade. Set on this
+        # engine's dialect rather than through a "begin" event: a connection event makes
+        # SQLAlchemy dispatch events around every statement.
+        engine.dialect.do_begin = _begin_immediate  # type: ignore[method-assign]
         return engine
     return create_engine(url, pool_pre_ping=True, **options)
+
+
+def _begin_immediate(dbapi_connection: Any) -> None:
+    dbapi_connection.execute("BEGIN IMMEDIATE")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
