@@ -107,8 +107,8 @@ def report(label: str, turns: list[float], bare: list[float], starts: list[float
     print(f"{'':<11} ratio        p50 {p50 / b50:5.2f}x    p99 {p99 / b99:5.2f}x")
     print(f"{'':<11} overhead     p50 {(p50 - b50) / b50:5.2f}x of the bare loop "
           "(turn minus bare, divided by bare)")
-    print(f"{'':<11} /coach turns p50 {s50:6.2f} ms  (context card: ~10 reads; "
-          f"{len(starts)} of the turns, they make the p99)")
+    print(f"{'':<11} /coach turns p50 {s50:6.2f} ms  (3 reads, including the context card, "
+          f"and 3 writes; {len(starts)} of the turns)")
 
 
 def with_pg_database(admin_url: str, body: Callable[[str], None]) -> None:
