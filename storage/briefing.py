@@ -33,12 +33,12 @@ from sqlalchemy import (
 )
 
 from flows.roam import MetricRow
+from storage import people
+from storage.coaching import FINISHED, OPEN_ACTION
 from storage.conversations import Live
 from storage.models import ActionItem, Checkin, CoachingSession, Conversation, Metric, Person
 from storage.people import Coachee
 
-OPEN_ACTION = ("open", "in_progress", "blocked")
-FINISHED = ("completed", "no_action")
 CHECKINS_SHOWN = 3
 METRIC_HISTORY = timedelta(days=400)  # older periods never make the latest snapshot
 
@@ -63,9 +63,6 @@ class Card:
 
 # Whom a coach may coach, each with their SLED conversation ------------------------------
 
-_below = (select(_people.c.id).where(_people.c.manager_id == bindparam("boss"))
-          .cte("below", recursive=True))
-_below = _below.union_all(select(_people.c.id).where(_people.c.manager_id == _below.c.id))
 _about = and_(_conversation.c.platform == bindparam("platform"),
               _conversation.c.tenant == bindparam("tenant"),
               _conversation.c.user_key == bindparam("user_key"),
@@ -79,8 +76,7 @@ _CANDIDATES = {
            .select_from(_people.outerjoin(_conversation, _about))
            .where(scope, _people.c.active.is_(True))
            .order_by(_people.c.name, _people.c.id))
-    for role, scope in (("manager", _people.c.manager_id == bindparam("boss")),
-                        ("leader", _people.c.id.in_(select(_below.c.id))))
+    for role, scope in people.SCOPE.items()
 }
 
 

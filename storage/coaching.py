@@ -41,6 +41,7 @@ from storage.models import (
 from storage.unit import Unit
 
 OPEN_ACTION = ("open", "in_progress", "blocked")
+FINISHED = ("completed", "no_action")  # sessions that count as held
 
 # Prebuilt Core statements for what most turns write or read (see storage/unit.py).
 _sessions = cast(Table, CoachingSession.__table__)
@@ -211,7 +212,7 @@ def _record_checkin(db: Session, done: RecordCheckin, now: datetime) -> None:
 def last_session(db: Session, rep_id: int) -> CoachingSession | None:
     return db.scalar(select(CoachingSession)
                      .where(CoachingSession.rep_id == rep_id,
-                            CoachingSession.status.in_(("completed", "no_action")))
+                            CoachingSession.status.in_(FINISHED))
                      .order_by(CoachingSession.ended_at.desc()).limit(1))
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from storage import people
-from storage.coaching import OPEN_ACTION
+from storage.coaching import FINISHED, OPEN_ACTION
 from storage.models import (
     ActionItem,
     Cadence,
@@ -65,7 +65,7 @@ def rep_lines(db: Session, manager: Person, today: date) -> list[RepLine]:
                                                       ActionItem.status.in_(OPEN_ACTION))).all()
         last = db.scalar(select(func.max(CoachingSession.ended_at)).where(
             CoachingSession.rep_id == rep.id,
-            CoachingSession.status.in_(("completed", "no_action"))))
+            CoachingSession.status.in_(FINISHED)))
         open_id = db.scalar(select(CoachingSession.id).where(
             CoachingSession.rep_id == rep.id, CoachingSession.manager_id == manager.id,
             CoachingSession.status == "open").limit(1))

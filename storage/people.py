@@ -26,30 +26,24 @@ class Coachee:
 
 
 _people = cast(Table, Person.__table__)
-_COACHEE = (_people.c.id, _people.c.email, _people.c.name, _people.c.role,
-            _people.c.manager_id)
-_REPORTS = (select(*_COACHEE)
-            .where(_people.c.manager_id == bindparam("boss"), _people.c.active.is_(True))
-            .order_by(_people.c.name))
 _below = (select(_people.c.id).where(_people.c.manager_id == bindparam("boss"))
           .cte("below", recursive=True))
 _below = _below.union_all(select(_people.c.id).where(_people.c.manager_id == _below.c.id))
-_TREE = (select(*_COACHEE)
-         .where(_people.c.id.in_(select(_below.c.id)), _people.c.active.is_(True))
-         .order_by(_people.c.name))
+# METHOD §9, the one definition: whom a manager or a leader (bound as "boss") may coach.
+SCOPE = {"manager": _people.c.manager_id == bindparam("boss"),
+         "leader": _people.c.id.in_(select(_below.c.id))}
+_COACHABLE = {role: select(_people.c.id, _people.c.email, _people.c.name, _people.c.role,
+                           _people.c.manager_id)
+              .where(scope, _people.c.active.is_(True)).order_by(_people.c.name)
+              for role, scope in SCOPE.items()}
 
 
 def coachable(conn: Connection, coach_id: int, role: str) -> list[Coachee]:
-    """METHOD §9 in one prebuilt query: a manager's reports, a leader's whole tree."""
-    query = _TREE if role == "leader" else _REPORTS if role == "manager" else None
+    """A manager's reports, a leader's whole tree, in one prebuilt query."""
+    query = _COACHABLE.get(role)
     if query is None:
         return []
     return [Coachee(*row) for row in conn.execute(query, {"boss": coach_id})]
-
-
-def reports(conn: Connection, manager_id: int) -> list[Coachee]:
-    """A manager's active direct reports, by name."""
-    return [Coachee(*row) for row in conn.execute(_REPORTS, {"boss": manager_id})]
 
 
 def by_email(db: Session, email: str) -> Person | None:
@@ -63,26 +57,23 @@ def by_platform_id(db: Session, platform: str, user_id: str) -> Person | None:
     return db.scalar(select(Person).where(column == user_id))
 
 
+def _in_scope(db: Session, role: str, boss_id: int) -> list[Person]:
+    query = select(Person).where(SCOPE[role], Person.active.is_(True)).order_by(Person.name)
+    return list(db.scalars(query, {"boss": boss_id}))
+
+
 def reports_of(db: Session, manager_id: int) -> list[Person]:
-    query = select(Person).where(Person.manager_id == manager_id, Person.active.is_(True))
-    return list(db.scalars(query.order_by(Person.name)))
+    return _in_scope(db, "manager", manager_id)
 
 
 def tree_of(db: Session, leader_id: int) -> list[Person]:
     """Everyone below ``leader_id`` (any depth), by a recursive query."""
-    below = select(Person.id).where(Person.manager_id == leader_id).cte(recursive=True)
-    below = below.union_all(select(Person.id).where(Person.manager_id == below.c.id))
-    query = select(Person).where(Person.id.in_(select(below.c.id)), Person.active.is_(True))
-    return list(db.scalars(query.order_by(Person.name)))
+    return _in_scope(db, "leader", leader_id)
 
 
 def coachable_by(db: Session, coach: Person) -> list[Person]:
     """METHOD §9: a manager coaches their reports; a leader anyone in their tree."""
-    if coach.role == "leader":
-        return tree_of(db, coach.id)
-    if coach.role == "manager":
-        return reports_of(db, coach.id)
-    return []
+    return _in_scope(db, coach.role, coach.id) if coach.role in SCOPE else []
 
 
 def leader_above(db: Session, person: Person) -> Person | None:

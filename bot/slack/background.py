@@ -44,7 +44,7 @@ class Background:
             await asyncio.wait(pending)
 
 
-class LoopWorker:
+class DatabaseLane:
     """One lane for synchronous database work (SQLite takes one writer at a time) that
     keeps the acks fast at any load.
 

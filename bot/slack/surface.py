@@ -23,7 +23,7 @@ from bot.bootstrap import App
 from bot.runner import T as RunnerText
 from bot.runner import Who
 from bot.slack import render
-from bot.slack.background import Background, LoopWorker
+from bot.slack.background import Background, DatabaseLane
 from bot.slack.clients import Clients
 from bot.slack.delivery import Delivery
 from bot.slack.identity import Identity, Resolved
@@ -46,7 +46,7 @@ class SlackSurface:
         self.threaded = not sqlite if threaded is None else threaded
         workers = 1 if sqlite else DB_THREADS
         self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="coach-db")
-        self.lane = LoopWorker(self.executor)
+        self.lane = DatabaseLane(self.executor)
         self.background = Background()
         self.identity = Identity(app.sessions, app.clock, self.run)
         self.records = Records(app, self.run)
@@ -58,7 +58,7 @@ class SlackSurface:
         """Run synchronous database work without holding up the requests coming in.
 
         SQLite (one writer at a time, in-process, CPU-bound) goes through one lane that
-        switches between a thread and the event loop with the load (see LoopWorker).
+        switches between a thread and the event loop with the load (see DatabaseLane).
         PostgreSQL waits on the network: its work runs in a pool of threads.
         """
         if self.threaded:

@@ -8,11 +8,11 @@ import time
 
 import pytest
 
-from bot.slack.background import LoopWorker
+from bot.slack.background import DatabaseLane
 
 
 async def test_items_run_in_order_and_requests_are_answered_in_between() -> None:
-    worker = LoopWorker()
+    worker = DatabaseLane()
     done: list[int] = []
     seen: list[int] = []  # how many items had run each time the "request" got the loop
 
@@ -37,7 +37,7 @@ async def test_items_run_in_order_and_requests_are_answered_in_between() -> None
 
 
 async def test_a_failing_item_fails_its_caller_only() -> None:
-    worker = LoopWorker()
+    worker = DatabaseLane()
 
     def boom() -> None:
         raise RuntimeError("disk on fire")
@@ -50,7 +50,7 @@ async def test_a_failing_item_fails_its_caller_only() -> None:
 
 
 async def test_a_cancelled_caller_skips_its_item() -> None:
-    worker = LoopWorker()
+    worker = DatabaseLane()
     ran: list[str] = []
     first = asyncio.ensure_future(worker.run(lambda: ran.append("first")))
     second = asyncio.ensure_future(worker.run(lambda: ran.append("second")))
@@ -67,7 +67,7 @@ async def test_the_lane_leaves_the_thread_when_requests_keep_arriving() -> None:
 
     main = threading.current_thread().name
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="coach-db") as pool:
-        worker = LoopWorker(pool)
+        worker = DatabaseLane(pool)
         assert (await worker.run(lambda: threading.current_thread().name)).startswith("coach-db")
 
         def slow() -> str:
@@ -77,8 +77,8 @@ async def test_the_lane_leaves_the_thread_when_requests_keep_arriving() -> None:
         first = asyncio.ensure_future(worker.run(slow))
         await asyncio.sleep(0.01)
         burst = [asyncio.ensure_future(worker.run(lambda: threading.current_thread().name))
-                 for _ in range(LoopWorker.BUSY_ARRIVALS)]
+                 for _ in range(DatabaseLane.BUSY_ARRIVALS)]
         assert (await first).startswith("coach-db")
-        assert await asyncio.gather(*burst) == [main] * LoopWorker.BUSY_ARRIVALS
+        assert await asyncio.gather(*burst) == [main] * DatabaseLane.BUSY_ARRIVALS
         # Quiet again: the next item starts in the thread.
         assert (await worker.run(lambda: threading.current_thread().name)).startswith("coach-db")
