@@ -1,14 +1,15 @@
 """Slack ack latency and throughput: our app against a bare Bolt ``AsyncApp``.
 
-    .venv/bin/python -m bench.bench_slack [--requests N] [--threaded]
+    .venv/bin/python -m bench.bench_slack [--requests N] [--rounds R] [--threaded]
 
 A server process hosts our ``coach serve`` Slack endpoint (on a SQLite file), a
 bare Bolt app (default runner, a handler that acks and opens a one-block modal)
 and the fake Slack Web API both call (loopback; ``--separate-api`` moves it to a
-process of its own). This process sends
-signed ``/coach`` commands and button clicks at concurrency 1 and 20 and prints,
-per case, ack latency p50 / p99, acks per second, and requests per second until
-every resulting view reached the fake API (for us: every turn persisted).
+process of its own). This process sends signed ``/coach`` commands and button
+clicks at concurrency 1 and 20 and prints, per case and round, ack latency p50 /
+p99, acks per second, requests per second until every resulting view reached the
+fake API (for us: every turn persisted) and the server's CPU time per request;
+then the medians over the rounds.
 """
 
 from __future__ import annotations

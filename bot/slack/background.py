@@ -1,5 +1,6 @@
-"""Work after the ack: tracked tasks (so shutdown and tests can wait for them) and one
-lock per person, so one person's updates are handled one at a time, in order."""
+"""Work after the ack: tracked tasks (so shutdown and tests can wait for them), one lock
+per person, so one person's updates are handled one at a time, in order, and the lane
+SQLite work goes through."""
 
 from __future__ import annotations
 
