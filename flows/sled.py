@@ -356,5 +356,7 @@ def _handoff(state: FlowState, answer: Answer, ctx: Context) -> Go:
 
 
 def _cancel(state: FlowState) -> tuple[Effect, ...]:
+    if state.step == "handoff":  # the plan is committed and the session complete: keep it
+        return ()
     return (CompleteSession(state.data["session_id"], "cancelled"),)
 

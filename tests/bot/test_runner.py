@@ -119,3 +119,17 @@ def test_orm_objects_and_core_statements_share_the_turns_transaction(db_url: str
     with app.engine.connect() as conn:
         assert count(conn) == 1  # committed with the turn
     app.close()
+
+
+def test_the_next_context_card_shows_the_session_even_if_the_handoff_was_cancelled(
+        db_url: str) -> None:
+    app = make_app(db_url)
+    console = Console(app)
+    full_session(console)  # ends at the hand-off question
+    console.say("/cancel")
+    with app.sessions() as db:
+        assert db.scalars(select(CoachingSession)).one().status == "completed"
+    card = texts(console.say("/coach alice"))
+    assert "Last session: 2026-12-01" in card
+    assert "Open action items: 2" in card
+    app.close()

@@ -206,3 +206,14 @@ def test_cancel_completes_the_session_as_cancelled(ctx: Context) -> None:
     out = sled.start(ctx.playbook, ctx, data())
     assert flow.on_cancel(out.state) == (CompleteSession(SID, "cancelled"),)
     assert END not in flow.steps
+
+
+def test_cancel_at_the_handoff_keeps_the_completed_session(ctx: Context) -> None:
+    """After the rep committed, the session is complete; leaving the hand-off question
+    must not turn it into a cancelled one."""
+    run = session(ctx, "COACHING",
+                  Submit({"agreed_solution": "Practice the opener", "options": "Scripts"}),
+                  ACTION, Choose("done"), SUCCESS, Choose("coaching"), Choose("yes"))
+    assert run.state.step == "handoff"
+    assert run.of(CompleteSession)[0].status == "completed"
+    assert sled.build(ctx.playbook).on_cancel(run.state) == ()
