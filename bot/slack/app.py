@@ -17,7 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.bootstrap import App
 from bot.settings import ConfigError
-from bot.slack.clients import Clients, Sleep, api_url, retry_handlers
+from bot.slack.clients import Clients, Sleep, api_logger, api_url, retry_handlers
 from bot.slack.installations import InstallationStore, StateStore
 from bot.slack.listeners import register
 from bot.slack.surface import SlackSurface
@@ -55,7 +55,8 @@ def build_slack(app: App, *, sleep: Sleep = asyncio.sleep, threaded: bool | None
         raise ConfigError("set SLACK_BOT_TOKEN (one workspace) or SLACK_CLIENT_ID and "
                           "SLACK_CLIENT_SECRET (many workspaces)")
     client = AsyncWebClient(token=None if oauth else s.slack_bot_token,
-                            base_url=api_url(s.slack_api_url), retry_handlers=retry_handlers(sleep))
+                            base_url=api_url(s.slack_api_url), retry_handlers=retry_handlers(sleep),
+                            logger=api_logger(s.coach_log_level))
     surface = SlackSurface(app, Clients(client, None), threaded=threaded,
                            delivery_delay=delivery_delay)
     if oauth:

@@ -4,6 +4,7 @@ one client per workspace token."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -73,6 +74,19 @@ def retry_handlers(sleep: Sleep = asyncio.sleep) -> list[AsyncRetryHandler]:
     return [AsyncConnectionErrorRetryHandler(), RateLimitRetry(sleep), ServerErrorRetry(sleep)]
 
 
+def api_logger(level: str) -> logging.Logger:
+    """The Web API client's logger, with its own level set.
+
+    slack_sdk builds its debug lines (the whole request, the whole response) whenever
+    its logger's *own* level is NOTSET or DEBUG, even when nothing would print them: on
+    a views.open that is most of the client's CPU. With the level set here, the lines
+    are built only when debug logging is on (COACH_LOG_LEVEL=DEBUG).
+    """
+    logger = logging.getLogger("coach.slack.api")
+    logger.setLevel(level.upper())
+    return logger
+
+
 def api_url(configured: str | None) -> str:
     url = configured or DEFAULT_API_URL
     return url if url.endswith("/") else url + "/"
@@ -94,7 +108,7 @@ class Clients:
         client = self._by_token.get(bot.bot_token)
         if client is None:
             client = AsyncWebClient(token=bot.bot_token, base_url=self.base.base_url,
-                                    session=self.base.session,
+                                    session=self.base.session, logger=self.base.logger,
                                     retry_handlers=list(self.base.retry_handlers or []))
             self._by_token[bot.bot_token] = client
         return client

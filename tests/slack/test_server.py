@@ -54,3 +54,16 @@ def test_manifest_matches_the_app() -> None:
     assert set(manifest["settings"]["event_subscriptions"]["bot_events"]) == {
         "app_home_opened", "message.im", "app_uninstalled", "tokens_revoked"}
     assert manifest["features"]["app_home"]["home_tab_enabled"] is True
+
+
+async def test_the_api_client_builds_debug_lines_only_when_debug_logging_is_on(
+        harness: Harness) -> None:
+    """slack_sdk formats whole requests and responses for its debug log whenever its
+    logger's own level is NOTSET or DEBUG; ours follows COACH_LOG_LEVEL (WARNING here)."""
+    import logging
+
+    from bot.slack.clients import api_logger
+
+    assert harness.slack.bolt.client.logger.level > logging.DEBUG
+    assert api_logger("debug").level == logging.DEBUG
+    api_logger(harness.app.settings.coach_log_level)
