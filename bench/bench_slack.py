@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from statistics import median
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlencode
 
 import aiohttp
@@ -269,7 +269,15 @@ async def _views(session: aiohttp.ClientSession, stats: int, at_least: int
         return int(answer["calls"]), float(answer["cpu"])
 
 
-Result = tuple[int, str, int, str, list[float], float, float, float]
+class Result(NamedTuple):
+    round: int
+    kind: str  # /coach | click
+    concurrency: int
+    app: str  # bare Bolt | smOS Coach
+    latencies: list[float]  # ack latency per request, ms
+    acks: float  # responses per second
+    done: float  # requests per second until every view reached the API
+    cpu: float  # server CPU ms per request
 
 
 async def run(ports: Ports, requests: int, cases: tuple[tuple[str, int], ...], rounds: int
@@ -288,7 +296,8 @@ async def run(ports: Ports, requests: int, cases: tuple[tuple[str, int], ...], r
                 await load(port, ports.fake, bodies[:WARMUP], concurrency)
                 latencies, acks, done, cpu = await load(port, ports.fake, bodies[WARMUP:],
                                                         concurrency)
-                results.append((round_, kind, concurrency, who, latencies, acks, done, cpu))
+                results.append(Result(round_, kind, concurrency, who, latencies, acks, done,
+                                      cpu))
     return results
 
 
@@ -376,14 +385,15 @@ def report(args: argparse.Namespace, results: list[Result], logged: int) -> None
                   f"{_rate(done, base[1], who):>14}{cpu:>8.2f}")
     print(f"\nMedians over {args.rounds} rounds (% of bare Bolt: the median of the "
           f"rounds' own ratios)\n{header}")
-    for kind, concurrency in dict.fromkeys((r[1], r[2]) for r in results):
+    for kind, concurrency in dict.fromkeys((r.kind, r.concurrency) for r in results):
         for who in ("bare Bolt", "smOS Coach"):
-            mine = [r for r in results if (r[1], r[2], r[3]) == (kind, concurrency, who)]
-            p50 = median(percentile(r[4], 50) for r in mine)
-            p99 = median(percentile(r[4], 99) for r in mine)
-            acks = median(r[5] for r in mine)
-            done = median(r[6] for r in mine)
-            cpu = median(r[7] for r in mine)
+            mine = [r for r in results
+                    if (r.kind, r.concurrency, r.app) == (kind, concurrency, who)]
+            p50 = median(percentile(r.latencies, 50) for r in mine)
+            p99 = median(percentile(r.latencies, 99) for r in mine)
+            acks = median(r.acks for r in mine)
+            done = median(r.done for r in mine)
+            cpu = median(r.cpu for r in mine)
             if who == "bare Bolt":
                 rates = f"{acks:>14.0f}{done:>14.0f}"
             else:

@@ -111,7 +111,7 @@ def coach(turn: Turn, ref: str) -> None:
     rep = _pick_rep(turn, ref, "coach", allowed)
     if rep is None:
         return
-    existing = next(conversation for person, conversation in found if person is rep)
+    existing = {person.id: conversation for person, conversation in found}[rep.id]
     if existing is not None and existing.status != "ended":
         _resume(turn, existing)
         return
