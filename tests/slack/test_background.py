@@ -82,3 +82,17 @@ async def test_the_lane_leaves_the_thread_when_requests_keep_arriving() -> None:
         assert await asyncio.gather(*burst) == [main] * DatabaseLane.BUSY_ARRIVALS
         # Quiet again: the next item starts in the thread.
         assert (await worker.run(lambda: threading.current_thread().name)).startswith("coach-db")
+
+
+async def test_the_tail_of_a_burst_runs_on_the_loop() -> None:
+    """Items still waiting while nothing new comes in: nobody waits for an ack."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    main = threading.current_thread().name
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="coach-db") as pool:
+        worker = DatabaseLane(pool)
+        names = await asyncio.gather(*(worker.run(lambda: threading.current_thread().name)
+                                       for _ in range(4)))
+    assert names[0].startswith("coach-db")  # no backlog seen yet
+    assert names[1:] == [main] * 3  # queued already, and nothing arrived meanwhile
