@@ -35,7 +35,7 @@ from sqlalchemy import (
 from flows.roam import MetricRow
 from storage import people
 from storage.coaching import FINISHED, OPEN_ACTION
-from storage.conversations import Live
+from storage.conversations import LIVE_COLUMNS, Live, live_of
 from storage.models import ActionItem, Checkin, CoachingSession, Conversation, Metric, Person
 from storage.people import Coachee
 
@@ -70,9 +70,7 @@ _about = and_(_conversation.c.platform == bindparam("platform"),
               _conversation.c.subject == sql_cast(_people.c.id, String))
 _CANDIDATES = {
     role: (select(_people.c.id, _people.c.email, _people.c.name, _people.c.role,
-                  _people.c.manager_id, _conversation.c.id.label("cid"),
-                  _conversation.c.version, _conversation.c.state, _conversation.c.flow,
-                  _conversation.c.status)
+                  _people.c.manager_id, *LIVE_COLUMNS)
            .select_from(_people.outerjoin(_conversation, _about))
            .where(scope, _people.c.active.is_(True))
            .order_by(_people.c.name, _people.c.id))
@@ -88,8 +86,7 @@ def candidates(conn: Connection, coach_id: int, role: str, platform: str, tenant
     if query is None:
         return []
     params = {"boss": coach_id, "platform": platform, "tenant": tenant, "user_key": user_key}
-    return [(Coachee(r.id, r.email, r.name, r.role, r.manager_id),
-             Live(r.cid, r.version, r.state, r.flow, r.status) if r.cid is not None else None)
+    return [(Coachee(r.id, r.email, r.name, r.role, r.manager_id), live_of(r))
             for r in conn.execute(query, params)]
 
 

@@ -48,13 +48,18 @@ _sessions = cast(Table, CoachingSession.__table__)
 _stages = cast(Table, SessionStage.__table__)
 _OPEN_SESSION = insert(_sessions)
 _SESSION_FIELDS = update(_sessions).where(_sessions.c.id == bindparam("sid"))
-_STAGE_UPSERT = {
-    dialect: (lambda statement: statement.on_conflict_do_update(
+
+
+def _stage_upsert(make: Callable[[Table], Any]) -> Any:
+    """One row per (session, model, stage): a stage redone keeps the latest answers."""
+    statement = make(_stages)
+    return statement.on_conflict_do_update(
         index_elements=["session_id", "model", "stage"],
         set_={"values": statement.excluded["values"],
-              "recorded_at": statement.excluded.recorded_at}))(make(_stages))
-    for dialect, make in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
-}
+              "recorded_at": statement.excluded.recorded_at})
+
+
+_STAGE_UPSERT = {"postgresql": _stage_upsert(pg_insert), "sqlite": _stage_upsert(sqlite_insert)}
 
 
 def open_session(conn: Connection, manager_id: int, rep_id: int, now: datetime) -> int:

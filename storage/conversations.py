@@ -42,11 +42,13 @@ class Live:
 _people = cast(Table, Person.__table__)
 _conversation = cast(Table, Conversation.__table__)
 _BY_COLUMN = {"slack": _people.c.slack_user_id, "teams": _people.c.teams_user_id}
+# The columns a Live is read from, for any query that joins a conversation (live_of).
+LIVE_COLUMNS = (_conversation.c.id.label("cid"), _conversation.c.version,
+                _conversation.c.state, _conversation.c.flow, _conversation.c.status)
 _TURN_QUERIES = {
     platform: (
         select(_people.c.id, _people.c.email, _people.c.name, _people.c.role,
-               _people.c.timezone, _conversation.c.id.label("cid"), _conversation.c.version,
-               _conversation.c.state, _conversation.c.flow, _conversation.c.status)
+               _people.c.timezone, *LIVE_COLUMNS)
         .select_from(_people.outerjoin(_conversation, and_(
             _conversation.c.person_id == _people.c.id,
             _conversation.c.platform == bindparam("platform"),
@@ -59,9 +61,7 @@ _TURN_QUERIES = {
     )
     for platform, column in (*_BY_COLUMN.items(), ("email", _people.c.email))
 }
-_LIVE = (_conversation.c.id, _conversation.c.version, _conversation.c.state,
-         _conversation.c.flow, _conversation.c.status)
-_FIND = select(*_LIVE).where(
+_FIND = select(*LIVE_COLUMNS).where(
     _conversation.c.platform == bindparam("platform"),
     _conversation.c.tenant == bindparam("tenant"),
     _conversation.c.user_key == bindparam("user_key"),
@@ -74,6 +74,13 @@ _SAVE = (
     .values(state=bindparam("state"), status=bindparam("status"),
             version=bindparam("next_version"), updated_at=bindparam("now"))
 )
+
+
+def live_of(row: Any) -> Live | None:
+    """The conversation in a row selected with LIVE_COLUMNS (None: an outer join missed)."""
+    if row.cid is None:
+        return None
+    return Live(row.cid, row.version, row.state, row.flow, row.status)
 
 
 def _on(db: Connection | Session) -> Connection:
@@ -90,10 +97,7 @@ def load_turn(
     row = conn.execute(query, params).first()
     if row is None:
         return None, None
-    speaker = Speaker(row.id, row.email, row.name, row.role, row.timezone)
-    if row.cid is None:
-        return speaker, None
-    return speaker, Live(row.cid, row.version, row.state, row.flow, row.status)
+    return Speaker(row.id, row.email, row.name, row.role, row.timezone), live_of(row)
 
 
 def find(
@@ -102,7 +106,7 @@ def find(
     """The user's conversation of this kind about this subject, in any status."""
     row = conn.execute(_FIND, {"platform": platform, "tenant": tenant, "user_key": user_key,
                                "flow": flow, "subject": subject}).first()
-    return Live(row.id, row.version, row.state, row.flow, row.status) if row else None
+    return live_of(row) if row else None
 
 
 def create(conn: Connection, *, platform: str, tenant: str, user_key: str, flow: str,
