@@ -153,6 +153,8 @@ def _resume(turn: Turn, row: Any) -> None:
     state = FlowState.from_json(row.state)
     flow = turn.flows[state.flow]
     subject = subject_in(state)
+    if not turn.may_continue(row, state, subject):
+        return
     stage = flow.stages.get(flow.step(state.step).stage, state.step)
     resumed = Outcome(FlowState(state.flow, state.step, state.data, state.trail, "active"), (
         Message(T.resumed.format(stage=stage, rep=subject.name if subject else "you")),
@@ -208,6 +210,8 @@ def back(turn: Turn, rest: str) -> None:
     if found:
         row, state = found
         subject = subject_in(state)
+        if not turn.may_continue(row, state, subject):
+            return
         outcome = engine.back(turn.flows[state.flow], state, turn.context(subject),
                               whole_stage=rest.strip().lower() == "stage")
         turn.store(row, state, outcome, subject, event="back")

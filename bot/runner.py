@@ -23,7 +23,7 @@ from flows import engine
 from flows.effects import StartFlow
 from flows.engine import Context, FlowState, Outcome
 from flows.messages import Input, Message, Say, message_to_json
-from storage import coaching, conversations, outbox
+from storage import coaching, conversations, outbox, people
 from storage.conversations import Live, Speaker, StaleConversation
 from storage.models import Conversation, Person
 from storage.people import Coachee
@@ -49,6 +49,8 @@ class T:
                "saved. Please try again.")
     stale = "That answer came in after another one for the same question; here is where we are."
     wrong_step = "That button belongs to an earlier question; here is where we are."
+    right_gone = ("{rep} is no longer in your reporting line, so I closed this {flow}. "
+                  "Everything recorded so far is kept; nothing more goes to {rep}.")
 
 
 @dataclass
@@ -101,6 +103,22 @@ class Turn:
                 kind=self.who.platform, target=message.to, now=self.now,
                 payload={"tenant": self.who.tenant, "message": message_to_json(message)},
             )
+
+    def may_continue(self, row: Live | Conversation, state: FlowState,
+                     subject: engine.Person | None) -> bool:
+        """METHOD §9 on every turn, not only at /coach: a conversation about a rep goes on
+        only while the speaker may still coach that rep. When the right has gone (the rep
+        moved to another manager, the speaker's role changed), the conversation is closed
+        with a clear message; what was recorded stays, nothing is sent to the rep."""
+        if subject is None or people.may_coach(self.conn, self.me.id, self.me.role,
+                                               subject.id):
+            return True
+        flow = self.flows[state.flow]
+        closed = FlowState(state.flow, state.step, state.data, state.trail, "ended")
+        text = T.right_gone.format(rep=subject.name or "This rep", flow=flow.title.lower())
+        self.store(row, state, Outcome(closed, (Message(text),), flow.on_cancel(state)), None,
+                   event="revoked")
+        return False
 
     def log(self, event: str, flow: str = "-", **detail: object) -> None:
         conversations.log(self.conn, at=self.now, flow=flow, event=event,
@@ -207,6 +225,8 @@ class TurnRunner:
         flow = self.flows[state.flow]
         subject = subject_in(state)
         ctx = turn.context(subject)
+        if not turn.may_continue(row, state, subject):
+            return
         if expect_step is not None and expect_step != state.step:
             turn.say(Message(T.wrong_step), engine.ask(flow, state, ctx))
             return

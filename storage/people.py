@@ -38,6 +38,29 @@ _COACHABLE = {role: select(_people.c.id, _people.c.email, _people.c.name, _peopl
               for role, scope in SCOPE.items()}
 
 
+# Walk UP from the rep (bounded by the tree's depth, not its size): the rep's managers.
+# UNION, not UNION ALL: a reporting-line cycle written behind the import's back ends the walk.
+_above = (select(_people.c.manager_id.label("id")).where(_people.c.id == bindparam("rep"))
+          .cte("above", recursive=True))
+_above = _above.union(select(_people.c.manager_id).where(_people.c.id == _above.c.id,
+                                                               _people.c.manager_id.is_not(None)))
+_ACTIVE_REP = select(_people.c.id).where(_people.c.id == bindparam("rep"),
+                                         _people.c.active.is_(True))
+_MAY_COACH = {
+    "manager": _ACTIVE_REP.where(_people.c.manager_id == bindparam("boss")),
+    "leader": _ACTIVE_REP.where(bindparam("boss").in_(select(_above.c.id))),
+}
+
+
+def may_coach(conn: Connection, coach_id: int, role: str, rep_id: int) -> bool:
+    """METHOD §9, checked on every turn about a rep: is ``rep_id`` (still) an active report
+    of this manager, or anywhere below this leader? One query, cost bounded by depth."""
+    query = _MAY_COACH.get(role)
+    if query is None:
+        return False
+    return conn.execute(query, {"boss": coach_id, "rep": rep_id}).first() is not None
+
+
 def coachable(conn: Connection, coach_id: int, role: str) -> list[Coachee]:
     """A manager's reports, a leader's whole tree, in one prebuilt query."""
     query = _COACHABLE.get(role)
