@@ -304,3 +304,8 @@ class Outbox(Base):
 
 Index("ix_outbox_pending", Outbox.status, Outbox.not_before)
 Index("ix_conversation_person", Conversation.person_id, Conversation.status)
+# Issue "stay flat": the reads of /review, the escalation inbox and the open-action lists
+# go by these columns; without them each scans a table that grows with history.
+Index("ix_review_session_status", Review.session_id, Review.status)
+Index("ix_escalation_owner_status", Escalation.owner_id, Escalation.status)
+Index("ix_action_item_rep_status_due", ActionItem.rep_id, ActionItem.status, ActionItem.due_date)
