@@ -10,13 +10,13 @@ import gc
 import logging
 from collections.abc import AsyncIterator, Callable
 
-import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from sqlalchemy import text
 
 from bot.bootstrap import App
 from bot.slack.app import SlackApp
+from bot.slack.clients import api_session
 
 log = logging.getLogger("coach.server")
 DELIVERY_EVERY = 10.0  # seconds between catch-up passes over the outbox
@@ -94,7 +94,7 @@ def _background(slack: SlackApp, socket_mode: bool, every: float | None,
         client = slack.bolt.client
         shared = client.session is None
         if shared:  # one keep-alive connection pool for every Web API call
-            client.session = aiohttp.ClientSession()
+            client.session = api_session(slack.api_timeout)
         tasks = []
         if every:
             tasks.append(asyncio.create_task(_deliver_forever(slack, every)))
