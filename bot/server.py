@@ -12,11 +12,11 @@ from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
-from sqlalchemy import text
 
 from bot.bootstrap import App
 from bot.slack.app import SlackApp
 from bot.slack.clients import api_session
+from storage.readiness import check_writable
 
 log = logging.getLogger("coach.server")
 DELIVERY_EVERY = 10.0  # seconds between catch-up passes over the outbox
@@ -56,14 +56,11 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def readyz(request: web.Request) -> web.Response:
+    """Ready when a turn could commit: a write to every table, rolled back (a read-only
+    file or revoked privileges answer 503), in its own thread, never the DB lane."""
     app = request.app[APP_KEY]
-
-    def ping() -> None:
-        with app.engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-
     try:
-        await asyncio.to_thread(ping)
+        await asyncio.to_thread(check_writable, app.engine)
     except Exception as exc:  # noqa: BLE001 - any database failure means "not ready"
         log.warning("not ready: %s", exc)
         return web.json_response({"status": "database unavailable"}, status=503)
