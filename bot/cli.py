@@ -76,10 +76,10 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _app(manual_clock: bool = False) -> App:
+def _app(manual_clock: bool = False, **options: float) -> App:
     settings = load_settings()
     try:
-        return bootstrap(settings, ManualClock() if manual_clock else SystemClock())
+        return bootstrap(settings, ManualClock() if manual_clock else SystemClock(), **options)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
 
@@ -118,9 +118,9 @@ def _db_upgrade(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from bot.server import serve
+    from bot.server import REQUEST_BUSY_TIMEOUT, serve
 
-    app = _app()
+    app = _app(busy_timeout=REQUEST_BUSY_TIMEOUT)
     try:
         return serve(app, args.host, args.port)
     finally:

@@ -24,6 +24,7 @@ from flows.effects import StartFlow
 from flows.engine import Context, FlowState, Outcome
 from flows.messages import Input, Message, Say, message_to_json
 from storage import coaching, conversations, outbox
+from storage.db import DatabaseBusy, is_busy
 from storage.conversations import Live, Speaker, StaleConversation
 from storage.models import Conversation, Person
 from storage.people import Coachee
@@ -49,6 +50,8 @@ class T:
                "saved. Please try again.")
     stale = "That answer came in after another one for the same question; here is where we are."
     wrong_step = "That button belongs to an earlier question; here is where we are."
+    busy = ("The database is busy right now, so your answer was not saved. "
+            "Please send it again in a moment.")
 
 
 @dataclass
@@ -165,6 +168,16 @@ class TurnRunner:
         self.commands = commands
 
     def handle(self, who: Who, given: Input, *, expect_step: str | None = None) -> list[Message]:
+        """Run the turn; a database held by another writer is reported, not waited out."""
+        try:
+            return self.attempt(who, given, expect_step=expect_step)
+        except DatabaseBusy:
+            return [Message(T.busy)]
+
+    def attempt(self, who: Who, given: Input, *,
+                expect_step: str | None = None) -> list[Message]:
+        """As ``handle``, but raise DatabaseBusy (nothing stored) for the caller to answer
+        on its own surface (a Slack modal keeps the answer open for another submit)."""
         for attempt in (1, 2):
             try:
                 return self._turn(who, given, expect_step)
@@ -194,7 +207,10 @@ class TurnRunner:
                 return turn.out
         except StaleConversation:
             raise
-        except Exception:
+        except Exception as exc:
+            if is_busy(exc):
+                log.warning("database busy: turn of %s not stored", who.user_key)
+                raise DatabaseBusy from exc
             log.exception("turn failed", extra={"user": who.user_key, "platform": who.platform})
             return [Message(T.crashed)]
 

@@ -21,6 +21,9 @@ from storage.readiness import check_writable
 log = logging.getLogger("coach.server")
 DELIVERY_EVERY = 10.0  # seconds between catch-up passes over the outbox
 DELIVERY_DELAY = 0.2  # seconds a pass waits after a turn, to serve a busy moment at once
+# seconds SQLite work waits for another process's write lock: a view submission must be
+# answered within Slack's 3 s, so the user is told to submit again instead
+REQUEST_BUSY_TIMEOUT = 1.0
 APP_KEY = web.AppKey("coach", App)
 SLACK_KEY = web.AppKey("slack", SlackApp)
 
@@ -52,6 +55,7 @@ async def _settle_heap(web_app: web.Application) -> None:
 
 
 async def healthz(request: web.Request) -> web.Response:
+    """The process answers: no database, no lane, nothing to wait for."""
     return web.json_response({"status": "ok"})
 
 
