@@ -24,8 +24,8 @@ from flows.effects import StartFlow
 from flows.engine import Context, FlowState, Outcome
 from flows.messages import Input, Message, Say, message_to_json
 from storage import coaching, conversations, outbox
-from storage.db import DatabaseBusy, is_busy
 from storage.conversations import Live, Speaker, StaleConversation
+from storage.db import DatabaseBusy, is_busy
 from storage.models import Conversation, Person
 from storage.people import Coachee
 from storage.unit import Unit

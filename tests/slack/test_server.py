@@ -12,10 +12,10 @@ from sqlalchemy import make_url, text
 from bot.bootstrap import App, bootstrap
 from bot.cli import main
 from bot.server import make_web_app
-from bot.slack.app import enabled
-from tests.slack.conftest import Harness
 from bot.settings import Settings
+from bot.slack.app import enabled
 from storage.db import make_engine
+from tests.slack.conftest import Harness
 from tests.support import make_app
 
 
