@@ -15,7 +15,7 @@ from bot.playbook import load_playbook
 from bot.runner import TurnRunner
 from bot.settings import Settings
 from flows.playbook import Playbook
-from storage.db import make_engine, make_sessions
+from storage.db import LONG_BUSY_TIMEOUT, make_engine, make_sessions
 from storage.migrate import upgrade
 
 
@@ -33,13 +33,24 @@ class App:
         self.engine.dispose()
 
 
-def bootstrap(settings: Settings, clock: Clock | None = None, *, migrate: bool = True) -> App:
-    """Load the playbook, connect, migrate to head and wire the turn runner."""
+def bootstrap(settings: Settings, clock: Clock | None = None, *, migrate: bool = True,
+              busy_timeout: float = LONG_BUSY_TIMEOUT) -> App:
+    """Load the playbook, connect, migrate to head and wire the turn runner.
+
+    ``busy_timeout``: how long SQLite work waits for another process's write lock
+    (``coach serve`` answers within Slack's 3 seconds, so it waits briefly; the
+    migration at start still waits long)."""
     logging.basicConfig(level=settings.coach_log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
     playbook = load_playbook(settings.coach_playbook)
-    engine = make_engine(settings.sqlalchemy_url)
-    if migrate:
+    engine = make_engine(settings.sqlalchemy_url, busy_timeout=busy_timeout)
+    if migrate and busy_timeout < LONG_BUSY_TIMEOUT:
+        patient = make_engine(settings.sqlalchemy_url)
+        try:
+            upgrade(patient)
+        finally:
+            patient.dispose()
+    elif migrate:
         upgrade(engine)
     sessions = make_sessions(engine)
     flows = build_flows(playbook)

@@ -12,6 +12,7 @@ from bot.bootstrap import App, bootstrap
 from bot.clock import ManualClock, SystemClock
 from bot.playbook import PlaybookConfigError
 from bot.settings import ConfigError, load_settings
+from storage.db import LONG_BUSY_TIMEOUT
 
 EXIT_BAD_INPUT = 2
 
@@ -76,10 +77,11 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _app(manual_clock: bool = False) -> App:
+def _app(manual_clock: bool = False, busy_timeout: float = LONG_BUSY_TIMEOUT) -> App:
     settings = load_settings()
     try:
-        return bootstrap(settings, ManualClock() if manual_clock else SystemClock())
+        return bootstrap(settings, ManualClock() if manual_clock else SystemClock(),
+                         busy_timeout=busy_timeout)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
 
@@ -118,9 +120,9 @@ def _db_upgrade(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from bot.server import serve
+    from bot.server import REQUEST_BUSY_TIMEOUT, serve
 
-    app = _app()
+    app = _app(busy_timeout=REQUEST_BUSY_TIMEOUT)
     try:
         return serve(app, args.host, args.port)
     finally:

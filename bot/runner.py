@@ -25,6 +25,7 @@ from flows.engine import Context, FlowState, Outcome
 from flows.messages import Input, Message, Say, message_to_json
 from storage import coaching, conversations, outbox, people
 from storage.conversations import Live, Speaker, StaleConversation
+from storage.db import DatabaseBusy, is_busy
 from storage.models import Conversation, Person
 from storage.people import Coachee
 from storage.unit import Unit
@@ -51,6 +52,8 @@ class T:
     wrong_step = "That button belongs to an earlier question; here is where we are."
     right_gone = ("{rep} is no longer in your reporting line, so I closed this {flow}. "
                   "Everything recorded so far is kept; nothing more goes to {rep}.")
+    busy = ("The database is busy right now, so your answer was not saved. "
+            "Please send it again in a moment.")
 
 
 @dataclass
@@ -183,6 +186,16 @@ class TurnRunner:
         self.commands = commands
 
     def handle(self, who: Who, given: Input, *, expect_step: str | None = None) -> list[Message]:
+        """Run the turn; a database held by another writer is reported, not waited out."""
+        try:
+            return self.attempt(who, given, expect_step=expect_step)
+        except DatabaseBusy:
+            return [Message(T.busy)]
+
+    def attempt(self, who: Who, given: Input, *,
+                expect_step: str | None = None) -> list[Message]:
+        """As ``handle``, but raise DatabaseBusy (nothing stored) for the caller to answer
+        on its own surface (a Slack modal keeps the answer open for another submit)."""
         for attempt in (1, 2):
             try:
                 return self._turn(who, given, expect_step)
@@ -212,7 +225,10 @@ class TurnRunner:
                 return turn.out
         except StaleConversation:
             raise
-        except Exception:
+        except Exception as exc:
+            if is_busy(exc):
+                log.warning("database busy: turn of %s not stored", who.user_key)
+                raise DatabaseBusy from exc
             log.exception("turn failed", extra={"user": who.user_key, "platform": who.platform})
             return [Message(T.crashed)]
 

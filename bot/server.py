@@ -10,17 +10,20 @@ import gc
 import logging
 from collections.abc import AsyncIterator, Callable
 
-import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
-from sqlalchemy import text
 
 from bot.bootstrap import App
 from bot.slack.app import SlackApp
+from bot.slack.clients import api_session
+from storage.readiness import check_writable
 
 log = logging.getLogger("coach.server")
 DELIVERY_EVERY = 10.0  # seconds between catch-up passes over the outbox
 DELIVERY_DELAY = 0.2  # seconds a pass waits after a turn, to serve a busy moment at once
+# seconds SQLite work waits for another process's write lock: a view submission must be
+# answered within Slack's 3 s, so the user is told to submit again instead
+REQUEST_BUSY_TIMEOUT = 1.0
 APP_KEY = web.AppKey("coach", App)
 SLACK_KEY = web.AppKey("slack", SlackApp)
 
@@ -52,18 +55,16 @@ async def _settle_heap(web_app: web.Application) -> None:
 
 
 async def healthz(request: web.Request) -> web.Response:
+    """The process answers: no database, no lane, nothing to wait for."""
     return web.json_response({"status": "ok"})
 
 
 async def readyz(request: web.Request) -> web.Response:
+    """Ready when a turn could commit: a write to every table, rolled back (a read-only
+    file or revoked privileges answer 503), in its own thread, never the DB lane."""
     app = request.app[APP_KEY]
-
-    def ping() -> None:
-        with app.engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-
     try:
-        await asyncio.to_thread(ping)
+        await asyncio.to_thread(check_writable, app.engine)
     except Exception as exc:  # noqa: BLE001 - any database failure means "not ready"
         log.warning("not ready: %s", exc)
         return web.json_response({"status": "database unavailable"}, status=503)
@@ -94,7 +95,7 @@ def _background(slack: SlackApp, socket_mode: bool, every: float | None,
         client = slack.bolt.client
         shared = client.session is None
         if shared:  # one keep-alive connection pool for every Web API call
-            client.session = aiohttp.ClientSession()
+            client.session = api_session(slack.api_timeout)
         tasks = []
         if every:
             tasks.append(asyncio.create_task(_deliver_forever(slack, every)))

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
 import orjson
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -13,12 +15,32 @@ def _dumps(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
-def make_engine(url: str, **options: Any) -> Engine:
-    """Create an engine; SQLite gets WAL, foreign keys and a busy timeout. JSON columns
-    (conversation state on every turn) go through orjson, several times faster."""
+LONG_BUSY_TIMEOUT = 30.0  # seconds: commands and imports wait for another writer
+
+
+class DatabaseBusy(Exception):
+    """Another writer held the database past our busy timeout; nothing was written."""
+
+
+def is_busy(exc: BaseException) -> bool:
+    """True for SQLite's "database is locked" (our busy timeout ran out), raw or wrapped."""
+    while exc is not None:
+        if isinstance(exc, DatabaseBusy):
+            return True
+        if isinstance(exc, OperationalError) and isinstance(exc.orig, sqlite3.OperationalError):
+            return (getattr(exc.orig, "sqlite_errorcode", 0) & 0xFF) == sqlite3.SQLITE_BUSY
+        exc = exc.__cause__  # type: ignore[assignment]
+    return False
+
+
+def make_engine(url: str, *, busy_timeout: float = LONG_BUSY_TIMEOUT,
+                **options: Any) -> Engine:
+    """Create an engine; SQLite gets WAL, foreign keys and a busy timeout (how long a
+    statement waits for another process's write lock). JSON columns (conversation state
+    on every turn) go through orjson, several times faster."""
     options = {"json_serializer": _dumps, "json_deserializer": orjson.loads, **options}
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30}, **options)
+        engine = create_engine(url, connect_args={"timeout": busy_timeout}, **options)
         event.listen(engine, "connect", _sqlite_pragmas)
         # Every transaction takes the write lock at once (BEGIN IMMEDIATE), so a turn is
         # one real transaction that never fails halfway on a lock upgrade. Set on this

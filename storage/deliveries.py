@@ -8,6 +8,8 @@ transaction, and a crash mid-send only delays the row until the lease ends.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
@@ -17,12 +19,22 @@ from storage import outbox
 from storage.models import CoachingSession, Conversation, Outbox, Person
 
 
+@dataclass(frozen=True, slots=True)
+class Lease:
+    row: Outbox
+    resend_since: datetime | None  # handed out before, from then on: it may have arrived
+
+
 def lease_due(db: Session, *, channel: str, now: datetime, lease_seconds: float,
-              limit: int = 20) -> list[Outbox]:
-    rows = outbox.due(db, channel=channel, now=now, limit=limit)
-    for row in rows:
+              limit: int = 20) -> list[Lease]:
+    leases = []
+    for row in outbox.due(db, channel=channel, now=now, limit=limit):
+        # A row from before first_leased_at existed that was tried: since it was created.
+        since = row.first_leased_at or (row.created_at if row.attempts else None)
+        leases.append(Lease(row, since))
+        row.first_leased_at = row.first_leased_at or now
         row.not_before = now + timedelta(seconds=lease_seconds)
-    return rows
+    return leases
 
 
 def mark_sent(db: Session, row_id: int, now: datetime) -> None:
@@ -32,10 +44,18 @@ def mark_sent(db: Session, row_id: int, now: datetime) -> None:
 
 
 def mark_failed(db: Session, row_id: int, now: datetime, error: str,
-                retry_after: float | None) -> None:
+                retry_after: float | None, queued_behind: Sequence[int] = ()) -> None:
+    """Reschedule (or give up on) a row; the same recipient's rows leased behind it wait
+    for it, so their messages still arrive in order."""
     row = db.get(Outbox, row_id)
-    if row is not None:
-        outbox.failed(row, now, error, retry_after)
+    if row is None:
+        return
+    outbox.failed(row, now, error, retry_after)
+    resume = row.not_before if row.status == "pending" else now
+    for later_id in queued_behind:
+        later = db.get(Outbox, later_id)
+        if later is not None and later.status == "pending":
+            later.not_before = resume
 
 
 def conversation_of(key: str) -> int | None:

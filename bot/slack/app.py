@@ -13,11 +13,18 @@ from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.oauth.installation_store.async_cacheable_installation_store import (
     AsyncCacheableInstallationStore,
 )
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.bootstrap import App
 from bot.settings import ConfigError
-from bot.slack.clients import Clients, Sleep, api_logger, api_url, retry_handlers
+from bot.slack.clients import (
+    API_TIMEOUT,
+    Clients,
+    Sleep,
+    api_logger,
+    api_url,
+    retry_handlers,
+    web_client,
+)
 from bot.slack.installations import InstallationStore, StateStore
 from bot.slack.listeners import register
 from bot.slack.surface import SlackSurface
@@ -33,6 +40,7 @@ class SlackApp:
     surface: SlackSurface
     oauth: bool
     http: bool  # serve POST /slack/events (only with a signing secret to verify it)
+    api_timeout: float = API_TIMEOUT  # seconds for one Web API call, OAuth's included
 
 
 def enabled(app: App) -> bool:
@@ -43,9 +51,11 @@ def enabled(app: App) -> bool:
 
 
 def build_slack(app: App, *, sleep: Sleep = asyncio.sleep, threaded: bool | None = None,
-                delivery_delay: float = 0.0) -> SlackApp:
+                delivery_delay: float = 0.0, api_timeout: float = API_TIMEOUT) -> SlackApp:
     """The Slack side of ``coach serve``; ``sleep`` waits out Retry-After (tests record it);
-    ``threaded`` picks where database work runs (default: threads for PostgreSQL only)."""
+    ``threaded`` picks where database work runs (default: threads for PostgreSQL only);
+    every Web API call (the OAuth exchange too: Bolt gives it this client) gives up after
+    ``api_timeout`` seconds."""
     s = app.settings
     oauth = bool(s.slack_client_id and s.slack_client_secret)
     if not s.slack_signing_secret and (oauth or not s.slack_app_token):
@@ -54,9 +64,9 @@ def build_slack(app: App, *, sleep: Sleep = asyncio.sleep, threaded: bool | None
     if not oauth and not s.slack_bot_token:
         raise ConfigError("set SLACK_BOT_TOKEN (one workspace) or SLACK_CLIENT_ID and "
                           "SLACK_CLIENT_SECRET (many workspaces)")
-    client = AsyncWebClient(token=None if oauth else s.slack_bot_token,
-                            base_url=api_url(s.slack_api_url), retry_handlers=retry_handlers(sleep),
-                            logger=api_logger(s.coach_log_level))
+    client = web_client(token=None if oauth else s.slack_bot_token,
+                        base_url=api_url(s.slack_api_url), timeout=api_timeout,
+                        retry_handlers=retry_handlers(sleep), logger=api_logger(s.coach_log_level))
     surface = SlackSurface(app, Clients(client, None), threaded=threaded,
                            delivery_delay=delivery_delay)
     if oauth:
@@ -80,4 +90,5 @@ def build_slack(app: App, *, sleep: Sleep = asyncio.sleep, threaded: bool | None
         bolt = AsyncApp(client=client, signing_secret=s.slack_signing_secret or "",
                         process_before_response=True)
     register(bolt, surface, oauth=oauth)
-    return SlackApp(bolt, surface, oauth, http=bool(s.slack_signing_secret))
+    return SlackApp(bolt, surface, oauth, http=bool(s.slack_signing_secret),
+                    api_timeout=api_timeout)

@@ -12,6 +12,8 @@ from collections.abc import Callable, Coroutine
 from concurrent.futures import Executor
 from typing import Any
 
+from storage.db import is_busy
+
 log = logging.getLogger("coach.slack")
 
 
@@ -58,6 +60,8 @@ class DatabaseLane:
     for a stretch of ``INLINE_STRETCH`` items, after which the thread is tried again.
     Items left waiting when no request came in during the last one (the tail of a
     burst) run on the loop too, ``QUIET_STRETCH`` at a time: nobody waits for an ack.
+    An item that found the database held by another process sends the next ones back
+    to the thread: waiting out a busy timeout on the loop would stall every request.
     """
 
     BUSY_ARRIVALS = 4  # new items while one ran in the thread: the loop is busy
@@ -101,6 +105,8 @@ class DatabaseLane:
                     elif not arrived and self._queue:
                         self._inline_left = self.QUIET_STRETCH
             except Exception as exc:  # noqa: BLE001 - handed to the caller, which reports it
+                if is_busy(exc):  # another process holds SQLite: wait in the thread, not here
+                    self._inline_left = 0
                 if not future.cancelled():
                     future.set_exception(exc)
             else:

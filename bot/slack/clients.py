@@ -1,13 +1,15 @@
-"""Web API clients: retry handlers (429 after Retry-After, 5xx, connection errors) and
-one client per workspace token."""
+"""Web API clients: retry handlers (429 after Retry-After, 5xx, connection errors), an
+explicit timeout, and one client per workspace token."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import aiohttp
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
@@ -23,6 +25,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 Sleep = Callable[[float], Awaitable[Any]]
 DEFAULT_API_URL = "https://slack.com/api/"
+API_TIMEOUT = 10.0  # seconds for one Web API call (aiohttp's own default is 300)
 
 
 class RateLimitRetry(AsyncRateLimitErrorRetryHandler):
@@ -87,6 +90,20 @@ def api_logger(level: str) -> logging.Logger:
     return logger
 
 
+def web_client(*, token: str | None, base_url: str, timeout: float, logger: logging.Logger,
+               retry_handlers: list[AsyncRetryHandler],
+               session: aiohttp.ClientSession | None = None) -> AsyncWebClient:
+    """A Web API client that gives up on a call after ``timeout`` seconds."""
+    return AsyncWebClient(token=token, base_url=base_url, timeout=math.ceil(timeout),
+                          session=session, logger=logger, retry_handlers=retry_handlers)
+
+
+def api_session(timeout: float) -> aiohttp.ClientSession:
+    """The keep-alive pool every Web API call shares. slack_sdk applies its own timeout
+    only to sessions it makes itself, so this one carries the timeout too."""
+    return aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout))
+
+
 def api_url(configured: str | None) -> str:
     url = configured or DEFAULT_API_URL
     return url if url.endswith("/") else url + "/"
@@ -107,8 +124,9 @@ class Clients:
             return None
         client = self._by_token.get(bot.bot_token)
         if client is None:
-            client = AsyncWebClient(token=bot.bot_token, base_url=self.base.base_url,
-                                    session=self.base.session, logger=self.base.logger,
-                                    retry_handlers=list(self.base.retry_handlers or []))
+            client = web_client(token=bot.bot_token, base_url=self.base.base_url,
+                                timeout=self.base.timeout, session=self.base.session,
+                                logger=self.base.logger,
+                                retry_handlers=list(self.base.retry_handlers or []))
             self._by_token[bot.bot_token] = client
         return client

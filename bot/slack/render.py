@@ -197,7 +197,7 @@ def _input(f: Field, nonce: int) -> Block:
     else:
         element = {"type": "plain_text_input", "multiline": f.kind == "long_text"}
     element["action_id"] = clip(f.id, limits.ID)
-    block: Block = {"type": "input", "block_id": clip(f"{nonce}.{f.id}", limits.ID),
+    block: Block = {"type": "input", "block_id": input_block_id(nonce, f.id),
                     "label": plain(f.label, limits.LABEL), "optional": not f.required,
                     "element": element}
     if f.hint:
@@ -240,6 +240,11 @@ def _fit(texts: list[Block], controls: list[Block], limit: int) -> list[Block]:
         notice = {"type": "context", "elements": [{"type": "mrkdwn", "text": T.shortened}]}
         texts = [notice, *texts[len(texts) - room + 1:]]
     return texts + controls
+
+
+def input_block_id(nonce: int, field_id: str) -> str:
+    """The block id of a form field's input in the modal shown with ``nonce``."""
+    return clip(f"{nonce}.{field_id}", limits.ID)
 
 
 def modal(messages: Sequence[Message], *, nonce: int = 0, channel: str | None = None,

@@ -31,6 +31,7 @@ from bot.slack.parse import Action, Command, Submission
 from bot.slack.records import Records
 from bot.slack.text import T
 from flows.messages import Message, Say
+from storage.db import DatabaseBusy, is_busy
 
 log = logging.getLogger("coach.slack")
 Reply = Callable[[str], Awaitable[Any]]
@@ -72,8 +73,9 @@ class SlackSurface:
     async def turn(self, who: Who, given: Any, expect_step: str | None = None, *,
                    client: AsyncWebClient | None = None) -> list[Message]:
         """One runner turn. A Slack user the runner does not know yet is bound by email
-        (users.info) and the turn runs again; one we cannot bind is told how to get in."""
-        handle = functools.partial(self.app.runner.handle, expect_step=expect_step)
+        (users.info) and the turn runs again; one we cannot bind is told how to get in.
+        Raises DatabaseBusy when nothing could be stored (see ``_guarded``)."""
+        handle = functools.partial(self.app.runner.attempt, expect_step=expect_step)
         replies: list[Message] = await self.run(handle, who, given)
         if client is not None and [m.text for m in replies] == [RunnerText.unknown_person]:
             resolved = await self.identity.resolve(client, who)
@@ -96,10 +98,15 @@ class SlackSurface:
         try:
             async with self.background.lock((who.tenant, who.user_key)):
                 await work
-        except Exception:
-            log.exception("slack work failed", extra={"user": who.user_key, "tenant": who.tenant})
+        except Exception as exc:
+            if is_busy(exc):
+                log.warning("database busy: work of %s not stored", who.user_key)
+            else:
+                log.exception("slack work failed",
+                              extra={"user": who.user_key, "tenant": who.tenant})
             try:
-                await client.chat_postMessage(channel=who.user_key, text=T.crashed)
+                await client.chat_postMessage(channel=who.user_key,
+                                              text=T.busy if is_busy(exc) else T.crashed)
             except SlackApiError:
                 log.warning("could not tell %s about the failure", who.user_key)
 
@@ -246,6 +253,9 @@ class SlackSurface:
             log.warning("submission from %s went ahead of earlier work", s.who.user_key)
         try:
             replies = await self.turn(s.who, s.given, s.meta.step)
+        except DatabaseBusy:
+            await self._busy_submission(s, ack, client)
+            return
         finally:
             if held:
                 lock.release()
@@ -259,6 +269,18 @@ class SlackSurface:
         nonce = s.meta.nonce if retry else s.meta.nonce + 1
         await ack(response_action="update",
                   view=render.modal(replies, nonce=nonce, channel=s.meta.channel))
+
+    async def _busy_submission(self, s: Submission, ack: Callable[..., Awaitable[Any]],
+                               client: AsyncWebClient) -> None:
+        """Nothing was stored: keep the modal open with the answer in it (Slack keeps the
+        values on ``errors``) and ask for another submit."""
+        if s.given.values:
+            field_id = next(iter(s.given.values))
+            await ack(response_action="errors",
+                      errors={render.input_block_id(s.meta.nonce, field_id): T.busy_submit})
+            return
+        await ack()
+        await client.chat_postMessage(channel=s.who.user_key, text=T.busy_submit)
 
     async def on_closed(self, who: Who, client: AsyncWebClient) -> None:
         """A session modal closed mid-flow: pause it and offer a way back in the DM."""

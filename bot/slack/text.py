@@ -32,6 +32,10 @@ class T:
     rebound = ("Your Slack account looks different from the one on file for {email}. "
                "Ask your admin to update your Slack user id.")
     crashed = "Sorry, something went wrong on my side. Please try again."
+    busy = ("The database is busy right now, so that was not saved. "
+            "Please try again in a moment.")
+    busy_submit = ("The database is busy right now, so your answer was not saved. "
+                   "Please press submit again in a moment.")
     help = (
         "*smOS Coach on Slack*\n"
         "`/coach` — pick one of your reps and start (or continue) a SLED session\n"

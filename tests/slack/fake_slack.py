@@ -2,14 +2,18 @@
 
 It answers the methods the app uses, keeps views (id, hash) so a stale
 ``views.update`` gets ``hash_conflict``, knows a small user directory, can be told
-to fail a method (429 with Retry-After, 5xx) a number of times, and checks every
-view and message it receives against the Block Kit limits.
+to fail a method (429 with Retry-After, 5xx) a number of times or to hang on one
+channel, and checks every view and message it receives against the Block Kit limits.
+It keeps each DM's messages with their metadata, for ``conversations.history``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +33,7 @@ class Call:
     headers: dict[str, str]
     status: int = 200
     ok: bool = True
+    at: float = field(default_factory=time.monotonic)  # when the request came in
 
 
 @dataclass
@@ -53,6 +58,10 @@ class FakeSlack:
     ack_waiters: dict[str, Any] = field(default_factory=dict)
     server: TestServer | None = None
     view_calls: int = 0  # views.* calls answered so far (the benchmark waits on it)
+    history: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # DM id: newest last
+    clock: Callable[[], float] = time.time  # message timestamps (``ts``), in seconds
+    hangs: set[tuple[str, str]] = field(default_factory=set)  # (method, channel): no answer
+    _released: asyncio.Event = field(default_factory=asyncio.Event)
     _view_waiters: list[tuple[int, Any]] = field(default_factory=list)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
@@ -75,6 +84,7 @@ class FakeSlack:
         return self
 
     async def close(self) -> None:
+        self._released.set()  # hung requests answer, so the server can stop
         if self.server is not None:
             await self.server.close()
 
@@ -83,6 +93,16 @@ class FakeSlack:
 
     def fail(self, method: str, status: int, times: int = 1, **headers: str) -> None:
         self.failures.setdefault(method, []).extend([(status, headers)] * times)
+
+    def hang(self, method: str, channel: str) -> None:
+        """Never answer ``method`` for ``channel`` (until the fake closes)."""
+        self.hangs.add((method, channel))
+
+    def dm_of(self, user_or_channel: str) -> str:
+        """The bot's DM with a user (``D…`` for ``U…``), as conversations.open names it."""
+        if user_or_channel.startswith("U"):
+            return "D" + user_or_channel[1:]
+        return user_or_channel
 
     def of(self, method: str, *, ok_only: bool = True) -> list[Call]:
         return [c for c in self.calls
@@ -151,6 +171,10 @@ class FakeSlack:
         for key in ("view", "blocks"):
             if isinstance(args.get(key), str):
                 args[key] = json.loads(args[key])
+        if (method, str(args.get("channel", ""))) in self.hangs:
+            self.calls.append(Call(method, args, dict(request.headers), 0, False))
+            await self._released.wait()
+            return web.json_response({"ok": False, "error": "fake_closed"}, status=503)
         queued = self.failures.get(method)
         if queued:
             status, headers = queued.pop(0)
@@ -195,9 +219,15 @@ class FakeSlack:
             self.views[view["id"]] = view
             self.touched.append(view["id"])
             return {"ok": True, "view": view}
-        if method in ("chat.postMessage", "chat.update"):
+        if method == "chat.postMessage":
+            return self._post(args, n)
+        if method == "chat.update":
             return {"ok": True, "channel": args.get("channel"), "ts": f"{n}.000100",
                     "message": {"text": args.get("text"), "blocks": args.get("blocks")}}
+        if method == "conversations.open":
+            return {"ok": True, "channel": {"id": self.dm_of(str(args.get("users", "")))}}
+        if method == "conversations.history":
+            return self._history(args)
         if method == "users.info":
             user = self.users.get(args.get("user", ""))
             return {"ok": True, "user": _user(user)} if user else {"ok": False,
@@ -217,6 +247,38 @@ class FakeSlack:
                     "team": {"id": "T0OAUTH", "name": "OAuth team"}, "enterprise": None,
                     "is_enterprise_install": False}
         return {"ok": True}
+
+
+    def _post(self, args: dict[str, Any], n: int) -> dict[str, Any]:
+        channel = self.dm_of(str(args.get("channel", "")))
+        message: dict[str, Any] = {"type": "message", "text": args.get("text"),
+                                   "blocks": args.get("blocks"), "bot_id": "B0BOT",
+                                   "ts": f"{int(self.clock())}.{n:06d}"}
+        metadata = args.get("metadata")
+        if isinstance(metadata, str):
+            metadata = json.loads(metadata)
+        if metadata:
+            message["metadata"] = metadata
+        self.history.setdefault(channel, []).append(message)
+        shown = {k: v for k, v in message.items() if k != "metadata"}
+        return {"ok": True, "channel": channel, "ts": message["ts"], "message": shown}
+
+    def _history(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Newest first, after ``oldest``; metadata only with include_all_metadata."""
+        channel = str(args.get("channel", ""))
+        if not channel.startswith(("D", "C")):
+            return {"ok": False, "error": "channel_not_found"}
+        oldest = float(args.get("oldest") or 0)
+        with_metadata = str(args.get("include_all_metadata", "")).lower() in ("1", "true")
+        found = [m for m in reversed(self.history.get(channel, []))
+                 if float(m["ts"]) > oldest]
+        start = int(args.get("cursor") or 0)
+        limit = int(args.get("limit") or 100)
+        page = [m if with_metadata else {k: v for k, v in m.items() if k != "metadata"}
+                for m in found[start:start + limit]]
+        more = start + limit < len(found)
+        return {"ok": True, "messages": page, "has_more": more,
+                "response_metadata": {"next_cursor": str(start + limit) if more else ""}}
 
 
 def _user(user: User) -> dict[str, Any]:

@@ -103,3 +103,11 @@ def test_migration_0002_goes_down_and_up(tmp_path: object) -> None:
     upgrade(engine)
     assert set(TABLES) <= set(inspect(engine).get_table_names())
     engine.dispose()
+
+
+def test_the_oauth_exchange_gives_up_in_time(oauth: Harness) -> None:
+    """oauth.v2.access goes through the app's client: the shared session's timeout."""
+    flow = oauth.slack.bolt.oauth_flow
+    assert flow is not None and flow.client is oauth.slack.bolt.client
+    session = flow.client.session
+    assert session is not None and session.timeout.total == oauth.slack.api_timeout
