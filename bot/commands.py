@@ -6,14 +6,14 @@ answers directly or starts / moves a flow.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from bot.runner import Command, Turn, subject_in
 from flows import engine, roam
 from flows.engine import FlowState, Outcome
 from flows.messages import Message
 from storage import briefing, coaching, conversations, people
-from storage.models import CoachingSession, Person
+from storage.models import CoachingSession, Conversation, Person
 from storage.people import Coachee
 
 
@@ -46,6 +46,13 @@ class T:
     nothing_to = "There is nothing in progress to {verb}."
     no_model = "There's no field training or coaching planned for {rep}. Run /coach {ref} first."
     no_review = "There's no review planned for {rep}. Agree one in a /coach session first."
+    no_review_but = "There's no review planned for {rep}. What is planned:\n{planned}"
+    planned_session = "  • a coaching session on {focus} on {date}: /coach {ref}"
+    planned_model = "  • {model}: /model {ref}"
+    planned_model_review = "  • the Review of the {model}, planned for {date}: /model {ref}"
+    planned_review = "  • the plan's review on {date}: /review {ref}"
+    model_names: ClassVar[dict[str, str]] = {"training": "field training",
+                                             "coaching": "sales coaching"}
     checkin_done = "You've already answered this week's check-in. Thank you!"
     not_rep = "Check-ins are for reps."
 
@@ -116,9 +123,11 @@ def coach(turn: Turn, ref: str) -> None:
         _resume(turn, existing)
         return
     session_id = coaching.open_session(turn.conn, me.id, rep.id, turn.now)
+    planned_focus = coaching.start_planned_session(turn.db, rep.id, session_id)
     turn.begin_flow("sled", rep, str(rep.id), {
         "session_id": session_id, "rep_id": rep.id, "rep_name": rep.name,
         "rep_ref": rep.email, "brief": brief(turn, rep),
+        **({"planned_focus": planned_focus} if planned_focus else {}),
     }, row=existing, looked_up=True)
 
 
@@ -236,18 +245,57 @@ def model_data(turn: Turn, session: CoachingSession, rep: Person | Coachee) -> d
     }
     if session.baseline is not None and session.target is not None:
         data.update(baseline=session.baseline, target=session.target)
+    review = coaching.next_review(turn.db, rep.id)
+    if review is not None:
+        data["review_date"] = review[0].due_date.isoformat()
     return data
+
+
+def _open_model(turn: Turn, rep: Coachee) -> Conversation | None:
+    """A training or coaching conversation about ``rep`` not finished yet (e.g. a coaching
+    run whose Review was planned for a later day)."""
+    for row in conversations.open_for(turn.db, turn.who.platform, turn.who.tenant,
+                                      turn.who.user_key):
+        if row.flow in T.model_names and row.subject == str(rep.id):
+            return row
+    return None
 
 
 def model(turn: Turn, ref: str) -> None:
     rep = _pick_rep(turn, ref, "model")
     if rep is None:
         return
-    session = coaching.pending_model(turn.db, rep.id)
-    if session is None or session.next_model is None:
+    unfinished = _open_model(turn, rep)
+    if unfinished is not None:
+        _resume(turn, unfinished)
+        return
+    pending = coaching.pending_model(turn.db, rep.id)
+    if pending is None:
         turn.say(Message(T.no_model.format(rep=rep.name, ref=rep.email)))
         return
-    turn.begin_flow(session.next_model, rep, str(rep.id), model_data(turn, session, rep))
+    turn.begin_flow(pending.model, rep, str(rep.id), model_data(turn, pending.session, rep))
+
+
+def planned_for(turn: Turn, rep: Coachee) -> list[str]:
+    """What is planned next for ``rep``, one line each, with the command that runs it."""
+    lines: list[str] = []
+    session = coaching.planned_session(turn.db, rep.id)
+    if session is not None:
+        lines.append(T.planned_session.format(
+            focus=turn.flows.playbook.focus_label(session.focus_area),
+            date=session.due_date.isoformat(), ref=rep.email))
+    pending = coaching.pending_model(turn.db, rep.id)
+    if pending is not None:
+        name = T.model_names.get(pending.model, pending.model)
+        lines.append(T.planned_model_review.format(model=name, ref=rep.email,
+                                                   date=pending.review_due.isoformat())
+                     if pending.review_due else T.planned_model.format(model=name,
+                                                                       ref=rep.email))
+    review = coaching.next_review(turn.db, rep.id)
+    if review is not None:
+        lines.append(T.planned_review.format(date=review[0].due_date.isoformat(),
+                                             ref=rep.email))
+    return lines
 
 
 def review(turn: Turn, ref: str) -> None:
@@ -256,16 +304,23 @@ def review(turn: Turn, ref: str) -> None:
         return
     found = coaching.next_review(turn.db, rep.id)
     if found is None:
-        turn.say(Message(T.no_review.format(rep=rep.name)))
+        planned = planned_for(turn, rep)
+        turn.say(Message(T.no_review_but.format(rep=rep.name, planned="\n".join(planned))
+                         if planned else T.no_review.format(rep=rep.name)))
         return
-    planned, session = found
+    planned_review, session = found
+    pending = coaching.pending_model(turn.db, rep.id)
     turn.begin_flow("review", rep, str(rep.id), {
-        "review_id": planned.id, "session_id": session.id, "rep_id": rep.id,
+        "review_id": planned_review.id, "session_id": session.id, "rep_id": rep.id,
         "rep_name": rep.name, "rep_ref": rep.email, "metric": session.metric or "the metric",
         "baseline": session.baseline or 0.0, "target": session.target or 0.0,
         "actions": [{"id": str(a.id), "description": a.description,
-                     "owner": "rep" if a.owner_id == rep.id else "manager"}
-                    for a in coaching.actions_of(turn.db, session.id)],
+                     "owner": "rep" if a.owner_id == rep.id else "manager",
+                     "due": a.due_date.isoformat()}
+                    for a in coaching.actions_of(turn.db, session.id)
+                    if a.status in coaching.OPEN_ACTION],
+        **({"planned_model": T.model_names.get(pending.model, pending.model)}
+           if pending is not None else {}),
     })
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flows.effects import CompleteModel, RecordModelStage
+from flows.effects import CompleteModel, PlanModelReview, RecordModelStage
 from flows.engine import (
     END,
     Answer,
@@ -25,11 +25,12 @@ from flows.engine import (
     Step,
     as_mapping,
     begin,
+    future_date,
     number,
 )
 from flows.feedback import check_behaviour
 from flows.messages import Choice, Field, Form, Message
-from flows.model_steps import teach_stage
+from flows.model_steps import check_step, teach_stage
 from flows.playbook import Playbook
 from flows.roam import fmt
 
@@ -45,13 +46,22 @@ class T:
               "then agree ONE goal and ONE behaviour for this session.")
     engage_check = "Ask {rep} to say the goal and the behaviour back. Did {rep} get them right?"
     engage_hint = "Narrow it down: one goal, one behaviour, in {rep}'s own words. Try again."
-    practice = ("{P}\nRole-play the behaviour. {rep} critiques their own attempt first; "
-                "then add your notes.")
+    practice = "{P}\nRole-play the behaviour. {rep} critiques their own attempt first."
+    practice_permission = ("Before your notes, ask {rep}: “May I add what I noticed?” "
+                           "What did {rep} say?")
+    practice_declined = "Recorded: {rep} declined your notes this time."
+    practice_notes = "Your notes on the role-play: the behaviour you saw and what to try next."
     practice_check = "Can {rep} say what to keep and what to change next time?"
     practice_hint = "Run the role-play again and ask {rep} what they would change first."
     do = "{D}\n{rep} applies it live; you observe. What did you see and hear?"
     do_check = "Did {rep} explain how the live attempt compared with the goal?"
     do_hint = "Walk through the live attempt together, moment by moment, then ask again."
+    review_when = ("Review it now, or on another day once {rep} has applied it on a few "
+                   "more calls?")
+    review_date = "When will you review it with {rep}?"
+    review_planned = ("Saved. The Review with {rep} is planned for {date}; pick it up then "
+                      "with /model {rep_ref} (or /resume).")
+    review_waiting = "{R}\nThe Review with {rep} is planned for {date}. When you meet, start it."
     self_assessment = "{R}\n{rep} speaks first: how does {rep} think it went?"
     permission = "Ask {rep}: “May I share what I noticed?” What did {rep} say?"
     declined = "Recorded: {rep} declined feedback this time. No feedback is given."
@@ -59,6 +69,7 @@ class T:
     metric = "Re-check the ROAM number: what is {metric} now?"
     metric_plan = " (baseline {baseline}, target {target})"
     done = "Sales coaching with {rep} on {focus} saved ({metric} is now {value})."
+    next_review = " The plan's review is on {review_date}: /review {rep_ref}."
     guard = "feedback needs the self-assessment and permission granted first"
 
     rep_view = "The rep's view (ask first)"
@@ -67,6 +78,13 @@ class T:
     role_play = "Role-play notes"
     rep_critique = "The rep's own critique (ask first)"
     manager_notes = "Your notes"
+    review_now = "Review now"
+    review_later = "Review on another day"
+    review_day = "Review date"
+    start_review = "Start the review"
+    change_date = "Change the date"
+    date_past = "{label} {due} is in the past; pick today ({today}) or later."
+    date_far = "{label} {due} is more than a year away; pick something sooner."
     observed = "What you observed live"
     rep_self = "The rep's self-assessment"
     granted = "Asked, and granted"
@@ -84,8 +102,11 @@ ENGAGE = Form("engage", (
 PRACTICE = Form("practice", (
     Field("role_play", T.role_play, "long_text"),
     Field("rep_critique", T.rep_critique, "long_text"),
-    Field("manager_notes", T.manager_notes, "long_text"),
 ))
+PRACTICE_NOTES = Form("practice_notes", (Field("manager_notes", T.manager_notes, "long_text"),))
+WHEN = (Choice("now", T.review_now), Choice("later", T.review_later))
+REVIEW_DATE = Form("review_date", (Field("date", T.review_day, "date", hint="YYYY-MM-DD"),))
+WAITING = (Choice("start", T.start_review), Choice("change", T.change_date))
 DO = Form("do", (Field("observed", T.observed, "long_text"),))
 SELF_ASSESSMENT = Form("self_assessment", (Field("self_assessment", T.rep_self, "long_text"),))
 PERMISSION = (Choice("granted", T.granted), Choice("declined", T.refused))
@@ -94,12 +115,14 @@ FEEDBACK = Form("feedback", (Field("feedback", T.feedback_label, "long_text"),))
 
 def start(playbook: Playbook, ctx: Context, data: Mapping[str, Any]) -> Outcome:
     """``data`` holds session_id, rep_name, rep_ref, focus (a label) and, when the
-    session set one, metric, baseline and target."""
+    session set them, metric, baseline, target and review_date (the plan's next review)."""
     return begin(build(playbook), data, ctx)
 
 
 def fill(template: str, state: FlowState, **extra: str) -> str:
     return template.format(rep=state.data.get("rep_name", "the rep"),
+                           rep_ref=state.data.get("rep_ref", ""),
+                           review_date=state.data.get("review_date", ""),
                            focus=state.data.get("focus", "today's skill"),
                            metric=_metric(state), **STAGES, **extra)
 
@@ -109,9 +132,23 @@ def build(playbook: Playbook) -> Flow:
         **teach_stage(NAME, "E", "engage", ENGAGE,
                       (T.engage, T.engage_check, T.engage_hint), "practice", fill),
         **teach_stage(NAME, "P", "practice", PRACTICE,
-                      (T.practice, T.practice_check, T.practice_hint), "do", fill),
+                      (T.practice, T.practice_check, T.practice_hint), "do", fill,
+                      then="practice_permission"),
+        "practice_permission": Step("practice_permission", "P", _ask_permission(
+            T.practice_permission), _practice_permission,
+            ("practice_notes", check_step("practice"))),
+        "practice_notes": Step("practice_notes", "P", _form(T.practice_notes, PRACTICE_NOTES),
+                               _practice_notes, (check_step("practice"),)),
         **teach_stage(NAME, "D", "do", DO, (T.do, T.do_check, T.do_hint),
-                      "self_assessment", fill),
+                      "review_when", fill),
+        "review_when": Step("review_when", "R", _choices(T.review_when, WHEN), _review_when,
+                            ("self_assessment", "review_date")),
+        "review_date": Step("review_date", "R", _form(T.review_date, REVIEW_DATE),
+                            _review_date, ("review_waiting",)),
+        "review_waiting": Step("review_waiting", "R", _waiting_prompt,
+                               lambda s, a, c: Go("self_assessment" if a == "start"
+                                                  else "review_date"),
+                               ("self_assessment", "review_date")),
         "self_assessment": Step("self_assessment", "R", _form(T.self_assessment, SELF_ASSESSMENT),
                                 lambda s, a, c: Go("permission", {"self_assessment": a}),
                                 ("permission",)),
@@ -125,6 +162,53 @@ def build(playbook: Playbook) -> Flow:
 
 def _form(template: str, form: Form) -> Prompt:
     return lambda state, ctx: Message(fill(template, state), form=form)
+
+
+def _choices(template: str, choices: tuple[Choice, ...]) -> Prompt:
+    return lambda state, ctx: Message(fill(template, state), choices=choices)
+
+
+def _ask_permission(template: str) -> Prompt:
+    return _choices(template, PERMISSION)
+
+
+def _practice_permission(state: FlowState, answer: Answer, ctx: Context) -> Go:
+    practice = dict(as_mapping(state.data.get("practice")))
+    practice.pop("manager_notes", None)  # notes typed before going back need a new yes
+    if answer == "granted":
+        return Go("practice_notes", {"practice": {**practice, "permission": "granted"}})
+    return Go(check_step("practice"), {"practice": {**practice, "permission": "declined"}},
+              say=(Message(fill(T.practice_declined, state)),))
+
+
+def _practice_notes(state: FlowState, answer: Answer, ctx: Context) -> Go | Retry:
+    practice = as_mapping(state.data.get("practice"))
+    if practice.get("permission") != "granted":
+        raise FlowBug(T.guard)
+    values = as_mapping(answer)
+    problem = check_behaviour(values, {"manager_notes": T.manager_notes},
+                              str(state.data.get("rep_name", "the rep")))
+    return problem or Go(check_step("practice"), {"practice": {**practice, **values}})
+
+
+def _review_when(state: FlowState, answer: Answer, ctx: Context) -> Go:
+    return Go("self_assessment" if answer == "now" else "review_date")
+
+
+def _review_date(state: FlowState, answer: Answer, ctx: Context) -> Go | Retry:
+    when = future_date(as_mapping(answer)["date"], ctx.today, past=T.date_past,
+                       far=T.date_far, label=T.review_day)
+    if isinstance(when, Retry):
+        return when
+    planned = PlanModelReview(state.data["session_id"], NAME, when)
+    said = fill(T.review_planned, state, date=when.isoformat())
+    return Go("review_waiting", {"review_due": when.isoformat()}, (planned,),
+              say=(Message(said),))
+
+
+def _waiting_prompt(state: FlowState, ctx: Context) -> Message:
+    return Message(fill(T.review_waiting, state, date=str(state.data.get("review_due", ""))),
+                   choices=WAITING)
 
 
 def _permission_prompt(state: FlowState, ctx: Context) -> Message:
@@ -174,7 +258,8 @@ def _metric_now(state: FlowState, answer: Answer, ctx: Context) -> Go:
         "metric_value": value,
     }
     sid = state.data["session_id"]
-    done = Message(fill(T.done, state, value=fmt(value)))
+    then = fill(T.next_review, state) if state.data.get("review_date") else ""
+    done = Message(fill(T.done, state, value=fmt(value)) + then)
     return Go(END, {"metric_value": value},
               (RecordModelStage(sid, NAME, "R", values), CompleteModel(sid, NAME, "done")),
               say=(done,))

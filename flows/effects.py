@@ -88,7 +88,20 @@ class CompleteModel:
 
 
 @dataclass(frozen=True, slots=True)
+class PlanModelReview:
+    """A coaching run's Do is done; its Review is planned for ``due`` (METHOD §5)."""
+
+    session_id: int
+    model: str
+    due: date
+
+
+@dataclass(frozen=True, slots=True)
 class CompleteReview:
+    """A review is held. Besides the outcome: the rep's commitment from the accountability
+    talk (``new_actions``), new dates for the manager's late actions (``rescheduled``:
+    action id → date), the next review, and the next focus with its session date."""
+
     review_id: int
     session_id: int
     metric_value: float
@@ -98,6 +111,9 @@ class CompleteReview:
     leaf: str | None = None
     next_review_date: date | None = None
     next_focus: str | None = None
+    next_session_date: date | None = None
+    new_actions: tuple[ActionDraft, ...] = ()
+    rescheduled: tuple[tuple[str, date], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,5 +136,6 @@ Effect = (
     | RecordModelStage
     | CompleteModel
     | CompleteReview
+    | PlanModelReview
     | RecordCheckin
 )

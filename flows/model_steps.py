@@ -33,10 +33,14 @@ def teach_stage(
     texts: tuple[str, str, str],
     next_step: str,
     fill: Fill,
+    then: str | None = None,
 ) -> dict[str, Step]:
-    """The form step and its understanding check; ``texts`` is (ask, check, hint)."""
+    """The form step and its understanding check; ``texts`` is (ask, check, hint).
+    ``then``: a step the flow puts between the form and the check (it must lead to the
+    check and keep its answers under ``step_id``)."""
     ask, check, hint = texts
     check_id = check_step(step_id)
+    after_form = then or check_id
 
     def form_prompt(state: FlowState, ctx: Context) -> Message:
         return Message(fill(ask, state), form=form)
@@ -56,6 +60,6 @@ def teach_stage(
 
     return {
         step_id: Step(step_id, stage, form_prompt,
-                      lambda s, a, c: Go(check_id, {step_id: a}), (check_id,)),
+                      lambda s, a, c: Go(after_form, {step_id: a}), (after_form,)),
         check_id: Step(check_id, stage, check_prompt, understood, (next_step, step_id)),
     }

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from flows import item_loop
 from flows.chart_steps import chart_answers, chart_steps
-from flows.effects import CompleteReview, RaiseEscalation
+from flows.effects import ActionDraft, CompleteReview, RaiseEscalation
 from flows.engine import (
     END,
     Answer,
@@ -50,12 +50,15 @@ class T:
     metric = ("{R}\nReview of {rep}'s plan: {metric} started at {baseline}, target {target}. "
               "What is it now?")
     action = "Action {n} of {total}: {description} ({owner}). Was it done?"
+    reschedule = ("Not done on your side: {description} (was due {due}). It is yours to "
+                  "reschedule: what is the new date?")
     met = ("Target met: {metric} is {value} (from {baseline}, target {target}). Praise {rep} "
-           "for the specific behaviours that got there.")
-    next_focus = "Close this focus. Which focus area comes next for {rep}?"
-    not_done = "Not done: {actions}. Time for the accountability talk."
+           "for the specific behaviours that got there. This focus is now closed.")
+    next_focus = "{N}\nThe coaching goes on. Which focus area comes next for {rep}?"
+    next_session = "When is the next coaching session with {rep} on {focus}?"
+    not_done = "Not done by {rep}: {actions}. Time for the accountability talk."
     accountability = ("{N}\nAgree with {rep} that a problem exists, explore alternatives, "
-                      "agree the action and a follow-up date.")
+                      "agree the action {rep} commits to, its due date and the next review.")
     improving = "{metric} moved from {baseline} to {value}, toward {target}: keep the plan."
     next_review = "{N}\nWhen is the next review?"
     no_change = ("{metric} is {value}: no move from {baseline} toward {target}. "
@@ -64,24 +67,31 @@ class T:
     escalation = ("This looks systemic, not about {rep}. Your leader will see an escalation: "
                   "describe the impact and the evidence.")
     done = "Review saved for {rep}: {outcome}."
+    next_session_planned = " Next: a coaching session on {focus} on {date}: /coach {rep_ref}."
+    next_review_planned = " Next review on {date}: /review {rep_ref}."
+    commitment = " {rep} owns “{action}”, due {due}."
+    next_model_planned = " Next: {model}: /model {rep_ref}."
     date_past = "{label} {due} is in the past; pick today ({today}) or later."
     date_far = "{label} {due} is more than a year away; pick something sooner."
 
     value = "Current value"
     done_choice = "Done"
     not_done_choice = "Not done"
+    new_due = "New due date"
     problem = "The problem, as the rep acknowledged it"
     alternatives = "Alternatives you discussed"
-    agreed_action = "Agreed action"
-    follow_up = "Follow-up date"
+    agreed_action = "The action the rep commits to"
+    action_due = "Its due date"
+    follow_up = "Next review date"
+    session_date = "Date of the next session"
     review_date = "Next review date"
     review_note = "Note"
     options = "Options the rep suggested"
     agreed_solution = "Agreed solution"
     manager = "you"
     outcomes: Mapping[str, str] = {
-        "met": "target met, next focus chosen",
-        "not_done": "accountability talk held, follow-up set",
+        "met": "target met, focus closed, next focus planned",
+        "not_done": "accountability talk held, commitment and next review set",
         "improving": "improving, plan kept, next review set",
         "no_change": "no change, new solution agreed",
     }
@@ -89,11 +99,16 @@ class T:
 
 VALUE = Form("metric_now", (Field("value", T.value, "number"),))
 STATUS = (Choice("done", T.done_choice), Choice("not_done", T.not_done_choice))
+RESCHEDULE = Form("reschedule", (Field("due", T.new_due, "date", hint="YYYY-MM-DD"),))
 ACCOUNTABILITY = Form("accountability", (
     Field("problem", T.problem, "long_text"),
     Field("alternatives", T.alternatives, "long_text"),
     Field("agreed_action", T.agreed_action),
+    Field("due", T.action_due, "date", hint="YYYY-MM-DD"),
     Field("follow_up", T.follow_up, "date", hint="YYYY-MM-DD"),
+))
+NEXT_SESSION = Form("next_session", (
+    Field("session_date", T.session_date, "date", hint="YYYY-MM-DD"),
 ))
 NEXT_REVIEW = Form("next_review", (
     Field("review_date", T.review_date, "date", hint="YYYY-MM-DD"),
@@ -109,16 +124,20 @@ SAID = {"met": T.met, "improving": T.improving, "no_change": T.no_change}
 
 def start(playbook: Playbook, ctx: Context, data: Mapping[str, Any]) -> Outcome:
     """``data`` holds review_id, session_id, rep_name, rep_ref, metric, baseline,
-    target and actions (each with id, description and owner)."""
+    target, the open actions (each with id, description, owner and due) and, when one is
+    waiting, planned_model (what ``/model`` runs next, as people read it)."""
     actions = [{"id": str(a["id"]), "description": str(a["description"]),
-                "owner": str(a.get("owner", "rep"))} for a in data.get("actions", [])]
+                "owner": str(a.get("owner", "rep")), "due": str(a.get("due", ""))}
+               for a in data.get("actions", [])]
     clean = {**data, "baseline": float(data["baseline"]), "target": float(data["target"]),
              "actions": actions}
     return begin(build(playbook), clean, ctx)
 
 
 def outcome(baseline: float, target: float, value: float, done: Mapping[str, str]) -> ReviewOutcome:
-    """Which branch of METHOD §6 applies; "better" runs from baseline toward target."""
+    """Which branch of METHOD §6 applies; "better" runs from baseline toward target.
+    ``done`` holds the status of the actions the rep owns: only those call for the
+    accountability talk (the manager's own late actions are rescheduled instead)."""
     up = target >= baseline
     if (value >= target) if up else (value <= target):
         return "met"
@@ -131,7 +150,8 @@ def outcome(baseline: float, target: float, value: float, done: Mapping[str, str
 
 def fill(template: str, state: FlowState, **extra: str) -> str:
     return template.format(
-        rep=state.data.get("rep_name", "the rep"), metric=state.data.get("metric", "the metric"),
+        rep=state.data.get("rep_name", "the rep"), rep_ref=state.data.get("rep_ref", ""),
+        metric=state.data.get("metric", "the metric"),
         baseline=fmt(float(state.data.get("baseline", 0))),
         target=fmt(float(state.data.get("target", 0))), **STAGES, **extra)
 
@@ -143,8 +163,11 @@ def build(playbook: Playbook) -> Flow:
         "metric_now": Step("metric_now", "R", _form(T.metric, VALUE), _metric_now,
                            ("action_status", *decide)),
         "action_status": Step("action_status", "R", _action_prompt, _action_status,
-                              ("action_status", *decide)),
-        "next_focus": Step("next_focus", "N", _focus_prompt, _next_focus, (END,)),
+                              ("action_status", "reschedule", *decide)),
+        "reschedule": Step("reschedule", "R", _reschedule_prompt, _reschedule,
+                           ("reschedule", *decide)),
+        "next_focus": Step("next_focus", "N", _focus_prompt, _next_focus, ("next_session",)),
+        "next_session": Step("next_session", "N", _next_session_prompt, _next_session, (END,)),
         "accountability": Step("accountability", "N", _form(T.accountability, ACCOUNTABILITY),
                                _accountability, (END,)),
         "next_review": Step("next_review", "N", _form(T.next_review, NEXT_REVIEW),
@@ -185,7 +208,36 @@ def _action_status(state: FlowState, answer: Answer, ctx: Context) -> Go:
     status = {**as_mapping(state.data.get("action_status")), actions[i]["id"]: str(answer)}
     if i + 1 < len(actions):
         return Go("action_status", {"action_status": status})
-    return _route(state.with_data(action_status=status), ctx)
+    state = state.with_data(action_status=status)
+    if _late_of_manager(state):
+        return Go("reschedule", {"action_status": status})
+    return _route(state, ctx)
+
+
+def _late_of_manager(state: FlowState) -> list[Mapping[str, Any]]:
+    """The manager's own actions not done: theirs to reschedule, not the rep's to answer for."""
+    statuses = _statuses(state)
+    return [a for a in item_loop.items(state, "actions")
+            if a["owner"] == "manager" and statuses[a["id"]] != "done"]
+
+
+def _reschedule_prompt(state: FlowState, ctx: Context) -> Message:
+    action = _late_of_manager(state)[item_loop.position(state, "reschedule")]
+    text = T.reschedule.format(description=action["description"], due=action["due"] or "-")
+    return Message(text, form=RESCHEDULE)
+
+
+def _reschedule(state: FlowState, answer: Answer, ctx: Context) -> Go | Retry:
+    late = _late_of_manager(state)
+    i = item_loop.position(state, "reschedule")
+    due = future_date(as_mapping(answer)["due"], ctx.today, past=T.date_past, far=T.date_far,
+                      label=T.new_due)
+    if isinstance(due, Retry):
+        return due
+    moved = {**as_mapping(state.data.get("rescheduled")), late[i]["id"]: due.isoformat()}
+    if i + 1 < len(late):
+        return Go("reschedule", {"rescheduled": moved})
+    return _route(state.with_data(rescheduled=moved), ctx)
 
 
 def _statuses(state: FlowState) -> dict[str, str]:
@@ -194,15 +246,24 @@ def _statuses(state: FlowState) -> dict[str, str]:
             for a in item_loop.items(state, "actions")}
 
 
+def _of_rep(state: FlowState) -> dict[str, str]:
+    """The statuses of the actions the rep owns."""
+    statuses = _statuses(state)
+    return {str(a["id"]): statuses[a["id"]] for a in item_loop.items(state, "actions")
+            if a["owner"] == "rep"}
+
+
 def _route(state: FlowState, ctx: Context) -> Go:
     value = float(state.data["metric_value"])
     statuses = _statuses(state)
-    result = outcome(float(state.data["baseline"]), float(state.data["target"]), value, statuses)
-    data = {"metric_value": value, "action_status": statuses, "outcome": result}
+    of_rep = _of_rep(state)
+    result = outcome(float(state.data["baseline"]), float(state.data["target"]), value, of_rep)
+    data = {"metric_value": value, "action_status": statuses, "outcome": result,
+            "rescheduled": dict(as_mapping(state.data.get("rescheduled")))}
     shown = fmt(value)
     if result == "not_done":
         names = [str(a["description"]) for a in item_loop.items(state, "actions")
-                 if statuses[a["id"]] != "done"]
+                 if of_rep.get(a["id"], "done") != "done"]
         said = fill(T.not_done, state, actions="; ".join(names))
     else:
         said = fill(SAID[result], state, value=shown)
@@ -216,17 +277,46 @@ def _focus_prompt(state: FlowState, ctx: Context) -> Message:
 
 
 def _next_focus(state: FlowState, answer: Answer, ctx: Context) -> Go:
-    return _complete(state, "met", {}, next_focus=str(answer))
+    return Go("next_session", {"next_focus": str(answer)})
+
+
+def _focus_label(state: FlowState, ctx: Context) -> str:
+    focus = str(state.data.get("next_focus", ""))
+    return ctx.playbook.focus_label(focus) or focus
+
+
+def _next_session_prompt(state: FlowState, ctx: Context) -> Message:
+    return Message(fill(T.next_session, state, focus=_focus_label(state, ctx)),
+                   form=NEXT_SESSION)
+
+
+def _next_session(state: FlowState, answer: Answer, ctx: Context) -> Go | Retry:
+    when = future_date(as_mapping(answer)["session_date"], ctx.today, past=T.date_past,
+                       far=T.date_far, label=T.session_date)
+    if isinstance(when, Retry):
+        return when
+    then = fill(T.next_session_planned, state, focus=_focus_label(state, ctx),
+                date=when.isoformat())
+    return _complete(state, "met", {}, next_focus=str(state.data["next_focus"]),
+                     next_session_date=when, then=then)
 
 
 def _accountability(state: FlowState, answer: Answer, ctx: Context) -> Go | Retry:
     values = as_mapping(answer)
-    follow_up = future_date(values["follow_up"], ctx.today, past=T.date_past,
-                            far=T.date_far, label=T.follow_up)
-    if isinstance(follow_up, Retry):
-        return follow_up
+    dates: dict[str, date] = {}
+    for key, label in (("due", T.action_due), ("follow_up", T.follow_up)):
+        when = future_date(values[key], ctx.today, past=T.date_past, far=T.date_far,
+                           label=label)
+        if isinstance(when, Retry):
+            return when
+        dates[key] = when
+    commitment = ActionDraft(values["agreed_action"], "rep", dates["due"])
+    then = (fill(T.commitment, state, action=commitment.description,
+                 due=commitment.due.isoformat())
+            + fill(T.next_review_planned, state, date=dates["follow_up"].isoformat()))
     return _complete(state, "not_done", {"coaching_discussion": dict(values)},
-                     leaf="COACHING_DISCUSSION", next_review_date=follow_up)
+                     leaf="COACHING_DISCUSSION", next_review_date=dates["follow_up"],
+                     new_actions=(commitment,), then=then)
 
 
 def _next_review(state: FlowState, answer: Answer, ctx: Context) -> Go | Retry:
@@ -236,14 +326,17 @@ def _next_review(state: FlowState, answer: Answer, ctx: Context) -> Go | Retry:
     if isinstance(review, Retry):
         return review
     return _complete(state, "improving", {"note": values.get("note", "")},
-                     next_review_date=review)
+                     next_review_date=review,
+                     then=fill(T.next_review_planned, state, date=review.isoformat()))
 
 
 def _solution(state: FlowState, answer: Answer, ctx: Context) -> Go:
     notes = {"chart": dict(chart_answers(state)), "category": state.data.get("category"),
              **as_mapping(answer)}
     leaf = str(state.data.get("leaf"))
-    done = _complete(state, "no_change", notes, leaf=leaf)
+    planned = state.data.get("planned_model")
+    then = fill(T.next_model_planned, state, model=str(planned)) if planned else ""
+    done = _complete(state, "no_change", notes, leaf=leaf, then=then)
     escalation = as_mapping(state.data.get("escalation"))
     if leaf in SYSTEMIC and escalation:
         raised = RaiseEscalation(state.data["session_id"], leaf, escalation["impact"],
@@ -260,12 +353,20 @@ def _complete(
     leaf: str | None = None,
     next_review_date: date | None = None,
     next_focus: str | None = None,
+    next_session_date: date | None = None,
+    new_actions: tuple[ActionDraft, ...] = (),
+    then: str = "",
 ) -> Go:
+    """End the review; ``then`` tells the manager the next concrete step and its command."""
+    late = {a["id"] for a in _late_of_manager(state)}  # an answer changed after /back drops
+    rescheduled = tuple((action_id, date.fromisoformat(str(due))) for action_id, due
+                        in as_mapping(state.data.get("rescheduled")).items() if action_id in late)
     effect = CompleteReview(
         review_id=state.data["review_id"], session_id=state.data["session_id"],
         metric_value=float(state.data["metric_value"]), outcome=result,
         action_status=_statuses(state), notes=notes, leaf=leaf,
         next_review_date=next_review_date, next_focus=next_focus,
+        next_session_date=next_session_date, new_actions=new_actions, rescheduled=rescheduled,
     )
-    done = Message(fill(T.done, state, outcome=T.outcomes[result]))
+    done = Message(fill(T.done, state, outcome=T.outcomes[result]) + then)
     return Go(END, effects=(effect,), say=(done,))

@@ -192,8 +192,11 @@ def _gap_prompt(state: FlowState, ctx: Context) -> Message:
 
 
 def _focus_prompt(state: FlowState, ctx: Context) -> Message:
-    choices = tuple(Choice(f.id, f.label) for f in ctx.playbook.focus_areas)
-    return Message(_fill(T.focus, state), choices=choices)
+    """The focus areas; the one a review planned for this session comes first, marked."""
+    planned = state.data.get("planned_focus")
+    choices = sorted((Choice(f.id, f.label + (T.planned if f.id == planned else ""))
+                      for f in ctx.playbook.focus_areas), key=lambda c: c.id != planned)
+    return Message(_fill(T.focus, state), choices=tuple(choices))
 
 
 def _agreed(state: FlowState, answer: Answer, ctx: Context) -> Go:

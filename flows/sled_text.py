@@ -37,6 +37,7 @@ class T:
     model = "Which model runs next?"
     committed = "Is {rep} committed to this plan?"
     handoff = "Start the {model} now, or later with /model {rep_ref}?"
+    planned = " (planned at the last review)"
     done = "Session with {rep} saved. Action plan:\n{plan}"
     rep_summary = "Your action plan from today's session with {manager}:\n{plan}"
     due_past = "The due date {due} is in the past; pick today ({today}) or later."

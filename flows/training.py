@@ -56,7 +56,11 @@ class T:
     constructive = ("Now one or two points to improve: a behaviour you saw and what to do "
                     "instead.")
     decision = "What next for {rep} on {focus}?"
-    done = "Field training with {rep} on {focus} saved. Next: {decision}."
+    done = "Field training with {rep} on {focus} saved. {next}"
+    next_repeat = "Next: the training again, when you next meet: /model {rep_ref}."
+    next_coaching = "Next: sales coaching on {focus}: /model {rep_ref}."
+    next_move_on = "{rep} has it: move on."
+    next_review = " The plan's review is on {review_date}: /review {rep_ref}."
     no_positives_yet = "positives must be entered before constructive points"
 
     tell_steps = "The steps, in order"
@@ -102,13 +106,19 @@ DECISIONS = (Choice("repeat", T.repeat), Choice("move_on", T.move_on),
              Choice("coaching", T.hand_off))
 
 
+NEXT = {"repeat": T.next_repeat, "coaching": T.next_coaching, "move_on": T.next_move_on}
+
+
 def start(playbook: Playbook, ctx: Context, data: Mapping[str, Any]) -> Outcome:
-    """``data`` holds session_id, rep_name, rep_ref and focus (a label)."""
+    """``data`` holds session_id, rep_name, rep_ref, focus (a label) and, when one is
+    planned, review_date (the plan's next review)."""
     return begin(build(playbook), data, ctx)
 
 
 def fill(template: str, state: FlowState, **extra: str) -> str:
     return template.format(rep=state.data.get("rep_name", "the rep"),
+                           rep_ref=state.data.get("rep_ref", ""),
+                           review_date=state.data.get("review_date", ""),
                            focus=state.data.get("focus", "today's skill"), **STAGES, **extra)
 
 
@@ -164,8 +174,10 @@ def _decision(state: FlowState, answer: Answer, ctx: Context) -> Go:
         "decision": decision,
     }
     sid = state.data["session_id"]
-    label = next(c.label for c in DECISIONS if c.id == decision)
-    done = Message(fill(T.done, state, decision=label.lower()))
+    then = fill(NEXT[decision], state)
+    if state.data.get("review_date"):
+        then += fill(T.next_review, state)
+    done = Message(fill(T.done, state, next=then))
     return Go(END, {"decision": decision},
               (RecordModelStage(sid, NAME, "R", values), CompleteModel(sid, NAME, decision)),
               say=(done,))

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, cast
 
@@ -20,6 +21,7 @@ from flows.effects import (
     CompleteSession,
     Effect,
     KeepPrivateNote,
+    PlanModelReview,
     RaiseEscalation,
     RecordCheckin,
     RecordModelStage,
@@ -34,6 +36,7 @@ from storage.models import (
     Escalation,
     ModelRun,
     Person,
+    PlannedSession,
     PrivateNote,
     Review,
     SessionStage,
@@ -54,7 +57,7 @@ def _stage_upsert(make: Callable[[Table], Any]) -> Any:
     """One row per (session, model, stage): a stage redone keeps the latest answers."""
     statement = make(_stages)
     return statement.on_conflict_do_update(
-        index_elements=["session_id", "model", "stage"],
+        index_elements=["session_id", "model", "stage", "round"],
         set_={"values": statement.excluded["values"],
               "recorded_at": statement.excluded.recorded_at})
 
@@ -80,17 +83,19 @@ def apply(unit: Unit, effect: Effect, *, actor_id: int, now: datetime) -> None:
             _copy_stage_fields(unit.conn, session_id, stage, values)
             return
         case RecordModelStage(session_id, model, stage, values):
-            _model_run(unit.db, session_id, model, now)
-            _record_stage(unit.conn, session_id, model, stage, dict(values), now)
+            run = _model_run(unit.db, session_id, model, now)
+            _record_stage(unit.conn, session_id, model, stage, dict(values), now,
+                          round_=run.round)
             return
     _apply_with_objects(unit.db, effect, actor_id=actor_id, now=now)
 
 
 def _apply_with_objects(db: Session, effect: Effect, *, actor_id: int, now: datetime) -> None:
     match effect:
-        case CompleteModel(session_id, model, decision):
-            run = _model_run(db, session_id, model, now)
-            run.status, run.decision, run.ended_at = "completed", decision, now
+        case CompleteModel():
+            _complete_model(db, effect, now)
+        case PlanModelReview(session_id, model, due):
+            _model_run(db, session_id, model, now).review_due = due
         case CompleteSession():
             _complete_session(db, effect, now)
         case RaiseEscalation(session_id, leaf, impact, evidence):
@@ -121,12 +126,12 @@ def _session(db: Session, session_id: int) -> CoachingSession:
 
 
 def _record_stage(conn: Connection, session_id: int, model: str, stage: str,
-                  values: dict[str, Any], now: datetime) -> None:
+                  values: dict[str, Any], now: datetime, round_: int = 1) -> None:
     """One upsert: a stage redone after going back keeps the latest answers (the
-    transition log keeps the history)."""
+    transition log keeps the history); a model run repeated (``round_``) keeps its own."""
     conn.execute(_STAGE_UPSERT[conn.dialect.name], {
         "session_id": session_id, "model": model, "stage": stage, "values": values,
-        "recorded_at": now})
+        "recorded_at": now, "round": round_})
 
 
 _STAGE_FIELDS: dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {
@@ -149,13 +154,23 @@ def _copy_stage_fields(conn: Connection, session_id: int, stage: str, values: An
 
 
 def _model_run(db: Session, session_id: int, model: str, now: datetime) -> ModelRun:
-    run = db.scalar(select(ModelRun).where(ModelRun.session_id == session_id,
-                                           ModelRun.model == model))
-    if run is None:
-        run = ModelRun(session_id=session_id, model=model, status="open", started_at=now)
-        db.add(run)
-        db.flush()
+    """The run of ``model`` in progress for the session; a new round after a completed one
+    (a field training repeated)."""
+    runs = list(db.scalars(select(ModelRun).where(ModelRun.session_id == session_id,
+                                                  ModelRun.model == model)
+                           .order_by(ModelRun.round)))
+    if runs and runs[-1].status != "completed":
+        return runs[-1]
+    run = ModelRun(session_id=session_id, model=model, status="open", started_at=now,
+                   round=runs[-1].round + 1 if runs else 1)
+    db.add(run)
+    db.flush()
     return run
+
+
+def _complete_model(db: Session, done: CompleteModel, now: datetime) -> None:
+    run = _model_run(db, done.session_id, done.model, now)
+    run.status, run.decision, run.ended_at = "completed", done.decision, now
 
 
 def _complete_session(db: Session, done: CompleteSession, now: datetime) -> None:
@@ -178,9 +193,13 @@ def _complete_session(db: Session, done: CompleteSession, now: datetime) -> None
 
 
 def _complete_review(db: Session, done: CompleteReview, now: datetime) -> None:
+    """Store the review and what comes next: the rep's commitment as an action item, the
+    manager's late actions at their new dates, the next review, or (target met) the focus
+    closed and the next session planned."""
     review = db.get(Review, done.review_id)
     if review is None:
         raise LookupError(f"review {done.review_id} does not exist")
+    session = _session(db, done.session_id)
     review.status, review.held_at = "done", now
     review.metric_value, review.outcome, review.leaf = done.metric_value, done.outcome, done.leaf
     review.notes = {**dict(done.notes), "next_focus": done.next_focus}
@@ -188,6 +207,24 @@ def _complete_review(db: Session, done: CompleteReview, now: datetime) -> None:
         item = db.get(ActionItem, int(action_id))
         if item is not None and item.session_id == done.session_id:
             item.status, item.updated_at = ("done" if status == "done" else item.status), now
+    for action_id, due in done.rescheduled:
+        item = db.get(ActionItem, int(action_id))
+        if item is not None and item.session_id == done.session_id:
+            item.due_date, item.updated_at = due, now
+    for draft in done.new_actions:
+        owner_id = session.rep_id if draft.owner == "rep" else session.manager_id
+        db.add(ActionItem(session_id=session.id, rep_id=session.rep_id, owner_id=owner_id,
+                          description=draft.description, due_date=draft.due, status="open",
+                          created_at=now, updated_at=now))
+    if done.outcome == "met":  # the focus is closed: no other review of this plan is due
+        for other in db.scalars(select(Review).where(Review.session_id == session.id,
+                                                     Review.status == "planned",
+                                                     Review.id != review.id)):
+            other.status = "cancelled"
+    if done.next_focus is not None and done.next_session_date is not None:
+        db.add(PlannedSession(rep_id=session.rep_id, manager_id=session.manager_id,
+                              focus_area=done.next_focus, due_date=done.next_session_date,
+                              status="planned", review_id=review.id, created_at=now))
     if done.next_review_date is not None:
         db.add(Review(session_id=done.session_id, due_date=done.next_review_date,
                       status="planned"))
@@ -233,26 +270,65 @@ def actions_of(db: Session, session_id: int) -> list[ActionItem]:
                            .order_by(ActionItem.id)))
 
 
-def pending_model(db: Session, rep_id: int) -> CoachingSession | None:
-    """The latest completed session whose hand-off model has not been completed."""
+@dataclass(frozen=True, slots=True)
+class PendingModel:
+    """The model ``/model <rep>`` runs next, for the session that planned it."""
+
+    session: CoachingSession
+    model: str
+    review_due: date | None = None  # a coaching run's Review planned for a later day
+
+
+# A finished training's decision → what runs next (METHOD §5: repeat / hand off to coaching).
+_AFTER_TRAINING = {"repeat": "training", "coaching": "coaching"}
+
+
+def pending_model(db: Session, rep_id: int) -> PendingModel | None:
+    """What the latest completed session's hand-off still asks for: its model if no run of
+    it is completed yet, else what the last completed run decided (repeat the training,
+    hand off to coaching); ``None`` when the models are done."""
     session = db.scalar(select(CoachingSession)
                         .where(CoachingSession.rep_id == rep_id,
                                CoachingSession.status == "completed",
                                CoachingSession.next_model.in_(("training", "coaching")))
-                        .order_by(CoachingSession.ended_at.desc()).limit(1))
-    if session is None:
+                        .order_by(CoachingSession.ended_at.desc(), CoachingSession.id.desc())
+                        .limit(1))
+    if session is None or session.next_model is None:
         return None
-    done = db.scalar(select(ModelRun).where(ModelRun.session_id == session.id,
-                                            ModelRun.model == session.next_model,
-                                            ModelRun.status == "completed"))
-    return None if done else session
+    runs = list(db.scalars(select(ModelRun).where(ModelRun.session_id == session.id)
+                           .order_by(ModelRun.started_at, ModelRun.id)))
+    open_run = next((r for r in reversed(runs) if r.status != "completed"), None)
+    if open_run is not None:
+        return PendingModel(session, open_run.model, open_run.review_due)
+    completed = [r for r in runs if r.status == "completed"]
+    if not any(r.model == session.next_model for r in completed):
+        return PendingModel(session, session.next_model)
+    after = _AFTER_TRAINING.get(completed[-1].decision or "") \
+        if completed[-1].model == "training" else None
+    return PendingModel(session, after) if after else None
+
+
+def planned_session(db: Session, rep_id: int) -> PlannedSession | None:
+    """The next coaching session a review planned for the rep, not yet started."""
+    return db.scalar(select(PlannedSession)
+                     .where(PlannedSession.rep_id == rep_id, PlannedSession.status == "planned")
+                     .order_by(PlannedSession.due_date, PlannedSession.id).limit(1))
+
+
+def start_planned_session(db: Session, rep_id: int, session_id: int) -> str | None:
+    """A new session picks up the planned one: its focus area (to pre-select), or None."""
+    planned = planned_session(db, rep_id)
+    if planned is None:
+        return None
+    planned.status, planned.session_id = "started", session_id
+    return planned.focus_area
 
 
 def next_review(db: Session, rep_id: int) -> tuple[Review, CoachingSession] | None:
     row = db.execute(select(Review, CoachingSession)
                      .join(CoachingSession, Review.session_id == CoachingSession.id)
                      .where(CoachingSession.rep_id == rep_id, Review.status == "planned")
-                     .order_by(Review.due_date).limit(1)).first()
+                     .order_by(Review.due_date, Review.id).limit(1)).first()
     return (row[0], row[1]) if row else None
 
 

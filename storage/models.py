@@ -113,23 +113,29 @@ class SessionStage(Base):
     """What was recorded in one SLED stage (S, L, E, D) or one model stage."""
 
     __tablename__ = "session_stage"
-    __table_args__ = (UniqueConstraint("session_id", "model", "stage"),)
+    __table_args__ = (UniqueConstraint("session_id", "model", "stage", "round"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("coaching_session.id", ondelete="CASCADE"))
     model: Mapped[str] = mapped_column(String(20))  # sled | training | coaching
     stage: Mapped[str] = mapped_column(String(20))
+    round: Mapped[int] = mapped_column(Integer, default=1, server_default="1")  # its ModelRun's
     values: Mapped[dict[str, Any]]
     recorded_at: Mapped[datetime]
 
 
 class ModelRun(Base):
-    """A field-training or coaching run handed off from a session's D stage."""
+    """A field-training or coaching run handed off from a session's D stage.
+
+    ``round`` counts the runs of one model for one session (a training repeated is round
+    2); ``review_due`` is set when a coaching run's Review is planned for a later day."""
 
     __tablename__ = "model_run"
-    __table_args__ = (UniqueConstraint("session_id", "model"),)
+    __table_args__ = (UniqueConstraint("session_id", "model", "round"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("coaching_session.id", ondelete="CASCADE"))
     model: Mapped[str] = mapped_column(String(20))
+    round: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    review_due: Mapped[date | None] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(20), default="open")
     decision: Mapped[str | None] = mapped_column(String(40))
     started_at: Mapped[datetime]
@@ -188,6 +194,23 @@ class Review(Base):
     outcome: Mapped[str | None] = mapped_column(String(20))
     leaf: Mapped[str | None] = mapped_column(String(40))
     notes: Mapped[dict[str, Any] | None]
+
+
+class PlannedSession(Base):
+    """The next coaching session for a rep, chosen when a review closed a focus (METHOD §6:
+    the loop goes on). ``/coach`` picks it up: status planned → started (``session_id``)."""
+
+    __tablename__ = "planned_session"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rep_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    manager_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    focus_area: Mapped[str] = mapped_column(String(64))
+    due_date: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20), default="planned")  # planned | started
+    review_id: Mapped[int | None] = mapped_column(ForeignKey("review.id", ondelete="SET NULL"))
+    session_id: Mapped[int | None] = mapped_column(
+        ForeignKey("coaching_session.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime]
 
 
 class Checkin(Base):

@@ -20,11 +20,13 @@ def test_coaching_model_runs_with_its_guards_and_is_stored(db_url: str) -> None:
     console.submit(rep_view="I rush discovery", goal="Ask 5 questions",
                    behaviour="Open questions first")
     console.choose("yes")
-    console.submit(role_play="Two rounds", rep_critique="Better the second time",
-                   manager_notes="Good pauses")
+    console.submit(role_play="Two rounds", rep_critique="Better the second time")
+    console.choose("granted")
+    console.submit(manager_notes="Good pauses")
     console.choose("yes")
     console.submit(observed="Asked 6 questions on the Acme call")
     console.choose("yes")
+    console.choose("now")
     replies = console.submit(self_assessment="I listened more")
     assert last_step(replies) == "permission"
     replies = console.choose("granted")
@@ -50,19 +52,30 @@ def test_review_with_an_action_not_done_leads_to_the_accountability_talk(db_url:
     console.choose("later")
     assert last_step(console.say("/review alice")) == "metric_now"
     console.submit(value="15")
-    console.choose("done")
-    replies = console.choose("not_done")
+    console.choose("not_done")  # the rep's role-play
+    replies = console.choose("not_done")  # the manager's recordings: theirs to reschedule
+    assert last_step(replies) == "reschedule"
+    replies = console.submit(due="2026-12-07")
     assert last_step(replies) == "accountability"
-    console.submit(problem="Recordings not shared", alternatives="Share in Slack",
-                   agreed_action="Share two recordings", follow_up="2026-12-10")
+    assert "Role-play discovery with Maya" in texts(replies)
+    assert "Share top-rep call recordings" not in replies[-2]["text"]
+    replies = console.submit(problem="No practice partner", alternatives="Pair with Bob",
+                             agreed_action="Two role-plays with Bob", due="2026-12-08",
+                             follow_up="2026-12-10")
+    assert "/review alice@" in texts(replies)
     with app.sessions() as db:
         reviews = db.scalars(select(Review).order_by(Review.id)).all()
         assert (reviews[0].status, reviews[0].outcome) == ("done", "not_done")
         assert reviews[0].leaf == "COACHING_DISCUSSION"
         assert reviews[1].due_date.isoformat() == "2026-12-10"
         assert reviews[1].status == "planned"
-        statuses = [a.status for a in db.scalars(select(ActionItem).order_by(ActionItem.id))]
-        assert statuses == ["done", "open"]
+        items = db.scalars(select(ActionItem).order_by(ActionItem.id)).all()
+        assert [(a.description, a.status, a.due_date.isoformat()) for a in items] == [
+            ("Role-play discovery with Maya", "open", "2026-12-08"),
+            ("Share top-rep call recordings", "open", "2026-12-07"),  # rescheduled
+            ("Two role-plays with Bob", "open", "2026-12-08"),  # the commitment
+        ]
+        assert items[2].owner_id == items[0].owner_id  # the rep's
     app.close()
 
 

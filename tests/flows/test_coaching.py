@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import pytest
 
 from flows import coaching
-from flows.effects import CompleteModel, RecordModelStage
+from flows.effects import CompleteModel, PlanModelReview, RecordModelStage
 from flows.engine import Context, FlowBug, FlowState, advance, back
 from flows.messages import Choose, Say, Submit
 from tests.flows.driver import Run, play
@@ -15,8 +16,8 @@ from tests.flows.driver import Run, play
 SID = 9
 ENGAGE = Submit({"rep_view": "My openers are weak", "goal": "Book 5 meetings a week",
                  "behaviour": "Open with a customer insight"})
-PRACTICE = Submit({"role_play": "Three openers", "rep_critique": "Second one rambled",
-                   "manager_notes": "Insight landed on the third"})
+PRACTICE = Submit({"role_play": "Three openers", "rep_critique": "Second one rambled"})
+NOTES = Submit({"manager_notes": "Insight landed on the third"})
 DO = Say("On the Acme call Sam opened with the churn insight; meeting booked")
 SELF = Say("Better, but I still talk too long")
 FEEDBACK = Submit({"feedback": "You paused after the insight and let them answer"})
@@ -33,13 +34,14 @@ def begin_run(ctx: Context, *inputs: Any, **extra: Any) -> Run:
 
 
 def to_review(ctx: Context, **extra: Any) -> Run:
-    return begin_run(ctx, ENGAGE, Choose("yes"), PRACTICE, Choose("yes"), DO, Choose("yes"),
-                     **extra)
+    return begin_run(ctx, ENGAGE, Choose("yes"), PRACTICE, Choose("granted"), NOTES,
+                     Choose("yes"), DO, Choose("yes"), Choose("now"), **extra)
 
 
 def test_happy_path_engage_practice_do_review(ctx: Context) -> None:
-    run = begin_run(ctx, ENGAGE, Choose("yes"), PRACTICE, Choose("no"), PRACTICE,
-                    Choose("yes"), DO, Choose("yes"), SELF, Choose("granted"), FEEDBACK,
+    run = begin_run(ctx, ENGAGE, Choose("yes"), PRACTICE, Choose("declined"), Choose("no"),
+                    PRACTICE, Choose("granted"), NOTES, Choose("yes"), DO, Choose("yes"),
+                    Choose("now"), SELF, Choose("granted"), FEEDBACK,
                     Submit({"value": "4"}), metric="meetings booked", baseline=2, target=5)
     assert run.state.status == "ended"
     assert [e.stage for e in run.effects if isinstance(e, RecordModelStage)] == [
@@ -48,7 +50,10 @@ def test_happy_path_engage_practice_do_review(ctx: Context) -> None:
     assert engage == RecordModelStage(SID, "coaching", "E", {
         "rep_view": "My openers are weak", "goal": "Book 5 meetings a week",
         "behaviour": "Open with a customer insight", "explained_back": True, "repeats": 0})
-    assert isinstance(practice, RecordModelStage) and practice.values["repeats"] == 1
+    assert practice == RecordModelStage(SID, "coaching", "P", {
+        "role_play": "Three openers", "rep_critique": "Second one rambled",
+        "permission": "granted", "manager_notes": "Insight landed on the third",
+        "explained_back": True, "repeats": 1})
     assert isinstance(do, RecordModelStage) and do.values["observed"].startswith("On the Acme")
     assert review == RecordModelStage(SID, "coaching", "R", {
         "self_assessment": "Better, but I still talk too long", "permission": "granted",
@@ -66,12 +71,70 @@ def test_engage_asks_for_the_reps_view_first(ctx: Context) -> None:
     assert "view first" in out.messages[-1].text
 
 
-def test_practice_asks_the_reps_critique_before_your_notes(ctx: Context) -> None:
+def test_practice_asks_the_reps_critique_then_permission_before_your_notes(ctx: Context
+                                                                            ) -> None:
     run = begin_run(ctx, ENGAGE, Choose("yes"))
     form = run.last.form
     assert form is not None
-    ids = [f.id for f in form.fields]
-    assert ids.index("rep_critique") < ids.index("manager_notes")
+    assert [f.id for f in form.fields] == ["role_play", "rep_critique"]
+    asked = begin_run(ctx, ENGAGE, Choose("yes"), PRACTICE)
+    assert asked.state.step == "practice_permission"
+    assert "May I add what I noticed?" in asked.last.text
+    notes = play(coaching.build(ctx.playbook), asked.state, ctx, Choose("granted"))
+    assert notes.state.step == "practice_notes"
+
+
+def test_practice_notes_declined_are_skipped_and_recorded(ctx: Context) -> None:
+    run = begin_run(ctx, ENGAGE, Choose("yes"), PRACTICE, Choose("declined"))
+    assert run.state.step == "practice_check"
+    assert "declined your notes" in run.messages[-2].text
+    done = play(coaching.build(ctx.playbook), run.state, ctx, Choose("yes"))
+    (practice,) = done.effects
+    assert isinstance(practice, RecordModelStage)
+    assert practice.values["permission"] == "declined"
+    assert "manager_notes" not in practice.values
+
+
+@pytest.mark.parametrize("notes", ["Honestly a total slacker in the role-play",
+                                   "Never prepares, as usual"])
+def test_practice_notes_naming_character_are_rejected(ctx: Context, notes: str) -> None:
+    run = begin_run(ctx, ENGAGE, Choose("yes"), PRACTICE, Choose("granted"),
+                    Submit({"manager_notes": notes}))
+    assert run.state.step == "practice_notes"
+    assert "names a behaviour" in run.messages[-2].text
+
+
+def test_practice_notes_without_permission_is_a_bug(ctx: Context) -> None:
+    forced = FlowState("coaching", "practice_notes", {**data(), "practice": {}})
+    with pytest.raises(FlowBug, match="permission"):
+        advance(coaching.build(ctx.playbook), forced, NOTES, ctx)
+
+
+def test_the_review_can_be_planned_for_another_day(ctx: Context) -> None:
+    flow = coaching.build(ctx.playbook)
+    run = begin_run(ctx, ENGAGE, Choose("yes"), PRACTICE, Choose("declined"), Choose("yes"),
+                    DO, Choose("yes"))
+    assert run.state.step == "review_when"
+    later = play(flow, run.state, ctx, Choose("later"), Submit({"date": "2026-03-01"}))
+    assert later.state.step == "review_date" and "in the past" in later.messages[-2].text
+    later = play(flow, run.state, ctx, Choose("later"), Submit({"date": "2026-03-17"}))
+    assert later.state.step == "review_waiting"
+    assert later.effects == [PlanModelReview(SID, "coaching", date(2026, 3, 17))]
+    assert ("The Review with Sam is planned for 2026-03-17; pick it up then with /model @sam "
+            "(or /resume)." in later.messages[-2].text)
+    assert [c.id for c in later.last.choices] == ["start", "change"]
+    moved = play(flow, later.state, ctx, Choose("change"), Submit({"date": "2026-03-18"}))
+    assert moved.effects == [PlanModelReview(SID, "coaching", date(2026, 3, 18))]
+    started = play(flow, moved.state, ctx, Choose("start"), SELF, Choose("declined"),
+                   Say("3"))
+    assert started.state.status == "ended"
+    assert started.effects[-1] == CompleteModel(SID, "coaching", "done")
+
+
+def test_the_end_names_the_plans_review(ctx: Context) -> None:
+    run = play(coaching.build(ctx.playbook), to_review(ctx, review_date="2026-03-24").state,
+               ctx, SELF, Choose("declined"), Say("3"))
+    assert run.last.text.endswith("The plan's review is on 2026-03-24: /review @sam.")
 
 
 def test_the_rep_speaks_before_permission_and_feedback(ctx: Context) -> None:

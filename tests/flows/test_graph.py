@@ -80,6 +80,7 @@ def test_every_step_can_reach_end(flow: Flow) -> None:
         ("training", "positives", "self_assessment"),
         ("coaching", "feedback", "self_assessment"),
         ("coaching", "feedback", "permission"),
+        ("coaching", "practice_notes", "practice_permission"),
     ],
 )
 def test_guarded_step_is_reached_only_through_its_gate(

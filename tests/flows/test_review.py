@@ -8,13 +8,14 @@ from typing import Any
 import pytest
 
 from flows import review
-from flows.effects import CompleteReview, RaiseEscalation
+from flows.effects import ActionDraft, CompleteReview, RaiseEscalation
 from flows.engine import Context, advance, back
 from flows.messages import Choose, Input, Say, Submit
 from tests.flows.driver import Run, play
 
-ACTIONS = [{"id": "a1", "description": "Call 20 leads a day", "owner": "rep"},
-           {"id": "a2", "description": "Share the call script", "owner": "manager"}]
+ACTIONS = [{"id": "a1", "description": "Call 20 leads a day", "owner": "rep", "due": "2026-03-06"},
+           {"id": "a2", "description": "Share the call script", "owner": "manager",
+            "due": "2026-03-05"}]
 
 
 def data(**extra: Any) -> dict[str, Any]:
@@ -51,40 +52,91 @@ def test_start_asks_for_the_metric(ctx: Context) -> None:
     assert "bookings started at 150, target 200" in out.messages[-1].text
 
 
-def test_target_met_praises_and_chooses_the_next_focus(ctx: Context) -> None:
+def test_target_met_praises_closes_the_focus_and_plans_the_next_session(ctx: Context) -> None:
     run = run_review(ctx, Say("205"), Choose("done"), Choose("done"))
     assert run.state.step == "next_focus"
     assert "Target met: bookings is 205" in run.messages[-2].text
+    assert "This focus is now closed" in run.messages[-2].text
     assert [c.id for c in run.last.choices] == [f.id for f in ctx.playbook.focus_areas]
-    done = play(review.build(ctx.playbook), run.state, ctx, Choose("pipeline_management"))
+    chosen = play(review.build(ctx.playbook), run.state, ctx, Choose("pipeline_management"))
+    assert chosen.state.step == "next_session"
+    assert "next coaching session with Sam on Pipeline management" in chosen.last.text
+    done = play(review.build(ctx.playbook), chosen.state, ctx,
+                Submit({"session_date": "2026-03-24"}))
     assert done.state.status == "ended"
     assert done.effects == [CompleteReview(
         review_id=3, session_id=41, metric_value=205.0, outcome="met",
         action_status={"a1": "done", "a2": "done"}, notes={}, next_focus="pipeline_management",
+        next_session_date=date(2026, 3, 24),
     )]
+    assert ("Next: a coaching session on Pipeline management on 2026-03-24: /coach @sam."
+            in done.last.text)
 
 
-def test_action_not_done_leads_to_the_accountability_talk(ctx: Context) -> None:
-    talk = {"problem": "Calls slipped", "alternatives": "Morning block or team blitz",
-            "agreed_action": "Morning call block", "follow_up": "2026-03-17"}
-    run = run_review(ctx, Say("170"), Choose("not_done"), Choose("done"), Submit(talk))
+def test_the_next_session_date_must_be_sensible(ctx: Context) -> None:
+    run = run_review(ctx, Say("205"), Choose("done"), Choose("done"),
+                     Choose("pipeline_management"), Submit({"session_date": "2026-03-01"}))
+    assert run.state.step == "next_session"
+    assert "in the past" in run.messages[-2].text and not run.effects
+
+
+TALK = {"problem": "Calls slipped", "alternatives": "Morning block or team blitz",
+        "agreed_action": "Morning call block", "due": "2026-03-13", "follow_up": "2026-03-17"}
+
+
+def test_a_rep_action_not_done_leads_to_the_accountability_talk(ctx: Context) -> None:
+    run = run_review(ctx, Say("170"), Choose("not_done"), Choose("done"), Submit(TALK))
     assert run.state.status == "ended"
-    assert "Not done: Call 20 leads a day." in "\n".join(m.text for m in run.messages)
+    assert "Not done by Sam: Call 20 leads a day." in "\n".join(m.text for m in run.messages)
     (effect,) = run.effects
     assert effect == CompleteReview(
         review_id=3, session_id=41, metric_value=170.0, outcome="not_done",
-        action_status={"a1": "not_done", "a2": "done"}, notes={"coaching_discussion": talk},
+        action_status={"a1": "not_done", "a2": "done"}, notes={"coaching_discussion": TALK},
         leaf="COACHING_DISCUSSION", next_review_date=date(2026, 3, 17),
+        new_actions=(ActionDraft("Morning call block", "rep", date(2026, 3, 13)),),
     )
+    assert ("Sam owns “Morning call block”, due 2026-03-13. Next review on 2026-03-17: "
+            "/review @sam." in run.last.text)
+
+
+def test_a_manager_action_not_done_is_the_managers_to_reschedule(ctx: Context) -> None:
+    run = run_review(ctx, Say("170"), Choose("done"), Choose("not_done"))
+    assert run.state.step == "reschedule"
+    assert run.last.text.startswith("Not done on your side: Share the call script (was due "
+                                    "2026-03-05)")
+    refused = play(review.build(ctx.playbook), run.state, ctx, Submit({"due": "2026-03-01"}))
+    assert refused.state.step == "reschedule" and "in the past" in refused.messages[-2].text
+    # the rep did their part and the number moves: no accountability talk for the rep
+    moved = play(review.build(ctx.playbook), run.state, ctx, Submit({"due": "2026-03-12"}),
+                 Submit({"review_date": "2026-03-24"}))
+    assert moved.state.status == "ended"
+    assert "accountability" not in "\n".join(m.text for m in moved.messages)
+    (effect,) = moved.effects
+    assert isinstance(effect, CompleteReview)
+    assert effect.outcome == "improving"
+    assert effect.rescheduled == (("a2", date(2026, 3, 12)),)
+    assert effect.action_status == {"a1": "done", "a2": "not_done"}
+
+
+def test_late_actions_on_both_sides_reschedule_then_talk(ctx: Context) -> None:
+    run = run_review(ctx, Say("170"), Choose("not_done"), Choose("not_done"),
+                     Submit({"due": "2026-03-12"}))
+    assert run.state.step == "accountability"
+    done = play(review.build(ctx.playbook), run.state, ctx, Submit(TALK))
+    (effect,) = done.effects
+    assert isinstance(effect, CompleteReview)
+    assert (effect.outcome, effect.rescheduled) == ("not_done", (("a2", date(2026, 3, 12)),))
+    assert "Not done by Sam: Call 20 leads a day." in "\n".join(m.text for m in run.messages)
+    assert "Share the call script" not in run.messages[-2].text
 
 
 @pytest.mark.parametrize(("when", "problem"), [
-    ("2026-03-09", "Follow-up date 2026-03-09 is in the past; pick today (2026-03-10) or later"),
-    ("2027-06-01", "Follow-up date 2027-06-01 is more than a year away"),
-    ("next week", "Follow-up date must be a date like"),
+    ("2026-03-09", "Next review date 2026-03-09 is in the past; pick today (2026-03-10) or later"),
+    ("2027-06-01", "Next review date 2027-06-01 is more than a year away"),
+    ("next week", "Next review date must be a date like"),
 ])
 def test_follow_up_date_must_be_sensible(ctx: Context, when: str, problem: str) -> None:
-    talk = {"problem": "p", "alternatives": "a", "agreed_action": "x", "follow_up": when}
+    talk = {**TALK, "follow_up": when}
     run = run_review(ctx, Say("170"), Choose("not_done"), Choose("done"), Submit(talk))
     assert run.state.step == "accountability"
     assert problem in run.messages[-2].text
@@ -92,7 +144,7 @@ def test_follow_up_date_must_be_sensible(ctx: Context, when: str, problem: str) 
 
 
 def test_today_is_a_fine_follow_up_date(ctx: Context) -> None:
-    talk = {"problem": "p", "alternatives": "a", "agreed_action": "x", "follow_up": "2026-03-10"}
+    talk = {**TALK, "due": "2026-03-10", "follow_up": "2026-03-10"}
     run = run_review(ctx, Say("170"), Choose("not_done"), Choose("done"), Submit(talk))
     assert run.state.status == "ended"
 
@@ -119,6 +171,7 @@ def test_no_change_runs_the_chart_again(ctx: Context) -> None:
     done = play(review.build(ctx.playbook), run.state, ctx, Choose("yes"), Choose("yes"),
                 Choose("yes"), Choose("no"), Submit({"agreed_solution": "Clear feedback"}))
     assert done.state.status == "ended"
+    assert "/model" not in done.last.text  # nothing planned: nothing offered
     (effect,) = done.effects
     assert isinstance(effect, CompleteReview)
     assert effect.outcome == "no_change"
@@ -191,3 +244,11 @@ def test_unknown_input_keeps_the_state(ctx: Context) -> None:
     assert "I didn't catch that" in out.messages[0].text
     not_a_number = advance(flow, review.start(ctx.playbook, ctx, data()).state, Say("many"), ctx)
     assert "Current value must be a number" in not_a_number.messages[0].text
+
+
+def test_no_change_offers_the_model_already_planned(ctx: Context) -> None:
+    run = run_review(ctx, Say("150"), Choose("done"), Choose("done"), Choose("yes"),
+                     Choose("yes"), Choose("yes"), Choose("no"),
+                     Submit({"agreed_solution": "Clear feedback"}),
+                     planned_model="sales coaching")
+    assert run.last.text.endswith("Next: sales coaching: /model @sam.")

@@ -66,7 +66,24 @@ def test_happy_path_tell_show_do_review(ctx: Context) -> None:
             "decision": "move_on"}),
         CompleteModel(SID, "training", "move_on"),
     ]
-    assert "move on" in run.last.text
+    assert run.last.text == ("Field training with Sam on Opportunity qualification saved. "
+                             "Sam has it: move on.")
+
+
+@pytest.mark.parametrize(("decision", "then"), [
+    ("repeat", "Next: the training again, when you next meet: /model @sam. The plan's "
+               "review is on 2026-03-24: /review @sam."),
+    ("coaching", "Next: sales coaching on Opportunity qualification: /model @sam. The plan's "
+                 "review is on 2026-03-24: /review @sam."),
+    ("move_on", "Sam has it: move on. The plan's review is on 2026-03-24: /review @sam."),
+])
+def test_the_decision_names_the_next_step_and_its_command(ctx: Context, decision: str,
+                                                          then: str) -> None:
+    start = training.start(ctx.playbook, ctx, {**data(), "review_date": "2026-03-24"})
+    run = play(training.build(ctx.playbook), start, ctx, TELL, Choose("yes"), SHOW,
+               Choose("yes"), DO, Choose("yes"), SELF, POSITIVES, CONSTRUCTIVE,
+               Choose(decision))
+    assert run.last.text.endswith(then)
 
 
 def test_not_understood_repeats_the_stage_form_with_a_hint(ctx: Context) -> None:
