@@ -18,7 +18,7 @@ from alembic import op
 import storage.models
 
 revision = "0006_review_loop"
-down_revision = "0002_slack"
+down_revision = "0005_delivery"
 branch_labels = None
 depends_on = None
 
