@@ -45,6 +45,10 @@ class T:
     cancelled = "Cancelled. Nothing more will be recorded for this conversation."
     nothing_to = "There is nothing in progress to {verb}."
     no_model = "There's no field training or coaching planned for {rep}. Run /coach {ref} first."
+    no_model_personal = ("No skills training or coaching for {rep} now: the last conversation "
+                         "was about a personal matter (HR or EAP referral). Check in on how "
+                         "{rep} is doing first; a new /coach {ref} session can plan a model "
+                         "when the time is right.")
     no_review = "There's no review planned for {rep}. Agree one in a /coach session first."
     checkin_done = "You've already answered this week's check-in. Thank you!"
     not_rep = "Check-ins are for reps."
@@ -239,6 +243,10 @@ def model(turn: Turn, ref: str) -> None:
     rep = _pick_rep(turn, ref, "model")
     if rep is None:
         return
+    if coaching.latest_leaf(turn.db, rep.id) == "REFER_PERSONAL":  # METHOD §4: no skills work
+        turn.log("refused", verb="model", ref=rep.email, reason="REFER_PERSONAL")
+        turn.say(Message(T.no_model_personal.format(rep=rep.name, ref=rep.email)))
+        return
     session = coaching.pending_model(turn.db, rep.id)
     if session is None or session.next_model is None:
         turn.say(Message(T.no_model.format(rep=rep.name, ref=rep.email)))
@@ -277,5 +285,5 @@ def checkin(turn: Turn, rest: str) -> None:
     turn.begin_flow("checkin", None, f"week:{row.period_start.isoformat()}", {
         "checkin_id": row.id,
         "actions": [{"id": str(a.id), "description": a.description}
-                    for a in coaching.open_actions(turn.db, me.id) if a.owner_id == me.id],
+                    for a in coaching.own_shared_actions(turn.db, me.id)],
     })
