@@ -37,7 +37,7 @@ from flows.engine import (
     future_date,
     number,
 )
-from flows.leaf_records import LeafRecord
+from flows.leaf_records import LeafRecord, NoAction
 from flows.leaf_steps import PRIVATE, SYSTEMIC
 from flows.messages import Choice, Form, Message
 from flows.playbook import Playbook
@@ -227,6 +227,7 @@ def _no_action(state: FlowState, answer: Answer, ctx: Context) -> Go:
         _explore_record(state, reason=reason),
         CompleteSession(sid, "no_action", leaf="NO_ACTION", category="none",
                         agreed_solution=reason or None),
+        RecordLeafOutcome(sid, None, "NO_ACTION", "none", NoAction(reason)),
     ), say=(Message(T.no_action_done),))
 
 
