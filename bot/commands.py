@@ -45,6 +45,10 @@ class T:
     cancelled = "Cancelled. Nothing more will be recorded for this conversation."
     nothing_to = "There is nothing in progress to {verb}."
     no_model = "There's no field training or coaching planned for {rep}. Run /coach {ref} first."
+    no_model_personal = ("No skills training or coaching for {rep} now: the last conversation "
+                         "was about a personal matter (HR or EAP referral). Check in on how "
+                         "{rep} is doing first; a new /coach {ref} session can plan a model "
+                         "when the time is right.")
     no_review = "There's no review planned for {rep}. Agree one in a /coach session first."
     no_review_but = "There's no review planned for {rep}. What is planned:\n{planned}"
     planned_session = "  • a coaching session on {focus} on {date}: /coach {ref}"
@@ -265,6 +269,10 @@ def model(turn: Turn, ref: str) -> None:
     rep = _pick_rep(turn, ref, "model")
     if rep is None:
         return
+    if coaching.latest_leaf(turn.db, rep.id) == "REFER_PERSONAL":  # METHOD §4: no skills work
+        turn.log("refused", verb="model", ref=rep.email, reason="REFER_PERSONAL")
+        turn.say(Message(T.no_model_personal.format(rep=rep.name, ref=rep.email)))
+        return
     unfinished = _open_model(turn, rep)
     if unfinished is not None:
         _resume(turn, unfinished)
@@ -309,7 +317,6 @@ def review(turn: Turn, ref: str) -> None:
                          if planned else T.no_review.format(rep=rep.name)))
         return
     planned_review, session = found
-    pending = coaching.pending_model(turn.db, rep.id)
     turn.begin_flow("review", rep, str(rep.id), {
         "review_id": planned_review.id, "session_id": session.id, "rep_id": rep.id,
         "rep_name": rep.name, "rep_ref": rep.email, "metric": session.metric or "the metric",
@@ -319,8 +326,6 @@ def review(turn: Turn, ref: str) -> None:
                      "due": a.due_date.isoformat()}
                     for a in coaching.actions_of(turn.db, session.id)
                     if a.status in coaching.OPEN_ACTION],
-        **({"planned_model": T.model_names.get(pending.model, pending.model)}
-           if pending is not None else {}),
     })
 
 
@@ -336,5 +341,5 @@ def checkin(turn: Turn, rest: str) -> None:
     turn.begin_flow("checkin", None, f"week:{row.period_start.isoformat()}", {
         "checkin_id": row.id,
         "actions": [{"id": str(a.id), "description": a.description}
-                    for a in coaching.open_actions(turn.db, me.id) if a.owner_id == me.id],
+                    for a in coaching.own_shared_actions(turn.db, me.id)],
     })

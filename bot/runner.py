@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from bot.clock import Clock
 from bot.flowset import FlowSet
 from flows import engine
-from flows.effects import StartFlow
+from flows.effects import RaiseEscalation, StartFlow
 from flows.engine import Context, FlowState, Outcome
 from flows.messages import Input, Message, Say, message_to_json
 from storage import coaching, conversations, outbox, people
@@ -145,11 +145,15 @@ class Turn:
         """Persist effects, state and log for one flow outcome; carry out hand-offs.
         With no ``row``, a new conversation about ``subject_key`` is created."""
         handoffs: list[StartFlow] = []
+        notices: list[Message] = []
         for effect in outcome.effects:
             if isinstance(effect, StartFlow):
                 handoffs.append(effect)
-            else:
-                coaching.apply(self.unit, effect, actor_id=self.me.id, now=self.now)
+                continue
+            coaching.apply(self.unit, effect, actor_id=self.me.id, now=self.now)
+            if isinstance(effect, RaiseEscalation) and effect.notice:
+                notices += [Message(effect.notice, to=owner.email)  # the owner, in chat
+                            for owner in coaching.escalation_recipients(self.db, self.me.id)]
         state = outcome.state
         if row is None:
             row = conversations.create(
@@ -167,7 +171,7 @@ class Turn:
             detail={"effects": [type(e).__name__ for e in outcome.effects]}
             if outcome.effects else None,
         )
-        self.outgoing(row.id, version, outcome.messages)
+        self.outgoing(row.id, version, (*outcome.messages, *notices))
         for handoff in handoffs:
             start_model(self, handoff, subject)
 

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal
 
+from flows.leaf_records import LeafRecord
+
 Owner = Literal["rep", "manager"]
 
 
@@ -22,9 +24,17 @@ class RecordStage:
 
 @dataclass(frozen=True, slots=True)
 class ActionDraft:
+    """An action item to create. ``shared``: the rep sees it (their plan, App Home);
+    ``None`` applies the default rule: shared when the rep owns it."""
+
     description: str
     owner: Owner
     due: date
+    shared: bool | None = None
+
+    @property
+    def shown_to_rep(self) -> bool:
+        return self.owner == "rep" if self.shared is None else self.shared
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +42,7 @@ class CompleteSession:
     """The session ended: completed with a plan, ended with no action, or cancelled."""
 
     session_id: int
-    status: Literal["completed", "no_action", "cancelled"]
+    status: Literal["completed", "no_action", "no_agreement", "cancelled"]
     leaf: str | None = None
     category: str | None = None
     agreed_solution: str | None = None
@@ -47,12 +57,27 @@ class CompleteSession:
 
 @dataclass(frozen=True, slots=True)
 class RaiseEscalation:
-    """A systemic leaf: the leader above the manager owns it (METHOD §4)."""
+    """A systemic problem goes to the person above the coach (METHOD §4); storage finds
+    them, stores the row, and ``notice`` is the chat message they are sent."""
 
     session_id: int
     leaf: str
     impact: str
     evidence: str
+    fix_owner: str = ""
+    notice: str = ""
+    review_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RecordLeafOutcome:
+    """What was agreed after a chart leaf, as a typed record (session or review)."""
+
+    session_id: int
+    review_id: int | None
+    leaf: str
+    category: str
+    record: LeafRecord
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,21 +124,22 @@ class PlanModelReview:
 @dataclass(frozen=True, slots=True)
 class CompleteReview:
     """A review is held. Besides the outcome: the rep's commitment from the accountability
-    talk (``new_actions``), new dates for the manager's late actions (``rescheduled``:
+    talk or a leaf's action (``actions``), new dates for the manager's late actions (``rescheduled``:
     action id → date), the next review, and the next focus with its session date."""
 
     review_id: int
     session_id: int
     metric_value: float
-    outcome: Literal["met", "not_done", "improving", "no_change"]
+    outcome: Literal["met", "not_done", "improving", "no_change", "no_action"]
     action_status: Mapping[str, str]
     notes: Mapping[str, Any]
     leaf: str | None = None
     next_review_date: date | None = None
     next_focus: str | None = None
     next_session_date: date | None = None
-    new_actions: tuple[ActionDraft, ...] = ()
+    actions: tuple[ActionDraft, ...] = ()  # new items: the commitment, a leaf's action
     rescheduled: tuple[tuple[str, date], ...] = ()
+    next_model: str | None = None  # training | coaching: planned for /model
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +157,7 @@ Effect = (
     RecordStage
     | CompleteSession
     | RaiseEscalation
+    | RecordLeafOutcome
     | KeepPrivateNote
     | StartFlow
     | RecordModelStage

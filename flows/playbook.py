@@ -92,6 +92,8 @@ class Playbook:
     managers_may_add_reports: bool
     max_answer_chars: int
     foundations: Mapping[str, tuple[str, ...]]
+    # After REFER_PERSONAL or JOB_FIT the rep gets, at most, a neutral "recorded" line.
+    tell_rep_after_private_leaf: bool = False
 
     def focus_label(self, focus_id: str) -> str:
         return next((f.label for f in self.focus_areas if f.id == focus_id), focus_id)
@@ -148,6 +150,8 @@ def build_playbook(raw: Any) -> Playbook:
             str(k): tuple(str(x) for x in _list(top, ("foundations", str(k)), container=v))
             for k, v in _mapping(top.get("foundations", {}), ("foundations",)).items()
         },
+        tell_rep_after_private_leaf=_bool(
+            sessions, ("sessions", "tell_rep_after_private_leaf"), False),
     )
 
 

@@ -13,9 +13,16 @@ from dataclasses import replace
 from datetime import date
 from typing import Any, Literal
 
-from flows import item_loop
+from flows import item_loop, leaf_steps
 from flows.chart_steps import chart_answers, chart_steps
-from flows.effects import ActionDraft, CompleteReview, RaiseEscalation
+from flows.effects import (
+    ActionDraft,
+    CompleteReview,
+    Effect,
+    KeepPrivateNote,
+    RaiseEscalation,
+    RecordLeafOutcome,
+)
 from flows.engine import (
     END,
     Answer,
@@ -32,15 +39,16 @@ from flows.engine import (
     future_date,
     number,
 )
+from flows.leaf_records import LeafRecord, NoAction
+from flows.leaf_steps import PLANNED_MODEL, PRIVATE, SYSTEMIC
 from flows.messages import Choice, Field, Form, Message
 from flows.playbook import Playbook
 from flows.roam import fmt
-from flows.sled import SYSTEMIC
-from flows.sled_text import ESCALATION
+from flows.sled_text import MODEL_LABELS, PRIVATE_NOTE
 
 NAME = "review"
 STAGES = {"R": "R — Results", "N": "N — Next step", "C": "C — Solution chart again"}
-ReviewOutcome = Literal["met", "not_done", "improving", "no_change"]
+ReviewOutcome = Literal["met", "not_done", "improving", "no_change", "no_action"]
 
 
 class T:
@@ -63,9 +71,15 @@ class T:
     next_review = "{N}\nWhen is the next review?"
     no_change = ("{metric} is {value}: no move from {baseline} toward {target}. "
                  "Let's run the solution chart again.")
-    solution = "Note the solution you and {rep} agreed."
-    escalation = ("This looks systemic, not about {rep}. Your leader will see an escalation: "
-                  "describe the impact and the evidence.")
+    no_action = "You decided the gap is not worth pursuing now. Note why, if you like."
+    private_note = ("Keep a private note (never shown to {rep}, never in the digest). "
+                    "No skills coaching.")
+    plan_review = "{C}\nNext: {plan}\nWhen do you review it with {rep}?"
+    plan_model = "{model}, run with /model {rep_ref}"
+    plan_action = "the action \"{action}\" ({owner}, due {due})"
+    plan_step = "what you agreed ({summary})"
+    plan_private = "your private follow-up"
+    model_next = "Planned: {model}. Start it with /model {rep_ref}."
     done = "Review saved for {rep}: {outcome}."
     next_session_planned = " Next: a coaching session on {focus} on {date}: /coach {rep_ref}."
     next_review_planned = " Next review on {date}: /review {rep_ref}."
@@ -86,14 +100,13 @@ class T:
     session_date = "Date of the next session"
     review_date = "Next review date"
     review_note = "Note"
-    options = "Options the rep suggested"
-    agreed_solution = "Agreed solution"
     manager = "you"
     outcomes: Mapping[str, str] = {
         "met": "target met, focus closed, next focus planned",
         "not_done": "accountability talk held, commitment and next review set",
         "improving": "improving, plan kept, next review set",
         "no_change": "no change, new solution agreed",
+        "no_action": "no change, no action for now",
     }
 
 
@@ -114,9 +127,10 @@ NEXT_REVIEW = Form("next_review", (
     Field("review_date", T.review_date, "date", hint="YYYY-MM-DD"),
     Field("note", T.review_note, "long_text", required=False),
 ))
-SOLUTION = Form("solution", (
-    Field("options", T.options, "long_text", required=False),
-    Field("agreed_solution", T.agreed_solution, "long_text"),
+NO_ACTION = Form("no_action", (Field("reason", "Why not now", required=False),))
+PLAN_REVIEW = Form("plan_review", (
+    Field("review_date", T.review_date, "date", hint="YYYY-MM-DD"),
+    Field("note", T.review_note, "long_text", required=False),
 ))
 ROUTE = {"met": "next_focus", "not_done": "accountability", "improving": "next_review"}
 SAID = {"met": T.met, "improving": T.improving, "no_change": T.no_change}
@@ -124,8 +138,7 @@ SAID = {"met": T.met, "improving": T.improving, "no_change": T.no_change}
 
 def start(playbook: Playbook, ctx: Context, data: Mapping[str, Any]) -> Outcome:
     """``data`` holds review_id, session_id, rep_name, rep_ref, metric, baseline,
-    target, the open actions (each with id, description, owner and due) and, when one is
-    waiting, planned_model (what ``/model`` runs next, as people read it)."""
+    target and the open actions (each with id, description, owner and due)."""
     actions = [{"id": str(a["id"]), "description": str(a["description"]),
                 "owner": str(a.get("owner", "rep")), "due": str(a.get("due", ""))}
                for a in data.get("actions", [])]
@@ -172,12 +185,16 @@ def build(playbook: Playbook) -> Flow:
                                _accountability, (END,)),
         "next_review": Step("next_review", "N", _form(T.next_review, NEXT_REVIEW),
                             _next_review, (END,)),
-        "escalation": Step("escalation", "C", _form(T.escalation, ESCALATION),
-                           lambda s, a, c: Go("solution", {"escalation": a}), ("solution",)),
-        "solution": Step("solution", "C", _form(T.solution, SOLUTION), _solution, (END,)),
+        "no_action": Step("no_action", "C", _form(T.no_action, NO_ACTION), _no_action,
+                          (END,)),
+        "escalation": Step("escalation", "C", _escalation_prompt, _escalation,
+                           ("plan_review",)),
+        "private_note": Step("private_note", "C", _form(T.private_note, PRIVATE_NOTE),
+                             _private_note, ("plan_review",)),
+        "leaf_step": Step("leaf_step", "C", _leaf_prompt, _leaf_step, ("plan_review",)),
+        "plan_review": Step("plan_review", "C", _plan_prompt, _plan_review, (END,)),
     }
-    steps.update(chart_steps(
-        chart, "C", lambda leaf: "escalation" if leaf in SYSTEMIC else "solution"))
+    steps.update(chart_steps(chart, "C", _after_leaf))
     return Flow(NAME, T.title, STAGES, steps, "metric_now")
 
 
@@ -316,7 +333,7 @@ def _accountability(state: FlowState, answer: Answer, ctx: Context) -> Go | Retr
             + fill(T.next_review_planned, state, date=dates["follow_up"].isoformat()))
     return _complete(state, "not_done", {"coaching_discussion": dict(values)},
                      leaf="COACHING_DISCUSSION", next_review_date=dates["follow_up"],
-                     new_actions=(commitment,), then=then)
+                     actions=(commitment,), then=then)
 
 
 def _next_review(state: FlowState, answer: Answer, ctx: Context) -> Go | Retry:
@@ -330,19 +347,131 @@ def _next_review(state: FlowState, answer: Answer, ctx: Context) -> Go | Retry:
                      then=fill(T.next_review_planned, state, date=review.isoformat()))
 
 
-def _solution(state: FlowState, answer: Answer, ctx: Context) -> Go:
+def _after_leaf(leaf: str) -> str:
+    """After the rerun's leaf: its own step, then a planned review (METHOD §6)."""
+    if leaf == "NO_ACTION":
+        return "no_action"
+    if leaf in SYSTEMIC:
+        return "escalation"
+    if leaf in PRIVATE:
+        return "private_note"
+    return "leaf_step"
+
+
+def _leaf(state: FlowState) -> str:
+    return str(state.data.get("leaf"))
+
+
+def _no_action(state: FlowState, answer: Answer, ctx: Context) -> Go:
+    reason = as_mapping(answer).get("reason", "")
     notes = {"chart": dict(chart_answers(state)), "category": state.data.get("category"),
-             **as_mapping(answer)}
-    leaf = str(state.data.get("leaf"))
-    planned = state.data.get("planned_model")
-    then = fill(T.next_model_planned, state, model=str(planned)) if planned else ""
-    done = _complete(state, "no_change", notes, leaf=leaf, then=then)
-    escalation = as_mapping(state.data.get("escalation"))
-    if leaf in SYSTEMIC and escalation:
-        raised = RaiseEscalation(state.data["session_id"], leaf, escalation["impact"],
-                                 escalation["evidence"])
-        return replace(done, effects=(raised, *done.effects))
-    return done
+             "reason": reason}
+    done = _complete(state, "no_action", notes, leaf="NO_ACTION")
+    return replace(done, effects=(*done.effects, _leaf_outcome(state, NoAction(reason))))
+
+
+def _escalation_prompt(state: FlowState, ctx: Context) -> Message:
+    return Message(fill(leaf_steps.T.escalation, state, above=leaf_steps.T.above),
+                   form=leaf_steps.ESCALATION)
+
+
+def _escalation(state: FlowState, answer: Answer, ctx: Context) -> Go:
+    record = leaf_steps.escalation(as_mapping(answer))
+    leaf = _leaf(state)
+    raised = RaiseEscalation(
+        state.data["session_id"], leaf, record.impact, record.evidence, fix_owner=record.owner,
+        review_id=state.data["review_id"],
+        notice=leaf_steps.notice(coach=ctx.actor.name, rep=str(state.data.get("rep_name")),
+                                 leaf=leaf, impact=record.impact, evidence=record.evidence,
+                                 owner=record.owner))
+    return Go("plan_review", {"leaf_record": record.values()}, (raised,))
+
+
+def _private_note(state: FlowState, answer: Answer, ctx: Context) -> Go:
+    leaf = _leaf(state)
+    note = KeepPrivateNote(state.data["session_id"], PRIVATE[leaf], as_mapping(answer)["note"])
+    return Go("plan_review", {"leaf_record": leaf_steps.private_record(leaf).values()},
+              (note,))
+
+
+def _leaf_prompt(state: FlowState, ctx: Context) -> Message:
+    return Message(leaf_steps.prompt(_leaf(state), str(state.data.get("rep_name", "the rep"))),
+                   form=leaf_steps.form(_leaf(state)))
+
+
+def _leaf_step(state: FlowState, answer: Answer, ctx: Context) -> Go | Retry:
+    leaf = _leaf(state)
+    record = leaf_steps.read(leaf, as_mapping(answer), ctx.today)
+    if isinstance(record, Retry):
+        return record
+    effects: list[Effect] = []
+    decided_above = leaf_steps.leader_decides(record)
+    if decided_above:
+        solution = leaf_steps.summary(record)
+        effects.append(RaiseEscalation(
+            state.data["session_id"], leaf, decided_above, solution,
+            review_id=state.data["review_id"],
+            notice=leaf_steps.notice(coach=ctx.actor.name, rep=str(state.data.get("rep_name")),
+                                     leaf=leaf, impact=decided_above, evidence=solution,
+                                     owner="")))
+    return Go("plan_review", {"leaf_record": record.values()}, tuple(effects))
+
+
+def _record(state: FlowState) -> LeafRecord:
+    leaf = _leaf(state)
+    stored = as_mapping(state.data.get("leaf_record"))
+    if leaf in PRIVATE:
+        return leaf_steps.private_record(leaf)
+    if leaf in SYSTEMIC:
+        return leaf_steps.escalation({k: str(v) for k, v in stored.items()})
+    return leaf_steps.rebuild(leaf, stored)
+
+
+def _planned(state: FlowState) -> tuple[LeafRecord, ActionDraft | None, str | None]:
+    """What the rerun's leaf leads to: its record, the action it implies, the model."""
+    record = _record(state)
+    if _leaf(state) in PRIVATE:
+        return record, None, None
+    return record, leaf_steps.action(record), PLANNED_MODEL.get(_leaf(state))
+
+
+def _plan_prompt(state: FlowState, ctx: Context) -> Message:
+    record, action, model = _planned(state)
+    rep_ref = str(state.data.get("rep_ref", ""))
+    if model is not None:
+        plan = T.plan_model.format(model=MODEL_LABELS[model], rep_ref=rep_ref)
+    elif action is not None:
+        owner = state.data.get("rep_name", "") if action.owner == "rep" else T.manager
+        plan = T.plan_action.format(action=action.description, owner=owner,
+                                    due=action.due.isoformat())
+    elif _leaf(state) in PRIVATE:
+        plan = T.plan_private
+    else:
+        plan = T.plan_step.format(summary=leaf_steps.summary(record))
+    return Message(fill(T.plan_review, state, plan=plan), form=PLAN_REVIEW)
+
+
+def _plan_review(state: FlowState, answer: Answer, ctx: Context) -> Go | Retry:
+    values = as_mapping(answer)
+    review = future_date(values["review_date"], ctx.today, past=T.date_past,
+                         far=T.date_far, label=T.review_date)
+    if isinstance(review, Retry):
+        return review
+    record, action, model = _planned(state)
+    notes = {"chart": dict(chart_answers(state)), "category": state.data.get("category"),
+             "agreed_solution": leaf_steps.summary(record), "note": values.get("note", "")}
+    done = _complete(state, "no_change", notes, leaf=_leaf(state), next_review_date=review,
+                     actions=(action,) if action else (), next_model=model)
+    said = done.say
+    if model is not None:
+        said = (*said, Message(fill(T.model_next, state, model=MODEL_LABELS[model],
+                                    rep_ref=str(state.data.get("rep_ref", "")))))
+    return replace(done, effects=(*done.effects, _leaf_outcome(state, record)), say=said)
+
+
+def _leaf_outcome(state: FlowState, record: LeafRecord) -> RecordLeafOutcome:
+    return RecordLeafOutcome(state.data["session_id"], state.data["review_id"], _leaf(state),
+                             str(state.data.get("category")), record)
 
 
 def _complete(
@@ -354,7 +483,8 @@ def _complete(
     next_review_date: date | None = None,
     next_focus: str | None = None,
     next_session_date: date | None = None,
-    new_actions: tuple[ActionDraft, ...] = (),
+    actions: tuple[ActionDraft, ...] = (),
+    next_model: str | None = None,
     then: str = "",
 ) -> Go:
     """End the review; ``then`` tells the manager the next concrete step and its command."""
@@ -366,7 +496,8 @@ def _complete(
         metric_value=float(state.data["metric_value"]), outcome=result,
         action_status=_statuses(state), notes=notes, leaf=leaf,
         next_review_date=next_review_date, next_focus=next_focus,
-        next_session_date=next_session_date, new_actions=new_actions, rescheduled=rescheduled,
+        next_session_date=next_session_date, actions=actions, rescheduled=rescheduled,
+        next_model=next_model,
     )
     done = Message(fill(T.done, state, outcome=T.outcomes[result]) + then)
     return Go(END, effects=(effect,), say=(done,))

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from flows import roam
+from flows import leaf_steps, roam
 from flows.chart_steps import chart_answers, chart_steps
 from flows.effects import (
     ActionDraft,
@@ -18,6 +18,7 @@ from flows.effects import (
     Effect,
     KeepPrivateNote,
     RaiseEscalation,
+    RecordLeafOutcome,
     RecordStage,
     StartFlow,
 )
@@ -36,6 +37,8 @@ from flows.engine import (
     future_date,
     number,
 )
+from flows.leaf_records import LeafRecord, NoAction
+from flows.leaf_steps import PRIVATE, SYSTEMIC
 from flows.messages import Choice, Form, Message
 from flows.playbook import Playbook
 from flows.sled_text import (
@@ -43,16 +46,16 @@ from flows.sled_text import (
     AGREED,
     ALIGNED,
     COMMITTED,
-    ESCALATION,
     HANDOFF,
     MAX_ACTIONS,
     MODEL_LABELS,
     MODELS,
     MORE,
     NO_ACTION,
+    NOT_COMMITTED,
+    PRIVATE_ACTION,
     PRIVATE_NOTE,
     SET_STAGE,
-    SOLUTION,
     SUCCESS,
     VIEWS,
     T,
@@ -65,8 +68,6 @@ STAGES = {
     "E": "E — Explore solutions",
     "D": "D — Develop the action plan",
 }
-SYSTEMIC = {"SYSTEMIC_REDESIGN", "ESCALATE_SYSTEMIC"}
-PRIVATE = {"REFER_PERSONAL": "personal", "JOB_FIT": "job_fit"}
 MODEL_FOR_LEAF = {"TRAINING": "training", "JOB_AID": "training", "FEEDBACK": "training",
                   "PRACTICE": "coaching", "COACHING": "coaching"}
 MANAGER_OWNED = {"REMOVE_OBSTACLE", "REMOVE_PUNISHMENT", "REMOVE_REWARD", "ARRANGE_CONSEQUENCES",
@@ -131,7 +132,7 @@ def build(playbook: Playbook) -> Flow:
             return "escalation"
         if leaf in PRIVATE:
             return "private_note"
-        return "solution"
+        return "leaf_step"
 
     steps: dict[str, Step] = {
         "set_stage": Step("set_stage", "S", _prompt_form(T.set_stage, SET_STAGE),
@@ -147,20 +148,22 @@ def build(playbook: Playbook) -> Flow:
                                _agreed, (chart.start, "views")),
         "no_action": Step("no_action", "E", _prompt_form(T.no_action, NO_ACTION), _no_action,
                           (END,)),
-        "escalation": Step("escalation", "E", _prompt_form(T.escalation, ESCALATION),
-                           lambda s, a, c: Go("solution", {"escalation": a}), ("solution",)),
+        "escalation": Step("escalation", "E", _escalation_prompt, _escalation, ("action",)),
         "private_note": Step("private_note", "E", _prompt_form(T.private_note, PRIVATE_NOTE),
                              _private_note, ("action",)),
-        "solution": Step("solution", "E", _prompt_form(T.solution, SOLUTION), _solution,
-                         ("action",)),
+        "leaf_step": Step("leaf_step", "E", _leaf_prompt, _leaf_step,
+                          ("action", "more_actions")),
         "action": Step("action", "D", _action_prompt, _action, ("more_actions",)),
         "more_actions": Step("more_actions", "D", _more_prompt, _more, ("action", "success")),
         "success": Step("success", "D", _prompt_form(T.success, SUCCESS), _success,
-                        ("next_model",)),
+                        ("next_model", "committed")),
         "next_model": Step("next_model", "D", _model_prompt,
                            lambda s, a, c: Go("committed", {"next_model": a}), ("committed",)),
-        "committed": Step("committed", "D", _prompt_choice(T.committed, COMMITTED), _committed,
-                          ("action", "handoff", END)),
+        "committed": Step("committed", "D", _committed_prompt, _committed,
+                          ("action", "not_committed", "handoff", END)),
+        "not_committed": Step("not_committed", "D", _prompt_choice(T.not_committed,
+                                                                    NOT_COMMITTED),
+                              _not_committed, (chart.start, END)),
         "handoff": Step("handoff", "D", _handoff_prompt, _handoff, (END,)),
     }
     steps.update(chart_steps(chart, "E", after_leaf))
@@ -227,6 +230,7 @@ def _no_action(state: FlowState, answer: Answer, ctx: Context) -> Go:
         _explore_record(state, reason=reason),
         CompleteSession(sid, "no_action", leaf="NO_ACTION", category="none",
                         agreed_solution=reason or None),
+        RecordLeafOutcome(sid, None, "NO_ACTION", "none", NoAction(reason)),
     ), say=(Message(T.no_action_done),))
 
 
@@ -235,24 +239,78 @@ def _private_note(state: FlowState, answer: Answer, ctx: Context) -> Go:
     solution = ctx.playbook.chart.leaves[leaf].next
     note = as_mapping(answer)["note"]
     sid = state.data["session_id"]
-    return Go("action", {"private_note": "kept", "solution": {"agreed_solution": solution}}, (
+    return Go("action", {"private_note": "kept", "agreed_solution": solution}, (
         KeepPrivateNote(sid, PRIVATE[leaf], note),
         _explore_record(state, agreed_solution=solution, private_note=True),
     ))
 
 
-def _solution(state: FlowState, answer: Answer, ctx: Context) -> Go:
-    effects: list[Effect] = []
-    escalation = as_mapping(state.data.get("escalation"))
+def _escalation_prompt(state: FlowState, ctx: Context) -> Message:
+    return Message(_fill(leaf_steps.T.escalation, state, above=leaf_steps.T.above),
+                   form=leaf_steps.ESCALATION)
+
+
+def _escalation(state: FlowState, answer: Answer, ctx: Context) -> Go:
+    """The systemic leaf's own step: the escalation is raised now, whatever the rep
+    commits to, because the problem is not the rep's."""
+    values = as_mapping(answer)
+    record = leaf_steps.escalation(values)
+    leaf, sid = str(state.data.get("leaf")), state.data["session_id"]
+    raised = RaiseEscalation(
+        sid, leaf, record.impact, record.evidence, fix_owner=record.owner,
+        notice=leaf_steps.notice(coach=ctx.actor.name, rep=str(state.data.get("rep_name")),
+                                 leaf=leaf, impact=record.impact, evidence=record.evidence,
+                                 owner=record.owner))
+    solution = leaf_steps.summary(record)
+    return Go("action", {"escalation": dict(values), "leaf_record": record.values(),
+                         "agreed_solution": solution},
+              (raised, _explore_record(state, agreed_solution=solution)))
+
+
+def _leaf_prompt(state: FlowState, ctx: Context) -> Message:
     leaf = str(state.data.get("leaf"))
-    if leaf in SYSTEMIC and escalation:
-        effects.append(RaiseEscalation(state.data["session_id"], leaf,
-                                       escalation["impact"], escalation["evidence"]))
-    effects.append(_explore_record(state, **as_mapping(answer)))
-    return Go("action", {"solution": answer}, tuple(effects))
+    return Message(leaf_steps.prompt(leaf, str(state.data.get("rep_name", "the rep"))),
+                   form=leaf_steps.form(leaf))
+
+
+def _leaf_step(state: FlowState, answer: Answer, ctx: Context) -> Go | Retry:
+    """The leaf's concrete next step; the action it implies starts the plan."""
+    leaf = str(state.data.get("leaf"))
+    record = leaf_steps.read(leaf, as_mapping(answer), ctx.today)
+    if isinstance(record, Retry):
+        return record
+    solution = leaf_steps.summary(record)
+    effects: list[Effect] = [_explore_record(state, agreed_solution=solution,
+                                             options=record.values().get("options", ""))]
+    decided_above = leaf_steps.leader_decides(record)
+    if decided_above:
+        effects.insert(0, RaiseEscalation(
+            state.data["session_id"], leaf, decided_above, solution,
+            notice=leaf_steps.notice(coach=ctx.actor.name, rep=str(state.data.get("rep_name")),
+                                     leaf=leaf, impact=decided_above, evidence=solution,
+                                     owner="")))
+    data: dict[str, Any] = {"leaf_record": record.values(), "agreed_solution": solution,
+                            "actions": []}
+    implied = leaf_steps.action(record)
+    if implied is None:
+        return Go("action", data, tuple(effects))
+    data["actions"] = [_action_data(implied.description, implied.owner, implied.due,
+                                    implied.shown_to_rep)]
+    return Go("more_actions", data, tuple(effects))
+
+
+def _action_data(description: str, owner: str, due: date, shared: bool) -> dict[str, Any]:
+    return {"description": description, "owner": owner, "due": due.isoformat(),
+            "shared": shared}
+
+
+def _private(state: FlowState) -> bool:
+    return state.data.get("leaf") in PRIVATE
 
 
 def _action_prompt(state: FlowState, ctx: Context) -> Message:
+    if _private(state):
+        return Message(_fill(T.private_action, state), form=PRIVATE_ACTION)
     mine = T.manager_owned if state.data.get("leaf") in MANAGER_OWNED else ""
     return Message(_fill(T.action, state) + mine, form=ACTION)
 
@@ -262,9 +320,12 @@ def _action(state: FlowState, answer: Answer, ctx: Context) -> Go | Retry:
     due = future_date(values["due"], ctx.today, past=T.due_past, far=T.too_far)
     if isinstance(due, Retry):
         return due
+    # Shared only when the rep owns it or the manager says so; never after a private leaf.
+    chosen = values.get("shared")
+    shared = (values["owner"] == "rep") if chosen is None else chosen == "yes"
     actions = [*state.data.get("actions", []),
-               {"description": values["description"], "owner": values["owner"],
-                "due": due.isoformat()}]
+               _action_data(values["description"], values["owner"], due,
+                            shared and not _private(state))]
     return Go("more_actions", {"actions": actions})
 
 
@@ -285,7 +346,10 @@ def _success(state: FlowState, answer: Answer, ctx: Context) -> Go | Retry:
     review = future_date(values["review_date"], ctx.today, past=T.review_past, far=T.too_far)
     if isinstance(review, Retry):
         return review
-    return Go("next_model", {"success": {**values, "review_date": review.isoformat()}})
+    success = {**values, "review_date": review.isoformat()}
+    if _private(state):  # no skills training or coaching after a private leaf
+        return Go("committed", {"success": success, "next_model": "none"})
+    return Go("next_model", {"success": success})
 
 
 def _model_prompt(state: FlowState, ctx: Context) -> Message:
@@ -297,12 +361,12 @@ def _model_prompt(state: FlowState, ctx: Context) -> Message:
 
 def _plan_text(state: FlowState, *, for_rep: bool = False) -> str:
     success = as_mapping(state.data.get("success"))
-    solution = as_mapping(state.data.get("solution")).get("agreed_solution", "")
-    lines = [f"Focus: {state.data.get('focus_label', state.data.get('focus', ''))}"]
-    # A private leaf's solution (HR referral, job fit) is the manager's alone.
-    if not (for_rep and state.data.get("leaf") in PRIVATE):
-        lines.append(f"Agreed solution: {solution}")
+    solution = str(state.data.get("agreed_solution", ""))
+    lines = [f"Focus: {state.data.get('focus_label', state.data.get('focus', ''))}",
+             f"Agreed solution: {solution}"]
     for a in state.data.get("actions", []):
+        if for_rep and not a.get("shared"):
+            continue
         owner = state.data.get("rep_name") if a["owner"] == "rep" else "manager"
         lines.append(f"  • {a['description']} — {owner}, due {a['due']}")
     if success:
@@ -311,39 +375,97 @@ def _plan_text(state: FlowState, *, for_rep: bool = False) -> str:
     return "\n".join(lines)
 
 
+def _committed_prompt(state: FlowState, ctx: Context) -> Message:
+    template = T.private_committed if _private(state) else T.committed
+    return Message(_fill(template, state), choices=COMMITTED)
+
+
+def _drafts(state: FlowState) -> tuple[ActionDraft, ...]:
+    return tuple(ActionDraft(a["description"], a["owner"], date.fromisoformat(a["due"]),
+                             shared=bool(a.get("shared")) and not _private(state))
+                 for a in state.data.get("actions", []))
+
+
+def _leaf_outcome(state: FlowState) -> RecordLeafOutcome | None:
+    """The typed record of the leaf's step, stored when the rep commits."""
+    leaf = str(state.data.get("leaf"))
+    record: LeafRecord
+    if leaf in PRIVATE:
+        record = leaf_steps.private_record(leaf)
+    elif leaf in SYSTEMIC:
+        record = leaf_steps.escalation(as_mapping(state.data.get("escalation")))
+    elif leaf_steps.has_step(leaf) and state.data.get("leaf_record"):
+        record = leaf_steps.rebuild(leaf, as_mapping(state.data["leaf_record"]))
+    else:
+        return None
+    return RecordLeafOutcome(state.data["session_id"], None, leaf,
+                             str(state.data.get("category")), record)
+
+
 def _committed(state: FlowState, answer: Answer, ctx: Context) -> Go:
     if answer == "revise":
         return Go("action", {"actions": []})
+    if answer == "no":
+        return Go("not_committed", {"committed": False})
     focus_label = ctx.playbook.focus_label(str(state.data.get("focus", "")))
-    state = state.with_data(focus_label=focus_label, committed=answer == "yes")
+    state = state.with_data(focus_label=focus_label, committed=True)
     success = as_mapping(state.data.get("success"))
     sid = state.data["session_id"]
     model = str(state.data.get("next_model", "none"))
     complete = CompleteSession(
         sid, "completed",
         leaf=state.data.get("leaf"), category=state.data.get("category"),
-        agreed_solution=as_mapping(state.data.get("solution")).get("agreed_solution"),
-        actions=tuple(ActionDraft(a["description"], a["owner"], date.fromisoformat(a["due"]))
-                      for a in state.data.get("actions", [])),
+        agreed_solution=state.data.get("agreed_solution"),
+        actions=_drafts(state),
         metric=success.get("metric"),
         baseline=number(success["baseline"]) if "baseline" in success else None,
         target=number(success["target"]) if "target" in success else None,
         review_date=date.fromisoformat(success["review_date"]) if success else None,
-        next_model=model, rep_committed=answer == "yes",
+        next_model=model, rep_committed=True,
     )
     record = RecordStage(sid, "D", {
         "actions": state.data.get("actions", []), **success,
-        "next_model": model, "rep_committed": answer == "yes",
+        "next_model": model, "rep_committed": True,
     })
-    plan = _plan_text(state)
-    messages = [Message(T.done.format(rep=state.data["rep_name"], plan=plan))]
+    effects: list[Effect] = [record, complete]
+    outcome = _leaf_outcome(state)
+    if outcome is not None:
+        effects.append(outcome)
+    messages = [Message(T.done.format(rep=state.data["rep_name"], plan=_plan_text(state)))]
     if ctx.subject is not None:
-        rep_plan = _plan_text(state, for_rep=True)
-        messages.append(Message(T.rep_summary.format(manager=ctx.actor.name, plan=rep_plan),
-                                to=ctx.subject.email))
-    data = {"focus_label": focus_label, "committed": answer == "yes"}
+        messages += _to_rep(state, ctx, ctx.subject.email)
+    data = {"focus_label": focus_label, "committed": True}
     to = "handoff" if model != "none" else END
-    return Go(to, data, (record, complete), say=tuple(messages))
+    return Go(to, data, tuple(effects), say=tuple(messages))
+
+
+def _to_rep(state: FlowState, ctx: Context, rep_email: str) -> list[Message]:
+    """What reaches the rep: the shared plan; after a private leaf, at most a neutral
+    line (METHOD §9: a manager's private notes are never shown to the rep)."""
+    if _private(state):
+        if not ctx.playbook.tell_rep_after_private_leaf:
+            return []
+        return [Message(T.rep_private.format(manager=ctx.actor.name), to=rep_email)]
+    plan = _plan_text(state, for_rep=True)
+    return [Message(T.rep_summary.format(manager=ctx.actor.name, plan=plan), to=rep_email)]
+
+
+def _not_committed(state: FlowState, answer: Answer, ctx: Context) -> Go:
+    if answer == "explore":
+        cleared: dict[str, Any] = {
+            "leaf": None, "category": None, "actions": [], "leaf_record": None,
+            "agreed_solution": None, "success": None, "next_model": None}
+        return Go(ctx.playbook.chart.start, cleared,
+                  say=(Message(_fill(T.chart_intro, state)),))
+    sid = state.data["session_id"]
+    complete = CompleteSession(sid, "no_agreement", leaf=state.data.get("leaf"),
+                               category=state.data.get("category"),
+                               agreed_solution=state.data.get("agreed_solution"),
+                               rep_committed=False)
+    record = RecordStage(sid, "D", {"actions": state.data.get("actions", []),
+                                    "rep_committed": False})
+    return Go(END, effects=(record, complete),
+              say=(Message(_fill(T.no_agreement_done, state)),))
 
 
 def _handoff_prompt(state: FlowState, ctx: Context) -> Message:

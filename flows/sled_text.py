@@ -24,18 +24,24 @@ class T:
     define_gap = "Let's go back to the numbers and name a measurable gap."
     no_action = "You decided the gap is not worth pursuing now. Note why, if you like."
     no_action_done = "Recorded: no action for now. Thanks — see you at the next 1:1."
-    escalation = ("This looks systemic, not about {rep}. Your leader will see an escalation: "
-                  "describe the impact and the evidence.")
     private_note = ("Keep a private note (never shown to {rep}, never in the digest). "
                     "No skills coaching today.")
-    solution = "Note the options {rep} suggested, and the solution you agreed."
-    action = "{D}\nAdd an action item: what, who owns it, and by when."
+    action = ("{D}\nAdd an action item: what, who owns it, and by when. {rep} sees it "
+              "when they own it, or when you choose to share it.")
+    private_action = ("{D}\nAdd an action item for yourself. Nothing of this plan is shown "
+                      "to {rep}.")
     manager_owned = " This leaf calls for your action: the owner is usually you."
+    not_committed = ("{rep} is not committed. Go back to exploring solutions, or end the "
+                     "session with no agreement?")
+    no_agreement_done = ("Session with {rep} saved as \"no agreement\". No plan was sent "
+                         "to {rep}.")
+    rep_private = "Your conversation with {manager} today has been recorded."
     more = "Action added ({count} so far). Add another?"
     success = ("How will you know it worked? Name the success metric, the baseline, "
                "the target and the next review date.")
     model = "Which model runs next?"
     committed = "Is {rep} committed to this plan?"
+    private_committed = "Are you and {rep} agreed on the next steps?"
     handoff = "Start the {model} now, or later with /model {rep_ref}?"
     planned = " (planned at the last review)"
     done = "Session with {rep} saved. Action plan:\n{plan}"
@@ -68,20 +74,18 @@ VIEWS = Form("views", (
     Field("manager_view", "Your view", "long_text"),
 ))
 NO_ACTION = Form("no_action", (Field("reason", "Why not now", required=False),))
-ESCALATION = Form("escalation", (
-    Field("impact", "Impact", "long_text"), Field("evidence", "Evidence", "long_text"),
-))
 PRIVATE_NOTE = Form("private_note", (Field("note", "Private note", "long_text"),))
-SOLUTION = Form("solution", (
-    Field("options", "Options the rep suggested", "long_text", required=False),
-    Field("agreed_solution", "Agreed solution", "long_text"),
-))
 OWNERS = (Choice("rep", "The rep"), Choice("manager", "Me (the manager)"))
-ACTION = Form("action", (
+SHARE = (Choice("yes", "Yes, show it to the rep"), Choice("no", "No, keep it to me"))
+_ACTION_FIELDS = (
     Field("description", "Action"),
     Field("owner", "Owner", "choice", options=OWNERS),
     Field("due", "Due date", "date", hint="YYYY-MM-DD"),
-))
+)
+ACTION = Form("action", (*_ACTION_FIELDS, Field(
+    "shared", "Show it to the rep", "choice", required=False, options=SHARE,
+    hint="default: yes when the rep owns it")))
+PRIVATE_ACTION = Form("action", _ACTION_FIELDS)  # after a private leaf: never shared
 MORE = (Choice("add", "Add another action"), Choice("done", "That's the plan"))
 SUCCESS = Form("success", (
     Field("metric", "Success metric"),
@@ -91,4 +95,6 @@ SUCCESS = Form("success", (
 ))
 MODELS = tuple(Choice(k, v[0].upper() + v[1:]) for k, v in MODEL_LABELS.items())
 COMMITTED = (Choice("yes", "Yes"), Choice("no", "No"), Choice("revise", "Revise the actions"))
+NOT_COMMITTED = (Choice("explore", "Back to exploring solutions"),
+                 Choice("end", "End with no agreement"))
 HANDOFF = (Choice("now", "Start now"), Choice("later", "Later"))

@@ -16,6 +16,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from flows.effects import (
+    ActionDraft,
     CompleteModel,
     CompleteReview,
     CompleteSession,
@@ -24,16 +25,17 @@ from flows.effects import (
     PlanModelReview,
     RaiseEscalation,
     RecordCheckin,
+    RecordLeafOutcome,
     RecordModelStage,
     RecordStage,
     StartFlow,
 )
-from storage import people
 from storage.models import (
     ActionItem,
     Checkin,
     CoachingSession,
     Escalation,
+    LeafOutcome,
     ModelRun,
     Person,
     PlannedSession,
@@ -44,7 +46,7 @@ from storage.models import (
 from storage.unit import Unit
 
 OPEN_ACTION = ("open", "in_progress", "blocked")
-FINISHED = ("completed", "no_action")  # sessions that count as held
+FINISHED = ("completed", "no_action", "no_agreement")  # sessions that count as held
 
 # Prebuilt Core statements for what most turns write or read (see storage/unit.py).
 _sessions = cast(Table, CoachingSession.__table__)
@@ -98,13 +100,18 @@ def _apply_with_objects(db: Session, effect: Effect, *, actor_id: int, now: date
             _model_run(db, session_id, model, now).review_due = due
         case CompleteSession():
             _complete_session(db, effect, now)
-        case RaiseEscalation(session_id, leaf, impact, evidence):
-            session = _session(db, session_id)
-            rep = db.get(Person, session.rep_id)
-            owner = people.leader_above(db, rep) if rep is not None else None
-            db.add(Escalation(session_id=session_id, leaf=leaf, impact=impact, evidence=evidence,
-                              owner_id=owner.id if owner else None, raised_by_id=actor_id,
+        case RaiseEscalation():
+            _session(db, effect.session_id)
+            owners = escalation_recipients(db, actor_id)
+            db.add(Escalation(session_id=effect.session_id, leaf=effect.leaf,
+                              impact=effect.impact, evidence=effect.evidence,
+                              fix_owner=effect.fix_owner or None, review_id=effect.review_id,
+                              owner_id=owners[0].id if owners else None, raised_by_id=actor_id,
                               created_at=now))
+        case RecordLeafOutcome(session_id, review_id, leaf, category, record):
+            db.add(LeafOutcome(session_id=session_id, review_id=review_id, leaf=leaf,
+                               category=category, kind=record.kind, values=record.values(),
+                               created_at=now))
         case KeepPrivateNote(session_id, kind, text):
             db.add(PrivateNote(session_id=session_id, author_id=actor_id, kind=kind, text=text,
                                created_at=now))
@@ -116,6 +123,19 @@ def _apply_with_objects(db: Session, effect: Effect, *, actor_id: int, now: date
             pass
         case _:
             raise TypeError(f"unknown effect {effect!r}")
+
+
+def escalation_recipients(db: Session, coach_id: int) -> list[Person]:
+    """Who owns an escalation raised by ``coach_id``: the person above them (a leader
+    coaching never escalates to themself); at the top of the tree, the org's admins."""
+    coach = db.get(Person, coach_id)
+    above = db.get(Person, coach.manager_id) if coach and coach.manager_id else None
+    if above is not None and above.active:
+        return [above]
+    return list(db.scalars(select(Person).where(Person.role == "admin",
+                                                Person.active.is_(True),
+                                                Person.id != coach_id)
+                           .order_by(Person.id)))
 
 
 def _session(db: Session, session_id: int) -> CoachingSession:
@@ -183,13 +203,28 @@ def _complete_session(db: Session, done: CompleteSession, now: datetime) -> None
         value = getattr(done, name)
         if value is not None:
             setattr(session, name, value)
-    for draft in done.actions:
+    _add_actions(db, session, done.actions, now)
+    if done.review_date is not None:
+        db.add(Review(session_id=session.id, due_date=done.review_date, status="planned"))
+
+
+def _add_actions(db: Session, session: CoachingSession, drafts: tuple[ActionDraft, ...],
+                 now: datetime) -> None:
+    for draft in drafts:
         owner_id = session.rep_id if draft.owner == "rep" else session.manager_id
         db.add(ActionItem(session_id=session.id, rep_id=session.rep_id, owner_id=owner_id,
                           description=draft.description, due_date=draft.due, status="open",
-                          created_at=now, updated_at=now))
-    if done.review_date is not None:
-        db.add(Review(session_id=session.id, due_date=done.review_date, status="planned"))
+                          shared=draft.shown_to_rep, created_at=now, updated_at=now))
+
+
+def _plan_model(db: Session, session: CoachingSession, model: str) -> None:
+    """A review plans ``model`` for the session: /model runs it next, even when the same
+    model already ran once (that run is reopened; its stages keep the latest answers)."""
+    session.next_model = model
+    run = db.scalar(select(ModelRun).where(ModelRun.session_id == session.id,
+                                           ModelRun.model == model))
+    if run is not None and run.status == "completed":
+        run.status, run.ended_at = "planned", None
 
 
 def _complete_review(db: Session, done: CompleteReview, now: datetime) -> None:
@@ -211,11 +246,7 @@ def _complete_review(db: Session, done: CompleteReview, now: datetime) -> None:
         item = db.get(ActionItem, int(action_id))
         if item is not None and item.session_id == done.session_id:
             item.due_date, item.updated_at = due, now
-    for draft in done.new_actions:
-        owner_id = session.rep_id if draft.owner == "rep" else session.manager_id
-        db.add(ActionItem(session_id=session.id, rep_id=session.rep_id, owner_id=owner_id,
-                          description=draft.description, due_date=draft.due, status="open",
-                          created_at=now, updated_at=now))
+    _add_actions(db, session, done.actions, now)
     if done.outcome == "met":  # the focus is closed: no other review of this plan is due
         for other in db.scalars(select(Review).where(Review.session_id == session.id,
                                                      Review.status == "planned",
@@ -228,6 +259,8 @@ def _complete_review(db: Session, done: CompleteReview, now: datetime) -> None:
     if done.next_review_date is not None:
         db.add(Review(session_id=done.session_id, due_date=done.next_review_date,
                       status="planned"))
+    if done.next_model:
+        _plan_model(db, session, done.next_model)
 
 
 def _record_checkin(db: Session, done: RecordCheckin, now: datetime) -> None:
@@ -243,7 +276,7 @@ def _record_checkin(db: Session, done: RecordCheckin, now: datetime) -> None:
     row.action_updates = {k: dict(v) for k, v in done.action_updates.items()}
     for action_id, change in done.action_updates.items():
         item = db.get(ActionItem, int(action_id))
-        if item is not None and item.rep_id == row.person_id:
+        if item is not None and item.owner_id == row.person_id and item.shared:
             item.status, item.updated_at = change.get("status", item.status), now
             item.note = change.get("note") or item.note
 
@@ -263,6 +296,19 @@ def open_actions(db: Session, rep_id: int) -> list[ActionItem]:
                            .where(ActionItem.rep_id == rep_id,
                                   ActionItem.status.in_(OPEN_ACTION))
                            .order_by(ActionItem.due_date, ActionItem.id)))
+
+
+def own_shared_actions(db: Session, rep_id: int) -> list[ActionItem]:
+    """The open action items a rep reports on: theirs, and shared with them."""
+    return [a for a in open_actions(db, rep_id) if a.owner_id == rep_id and a.shared]
+
+
+def latest_leaf(db: Session, rep_id: int) -> str | None:
+    """The leaf of the rep's most recent leaf outcome (a session's or a review's)."""
+    return db.scalar(select(LeafOutcome.leaf)
+                     .join(CoachingSession, LeafOutcome.session_id == CoachingSession.id)
+                     .where(CoachingSession.rep_id == rep_id)
+                     .order_by(LeafOutcome.created_at.desc(), LeafOutcome.id.desc()).limit(1))
 
 
 def actions_of(db: Session, session_id: int) -> list[ActionItem]:

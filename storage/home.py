@@ -46,6 +46,7 @@ class Item:
     due: date
     status: str
     overdue: bool
+    owned: bool = True  # the rep's own: they may mark it done or blocked
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,11 +88,13 @@ def next_meetings(db: Session, owner: Person, now: datetime, limit: int = 5) -> 
 
 
 def rep_items(db: Session, rep: Person, today: date) -> list[Item]:
+    """The open action items shared with the rep: their own, and any the manager shared."""
     rows = db.scalars(select(ActionItem)
-                      .where(ActionItem.status.in_(OPEN_ACTION),
+                      .where(ActionItem.status.in_(OPEN_ACTION), ActionItem.shared.is_(True),
                              (ActionItem.rep_id == rep.id) | (ActionItem.owner_id == rep.id))
                       .order_by(ActionItem.due_date, ActionItem.id)).all()
-    return [Item(a.id, a.description, a.due_date, a.status, a.due_date < today) for a in rows]
+    return [Item(a.id, a.description, a.due_date, a.status, a.due_date < today,
+                 a.owner_id == rep.id) for a in rows]
 
 
 def checkin_status(db: Session, rep: Person, week_start: date) -> str | None:

@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -165,6 +166,8 @@ class Escalation(Base):
     evidence: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(20), default="open")
     created_at: Mapped[datetime]
+    fix_owner: Mapped[str | None] = mapped_column(Text)  # who should own the fix
+    review_id: Mapped[int | None] = mapped_column(ForeignKey("review.id", ondelete="SET NULL"))
 
 
 class ActionItem(Base):
@@ -181,6 +184,9 @@ class ActionItem(Base):
     note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # The rep sees it (plan DM, App Home, check-in): their own by default, never after a
+    # private leaf. Only the owner may change its status.
+    shared: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Review(Base):
@@ -210,6 +216,22 @@ class PlannedSession(Base):
     review_id: Mapped[int | None] = mapped_column(ForeignKey("review.id", ondelete="SET NULL"))
     session_id: Mapped[int | None] = mapped_column(
         ForeignKey("coaching_session.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime]
+
+
+class LeafOutcome(Base):
+    """What was agreed after a solution-chart leaf (METHOD §4): a typed record from
+    flows/leaf_records.py, by kind, in a session or a review's rerun of the chart."""
+
+    __tablename__ = "leaf_outcome"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("coaching_session.id", ondelete="CASCADE"), index=True)
+    review_id: Mapped[int | None] = mapped_column(ForeignKey("review.id", ondelete="CASCADE"))
+    leaf: Mapped[str] = mapped_column(String(40))
+    category: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(40))
+    values: Mapped[dict[str, Any]]
     created_at: Mapped[datetime]
 
 

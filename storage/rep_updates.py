@@ -23,11 +23,12 @@ def acknowledge_plan(db: Session, session_id: int, rep_id: int, now: datetime) -
 
 def set_item_status(db: Session, item_id: int, rep_id: int, status: str,
                     now: datetime) -> ActionItem | None:
-    """The rep's own action item (or one they own) moves to ``status``; None if not theirs."""
+    """An action item the rep owns, shared with them, moves to ``status``; None otherwise
+    (a manager-owned item is the manager's to update, METHOD §9)."""
     if status not in ITEM_STATUSES:
         raise ValueError(f"unknown action item status {status!r}")
     item = db.get(ActionItem, item_id)
-    if item is None or rep_id not in (item.rep_id, item.owner_id):
+    if item is None or item.owner_id != rep_id or not item.shared:
         return None
     item.status, item.updated_at = status, now
     return item

@@ -84,7 +84,8 @@ def full_session(console: Console, rep: str = "alice") -> list[dict[str, Any]]:
                         ("Q09_could_do_if_required", "no"), ("Q10_did_it_before", "yes")]:
         console.choose(answer)
     console.choose("yes")  # Q11_used_often → COACHING
-    console.submit(options="Shadow a top rep", agreed_solution="Weekly discovery role-play")
+    console.submit(behaviour="Discovery questions", goal="Weekly discovery role-play",
+                   options="Shadow a top rep")
     console.submit(description="Role-play discovery with Maya", owner="rep", due="2026-12-08")
     console.choose("add")
     console.submit(description="Share top-rep call recordings", owner="manager",

@@ -129,10 +129,13 @@ def _rep(data: HomeData) -> list[Block]:
         text = T.home_item.format(description=escape(item.description), due=item.due.isoformat(),
                                   overdue=T.home_item_overdue if item.overdue else "",
                                   status=item.status.replace("_", " "))
+        if not item.owned:  # the manager's, shared for information: no buttons
+            text += T.home_item_managers
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": clip(text, 2900)}})
-        blocks.append({"type": "actions", "block_id": f"item.{item.id}", "elements": [
-            _button(T.home_done, "coach.item.done", {"id": item.id}, True),
-            _button(T.home_blocked, "coach.item.blocked", {"id": item.id})]})
+        if item.owned:
+            blocks.append({"type": "actions", "block_id": f"item.{item.id}", "elements": [
+                _button(T.home_done, "coach.item.done", {"id": item.id}, True),
+                _button(T.home_blocked, "coach.item.blocked", {"id": item.id})]})
     blocks += [{"type": "divider"},
                {"type": "section", "text": {"type": "mrkdwn", "text": T.home_checkin.format(
                    when=data.next_checkin, status=data.checkin_status.replace("_", " "))},

@@ -78,6 +78,7 @@ class T:
     home_no_items = "No open action items. Nice."
     home_item = "{description} — due {due}{overdue} ({status})"
     home_item_overdue = ", *overdue*"
+    home_item_managers = " — your manager's action"
     home_done = "Done"
     home_blocked = "Blocked"
     home_checkin = "Next check-in: {when} ({status})"

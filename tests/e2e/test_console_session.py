@@ -150,7 +150,13 @@ def test_due_date_in_the_past_is_refused(db_url: str) -> None:
     app = make_app(db_url)
     console = Console(app)
     replies = full_session_until_action(console)
-    assert last_step(replies) == "action"
+    assert last_step(replies) == "leaf_step"
+    replies = console.submit(obstacle="CRM access", remover="manager", by="2026-11-01")
+    assert "By when 2026-11-01 is in the past" in texts(replies)
+    assert last_step(replies) == "leaf_step"
+    replies = console.submit(obstacle="CRM access", remover="manager", by="2026-12-03")
+    assert last_step(replies) == "more_actions" and "1 so far" in texts(replies)
+    replies = console.choose("add")
     assert "the owner is usually you" in replies[-2]["text"]  # REMOVE_OBSTACLE: manager-owned
     replies = console.submit(description="d", owner="rep", due="2026-11-01")
     assert "in the past" in texts(replies) and last_step(replies) == "action"
@@ -171,7 +177,7 @@ def full_session_until_action(console: Console) -> list[dict[str, object]]:
         console.choose(answer)
     replies = console.choose("yes")  # Q07a → REMOVE_OBSTACLE
     assert json.dumps(replies).count("REMOVE_OBSTACLE") >= 1
-    return console.submit(agreed_solution="Get CRM access fixed")
+    return replies
 
 
 def _to_chart(console: Console, rep: str) -> None:
@@ -197,11 +203,11 @@ def test_personal_leaf_keeps_the_note_private(db_url: str) -> None:
     console.submit(note="Caring for a parent; referred to the EAP")
     console.submit(description="Check in on workload", owner="manager", due="2026-12-09")
     console.choose("done")
-    console.submit(metric="calls", baseline="120", target="150", review_date="2026-12-20")
-    console.choose("none")
+    replies = console.submit(metric="calls", baseline="120", target="150",
+                             review_date="2026-12-20")
+    assert last_step(replies) == "committed"  # no model after a private leaf
     replies = console.choose("yes")
-    to_bob = [r for r in replies if r.get("to") == f"bob@{DOMAIN}"]
-    assert to_bob and "Caring" not in json.dumps(to_bob) and "EAP" not in json.dumps(to_bob)
+    assert [r for r in replies if r.get("to") == f"bob@{DOMAIN}"] == []
     with app.sessions() as db:
         note = db.scalars(select(PrivateNote)).one()
         assert note.kind == "personal" and "EAP" in note.text
@@ -220,11 +226,16 @@ def test_systemic_leaf_raises_an_escalation_owned_by_the_leader(db_url: str) -> 
     console.choose("yes")
     replies = console.choose("no")  # Q03 → SYSTEMIC_REDESIGN
     assert any(r.get("leaf") == "SYSTEMIC_REDESIGN" for r in replies)
-    console.submit(impact="Nobody hits 25% win rate", evidence="Team avg 19% for 3 quarters")
-    console.submit(agreed_solution="Escalate the win-rate standard")
+    replies = console.submit(owner="Sales ops", impact="Nobody hits 25% win rate",
+                             evidence="Team avg 19% for 3 quarters")
+    assert last_step(replies) == "action"
+    told = [r for r in replies if r.get("to") == f"lee@{DOMAIN}"]
+    assert len(told) == 1 and "Nobody hits 25% win rate" in told[0]["text"]
+    assert "Sales ops" in told[0]["text"] and "Maya Manager" in told[0]["text"]
     with app.sessions() as db:
         escalation = db.scalars(select(Escalation)).one()
         owner = db.get(Person, escalation.owner_id)
-        assert owner is not None and owner.email == f"lee@{DOMAIN}"
+        assert owner is not None and owner.email == f"lee@{DOMAIN}"  # above Maya
         assert escalation.leaf == "SYSTEMIC_REDESIGN"
+        assert escalation.fix_owner == "Sales ops"
     app.close()

@@ -6,7 +6,9 @@ from dataclasses import dataclass, field
 
 from flows.effects import Effect
 from flows.engine import Context, Flow, FlowState, Outcome, advance
-from flows.messages import Input, Message
+from flows.messages import Choose, Input, Message, Submit
+
+FILLER_DATE = "2026-03-20"
 
 
 @dataclass
@@ -40,3 +42,23 @@ def play(flow: Flow, start: Outcome | FlowState, ctx: Context, *inputs: Input) -
 
 def texts(messages: list[Message]) -> str:
     return "\n".join(m.text for m in messages)
+
+
+def fill_in(prompt: Message, **given: str) -> Input:
+    """An answer to any prompt: ``given`` values, else a plausible one per field kind
+    (text names its field, so a test can find it again in what the rep is sent)."""
+    if prompt.form is None:
+        return Choose(given.get("choice", prompt.choices[0].id))
+    values: dict[str, str] = {}
+    for f in prompt.form.fields:
+        if f.id in given:
+            values[f.id] = given[f.id]
+        elif f.kind == "date":
+            values[f.id] = FILLER_DATE
+        elif f.kind == "choice":
+            values[f.id] = f.options[0].id
+        elif f.kind in ("number", "integer"):
+            values[f.id] = "10"
+        else:
+            values[f.id] = f"<{f.id}>"
+    return Submit(values)

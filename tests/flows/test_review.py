@@ -8,10 +8,19 @@ from typing import Any
 import pytest
 
 from flows import review
-from flows.effects import ActionDraft, CompleteReview, RaiseEscalation
+from flows.effects import (
+    ActionDraft,
+    CompleteReview,
+    KeepPrivateNote,
+    RaiseEscalation,
+    RecordLeafOutcome,
+)
 from flows.engine import Context, advance, back
+from flows.leaf_records import Feedback
+from flows.leaf_steps import PLANNED_MODEL
 from flows.messages import Choose, Input, Say, Submit
-from tests.flows.driver import Run, play
+from tests.flows.driver import Run, fill_in, play
+from tests.flows.test_sled import to_leaf
 
 ACTIONS = [{"id": "a1", "description": "Call 20 leads a day", "owner": "rep", "due": "2026-03-06"},
            {"id": "a2", "description": "Share the call script", "owner": "manager",
@@ -93,7 +102,7 @@ def test_a_rep_action_not_done_leads_to_the_accountability_talk(ctx: Context) ->
         review_id=3, session_id=41, metric_value=170.0, outcome="not_done",
         action_status={"a1": "not_done", "a2": "done"}, notes={"coaching_discussion": TALK},
         leaf="COACHING_DISCUSSION", next_review_date=date(2026, 3, 17),
-        new_actions=(ActionDraft("Morning call block", "rep", date(2026, 3, 13)),),
+        actions=(ActionDraft("Morning call block", "rep", date(2026, 3, 13)),),
     )
     assert ("Sam owns “Morning call block”, due 2026-03-13. Next review on 2026-03-17: "
             "/review @sam." in run.last.text)
@@ -167,19 +176,29 @@ def test_no_change_runs_the_chart_again(ctx: Context) -> None:
     run = run_review(ctx, Say("150"), Choose("done"), Choose("done"))
     assert run.state.step == ctx.playbook.chart.start
     assert "run the solution chart again" in run.messages[-2].text
-    # Q01 yes, Q02 yes, Q03 yes, Q04 no -> FEEDBACK
+    # Q01 yes, Q02 yes, Q03 yes, Q04 no -> FEEDBACK, its own step, then the next review
     done = play(review.build(ctx.playbook), run.state, ctx, Choose("yes"), Choose("yes"),
-                Choose("yes"), Choose("no"), Submit({"agreed_solution": "Clear feedback"}))
+                Choose("yes"), Choose("no"),
+                Submit({"observed": "Skipped discovery on 3 calls",
+                        "instead": "Ask 5 discovery questions", "check_in": "2026-03-17"}))
+    assert done.state.step == "plan_review"
+    assert 'the action "Ask 5 discovery questions" (Sam, due 2026-03-17)' in done.last.text
+    done = play(review.build(ctx.playbook), done.state, ctx,
+                Submit({"review_date": "2026-03-24"}))
     assert done.state.status == "ended"
-    assert "/model" not in done.last.text  # nothing planned: nothing offered
-    (effect,) = done.effects
-    assert isinstance(effect, CompleteReview)
+    assert "/model" not in done.last.text  # no model planned: none offered
+    effect, outcome = done.effects
+    assert isinstance(effect, CompleteReview) and isinstance(outcome, RecordLeafOutcome)
     assert effect.outcome == "no_change"
     assert effect.leaf == "FEEDBACK"
     assert effect.notes["chart"] == {"Q01_gap_specific": True, "Q02_worth_pursuing": True,
                                      "Q03_standard_achievable": True, "Q04_knows_gap": False}
-    assert effect.notes["agreed_solution"] == "Clear feedback"
     assert effect.notes["category"] == "expectations"
+    assert effect.next_review_date == date(2026, 3, 24)
+    assert effect.actions == (ActionDraft("Ask 5 discovery questions", "rep",
+                                          date(2026, 3, 17)),)
+    assert outcome == RecordLeafOutcome(41, 3, "FEEDBACK", "expectations", Feedback(
+        "Skipped discovery on 3 calls", "Ask 5 discovery questions", date(2026, 3, 17)))
 
 
 def test_a_systemic_leaf_in_the_review_raises_an_escalation(ctx: Context) -> None:
@@ -189,12 +208,52 @@ def test_a_systemic_leaf_in_the_review_raises_an_escalation(ctx: Context) -> Non
                 Choose("no"))
     assert done.state.step == "escalation"
     done = play(review.build(ctx.playbook), done.state, ctx,
-                Submit({"impact": "Nobody meets it", "evidence": "Team average 60%"}),
-                Submit({"agreed_solution": "Leader reviews the quota"}))
-    escalation, complete = done.effects
+                Submit({"owner": "Sales ops", "impact": "Nobody meets it",
+                        "evidence": "Team average 60%"}),
+                Submit({"review_date": "2026-04-01"}))
+    escalation, complete, outcome = done.effects
     assert isinstance(escalation, RaiseEscalation) and isinstance(complete, CompleteReview)
-    assert (escalation.leaf, escalation.impact) == ("SYSTEMIC_REDESIGN", "Nobody meets it")
-    assert complete.leaf == "SYSTEMIC_REDESIGN"
+    assert (escalation.leaf, escalation.impact, escalation.review_id) == (
+        "SYSTEMIC_REDESIGN", "Nobody meets it", 3)
+    assert complete.leaf == "SYSTEMIC_REDESIGN" and complete.outcome == "no_change"
+    assert isinstance(outcome, RecordLeafOutcome) and outcome.record.kind == "Escalation"
+
+
+def test_no_action_in_the_review_ends_as_no_action(ctx: Context) -> None:
+    run = run_review(ctx, Say("150"), Choose("done"), Choose("done"), Choose("yes"),
+                     Choose("no"), Submit({"reason": "Quarter end"}))
+    assert run.state.status == "ended"
+    complete = next(e for e in run.effects if isinstance(e, CompleteReview))
+    assert (complete.outcome, complete.leaf) == ("no_action", "NO_ACTION")
+    assert complete.next_review_date is None and complete.actions == ()
+    assert "no action for now" in run.last.text and "new solution" not in run.last.text
+
+
+@pytest.mark.parametrize(("leaf", "kind"), [("REFER_PERSONAL", "personal"),
+                                            ("JOB_FIT", "job_fit")])
+def test_a_private_leaf_in_the_review_has_its_private_note(
+        ctx: Context, leaf: str, kind: str) -> None:
+    run = run_review(ctx, Say("150"), Choose("done"), Choose("done"),
+                     *to_leaf(ctx.playbook.chart, leaf), Submit({"note": "Family illness"}),
+                     Submit({"review_date": "2026-04-01"}))
+    assert run.state.status == "ended"
+    assert run.of(KeepPrivateNote) == [KeepPrivateNote(41, kind, "Family illness")]
+    complete = run.of(CompleteReview)[0]
+    assert complete.actions == () and complete.next_model is None
+    assert "Family illness" not in repr(complete)
+    assert ctx.subject is not None
+    assert not [m for m in run.messages if m.to is not None]
+
+
+@pytest.mark.parametrize("leaf", ["TRAINING", "JOB_AID", "PRACTICE", "COACHING"])
+def test_a_model_leaf_in_the_review_plans_the_model(ctx: Context, leaf: str) -> None:
+    run = run_review(ctx, Say("150"), Choose("done"), Choose("done"),
+                     *to_leaf(ctx.playbook.chart, leaf))
+    run = play(review.build(ctx.playbook), run.state, ctx, fill_in(run.last),
+               Submit({"review_date": "2026-04-01"}))
+    complete = run.of(CompleteReview)[0]
+    assert complete.next_model == PLANNED_MODEL[leaf]
+    assert "/model @sam" in run.last.text
 
 
 def test_a_review_without_actions_decides_at_once(ctx: Context) -> None:

@@ -129,7 +129,7 @@ async def test_app_home_for_manager_rep_and_leader(harness: Harness) -> None:
         now = harness.app.clock.now()
         db.add(ActionItem(session_id=session.id, rep_id=alice.id, owner_id=alice.id,
                           description="Call <ACME> & co", due_date=date(2026, 11, 20),
-                          status="open", created_at=now, updated_at=now))
+                          status="open", shared=True, created_at=now, updated_at=now))
     view = await open_home(harness, IDS["alice"], "Ev2")
     text = json.dumps(view)
     assert "Call &lt;ACME&gt; &amp; co" in text and "overdue" in text
