@@ -123,9 +123,10 @@ class PlanModelReview:
 
 @dataclass(frozen=True, slots=True)
 class CompleteReview:
-    """A review is held. Besides the outcome: the rep's commitment from the accountability
-    talk or a leaf's action (``actions``), new dates for the manager's late actions (``rescheduled``:
-    action id → date), the next review, and the next focus with its session date."""
+    """A review is held. Besides the outcome: new action items (``actions``: the rep's
+    commitment from the accountability talk, or the action a rerun leaf implies), new dates
+    for the manager's late actions (``rescheduled``: action id → date), the next review, the
+    model a rerun leaf plans, and the next focus with its session date."""
 
     review_id: int
     session_id: int

@@ -464,8 +464,7 @@ def _plan_review(state: FlowState, answer: Answer, ctx: Context) -> Go | Retry:
                      actions=(action,) if action else (), next_model=model)
     said = done.say
     if model is not None:
-        said = (*said, Message(fill(T.model_next, state, model=MODEL_LABELS[model],
-                                    rep_ref=str(state.data.get("rep_ref", "")))))
+        said = (*said, Message(fill(T.model_next, state, model=MODEL_LABELS[model])))
     return replace(done, effects=(*done.effects, _leaf_outcome(state, record)), say=said)
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 
 from bot.demo import DOMAIN
@@ -52,14 +51,24 @@ def sled(console: Console, answers: list[str], model: str, *,
     console.choose(focus)
     console.choose("yes")
     for answer in answers:
-        console.choose(answer)
-    console.submit(agreed_solution="Learn the discovery checklist")
+        replies = console.choose(answer)
+    fill_leaf_step(console, replies)
     console.submit(description="Use the checklist on every first call", owner="rep",
                    due="2026-12-08")
     console.choose("done")
     console.submit(metric="win rate %", baseline="14", target="20", review_date=review)
     console.choose(model)
     console.choose("yes")
+
+
+def fill_leaf_step(console: Console, replies: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Answer the leaf's own follow-up form (a skill, a behaviour and goal, ...)."""
+    assert last_step(replies) == "leaf_step", texts(replies)
+    form = next(r["form"] for r in reversed(replies) if r.get("form"))
+    return console.submit(**{f["id"]: "2026-12-10" if f["kind"] == "date" else
+                             f["options"][0]["id"] if f["kind"] == "choice" else
+                             "Discovery questions first"
+                             for f in form["fields"] if f["required"]})
 
 
 def training(console: Console, decision: str) -> list[dict[str, Any]]:
@@ -197,10 +206,9 @@ def _offered(replies: list[dict[str, Any]], command: str) -> bool:
 def test_six_week_story_every_step_offers_the_next(db_url: str) -> None:
     """SLED → training → review no change → chart → coaching → review improving → review
     target met → next cycle. The chart rerun's after-leaf steps (and the review date they
-    plan) come from wip/sled; where this branch alone has nothing planned, the test stops
-    with an xfail that names it."""
+    plan) name the model to run and the next review."""
     app = make_app(db_url)
-    try:  # an xfail below must not leave the database open
+    try:
         _six_weeks(Story(app))
     finally:
         app.close()
@@ -222,10 +230,9 @@ def _six_weeks(story: Story) -> None:
     for answer in TO_COACHING:
         replies = story.choose(answer)
     assert any(r.get("leaf") == "COACHING" for r in replies)
-    if last_step(replies) != "solution":
-        pytest.xfail("re-check after merging wip/sled: the review's after-leaf steps "
-                     f"changed (now at {last_step(replies)!r}); drive them here")
-    replies = story.submit(agreed_solution="Weekly discovery coaching")
+    replies = fill_leaf_step(story, replies)
+    assert last_step(replies) == "plan_review"
+    replies = story.submit(review_date="2026-12-29")
     assert _offered(replies, model)
     # Week 3, same day: coaching, Engage to Do; the Review once Alice has used it.
     story.say(model)
@@ -237,9 +244,7 @@ def _six_weeks(story: Story) -> None:
     story.say(model)
     story.choose("start")
     replies = coaching_review(story, "17")
-    if not _offered(replies, review):
-        pytest.xfail("needs wip/sled: a review's chart rerun ends with nothing planned on "
-                     "this branch, so no next review is offered after the coaching")
+    assert _offered(replies, review)
     _story_tail(story, review)
 
 

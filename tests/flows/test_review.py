@@ -303,11 +303,3 @@ def test_unknown_input_keeps_the_state(ctx: Context) -> None:
     assert "I didn't catch that" in out.messages[0].text
     not_a_number = advance(flow, review.start(ctx.playbook, ctx, data()).state, Say("many"), ctx)
     assert "Current value must be a number" in not_a_number.messages[0].text
-
-
-def test_no_change_offers_the_model_already_planned(ctx: Context) -> None:
-    run = run_review(ctx, Say("150"), Choose("done"), Choose("done"), Choose("yes"),
-                     Choose("yes"), Choose("yes"), Choose("no"),
-                     Submit({"agreed_solution": "Clear feedback"}),
-                     planned_model="sales coaching")
-    assert run.last.text.endswith("Next: sales coaching: /model @sam.")
