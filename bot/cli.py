@@ -88,6 +88,7 @@ def _chat(args: argparse.Namespace) -> int:
     from bot.console.chat import Terminal, run_jsonl
     from bot.demo import MANAGER, load_demo
     from storage import people
+    from storage.models import DEFAULT_ORG
 
     app = _app(manual_clock=args.jsonl)
     try:
@@ -97,10 +98,10 @@ def _chat(args: argparse.Namespace) -> int:
                 load_demo(db, now.date(), now)
             actor = (args.actor or "").strip().lower()
             if not actor:
-                if people.by_email(db, MANAGER) is None:
+                if people.by_email(db, MANAGER, DEFAULT_ORG) is None:
                     raise UsageError("say who you are: coach chat --as EMAIL")
                 actor = MANAGER
-            elif people.by_email(db, actor) is None:
+            elif people.by_email(db, actor, DEFAULT_ORG) is None:
                 raise UsageError(f"nobody with the email {actor} is known; "
                                  "import people first (coach people import FILE.csv)")
         if args.jsonl:
