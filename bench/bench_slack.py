@@ -153,18 +153,21 @@ def setup(app: Any, managers: int) -> None:
     """``managers`` managers with one rep each; half of them mid-session at a yes/no step."""
     from bot.runner import Who
     from flows.messages import Say, Submit
-    from storage.models import Person
+    from storage import tenancy
+    from storage.models import DEFAULT_ORG, Person
 
     now = datetime.now(UTC)
     with app.sessions.begin() as db:
+        tenancy.link(db, DEFAULT_ORG, "slack", TEAM, now)
         for n in range(managers):
-            boss = Person(email=f"m{n}@bench.example", name=f"Manager {n}", role="manager",
-                          timezone="UTC", slack_user_id=f"UM{n}", created_at=now, updated_at=now)
+            boss = Person(org_id=DEFAULT_ORG, email=f"m{n}@bench.example",
+                          name=f"Manager {n}", role="manager", timezone="UTC",
+                          slack_user_id=f"UM{n}", created_at=now, updated_at=now)
             db.add(boss)
             db.flush()
-            db.add(Person(email=f"r{n}@bench.example", name=f"Rep {n}", role="rep",
-                          manager_id=boss.id, timezone="UTC", slack_user_id=f"UR{n}",
-                          created_at=now, updated_at=now))
+            db.add(Person(org_id=DEFAULT_ORG, email=f"r{n}@bench.example",
+                          name=f"Rep {n}", role="rep", manager_id=boss.id, timezone="UTC",
+                          slack_user_id=f"UR{n}", created_at=now, updated_at=now))
     for n in range(managers // 2, managers):
         who = Who("slack", TEAM, f"UM{n}")
         app.runner.handle(who, Say(f"/coach r{n}@bench.example"))

@@ -72,6 +72,15 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=3000, help="port (default: 3000)")
     serve.set_defaults(run=_serve)
 
+    slack = sub.add_parser("slack", help="the Slack workspaces of the organisation")
+    slack_sub = slack.add_subparsers(required=True, metavar="ACTION")
+    link = slack_sub.add_parser("link", help="let a Slack workspace (team or enterprise id) "
+                                "reach the organisation's people")
+    link.add_argument("workspace", metavar="TEAM_ID")
+    link.set_defaults(run=_slack_link)
+    slack_sub.add_parser("workspaces", help="list the linked Slack workspaces") \
+        .set_defaults(run=_slack_workspaces)
+
     demo = sub.add_parser("demo", help="load the demo org (safe to run twice)")
     demo.set_defaults(run=_demo)
     return parser
@@ -90,6 +99,7 @@ def _chat(args: argparse.Namespace) -> int:
     from bot.console.chat import Terminal, run_jsonl
     from bot.demo import MANAGER, load_demo
     from storage import people
+    from storage.models import DEFAULT_ORG
 
     app = _app(manual_clock=args.jsonl)
     try:
@@ -99,10 +109,10 @@ def _chat(args: argparse.Namespace) -> int:
                 load_demo(db, now.date(), now)
             actor = (args.actor or "").strip().lower()
             if not actor:
-                if people.by_email(db, MANAGER) is None:
+                if people.by_email(db, MANAGER, DEFAULT_ORG) is None:
                     raise UsageError("say who you are: coach chat --as EMAIL")
                 actor = MANAGER
-            elif people.by_email(db, actor) is None:
+            elif people.by_email(db, actor, DEFAULT_ORG) is None:
                 raise UsageError(f"nobody with the email {actor} is known; "
                                  "import people first (coach people import FILE.csv)")
         if args.jsonl:
@@ -138,6 +148,39 @@ def _demo(args: argparse.Namespace) -> int:
         with app.sessions.begin() as db:
             added = load_demo(db, now.date(), now)
         print("Demo org loaded." if added else "Demo org already loaded; nothing changed.")
+        return 0
+    finally:
+        app.close()
+
+
+def _slack_link(args: argparse.Namespace) -> int:
+    from storage import tenancy
+
+    workspace = args.workspace.strip()
+    if not workspace.isalnum() or not workspace.isascii() or len(workspace) > 64:
+        raise UsageError(f"{args.workspace!r} is not a Slack team or enterprise id "
+                         "(like T0123ABCD)")
+    app = _app()
+    try:
+        with app.sessions.begin() as db:
+            result = tenancy.link(db, tenancy.DEFAULT_ORG, "slack", workspace, app.clock.now())
+        if result == "elsewhere":
+            raise UsageError(f"Slack workspace {workspace} belongs to another organisation")
+        print(f"Slack workspace {workspace} "
+              f"{'linked' if result == 'linked' else 'was already linked'}.")
+        return 0
+    finally:
+        app.close()
+
+
+def _slack_workspaces(args: argparse.Namespace) -> int:
+    from storage import tenancy
+
+    app = _app()
+    try:
+        with app.sessions() as db:
+            for workspace in tenancy.workspaces_of(db, tenancy.DEFAULT_ORG, "slack"):
+                print(workspace)
         return 0
     finally:
         app.close()

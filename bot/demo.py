@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage.models import Metric, Person, Team
+from storage.models import DEFAULT_ORG, Metric, Person, Team
 
 DOMAIN = "demo.smos.example"
 MANAGER = f"maya@{DOMAIN}"
@@ -43,14 +43,15 @@ METRICS = {
 
 
 def load_demo(db: Session, today: date, now: datetime) -> bool:
-    """Add the demo org; return True when anything was added."""
+    """Add the demo people to the default organisation; return True when anything was added."""
     added = False
     ids: dict[str, int] = {}
     for local, name, role, manager, tz in PEOPLE:
         email = f"{local}@{DOMAIN}"
-        person = db.scalar(select(Person).where(Person.email == email))
+        person = db.scalar(select(Person).where(Person.org_id == DEFAULT_ORG,
+                                                Person.email == email))
         if person is None:
-            person = Person(email=email, name=name, role=role, timezone=tz,
+            person = Person(org_id=DEFAULT_ORG, email=email, name=name, role=role, timezone=tz,
                             manager_id=ids[manager] if manager else None,
                             created_at=now, updated_at=now)
             db.add(person)

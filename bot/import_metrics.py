@@ -16,8 +16,17 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.import_people import aware_utc
-from bot.import_table import ImportRejected, ImportReport, Progress, Row, read_rows, tick
-from storage.models import Metric, Person
+from bot.import_table import (
+    LOCK_WAIT,
+    ImportRejected,
+    ImportReport,
+    Progress,
+    Row,
+    lock_imports,
+    read_rows,
+    tick,
+)
+from storage.models import DEFAULT_ORG, Metric, Person
 
 KINDS = ("result", "activity")
 REQUIRED = ("email", "period_start", "period_end", "metric", "kind", "target", "actual")
@@ -48,8 +57,9 @@ def import_metrics(
     now: datetime,
     skip_bad: bool = False,
     progress: Progress | None = None,
+    lock_wait: float = LOCK_WAIT,
 ) -> ImportReport:
-    """Upsert the metrics in ``path``; the caller commits.
+    """Upsert the metrics of the default organisation's people; the caller commits.
 
     ``now`` is checked but not stored: the metric table keeps no timestamps.
     """
@@ -57,6 +67,7 @@ def import_metrics(
     report = ImportReport(str(path))
     rows = read_rows(path, report, REQUIRED)
     parsed = [p for row in rows if (p := _parse(row, report)) is not None]
+    lock_imports(session, report, lock_wait)
     people = _person_ids(session, {row.email for row in parsed})
     good: dict[Key, MetricRow] = {}
     for row in parsed:
@@ -131,7 +142,8 @@ def _number(cells: Mapping[str, str], column: str, problems: list[str]) -> float
 def _person_ids(session: Session, emails: set[str]) -> dict[str, int]:
     found: dict[str, int] = {}
     for chunk in _chunks(sorted(emails)):
-        query = select(Person.id, Person.email).where(func.lower(Person.email).in_(chunk))
+        query = select(Person.id, Person.email).where(
+            Person.org_id == DEFAULT_ORG, func.lower(Person.email).in_(chunk))
         found.update({email.lower(): person_id for person_id, email in session.execute(query)})
     return found
 

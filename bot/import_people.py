@@ -1,8 +1,9 @@
 """``coach people import``: the org chart from a CSV, upserted by email.
 
 Everything is checked before anything is written: cells, duplicates, platform
-ids, managers (in the file or already stored) and reporting-line loops, the
-loops taken over the org as it would be after the import.
+ids, managers (in the file or already stored), that whoever has reports is a
+manager or a leader, and reporting-line loops, all over the org as it would be
+after the import. People go into the default organisation; one import runs at a time.
 """
 
 from __future__ import annotations
@@ -15,10 +16,21 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.import_table import ImportRejected, ImportReport, Progress, Row, read_rows, tick
-from storage.models import Person
+from bot.import_table import (
+    LOCK_WAIT,
+    ImportRejected,
+    ImportReport,
+    Progress,
+    Row,
+    lock_imports,
+    read_rows,
+    tick,
+)
+from storage.models import DEFAULT_ORG, Person
+from storage.people import COACHING_ROLES
 
 ROLES = ("rep", "manager", "leader", "admin")
 REQUIRED = ("email", "name", "role", "manager_email", "timezone")
@@ -50,6 +62,7 @@ def import_people(
     now: datetime,
     skip_bad: bool = False,
     progress: Progress | None = None,
+    lock_wait: float = LOCK_WAIT,
 ) -> ImportReport:
     """Upsert the people in ``path``; the caller commits. See the module docstring."""
     now = aware_utc(now)
@@ -57,14 +70,28 @@ def import_people(
     rows = read_rows(path, report, REQUIRED, OPTIONAL)
     zones = {zone.lower(): zone for zone in zoneinfo.available_timezones()}
     parsed = [p for row in rows if (p := _parse(row, zones, report)) is not None]
-    stored = {p.email.lower(): p for p in session.scalars(select(Person))}
+    lock_imports(session, report, lock_wait)
+    stored = {p.email.lower(): p for p in session.scalars(
+        select(Person).where(Person.org_id == DEFAULT_ORG))}
     good = _unique(parsed, report)
-    _check_platform_ids(good, stored, report)
-    _check_reporting_lines(good, stored, {r.cells["email"].lower(): r.line for r in rows}, report)
+    file_lines = {r.cells["email"].lower(): r.line for r in rows}
+    while True:  # dropping a row can undo what another row relied on: check until stable
+        kept = len(good)
+        _check_platform_ids(good, stored, report)
+        _check_reporting_lines(good, stored, file_lines, report)
+        if len(good) == kept:
+            break
     if report.bad and not skip_bad:
         raise ImportRejected(report)
     report.skipped = len(report.bad_lines)
-    _write(session, sorted(good.values(), key=lambda r: r.line), stored, now, report, progress)
+    try:
+        _write(session, sorted(good.values(), key=lambda r: r.line), stored, now, report,
+               progress)
+    except IntegrityError:
+        report.add(None, "the stored people changed during the import (a Slack or Teams id "
+                         "was linked meanwhile); nothing was imported: run it again")
+        report.file_problem = True
+        raise ImportRejected(report) from None
     return report.in_file_order()
 
 
@@ -169,9 +196,9 @@ def _check_reporting_lines(
     file_lines: Mapping[str, int],
     report: ImportReport,
 ) -> None:
-    """Managers must exist and reporting lines must not loop; repeat until stable,
-
-    since dropping a bad row can strand its reports (its old stored line returns).
+    """Managers must exist, be managers or leaders, and reporting lines must not loop;
+    repeat until stable, since dropping a bad row can strand its reports (its old
+    stored line returns).
     """
     stored_ids = {p.id: email for email, p in stored.items()}
     while True:
@@ -185,20 +212,54 @@ def _check_reporting_lines(
                 bad[email] = f"manager {manager} is not imported (line {line} is bad)"
             else:
                 bad[email] = f"unknown manager email {manager} (not in this file nor stored)"
+        managers = {
+            email: stored_ids.get(p.manager_id) if p.manager_id is not None else None
+            for email, p in stored.items()
+        }
+        managers.update({email: row.manager_email for email, row in good.items()})
         if not bad:
-            managers = {
-                email: stored_ids.get(p.manager_id) if p.manager_id is not None else None
-                for email, p in stored.items()
-            }
-            managers.update({email: row.manager_email for email, row in good.items()})
             for loop in _loops(managers):
                 for i, email in enumerate(loop):
                     if email in good:
                         bad[email] = f"reporting line loops: {_loop_text(loop, i)}"
         if not bad:
+            bad = _bosses_who_cannot_manage(good, stored, managers)
+        if not bad:
             return
         for email, reason in bad.items():
             report.add(good.pop(email).line, reason)
+
+
+def _bosses_who_cannot_manage(
+    good: Mapping[str, PersonRow], stored: Mapping[str, Person],
+    managers: Mapping[str, str | None],
+) -> dict[str, str]:
+    """Whoever has reports after the import must be a manager or a leader. A file row
+    that demotes a manager who keeps reports is the bad row; otherwise the rows that
+    name a rep (or an admin) as their manager are."""
+    roles = {email: p.role for email, p in stored.items()}
+    roles.update({email: row.role for email, row in good.items()})
+    reports: dict[str, list[str]] = {}
+    for email, boss in managers.items():
+        if boss is not None:
+            reports.setdefault(boss, []).append(email)
+    bad: dict[str, str] = {}
+    for boss, under in reports.items():
+        role = roles.get(boss)
+        if role is None or role in COACHING_ROLES:
+            continue
+        demoted = boss in good and boss in stored and stored[boss].role in COACHING_ROLES
+        if demoted:
+            names = ", ".join(sorted(under)[:3]) + (" …" if len(under) > 3 else "")
+            bad[boss] = (f"{boss} still has {len(under)} report{'s' * (len(under) > 1)}"
+                         f" ({names}): give them another manager before making {boss} "
+                         f"a {role}")
+            continue
+        for email in under:
+            if email in good:
+                bad[email] = (f"manager {boss} is a {role}; a manager must be a manager "
+                              "or a leader")
+    return bad
 
 
 def _loops(managers: Mapping[str, str | None]) -> list[list[str]]:
@@ -243,6 +304,7 @@ def _write(
     for row in rows:
         if row.email not in stored:
             created[row.email] = Person(
+                org_id=DEFAULT_ORG,
                 email=row.email,
                 name=row.name,
                 role=row.role,
@@ -253,6 +315,8 @@ def _write(
                 created_at=now,
                 updated_at=now,
             )
+    _free_moved_platform_ids(rows, stored)
+    session.flush()
     session.add_all(created.values())
     session.flush()
     people = {**stored, **created}
@@ -268,6 +332,19 @@ def _write(
             report.unchanged += 1
         tick(progress, done, len(rows))
     session.flush()
+
+
+def _free_moved_platform_ids(rows: Sequence[PersonRow], stored: Mapping[str, Person]) -> None:
+    """Clear the stored platform ids the file changes, before any is set again: ids that
+    swap or move between people would otherwise meet on the unique index mid-way."""
+    for row in rows:
+        person = stored.get(row.email)
+        if person is None:
+            continue
+        for column in OPTIONAL:
+            wanted = getattr(row, column)
+            if wanted is not None and getattr(person, column) not in (None, wanted):
+                setattr(person, column, None)
 
 
 def _update(person: Person, row: PersonRow, manager_id: int | None, now: datetime) -> bool:

@@ -15,7 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NoReturn
 
+from sqlalchemy.orm import Session
+
+from storage.locks import Busy, hold_import_lock
+
 MAX_CELL = 500
+LOCK_WAIT = 30.0  # seconds an import waits for another one to finish
 # Stripped from both ends of a cell besides ordinary whitespace (str.strip covers NBSP).
 _INVISIBLE = "\ufeff\u200b\u200c\u200d\u2060"
 
@@ -104,6 +109,15 @@ def read_rows(
         if row is not None:
             rows.append(row)
     return rows
+
+
+def lock_imports(session: Session, report: ImportReport, wait: float = LOCK_WAIT) -> None:
+    """One import at a time (people or metrics): wait for a running one to finish, so
+    this one reads what it stored; after ``wait`` seconds give up, nothing stored."""
+    try:
+        hold_import_lock(session, wait)
+    except Busy:
+        _fail(report, None, "another import is running; try again when it has finished")
 
 
 def _fail(report: ImportReport, line: int | None, reason: str) -> NoReturn:

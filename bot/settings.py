@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     slack_client_id: str | None = None
     slack_client_secret: str | None = None
     slack_api_url: str | None = None
+    # Slack workspaces (team or enterprise ids, comma-separated) that belong to the
+    # organisation; with OAuth, an installation from any other workspace reaches nobody.
+    slack_team_ids: str | None = None
     teams_app_id: str | None = None
     teams_app_password: str | None = None
     teams_tenant_id: str | None = None
@@ -45,6 +48,11 @@ class Settings(BaseSettings):
                 if value is not None and value.strip().lower() in PLACEHOLDERS:
                     raise ValueError(f"{name.upper()} looks like a placeholder; set the real value")
         return self
+
+    @property
+    def slack_teams(self) -> tuple[str, ...]:
+        """SLACK_TEAM_IDS as a tuple of ids (blank items dropped)."""
+        return tuple(t.strip() for t in (self.slack_team_ids or "").split(",") if t.strip())
 
     @property
     def sqlalchemy_url(self) -> str:

@@ -9,7 +9,8 @@ from typing import Any, cast
 from sqlalchemy import Connection, Table, and_, bindparam, insert, select
 from sqlalchemy.orm import Session
 
-from storage.models import Conversation, Person, TransitionLog
+from storage.models import DEFAULT_ORG, Conversation, Person, TransitionLog
+from storage.tenancy import org_of_request
 
 
 class StaleConversation(Exception):
@@ -55,11 +56,14 @@ _TURN_QUERIES = {
             _conversation.c.tenant == bindparam("tenant"),
             _conversation.c.user_key == bindparam("user_key"),
             _conversation.c.status == "active")))
-        .where(column == bindparam("user_key"))
+        .where(column == bindparam("user_key"), _people.c.org_id == org)
         .order_by(_conversation.c.updated_at.desc(), _conversation.c.id.desc())
         .limit(1)
     )
-    for platform, column in (*_BY_COLUMN.items(), ("email", _people.c.email))
+    # A platform id is looked up only in the org its workspace is linked to (none: nobody);
+    # the console, keyed by email, speaks for the default org.
+    for platform, column, org in (*((p, c, org_of_request()) for p, c in _BY_COLUMN.items()),
+                                  ("email", _people.c.email, DEFAULT_ORG))
 }
 _FIND = select(*LIVE_COLUMNS).where(
     _conversation.c.platform == bindparam("platform"),
@@ -90,7 +94,8 @@ def _on(db: Connection | Session) -> Connection:
 def load_turn(
     conn: Connection, platform: str, tenant: str, user_key: str
 ) -> tuple[Speaker | None, Live | None]:
-    """The person behind ``user_key`` and their active conversation, in one query."""
+    """The person behind ``user_key`` (in the org linked to ``tenant``) and their active
+    conversation, in one query."""
     query = _TURN_QUERIES.get(platform, _TURN_QUERIES["email"])
     key = user_key if platform in _BY_COLUMN else user_key.strip().lower()
     params = {"platform": platform, "tenant": tenant, "user_key": key}

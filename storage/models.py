@@ -61,6 +61,32 @@ class Base(DeclarativeBase):
     type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime, dict[str, Any]: JSON}
 
 
+DEFAULT_ORG = 1  # the organisation a one-org deployment (the CLI, the console) works in
+
+
+class Organization(Base):
+    """A customer organisation (tenant): its people, and the chat workspaces that are its own."""
+
+    __tablename__ = "organization"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+
+
+class OrgWorkspace(Base):
+    """A chat workspace (Slack team or enterprise, Teams tenant) that belongs to one org.
+
+    Only people of that org can be reached from that workspace: identity is scoped here.
+    """
+
+    __tablename__ = "org_workspace"
+    __table_args__ = (UniqueConstraint("platform", "workspace_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), index=True)
+    platform: Mapped[str] = mapped_column(String(20))  # slack | teams
+    workspace_id: Mapped[str] = mapped_column(String(64))
+    linked_at: Mapped[datetime]
+
+
 class Team(Base):
     """A manager's group of direct reports (the unit of the digest's "across teams")."""
 
@@ -71,15 +97,21 @@ class Team(Base):
 
 
 class Person(Base):
+    """Someone in an organisation; email and platform ids are unique within their org."""
+
     __tablename__ = "person"
+    __table_args__ = (UniqueConstraint("org_id", "email"),
+                      UniqueConstraint("org_id", "slack_user_id"),
+                      UniqueConstraint("org_id", "teams_user_id"))
     id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(String(320), unique=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organization.id"))
+    email: Mapped[str] = mapped_column(String(320))
     name: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(20))  # rep | manager | leader | admin
     manager_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), index=True)
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
-    slack_user_id: Mapped[str | None] = mapped_column(String(64), unique=True)
-    teams_user_id: Mapped[str | None] = mapped_column(String(128), unique=True)
+    slack_user_id: Mapped[str | None] = mapped_column(String(64))
+    teams_user_id: Mapped[str | None] = mapped_column(String(128))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
@@ -320,6 +352,17 @@ class TransitionLog(Base):
     event: Mapped[str] = mapped_column(String(40))
     version: Mapped[int | None] = mapped_column(Integer)
     detail: Mapped[dict[str, Any] | None]
+
+
+class SlackView(Base):
+    """Which Slack user a modal we opened belongs to: a button may only update its owner's
+    view (Slack's payload does not say whose a view is)."""
+
+    __tablename__ = "slack_view"
+    view_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tenant: Mapped[str] = mapped_column(String(64))
+    user_key: Mapped[str] = mapped_column(String(128))
+    opened_at: Mapped[datetime] = mapped_column(index=True)
 
 
 class ProcessedEvent(Base):

@@ -9,7 +9,8 @@ from typing import Protocol, cast
 from sqlalchemy import Connection, Table, bindparam, func, select
 from sqlalchemy.orm import Session
 
-from storage.models import Person
+from storage.models import DEFAULT_ORG, Person
+from storage.tenancy import LINKED_PLATFORMS, org_of_request
 
 COACHING_ROLES = ("manager", "leader")
 
@@ -69,15 +70,20 @@ def coachable(conn: Connection, coach_id: int, role: str) -> list[Coachee]:
     return [Coachee(*row) for row in conn.execute(query, {"boss": coach_id})]
 
 
-def by_email(db: Session, email: str) -> Person | None:
-    return db.scalar(select(Person).where(Person.email == email.strip().lower()))
+def by_email(db: Session, email: str, org_id: int) -> Person | None:
+    """The person of ``org_id`` with this email (emails are unique per org, not globally)."""
+    return db.scalar(select(Person).where(Person.org_id == org_id,
+                                          Person.email == email.strip().lower()))
 
 
-def by_platform_id(db: Session, platform: str, user_id: str) -> Person | None:
+def by_platform_id(db: Session, platform: str, tenant: str, user_id: str) -> Person | None:
+    """The person behind a platform user id, looked up only in the org that the request's
+    workspace (``tenant``) is linked to: an unlinked workspace finds nobody."""
     column = {"slack": Person.slack_user_id, "teams": Person.teams_user_id}.get(platform)
-    if column is None:
-        return by_email(db, user_id)
-    return db.scalar(select(Person).where(column == user_id))
+    if column is None or platform not in LINKED_PLATFORMS:
+        return by_email(db, user_id, DEFAULT_ORG)
+    return db.scalar(select(Person).where(column == user_id, Person.org_id == org_of_request()),
+                     {"platform": platform, "tenant": tenant})
 
 
 def _in_scope(db: Session, role: str, boss_id: int) -> list[Person]:

@@ -17,11 +17,11 @@ def add_report(db: Session, manager: Person, *, email: str, name: str, timezone:
                slack_user_id: str | None, now: datetime) -> tuple[Added, Person | None]:
     """Create the rep under ``manager``, or attach an existing rep who has no manager."""
     email = email.strip().lower()
-    person = people.by_email(db, email)
+    person = people.by_email(db, email, manager.org_id)
     if person is None:
-        person = Person(email=email, name=name or email, role="rep", manager_id=manager.id,
-                        timezone=timezone or "UTC", slack_user_id=slack_user_id,
-                        active=True, created_at=now, updated_at=now)
+        person = Person(org_id=manager.org_id, email=email, name=name or email, role="rep",
+                        manager_id=manager.id, timezone=timezone or "UTC",
+                        slack_user_id=slack_user_id, active=True, created_at=now, updated_at=now)
         db.add(person)
         db.flush()
         return "added", person

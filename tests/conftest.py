@@ -13,11 +13,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, insert, text
 
 from storage.db import make_engine
 from storage.migrate import upgrade
-from storage.models import Base
+from storage.models import DEFAULT_ORG, Base, Organization
 
 PG_ADMIN_URL = os.environ.get(
     "COACH_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -66,7 +66,14 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
     with engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        reseed_default_org(conn)
     engine.dispose()
+
+
+def reseed_default_org(conn: Connection) -> None:
+    """The row migration 0003 adds (the default organisation), back after a TRUNCATE."""
+    conn.execute(insert(Organization).values(id=DEFAULT_ORG, name="Default organisation"))
+    conn.execute(text("SELECT setval(pg_get_serial_sequence('organization', 'id'), 1)"))
 
 
 @pytest.fixture

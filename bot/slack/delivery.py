@@ -133,7 +133,7 @@ class Delivery:
                 raise LookupError("a private message is never sent to someone else")
             if client is None:
                 raise LookupError(f"no Slack installation for workspace {row.tenant!r}")
-            user_id = await self.identity.user_id_for(client, row.target)
+            user_id = await self.identity.user_id_for(client, row.target, row.tenant)
             if user_id is None:
                 raise LookupError(f"no Slack user for {row.target}")
             if row.resend_since is not None and await self._arrived(client, user_id, row):

@@ -80,9 +80,9 @@ def view(data: HomeData) -> dict[str, Any]:
     return {"type": "home", "blocks": blocks[:limits.VIEW_BLOCKS]}
 
 
-def unknown_view(email: str) -> dict[str, Any]:
-    return {"type": "home", "blocks": sections(T.unknown.format(
-        email=f" ({email})" if email else ""))}
+def stranger_view(text: str) -> dict[str, Any]:
+    """The Home tab of someone we cannot show anything to, with why and what to do."""
+    return {"type": "home", "blocks": sections(text)}
 
 
 def _header(text: str) -> Block:

@@ -1,7 +1,10 @@
-"""Slack user → person: by stored Slack id, else by the profile email (users.info).
+"""Slack user → person: by stored Slack id, else by the profile email (users.info),
+only ever among the people of the organisation the user's workspace belongs to.
 
-Binding stores the Slack id on the person, and the profile's time zone when the
-person has none (empty or UTC). Known ids are cached in memory (positives only).
+A user whose workspace is not linked to an organisation (another company's workspace,
+a Slack Connect guest) is "outside": never bound, never shown anything. Binding stores
+the Slack id on the person, and the profile's time zone when the person has none
+(empty or UTC). Known (workspace, user) pairs are cached in memory (positives only).
 """
 
 from __future__ import annotations
@@ -13,10 +16,12 @@ from typing import Any, Literal, TypeVar
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock
 from bot.runner import Who
+from bot.slack.workspaces import Workspaces
 from storage import people
 from storage.models import Person
 
@@ -31,42 +36,64 @@ class Profile:
     email: str
     name: str
     timezone: str
+    team: str = ""  # the user's own workspace, as Slack says ("" when read from storage)
 
 
 @dataclass(frozen=True, slots=True)
 class Resolved:
-    status: Literal["known", "unknown", "conflict"]
+    status: Literal["known", "unknown", "conflict", "outside"]
     email: str = ""
 
 
 class Identity:
-    def __init__(self, sessions: sessionmaker[Session], clock: Clock, run: Run) -> None:
+    def __init__(self, sessions: sessionmaker[Session], clock: Clock, run: Run,
+                 workspaces: Workspaces) -> None:
         self.sessions, self.clock, self.run = sessions, clock, run
-        self.known: set[str] = set()
+        self.workspaces = workspaces
+        self.known: set[tuple[str, str]] = set()
 
     async def resolve(self, client: AsyncWebClient, who: Who) -> Resolved:
-        if who.user_key in self.known:
+        key = (who.tenant, who.user_key)
+        if key in self.known:
             return Resolved("known")
-        found = await self.run(self._by_id, who.user_key)
+        org = await self.workspaces.org_of(who.tenant)
+        if org is None:
+            return Resolved("outside")
+        found = await self.run(self._by_id, org, who.user_key)
         if found:
-            self.known.add(who.user_key)
+            self.known.add(key)
             return Resolved("known")
         profile = await profile_of(client, who.user_key)
         if profile is None or not profile.email:
             return Resolved("unknown")
-        status = await self.run(self._bind, profile)
+        if not await self.in_org(profile, org):
+            log.warning("Slack user %s of workspace %s is not in org %s", who.user_key,
+                        profile.team, org)
+            return Resolved("outside")
+        status = await self.run(self._bind, org, profile)
         if status == "known":
-            self.known.add(who.user_key)
+            self.known.add(key)
         return Resolved(status, profile.email)
 
-    async def email_of(self, client: AsyncWebClient, user_id: str) -> Profile | None:
-        """Who a mention names: the stored person first, else their Slack profile."""
-        stored = await self.run(self._profile_by_id, user_id)
+    async def in_org(self, profile: Profile, org: int) -> bool:
+        """Whether the profile's own workspace belongs to ``org`` (a stored profile, with no
+        team, was checked when it was bound)."""
+        return not profile.team or await self.workspaces.org_of(profile.team) == org
+
+    async def email_of(self, client: AsyncWebClient, who: Who, user_id: str) -> Profile | None:
+        """Who a mention names: the stored person of the speaker's organisation first,
+        else their Slack profile."""
+        org = await self.workspaces.org_of(who.tenant)
+        stored = None if org is None else await self.run(self._profile_by_id, org, user_id)
         return stored if stored is not None else await profile_of(client, user_id)
 
-    async def user_id_for(self, client: AsyncWebClient, email: str) -> str | None:
-        """The Slack id for a person's email: stored, else users.lookupByEmail (then stored)."""
-        stored = await self.run(self._id_by_email, email)
+    async def user_id_for(self, client: AsyncWebClient, email: str, tenant: str) -> str | None:
+        """The Slack id for a person's email, in the organisation of workspace ``tenant``:
+        stored, else users.lookupByEmail (then stored, when that user is one of ours)."""
+        org = await self.workspaces.org_of(tenant)
+        if org is None:
+            return None
+        stored = await self.run(self._id_by_email, org, email)
         if stored:
             return str(stored)
         try:
@@ -75,30 +102,34 @@ class Identity:
             log.info("no Slack user for %s: %s", email, exc.response.get("error"))
             return None
         user = response.get("user") or {}
-        user_id = str(user.get("id") or "")
-        if user_id:
-            tz = str(user.get("tz") or "")
-            await self.run(self._bind, Profile(user_id, email, "", tz))
-        return user_id or None
+        profile = Profile(str(user.get("id") or ""), email, "", str(user.get("tz") or ""),
+                          str(user.get("team_id") or ""))
+        if not profile.user_id or not await self.in_org(profile, org):
+            return None
+        await self.run(self._bind, org, profile)
+        return profile.user_id
 
-    def _by_id(self, user_id: str) -> bool:
-        with self.sessions() as db:
-            return people.by_platform_id(db, "slack", user_id) is not None
+    def _by_id(self, org: int, user_id: str) -> bool:
+        return self._person_by_id(org, user_id) is not None
 
-    def _profile_by_id(self, user_id: str) -> Profile | None:
+    def _person_by_id(self, org: int, user_id: str) -> Person | None:
         with self.sessions() as db:
-            person = people.by_platform_id(db, "slack", user_id)
-            return None if person is None else Profile(user_id, person.email, person.name,
-                                                       person.timezone)
+            return db.scalar(select(Person).where(Person.org_id == org,
+                                                  Person.slack_user_id == user_id))
 
-    def _id_by_email(self, email: str) -> str | None:
+    def _profile_by_id(self, org: int, user_id: str) -> Profile | None:
+        person = self._person_by_id(org, user_id)
+        return None if person is None else Profile(user_id, person.email, person.name,
+                                                   person.timezone)
+
+    def _id_by_email(self, org: int, email: str) -> str | None:
         with self.sessions() as db:
-            person = people.by_email(db, email)
+            person = people.by_email(db, email, org)
             return person.slack_user_id if person is not None else None
 
-    def _bind(self, profile: Profile) -> Literal["known", "unknown", "conflict"]:
+    def _bind(self, org: int, profile: Profile) -> Literal["known", "unknown", "conflict"]:
         with self.sessions.begin() as db:
-            person: Person | None = people.by_email(db, profile.email)
+            person: Person | None = people.by_email(db, profile.email, org)
             if person is None:
                 return "unknown"
             if person.slack_user_id not in (None, profile.user_id):
@@ -121,4 +152,4 @@ async def profile_of(client: AsyncWebClient, user_id: str) -> Profile | None:
     profile = user.get("profile") or {}
     return Profile(user_id, str(profile.get("email") or "").strip().lower(),
                    str(profile.get("real_name") or user.get("real_name") or ""),
-                   str(user.get("tz") or ""))
+                   str(user.get("tz") or ""), str(user.get("team_id") or ""))

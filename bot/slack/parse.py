@@ -78,10 +78,19 @@ def _json(raw: Any) -> dict[str, Any]:
 
 
 def tenant_of(body: Mapping[str, Any]) -> str:
-    """The workspace: team id, else the user's team, else the enterprise (org-wide apps)."""
-    team, user, enterprise = (_dict(body.get(k)) for k in ("team", "user", "enterprise"))
-    return (_str(team.get("id")) or _str(body.get("team_id")) or _str(user.get("team_id"))
-            or _str(enterprise.get("id")) or _str(body.get("enterprise_id")))
+    """The acting user's own workspace: the user's team when the payload names it
+    (``user.team_id`` in interactions, ``event.user_team`` in events), else the team the
+    request came from, else the enterprise (org-wide apps).
+
+    The user's own team comes first because in a Slack Connect channel the request's team
+    can be ours while the user belongs to another organisation: such a user must not reach
+    our people (storage.tenancy scopes every lookup to the workspace named here).
+    """
+    team, user, enterprise, event = (_dict(body.get(k))
+                                     for k in ("team", "user", "enterprise", "event"))
+    return (_str(user.get("team_id")) or _str(event.get("user_team")) or _str(team.get("id"))
+            or _str(body.get("team_id")) or _str(enterprise.get("id"))
+            or _str(body.get("enterprise_id")))
 
 
 def who_of(body: Mapping[str, Any]) -> Who:

@@ -11,7 +11,7 @@ from bot.bootstrap import App
 from bot.runner import Who
 from bot.slack.identity import Profile
 from bot.slack.text import T
-from storage import conversations, events, people, rep_updates, team
+from storage import conversations, events, people, rep_updates, team, views
 from storage.models import ActionItem, Person
 
 
@@ -21,7 +21,7 @@ class Records:
 
     def coachable(self, who: Who) -> list[tuple[int, str]]:
         with self.app.sessions() as db:
-            me = people.by_platform_id(db, "slack", who.user_key)
+            me = people.by_platform_id(db, "slack", who.tenant, who.user_key)
             return [] if me is None else [(p.id, p.name) for p in people.coachable_by(db, me)]
 
     def email_of(self, person_id: Any) -> str | None:
@@ -31,6 +31,14 @@ class Records:
             person = db.get(Person, person_id)
             return person.email if person else None
 
+    def remember_view(self, view_id: str, who: Who) -> None:
+        with self.app.sessions.begin() as db:
+            views.remember(db, view_id, who.tenant, who.user_key, self.app.clock.now())
+
+    def owns_view(self, view_id: str, who: Who) -> bool:
+        with self.app.sessions() as db:
+            return views.owner(db, view_id) == (who.tenant, who.user_key)
+
     def claim_event(self, key: tuple[str, str]) -> bool:
         with self.app.sessions.begin() as db:
             return events.claim(db, "slack", key[0], key[1], self.app.clock.now())
@@ -39,13 +47,13 @@ class Records:
         from bot.slack import home
 
         with self.app.sessions() as db:
-            person = people.by_platform_id(db, "slack", who.user_key)
+            person = people.by_platform_id(db, "slack", who.tenant, who.user_key)
             assert person is not None
             return home.load(db, person, self.app.clock.now(), self.app.playbook)
 
     def acknowledge(self, who: Who, session_id: int) -> str:
         with self.app.sessions.begin() as db:
-            me = people.by_platform_id(db, "slack", who.user_key)
+            me = people.by_platform_id(db, "slack", who.tenant, who.user_key)
             now = self.app.clock.now()
             if me is None or not rep_updates.acknowledge_plan(db, session_id, me.id, now):
                 return T.not_yours
@@ -55,7 +63,7 @@ class Records:
 
     def item_status(self, who: Who, item_id: int, status: str) -> str:
         with self.app.sessions.begin() as db:
-            me = people.by_platform_id(db, "slack", who.user_key)
+            me = people.by_platform_id(db, "slack", who.tenant, who.user_key)
             now = self.app.clock.now()
             item: ActionItem | None = None
             if me is not None:
@@ -69,7 +77,7 @@ class Records:
 
     def add_report(self, who: Who, profile: Profile) -> str:
         with self.app.sessions.begin() as db:
-            me = people.by_platform_id(db, "slack", who.user_key)
+            me = people.by_platform_id(db, "slack", who.tenant, who.user_key)
             if me is None or me.role not in people.COACHING_ROLES:
                 return T.team_not_manager
             now = self.app.clock.now()

@@ -30,6 +30,7 @@ from bot.slack.identity import Identity, Resolved
 from bot.slack.parse import Action, Command, Submission
 from bot.slack.records import Records
 from bot.slack.text import T
+from bot.slack.workspaces import Workspaces
 from flows.messages import Message, Say
 from storage.db import DatabaseBusy, is_busy
 
@@ -49,7 +50,8 @@ class SlackSurface:
         self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="coach-db")
         self.lane = DatabaseLane(self.executor)
         self.background = Background()
-        self.identity = Identity(app.sessions, app.clock, self.run)
+        self.workspaces = Workspaces(app, clients, self.run)
+        self.identity = Identity(app.sessions, app.clock, self.run, self.workspaces)
         self.records = Records(app, self.run)
         self.delivery = Delivery(app.sessions, app.clock, clients, self.identity, self.run,
                                  delivery_delay)
@@ -86,6 +88,8 @@ class SlackSurface:
         return replies
 
     def stranger(self, resolved: Resolved) -> str:
+        if resolved.status == "outside":
+            return T.outside
         if resolved.status == "conflict":
             return T.rebound.format(email=resolved.email)
         return T.unknown.format(email=f" ({resolved.email})" if resolved.email else "")
@@ -136,13 +140,29 @@ class SlackSurface:
         if view_id:
             await self.update_view(client, view_id, view_hash, render.modal(replies, nonce=nonce))
         elif prompt is not None and prompt.flow not in render.DM_FLOWS and trigger_id:
-            await client.views_open(trigger_id=trigger_id,
-                                    view=render.modal(replies, nonce=nonce))
+            await self.open_view(client, who, trigger_id, render.modal(replies, nonce=nonce))
         elif prompt is None and reply is not None:
             text = render.slack_commands("\n\n".join(m.text for m in replies))
             await reply(render.escape(render.clip_escaped(text, 3000)))
         else:
             await self.post(client, who.user_key, replies)
+
+    async def open_view(self, client: AsyncWebClient, who: Who, trigger_id: str,
+                        view: dict[str, Any]) -> None:
+        """views.open, remembering whose modal it is (see owns_view)."""
+        response = await client.views_open(trigger_id=trigger_id, view=view)
+        view_id = str((response.get("view") or {}).get("id") or "")
+        if view_id:
+            await self.run(self.records.remember_view, view_id, who)
+
+    async def owns_view(self, a: Action) -> bool:
+        """A button in a modal may only change the clicking user's own modal: Slack's
+        payload does not say whose a view is, so we keep the owner of each one we open."""
+        if await self.run(self.records.owns_view, a.view_id, a.who):
+            return True
+        log.warning("Slack user %s acted on view %s, not theirs: ignored", a.who.user_key,
+                    a.view_id)
+        return False
 
     async def known(self, client: AsyncWebClient, who: Who, reply: Reply) -> bool:
         """Bind an unknown Slack user by email first; a user we cannot bind gets told how."""
@@ -169,12 +189,12 @@ class SlackSurface:
             if not reps:
                 await reply(T.no_reports)
             else:
-                await client.views_open(trigger_id=cmd.trigger_id, view=render.picker(reps))
+                await self.open_view(client, cmd.who, cmd.trigger_id, render.picker(reps))
             return
         assert cmd.given is not None
         given = cmd.given
         if cmd.mention:
-            profile = await self.identity.email_of(client, cmd.mention)
+            profile = await self.identity.email_of(client, cmd.who, cmd.mention)
             if profile is not None and profile.email:
                 given = Say(f"{given.text.split(' ', 1)[0]} {profile.email}")
         replies = await self.turn(cmd.who, given, client=client)
@@ -185,9 +205,13 @@ class SlackSurface:
             await reply(T.team_not_allowed)
             return
         assert cmd.mention is not None
-        profile = await self.identity.email_of(client, cmd.mention)
+        profile = await self.identity.email_of(client, cmd.who, cmd.mention)
         if profile is None or not profile.email:
             await reply(T.team_no_email.format(who=f"<@{cmd.mention}>"))
+            return
+        org = await self.workspaces.org_of(cmd.who.tenant)
+        if org is None or not await self.identity.in_org(profile, org):
+            await reply(T.team_outside.format(who=f"<@{cmd.mention}>"))
             return
         await reply(await self.run(self.records.add_report, cmd.who, profile))
 
@@ -195,6 +219,8 @@ class SlackSurface:
 
     async def on_action(self, a: Action, client: AsyncWebClient) -> None:
         in_modal = a.in_view and a.view_type == "modal"
+        if in_modal and a.kind in ("choose", "cmd", "pick") and not await self.owns_view(a):
+            return
         if a.kind == "choose":
             replies = await self.turn(a.who, a.given, a.expect_step or a.meta.step,
                                       client=client)
@@ -238,7 +264,7 @@ class SlackSurface:
         if message is None or message.form is None:
             return
         view = render.modal([message], nonce=next(self._nonce), channel=a.channel or "dm")
-        await client.views_open(trigger_id=a.trigger_id, view=view)
+        await self.open_view(client, a.who, a.trigger_id, view)
 
     # View submissions and closes ----------------------------------------------------------
 
@@ -316,7 +342,7 @@ class SlackSurface:
 
         resolved = await self.identity.resolve(client, who)
         if resolved.status != "known":
-            view = home.unknown_view(resolved.email)
+            view = home.stranger_view(self.stranger(resolved))
         else:
             view = home.view(await self.run(self.records.home_data, who))
         await client.views_publish(user_id=who.user_key, view=view)

@@ -29,6 +29,11 @@ class T:
     unknown = ("I don't know you yet{email}. Ask your smOS Coach admin to add you: "
                "`coach people import people.csv` with a row for your email, name, role "
                "(rep, manager, leader or admin) and manager. Then try again.")
+    outside = ("smOS Coach is not set up for your Slack workspace, so there is nothing here "
+               "for you. If you think it should be, ask whoever runs smOS Coach at your "
+               "company.")
+    team_outside = ("{who} is not in your organisation's Slack workspace, so I can't add "
+                    "them to your team.")
     rebound = ("Your Slack account looks different from the one on file for {email}. "
                "Ask your admin to update your Slack user id.")
     crashed = "Sorry, something went wrong on my side. Please try again."

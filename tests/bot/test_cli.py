@@ -109,3 +109,14 @@ def test_console_script_runs_a_jsonl_session(tmp_path: Path) -> None:
     assert replies[1]["step"] == "set_stage"
     assert any("error" in r for r in replies)
     assert (tmp_path / "coach.db").exists()
+
+
+def test_slack_link_and_list(db_url: str, monkeypatch: pytest.MonkeyPatch,
+                             capsys: pytest.CaptureFixture[str]) -> None:
+    assert run_cli(["slack", "link", "T0ABC"], monkeypatch, db_url, capsys) == (
+        0, "Slack workspace T0ABC linked.\n", "")
+    assert run_cli(["slack", "link", "T0ABC"], monkeypatch, db_url, capsys)[1] == (
+        "Slack workspace T0ABC was already linked.\n")
+    assert run_cli(["slack", "workspaces"], monkeypatch, db_url, capsys) == (0, "T0ABC\n", "")
+    code, _, err = run_cli(["slack", "link", "T0 ABC;"], monkeypatch, db_url, capsys)
+    assert code == 2 and "is not a Slack team or enterprise id" in err

@@ -104,7 +104,7 @@ def test_orm_objects_and_core_statements_share_the_turns_transaction(db_url: str
     with app.engine.connect() as conn:
         with conn.begin() as tx:
             unit = Unit(conn)
-            unit.db.add(Person(email="unit-a@example.com", name="A", role="rep",
+            unit.db.add(Person(org_id=1, email="unit-a@example.com", name="A", role="rep",
                                timezone="UTC", created_at=now, updated_at=now))
             assert count(unit.conn) == 1  # flushed before the Core query ran
             unit.finish()
@@ -113,7 +113,7 @@ def test_orm_objects_and_core_statements_share_the_turns_transaction(db_url: str
         conn.rollback()
         with conn.begin():
             unit = Unit(conn)
-            unit.db.add(Person(email="unit-b@example.com", name="B", role="rep",
+            unit.db.add(Person(org_id=1, email="unit-b@example.com", name="B", role="rep",
                                timezone="UTC", created_at=now, updated_at=now))
             unit.finish()
     with app.engine.connect() as conn:

@@ -43,6 +43,7 @@ class SlackHTTP:
 
     def __init__(self, http: TestClient, slack: SlackApp, fake: FakeSlack) -> None:
         self.http, self.slack, self.fake = http, slack, fake
+        self.team = TEAM  # the workspace the requests come from (and their users belong to)
         self._trigger = 0
 
     async def settle(self) -> None:
@@ -60,7 +61,7 @@ class SlackHTTP:
 
     def command_body(self, user: str, text: str) -> str:
         body = sample("SlashCommandPayload")
-        body.update(team_id=TEAM, team_domain="fake", user_id=user, user_name=user,
+        body.update(team_id=self.team, team_domain="fake", user_id=user, user_name=user,
                     command="/coach", text=text, trigger_id=self.trigger(),
                     channel_id="C0GENERAL", channel_name="general", api_app_id="A0APP",
                     response_url=self.fake.respond_url(user), enterprise_id="",
@@ -79,8 +80,8 @@ class SlackHTTP:
         body = sample("BlockActionPayload" if kind == "block_actions" else "ViewSubmissionPayload")
         body.update(type=kind, api_app_id="A0APP", trigger_id=self.trigger(),
                     is_enterprise_install=False)
-        body["team"].update(id=TEAM, domain="fake")
-        body["user"].update(id=user, username=user, name=user, team_id=TEAM)
+        body["team"].update(id=self.team, domain="fake")
+        body["user"].update(id=user, username=user, name=user, team_id=self.team)
         body["enterprise"] = None
         return body
 
@@ -119,9 +120,9 @@ class SlackHTTP:
     def event_body(self, event: dict[str, Any], event_id: str, sample_name: str
                    ) -> dict[str, Any]:
         body = sample(sample_name)
-        body.update(type="event_callback", team_id=TEAM, api_app_id="A0APP",
+        body.update(type="event_callback", team_id=self.team, api_app_id="A0APP",
                     event_id=event_id, event_time=int(time.time()), enterprise_id=None,
-                    authorizations=[{"enterprise_id": None, "team_id": TEAM,
+                    authorizations=[{"enterprise_id": None, "team_id": self.team,
                                      "user_id": "U0BOT", "is_bot": True,
                                      "is_enterprise_install": False}])
         body["event"] = {**body["event"], **event}

@@ -42,6 +42,7 @@ class User:
     email: str
     name: str
     tz: str = "America/New_York"
+    team: str = TEAM
 
 
 @dataclass
@@ -63,6 +64,7 @@ class FakeSlack:
     hangs: set[tuple[str, str]] = field(default_factory=set)  # (method, channel): no answer
     _released: asyncio.Event = field(default_factory=asyncio.Event)
     _view_waiters: list[tuple[int, Any]] = field(default_factory=list)
+    installs: list[str] = field(default_factory=list)  # teams oauth.v2.access installs next
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     @property
@@ -88,8 +90,9 @@ class FakeSlack:
         if self.server is not None:
             await self.server.close()
 
-    def add_user(self, user_id: str, email: str, name: str, tz: str = "America/New_York") -> None:
-        self.users[user_id] = User(user_id, email, name, tz)
+    def add_user(self, user_id: str, email: str, name: str, tz: str = "America/New_York",
+                 team: str = TEAM) -> None:
+        self.users[user_id] = User(user_id, email, name, tz, team)
 
     def fail(self, method: str, status: int, times: int = 1, **headers: str) -> None:
         self.failures.setdefault(method, []).extend([(status, headers)] * times)
@@ -241,10 +244,12 @@ class FakeSlack:
             url = str(self.server.make_url("/socket")).replace("http://", "ws://")
             return {"ok": True, "url": url}
         if method == "oauth.v2.access":
+            team = self.installs.pop(0) if self.installs else "T0OAUTH"
+            token = "xoxb-installed" if team == "T0OAUTH" else f"xoxb-{team}"
             return {"ok": True, "app_id": "A0APP", "authed_user": {"id": "U0INSTALLER"},
                     "scope": "commands,chat:write", "token_type": "bot",
-                    "access_token": "xoxb-installed", "bot_user_id": BOT_USER,
-                    "team": {"id": "T0OAUTH", "name": "OAuth team"}, "enterprise": None,
+                    "access_token": token, "bot_user_id": BOT_USER,
+                    "team": {"id": team, "name": f"{team} team"}, "enterprise": None,
                     "is_enterprise_install": False}
         return {"ok": True}
 
@@ -282,5 +287,5 @@ class FakeSlack:
 
 
 def _user(user: User) -> dict[str, Any]:
-    return {"id": user.id, "team_id": TEAM, "name": user.name, "real_name": user.name,
+    return {"id": user.id, "team_id": user.team, "name": user.name, "real_name": user.name,
             "tz": user.tz, "profile": {"email": user.email, "real_name": user.name}}

@@ -110,3 +110,16 @@ def test_dm_text() -> None:
     assert parse.dm_text(event) == "hi"
     assert parse.dm_text({**event, "channel_type": "channel", "channel": "C1"}) is None
     assert parse.dm_text({**event, "subtype": "message_changed"}) is None
+
+
+def test_the_users_own_team_is_the_tenant_in_a_slack_connect_channel() -> None:
+    body = sample("BlockActionPayload")
+    body["team"]["id"] = "T0OURS"
+    body["user"].update(id="U1", team_id="T0THEIRS")
+    assert parse.who_of(body).tenant == "T0THEIRS"
+    event = sample("MessagePayload")
+    event.update(team_id="T0OURS")
+    event["event"].update(user_team="T0THEIRS")
+    assert parse.tenant_of(event) == "T0THEIRS"
+    event["event"]["user_team"] = ""
+    assert parse.tenant_of(event) == "T0OURS"

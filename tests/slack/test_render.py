@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from bot.slack import home, render
 from bot.slack.limits import check_message, check_view, units
 from bot.slack.parse import action
+from bot.slack.text import T
 from flows.messages import Choice, Field, Form, Message, Say
 from storage.home import Item, RepLine, TreeFigures
 
@@ -112,7 +113,8 @@ def test_home_views_fit() -> None:
                  home.HomeData("L", "leader", "l@x", figures=TreeFigures(9, 3, 4, 5, 1, 0)),
                  home.HomeData("A", "admin", "a@x")):
         assert check_view(home.view(data)) == []
-    assert check_view(home.unknown_view("a@b")) == []
+    for text in (T.unknown.format(email=" (a@b)"), T.outside):
+        assert check_view(home.stranger_view(text)) == []
 
 
 def test_terminal_commands_become_coach_subcommands() -> None:

@@ -22,7 +22,7 @@ TODAY = NOW.date()
 
 
 def person(db, email, role, manager=None, active=True):  # type: ignore[no-untyped-def]
-    row = Person(email=email, name=email.split("@")[0].title(), role=role, timezone="UTC",
+    row = Person(org_id=1, email=email, name=email.split("@")[0].title(), role=role, timezone="UTC",
                  manager_id=manager.id if manager else None, active=active, created_at=NOW,
                  updated_at=NOW)
     db.add(row)
