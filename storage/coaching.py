@@ -132,7 +132,10 @@ def escalation_recipients(db: Session, coach_id: int) -> list[Person]:
     above = db.get(Person, coach.manager_id) if coach and coach.manager_id else None
     if above is not None and above.active:
         return [above]
+    if coach is None:
+        return []
     return list(db.scalars(select(Person).where(Person.role == "admin",
+                                                Person.org_id == coach.org_id,
                                                 Person.active.is_(True),
                                                 Person.id != coach_id)
                            .order_by(Person.id)))

@@ -7,7 +7,7 @@
 - ``escalation.fix_owner`` (who should own the fix) and ``escalation.review_id``.
 
 Revision ID: 0004_leaf_records
-Revises: 0002_slack
+Revises: 0003_tenancy
 Create Date: 2026-12-01 12:00:00
 """
 
@@ -19,7 +19,7 @@ from alembic import op
 import storage.models
 
 revision = "0004_leaf_records"
-down_revision = "0006_review_loop"
+down_revision = "0003_tenancy"
 branch_labels = None
 depends_on = None
 

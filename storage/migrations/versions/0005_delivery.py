@@ -5,7 +5,7 @@ reached Slack; the sender checks the recipient's recent messages from this time 
 before sending it again.
 
 Revision ID: 0005_delivery
-Revises: 0002_slack
+Revises: 0004_leaf_records
 Create Date: 2026-12-02 10:00:00
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 import storage.models
 
 revision = "0005_delivery"
-down_revision = "0008_history_indexes"
+down_revision = "0004_leaf_records"
 branch_labels = None
 depends_on = None
 

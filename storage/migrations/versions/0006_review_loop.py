@@ -6,7 +6,7 @@
 - ``model_run.review_due``: a coaching run's Review planned for a later day.
 
 Revision ID: 0006_review_loop
-Revises: 0002_slack
+Revises: 0005_delivery
 Create Date: 2026-12-02 10:00:00
 """
 

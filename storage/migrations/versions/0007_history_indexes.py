@@ -1,8 +1,8 @@
 """Indexes for the reads that grow with history: reviews by session, escalations by
 owner, open action items by rep.
 
-Revision ID: 0008_history_indexes
-Revises: 0002_slack
+Revision ID: 0007_history_indexes
+Revises: 0006_review_loop
 Create Date: 2026-11-28 19:00:00
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0008_history_indexes"
-down_revision = "0002_slack"
+revision = "0007_history_indexes"
+down_revision = "0006_review_loop"
 branch_labels = None
 depends_on = None
 
