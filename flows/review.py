@@ -110,11 +110,13 @@ ROUTE = {"met": "next_focus", "not_done": "accountability", "improving": "next_r
 SAID = {"met": T.met, "improving": T.improving, "no_change": T.no_change}
 
 
-def start(playbook: Playbook, ctx: Context, data: Mapping[str, Any]) -> Outcome:
+def start(playbook: Playbook, ctx: Context, data: Mapping[str, Any],
+          flow: Flow | None = None) -> Outcome:
     """``data`` holds review_id, session_id, rep_name, rep_ref, metric, baseline,
     target and actions (each with id, description and owner); optionally ``imported``
     (the metric's latest imported value, start, end: suggested, not asked) and
-    ``earlier_chart`` (answers, date: suggested if the chart runs again)."""
+    ``earlier_chart`` (answers, date: suggested if the chart runs again). ``flow`` is
+    this flow already built from ``playbook`` (built here when not given)."""
     actions = [{"id": str(a["id"]), "description": str(a["description"]),
                 "owner": str(a.get("owner", "rep"))} for a in data.get("actions", [])]
     earlier = as_mapping(data.get("earlier_chart"))
@@ -122,7 +124,7 @@ def start(playbook: Playbook, ctx: Context, data: Mapping[str, Any]) -> Outcome:
              "actions": actions,
              SUGGESTED_KEY: from_earlier(as_mapping(earlier.get("answers")),
                                          str(earlier.get("date", "")))}
-    return begin(build(playbook), clean, ctx)
+    return begin(flow or build(playbook), clean, ctx)
 
 
 def outcome(baseline: float, target: float, value: float, done: Mapping[str, str]) -> ReviewOutcome:
