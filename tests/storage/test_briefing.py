@@ -163,3 +163,20 @@ def test_candidates_are_a_managers_reports_or_a_leaders_tree_with_their_conversa
     assert all(c is None for _, c in tree)  # the conversations are the manager's, not hers
     assert none == []
     app.close()
+
+
+def test_the_card_is_one_statement_whose_sql_never_changes(db_url: str) -> None:
+    """/coach's hot path: plans, blockers and check-in counts come in the same query."""
+    from sqlalchemy import event
+
+    app = make_app(db_url)
+    with app.sessions() as db:
+        reps = db.query(Person).filter(Person.role == "rep").order_by(Person.id).all()
+    seen: list[str] = []
+    event.listen(app.engine, "before_cursor_execute",
+                 lambda conn, cursor, sql, params, context, many: seen.append(sql))
+    with app.engine.connect() as conn:
+        for rep in reps:
+            briefing.card(conn, rep.id, rep.manager_id, TODAY)
+    assert len(seen) == len(reps) and len(set(seen)) == 1
+    app.close()
