@@ -44,7 +44,7 @@ def test_the_roam_card_is_printed_once(ctx: Context) -> None:
     assert [m.step for m in printed] == ["context"]
     gap = out.last
     assert gap.step == "gap"
-    assert [c.label for c in gap.choices][0] == "bookings: 150 of 200, gap -50 (-25%)"
+    assert gap.choices[0].label == "bookings: 150 of 200, gap -50 (-25%)"
 
 
 def test_a_gap_picked_from_the_data_is_not_typed_again(ctx: Context) -> None:
