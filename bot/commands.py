@@ -136,29 +136,35 @@ def coach(turn: Turn, ref: str) -> None:
 
 
 def brief(turn: Turn, rep: Coachee) -> dict[str, Any]:
-    """The context card's facts: last session, open actions, check-ins, ROAM (against
-    the rep's team: the manager's other reports)."""
+    """The context card's facts: last session, the next review, a model not yet run, open
+    actions, check-ins and their blockers, ROAM (against the rep's team: the manager's
+    other reports; check-in counts for activity no imported metric covers)."""
     today = turn.context().today
+    playbook = turn.flows.playbook
     card = briefing.card(turn.conn, rep.id, rep.manager_id, today)
     last = card.last
+    labels = {a.id: a.label for a in playbook.checkin.activities}
     return {
         "last_session": {
             "date": last["date"],
-            "focus": turn.flows.playbook.focus_label(last["focus"] or "") or "-",
+            "focus": playbook.focus_label(last["focus"] or "") or "-",
             "leaf": last["leaf"],
         } if last else None,
+        "review_due": card.review_due,
+        "pending_model": card.pending_model,
         "open_actions": [
             {"description": a["description"], "due": a["due"], "status": a["status"],
-             "owner": "rep" if a["owner_id"] == rep.id else "manager"}
+             "owner": "rep" if a["owner_id"] == rep.id else "manager", "note": a["note"]}
             for a in card.actions
         ],
         "checkins": [
             {"week": c["week"],
              "summary": f"coached: {'yes' if c['coached'] else 'no'}, "
-                        f"confidence {c['confidence'] or '-'}/5"}
+                        f"confidence {c['confidence'] or '-'}/5",
+             "blockers": c["blockers"]}
             for c in card.checkins
         ],
-        "roam": roam.snapshot(card.metrics, today, card.team_metrics),
+        "roam": roam.snapshot(card.metrics, today, card.team_metrics, card.activity, labels),
     }
 
 
@@ -326,7 +332,24 @@ def review(turn: Turn, ref: str) -> None:
                      "due": a.due_date.isoformat()}
                     for a in coaching.actions_of(turn.db, session.id)
                     if a.status in coaching.OPEN_ACTION],
+        **review_data(turn, rep, session),
     })
+
+
+def review_data(turn: Turn, rep: Coachee, session: CoachingSession) -> dict[str, Any]:
+    """What a review need not ask again: the focus metric's latest imported value, and
+    the chart answers last given about this gap (suggested when the chart runs again)."""
+    data: dict[str, Any] = {}
+    if session.metric:
+        row = coaching.latest_metric(turn.db, rep.id, session.metric, turn.context().today)
+        if row is not None:
+            data["imported"] = {"value": row.actual, "start": row.period_start.isoformat(),
+                                "end": row.period_end.isoformat()}
+    earlier = coaching.last_chart(turn.db, session)
+    if earlier is not None:
+        answers, day = earlier
+        data["earlier_chart"] = {"answers": answers, "date": day.isoformat()}
+    return data
 
 
 def checkin(turn: Turn, rest: str) -> None:

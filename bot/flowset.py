@@ -25,6 +25,8 @@ class FlowSet:
     def start(self, name: str, ctx: Context, data: Mapping[str, Any]) -> Outcome:
         if name == sled.NAME:
             return sled.start(self.playbook, ctx, data, self.flows[sled.NAME])
+        if name == review.NAME:  # its start turns the data into suggestions
+            return review.start(self.playbook, ctx, data, self.flows[review.NAME])
         return begin(self.flows[name], data, ctx)
 
 

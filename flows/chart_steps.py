@@ -1,14 +1,31 @@
-"""The solution chart as conversation steps, shared by SLED (stage E) and reviews."""
+"""The solution chart as conversation steps, shared by SLED (stage E) and reviews.
+
+Where the data decides a question (the team's numbers, an earlier session), the flow
+keeps a suggested answer under ``SUGGESTED_KEY``: the question shows it with its
+reason and offers it first, and the manager confirms it or picks the other answer.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from typing import Any
 
 from flows.chart import Chart, answers_on_path, walk
 from flows.engine import Context, FlowState, Go, Retry, Step
-from flows.messages import YES_NO, Message
+from flows.messages import Choice, Message
 
 ANSWERS_KEY = "chart"
+SUGGESTED_KEY = "suggested"  # {question id: [answer "yes" | "no", reason]}
+
+
+class T:
+    """What the chart's questions add when an answer is suggested."""
+
+    yes = "Yes"
+    no = "No"
+    suggested = "Suggested: {answer} — {reason}"
+    mark = " (suggested)"
+    earlier = "your answer on {day}"
 
 
 def chart_steps(
@@ -22,7 +39,13 @@ def chart_steps(
     def prompt_for(qid: str) -> Callable[[FlowState, Context], Message]:
         def prompt(state: FlowState, ctx: Context) -> Message:
             question = ctx.playbook.chart.questions[qid]
-            return Message(_about(question.text, state), choices=YES_NO)
+            text = _about(question.text, state)
+            hint = suggestions(state).get(qid)
+            if hint is None:
+                return Message(text, choices=_choices(None))
+            answer, reason = hint
+            shown = T.suggested.format(answer=T.yes if answer else T.no, reason=reason)
+            return Message(f"{text}\n{shown}", choices=_choices(answer))
 
         return prompt
 
@@ -52,6 +75,36 @@ def chart_steps(
 def _about(text: str, state: FlowState) -> str:
     name = state.data.get("rep_name")
     return text.replace("the rep", name, 1) if isinstance(name, str) and name else text
+
+
+def _choices(suggested: bool | None) -> tuple[Choice, ...]:
+    """Yes / No, the suggested answer first and marked, so one click confirms it."""
+    yes, no = Choice("yes", T.yes), Choice("no", T.no)
+    if suggested is None:
+        return yes, no
+    if suggested:
+        return Choice("yes", T.yes + T.mark), no
+    return Choice("no", T.no + T.mark), yes
+
+
+def suggestion(answer: bool, reason: str) -> list[Any]:
+    """One suggested answer as the flow state keeps it (JSON: a list, not a tuple)."""
+    return ["yes" if answer else "no", reason]
+
+
+def suggestions(state: FlowState) -> dict[str, tuple[bool, str]]:
+    """The suggested answers the state holds: question id -> (answer, reason)."""
+    raw = state.data.get(SUGGESTED_KEY)
+    if not isinstance(raw, Mapping):
+        return {}
+    return {str(qid): (value[0] == "yes", str(value[1])) for qid, value in raw.items()
+            if isinstance(value, list | tuple) and len(value) == 2}
+
+
+def from_earlier(answers: Mapping[str, Any], day: str) -> dict[str, list[Any]]:
+    """Suggestions from the chart answers given on ``day`` (a review's rerun of the chart)."""
+    return {str(qid): suggestion(bool(answer), T.earlier.format(day=day))
+            for qid, answer in answers.items() if isinstance(answer, bool)}
 
 
 def chart_answers(state: FlowState) -> Mapping[str, bool]:

@@ -14,7 +14,7 @@ from datetime import date
 from typing import Any, Literal
 
 from flows import item_loop, leaf_steps
-from flows.chart_steps import chart_answers, chart_steps
+from flows.chart_steps import SUGGESTED_KEY, chart_answers, chart_steps, from_earlier
 from flows.effects import (
     ActionDraft,
     CompleteReview,
@@ -57,6 +57,9 @@ class T:
     title = "Action plan review"
     metric = ("{R}\nReview of {rep}'s plan: {metric} started at {baseline}, target {target}. "
               "What is it now?")
+    imported = ("The imported data says {value} for {start} to {end}. Leave the value blank "
+                "to confirm it, or type the current value.")
+    imported_hint = "Blank keeps {value} (imported)"
     action = "Action {n} of {total}: {description} ({owner}). Was it done?"
     reschedule = ("Not done on your side: {description} (was due {due}). It is yours to "
                   "reschedule: what is the new date?")
@@ -136,15 +139,22 @@ ROUTE = {"met": "next_focus", "not_done": "accountability", "improving": "next_r
 SAID = {"met": T.met, "improving": T.improving, "no_change": T.no_change}
 
 
-def start(playbook: Playbook, ctx: Context, data: Mapping[str, Any]) -> Outcome:
+def start(playbook: Playbook, ctx: Context, data: Mapping[str, Any],
+          flow: Flow | None = None) -> Outcome:
     """``data`` holds review_id, session_id, rep_name, rep_ref, metric, baseline,
-    target and the open actions (each with id, description, owner and due)."""
+    target and the open actions (each with id, description, owner and due); optionally
+    ``imported`` (the metric's latest imported value, start, end: suggested, not asked) and
+    ``earlier_chart`` (answers, date: suggested if the chart runs again). ``flow`` is
+    this flow already built from ``playbook`` (built here when not given)."""
     actions = [{"id": str(a["id"]), "description": str(a["description"]),
                 "owner": str(a.get("owner", "rep")), "due": str(a.get("due", ""))}
                for a in data.get("actions", [])]
+    earlier = as_mapping(data.get("earlier_chart"))
     clean = {**data, "baseline": float(data["baseline"]), "target": float(data["target"]),
-             "actions": actions}
-    return begin(build(playbook), clean, ctx)
+             "actions": actions,
+             SUGGESTED_KEY: from_earlier(as_mapping(earlier.get("answers")),
+                                         str(earlier.get("date", "")))}
+    return begin(flow or build(playbook), clean, ctx)
 
 
 def outcome(baseline: float, target: float, value: float, done: Mapping[str, str]) -> ReviewOutcome:
@@ -173,7 +183,7 @@ def build(playbook: Playbook) -> Flow:
     chart = playbook.chart
     decide = ("next_focus", "accountability", "next_review", chart.start)
     steps: dict[str, Step] = {
-        "metric_now": Step("metric_now", "R", _form(T.metric, VALUE), _metric_now,
+        "metric_now": Step("metric_now", "R", _metric_prompt, _metric_now,
                            ("action_status", *decide)),
         "action_status": Step("action_status", "R", _action_prompt, _action_status,
                               ("action_status", "reschedule", *decide)),
@@ -202,8 +212,27 @@ def _form(template: str, form: Form) -> Prompt:
     return lambda state, ctx: Message(fill(template, state), form=form)
 
 
+def _metric_prompt(state: FlowState, ctx: Context) -> Message:
+    """Ask for the focus metric; with an imported value, show it and let a blank keep it."""
+    imported = as_mapping(state.data.get("imported"))
+    if not imported:
+        return Message(fill(T.metric, state), form=VALUE)
+    value = fmt(float(imported["value"]))
+    text = fill(T.metric, state) + "\n" + T.imported.format(
+        value=value, start=imported["start"], end=imported["end"])
+    field = Field("value", T.value, "number", required=False,
+                  hint=T.imported_hint.format(value=value))
+    return Message(text, form=Form(VALUE.id, (field,)))
+
+
+def _value_given(state: FlowState, answer: Answer) -> float:
+    """The value typed, else the imported one the prompt offered (a blank confirms it)."""
+    typed = as_mapping(answer).get("value")
+    return number(typed) if typed else float(as_mapping(state.data.get("imported"))["value"])
+
+
 def _metric_now(state: FlowState, answer: Answer, ctx: Context) -> Go:
-    value = number(as_mapping(answer)["value"])
+    value = _value_given(state, answer)
     if item_loop.items(state, "actions"):
         return Go("action_status", {"metric_value": value})
     return _route(state.with_data(metric_value=value, action_status={}), ctx)

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from flows import leaf_steps, roam
+from flows import leaf_steps, sled_analysis
 from flows.chart_steps import chart_answers, chart_steps
 from flows.effects import (
     ActionDraft,
@@ -56,18 +56,12 @@ from flows.sled_text import (
     PRIVATE_ACTION,
     PRIVATE_NOTE,
     SET_STAGE,
+    STAGES,
     SUCCESS,
-    VIEWS,
     T,
 )
 
 NAME = "sled"
-STAGES = {
-    "S": "S — Set the stage",
-    "L": "L — Lead the performance analysis",
-    "E": "E — Explore solutions",
-    "D": "D — Develop the action plan",
-}
 MODEL_FOR_LEAF = {"TRAINING": "training", "JOB_AID": "training", "FEEDBACK": "training",
                   "PRACTICE": "coaching", "COACHING": "coaching"}
 MANAGER_OWNED = {"REMOVE_OBSTACLE", "REMOVE_PUNISHMENT", "REMOVE_REWARD", "ARRANGE_CONSEQUENCES",
@@ -79,31 +73,10 @@ def start(playbook: Playbook, ctx: Context, data: Mapping[str, Any],
     """``data`` holds session_id, rep_id, rep_name, rep_ref and the brief (with ROAM);
     ``flow`` is this flow already built from ``playbook`` (built here when not given)."""
     flow = flow or build(playbook)
-    card = Message(context_card(data), flow=NAME, step="context")
+    card = Message(sled_analysis.context_card(data), flow=NAME, step="context")
     # The card is shown once; the conversation keeps only the ROAM numbers it asks about.
     kept = {**data, "brief": {"roam": data.get("brief", {}).get("roam", {})}}
     return begin(flow, kept, ctx, intro=(card,))
-
-
-def context_card(data: Mapping[str, Any]) -> str:
-    brief = data.get("brief", {})
-    lines = [f"Coaching {data['rep_name']} — before you start:"]
-    last = brief.get("last_session")
-    if last:
-        lines.append(f"Last session: {last['date']}, focus {last['focus']}, "
-                     f"result {last['leaf'] or 'open'}.")
-    else:
-        lines.append("Last session: none recorded.")
-    actions = brief.get("open_actions", [])
-    lines.append(f"Open action items: {len(actions) or 'none'}")
-    lines += [f"  • {a['description']} — {a['owner']}, due {a['due']} ({a['status']})"
-              for a in actions[:8]]
-    checkins = brief.get("checkins", [])
-    if checkins:
-        lines.append("Recent check-ins:")
-        lines += [f"  • {c['week']}: {c['summary']}" for c in checkins[:3]]
-    lines.append(roam.describe(brief.get("roam", {})))
-    return "\n".join(lines)
 
 
 def _fill(template: str, state: FlowState, **extra: Any) -> str:
@@ -139,11 +112,14 @@ def build(playbook: Playbook) -> Flow:
                           lambda s, a, c: Go("rep_aligned", {"set_stage": a}), ("rep_aligned",)),
         "rep_aligned": Step("rep_aligned", "S", _prompt_choice(T.aligned, ALIGNED),
                             _aligned, ("gap", "set_stage")),
-        "gap": Step("gap", "L", _gap_prompt, lambda s, a, c: Go("views", {"gap": a}), ("views",)),
-        "views": Step("views", "L", _prompt_form(T.views, VIEWS),
-                      lambda s, a, c: Go("focus", {"views": a}), ("focus",)),
-        "focus": Step("focus", "L", _focus_prompt,
-                      lambda s, a, c: Go("problem_agreed", {"focus": a}), ("problem_agreed",)),
+        "gap": Step("gap", "L", sled_analysis.gap_prompt, sled_analysis.choose_gap,
+                    ("views", "stretch_goal")),
+        "views": Step("views", "L", sled_analysis.views_prompt, sled_analysis.views,
+                      ("focus",)),
+        "stretch_goal": Step("stretch_goal", "L", sled_analysis.stretch_prompt,
+                             sled_analysis.stretch, ("focus",)),
+        "focus": Step("focus", "L", sled_analysis.focus_prompt, sled_analysis.focus,
+                      ("problem_agreed", "action")),
         "problem_agreed": Step("problem_agreed", "L", _prompt_choice(T.agreed, AGREED),
                                _agreed, (chart.start, "views")),
         "no_action": Step("no_action", "E", _prompt_form(T.no_action, NO_ACTION), _no_action,
@@ -178,36 +154,13 @@ def _aligned(state: FlowState, answer: Answer, ctx: Context) -> Go:
               (RecordStage(state.data["session_id"], "S", values),))
 
 
-def _gap_choices(state: FlowState) -> tuple[Choice, ...]:
-    snap = state.data.get("brief", {}).get("roam", {})
-    lines = [x for x in roam.lines_of(snap) if x.below]
-    choices = [Choice(f"metric:{x.metric}",
-                      f"{x.metric}: {roam.fmt(x.actual)} of {roam.fmt(x.target)}") for x in lines]
-    if not any(x.kind == "result" for x in lines):
-        choices.append(Choice("stretch", "Set a stretch or development goal"))
-    choices.append(Choice("other", "Another gap (I'll describe it)"))
-    return tuple(choices)
-
-
-def _gap_prompt(state: FlowState, ctx: Context) -> Message:
-    snap = state.data.get("brief", {}).get("roam", {})
-    return Message(_fill(T.gap, state, roam=roam.describe(snap)), choices=_gap_choices(state))
-
-
-def _focus_prompt(state: FlowState, ctx: Context) -> Message:
-    """The focus areas; the one a review planned for this session comes first, marked."""
-    planned = state.data.get("planned_focus")
-    choices = sorted((Choice(f.id, f.label + (T.planned if f.id == planned else ""))
-                      for f in ctx.playbook.focus_areas), key=lambda c: c.id != planned)
-    return Message(_fill(T.focus, state), choices=tuple(choices))
-
-
 def _agreed(state: FlowState, answer: Answer, ctx: Context) -> Go:
     if answer == "revise":
         return Go("views", say=(Message(T.revisit),))
     values = {
         "roam": state.data.get("brief", {}).get("roam", {}),
         "gap": state.data.get("gap"),
+        "gap_numbers": state.data.get("gap_numbers"),
         **as_mapping(state.data.get("views")),
         "focus_area": state.data.get("focus"),
         "problem_agreed": answer == "yes",

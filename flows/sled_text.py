@@ -5,6 +5,12 @@ from __future__ import annotations
 from flows.messages import Choice, Field, Form
 
 MAX_ACTIONS = 10
+STAGES = {
+    "S": "S — Set the stage",
+    "L": "L — Lead the performance analysis",
+    "E": "E — Explore solutions",
+    "D": "D — Develop the action plan",
+}
 
 
 class T:
@@ -14,8 +20,32 @@ class T:
                  "and what {rep} gets out of it.")
     aligned = "Does {rep} understand and agree with the purpose and agenda?"
     not_aligned = "Take a minute with {rep} on what would make today worth it, then revise."
-    gap = "{L}\n{roam}\n\nWhich gap is worth pursuing today?"
+    gap = "{L}\nWhich gap is worth pursuing today? (The ROAM numbers are in the card above.)"
     views = ("State the gap in numbers. In coaching, ask for {rep}'s view first, then give yours.")
+    views_from_data = ("The gap: {gap}. In coaching, ask for {rep}'s view first, "
+                       "then give yours.")
+    gap_kept = "Leave blank to keep: {gap}"
+    gap_in_numbers = "the gap is in numbers: {gap}"
+    peers_met = "{met} of {peers} teammates reached their {metric} target in the same period"
+    peers_missed = ("none of {peers} teammates reached their {metric} target in the same "
+                    "period{avg}")
+    team_avg = " (team avg {value})"
+    stretch_goal = ("{rep} is on target: set a stretch or development goal (no corrective "
+                    "chart today). Ask for {rep}'s view first.")
+
+    # The context card (shown once, when the session starts).
+    card_title = "Coaching {rep} — before you start:"
+    card_last = "Last session: {date}, focus {focus}, result {leaf}."
+    card_no_last = "Last session: none recorded."
+    card_review = "Next review planned: {date}."
+    card_model = "Planned, not yet run: {model} (agreed {date}); run it with /model {rep_ref}."
+    card_actions = "Open action items: {count}"
+    card_action = "  • {description} — {owner}, due {due} ({status})"
+    card_blocked_note = "  • {description} — {owner}, due {due} (blocked: {note})"
+    card_checkins = "Recent check-ins:"
+    card_checkin = "  • {week}: {summary}"
+    card_blockers = "Blockers from check-ins:"
+    card_blocker = "  • {week}: {note}"
     focus = "Agree on ONE focus area for today."
     agreed = "Do you and {rep} agree this is the problem to work on?"
     revisit = "Work through the views again until you agree on one problem."
@@ -73,6 +103,18 @@ VIEWS = Form("views", (
     Field("rep_view", "The rep's view", "long_text"),
     Field("manager_view", "Your view", "long_text"),
 ))
+STRETCH = Form("stretch_goal", (
+    Field("goal", "The stretch or development goal", "long_text"),
+    Field("rep_view", "The rep's view", "long_text", required=False),
+))
+
+
+def views_from_data(gap: str) -> Form:
+    """The views form when the gap came from the data: its numbers are already known."""
+    given, *rest = VIEWS.fields
+    return Form(VIEWS.id, (Field(given.id, given.label, required=False,
+                                 hint=T.gap_kept.format(gap=gap)), *rest))
+
 NO_ACTION = Form("no_action", (Field("reason", "Why not now", required=False),))
 PRIVATE_NOTE = Form("private_note", (Field("note", "Private note", "long_text"),))
 OWNERS = (Choice("rep", "The rep"), Choice("manager", "Me (the manager)"))

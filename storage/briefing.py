@@ -3,11 +3,12 @@ costs more in SQLAlchemy than in the database):
 
 - ``candidates``: whom the coach may coach (METHOD §9), each with the coach's SLED
   conversation about them, if there is one;
-- ``card``: the chosen rep's context card — last finished session, open action items,
-  latest answered check-ins, and the metric rows of the rep and of their manager's
-  other reports (the team benchmark) — as one row of JSON arrays (SQLite's
-  ``json_group_array``, PostgreSQL's ``json_agg``). Its SQL never changes with the
-  data (no expanding IN), so the driver's prepared statement is reused.
+- ``card``: the chosen rep's context card — last finished session, the next planned
+  review, a planned model not yet run, open action items, latest answered check-ins
+  (with their blockers), the check-ins' activity counts, and the metric rows of the rep
+  and of their manager's other reports (the team benchmark) — as one row of JSON arrays
+  (SQLite's ``json_group_array``, PostgreSQL's ``json_agg``). Its SQL never changes
+  with the data (no expanding IN), so the driver's prepared statement is reused.
 """
 
 from __future__ import annotations
@@ -32,11 +33,20 @@ from sqlalchemy import (
     cast as sql_cast,
 )
 
-from flows.roam import MetricRow
+from flows.roam import CheckinCounts, MetricRow
 from storage import people
-from storage.coaching import FINISHED, OPEN_ACTION
+from storage.coaching import FINISHED, MODELS, OPEN_ACTION
 from storage.conversations import LIVE_COLUMNS, Live, live_of
-from storage.models import ActionItem, Checkin, CoachingSession, Conversation, Metric, Person
+from storage.models import (
+    ActionItem,
+    Checkin,
+    CoachingSession,
+    Conversation,
+    Metric,
+    ModelRun,
+    Person,
+    Review,
+)
 from storage.people import Coachee
 
 CHECKINS_SHOWN = 3
@@ -48,6 +58,8 @@ _sessions = cast(Table, CoachingSession.__table__)
 _actions = cast(Table, ActionItem.__table__)
 _checkins = cast(Table, Checkin.__table__)
 _metrics = cast(Table, Metric.__table__)
+_reviews = cast(Table, Review.__table__)
+_runs = cast(Table, ModelRun.__table__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,8 +67,11 @@ class Card:
     """The context card's facts, as stored (the command words them)."""
 
     last: dict[str, Any] | None = None  # the last finished session: date (UTC), focus, leaf
+    review_due: str | None = None  # the next planned review's date
+    pending_model: dict[str, Any] | None = None  # model, date (UTC) of the session agreeing it
     actions: list[dict[str, Any]] = field(default_factory=list)  # by due date, then id
     checkins: list[dict[str, Any]] = field(default_factory=list)  # latest first
+    activity: list[CheckinCounts] = field(default_factory=list)  # answered check-ins' counts
     metrics: list[MetricRow] = field(default_factory=list)  # the rep's
     team_metrics: list[MetricRow] = field(default_factory=list)  # the manager's other reports'
 
@@ -106,25 +121,48 @@ def _card_query(dialect: str) -> Select[Any]:
     # On PostgreSQL a timestamptz in JSON follows the session time zone: ask for UTC.
     ended = func.timezone("UTC", _sessions.c.ended_at) if postgres else _sessions.c.ended_at
 
+    # A JSON column is JSON inside PostgreSQL's JSON, but text inside SQLite's: parse it.
+    activity_json = _checkins.c.activity if postgres else func.json(_checkins.c.activity)
+    mine = _sessions.c.rep_id == bindparam("rep")
+
     last = (select(obj("ended", ended, "focus", _sessions.c.focus_area,
                        "leaf", _sessions.c.leaf))
-            .where(_sessions.c.rep_id == bindparam("rep"), _one_of(_sessions.c.status, FINISHED))
+            .where(mine, _one_of(_sessions.c.status, FINISHED))
             .order_by(_sessions.c.ended_at.desc()).limit(1).scalar_subquery())
+    review_due = (select(func.min(_reviews.c.due_date))
+                  .select_from(_reviews.join(_sessions, _reviews.c.session_id == _sessions.c.id))
+                  .where(mine, _reviews.c.status == "planned").scalar_subquery())
+    # As coaching.pending_model: the latest completed session that planned a model, while
+    # that model has not been run to its end.
+    planned = (select(_sessions.c.id, _sessions.c.next_model, ended.label("ended"))
+               .where(mine, _sessions.c.status == "completed",
+                      _one_of(_sessions.c.next_model, MODELS))
+               .order_by(_sessions.c.ended_at.desc()).limit(1).subquery())
+    run = select(_runs.c.id).where(_runs.c.session_id == planned.c.id,
+                                   _runs.c.model == planned.c.next_model,
+                                   _runs.c.status == "completed")
+    pending_model = (select(obj("model", planned.c.next_model, "ended", planned.c.ended))
+                     .where(~run.exists()).scalar_subquery())
     actions = (select(rows(obj("id", _actions.c.id, "description", _actions.c.description,
                                "due", _actions.c.due_date, "status", _actions.c.status,
-                               "owner_id", _actions.c.owner_id)))
+                               "owner_id", _actions.c.owner_id, "note", _actions.c.note)))
                .where(_actions.c.rep_id == bindparam("rep"),
                       _one_of(_actions.c.status, OPEN_ACTION))
                .scalar_subquery())
+    answered = and_(_checkins.c.person_id == bindparam("rep"), _checkins.c.status == "answered")
     latest = (select(_checkins.c.period_start, _checkins.c.got_coaching,
-                     _checkins.c.confidence)
-              .where(_checkins.c.person_id == bindparam("rep"),
-                     _checkins.c.status == "answered")
+                     _checkins.c.confidence, _checkins.c.blockers)
+              .where(answered)
               .order_by(_checkins.c.period_start.desc()).limit(CHECKINS_SHOWN)
               .subquery())
     checkins = select(rows(obj("week", latest.c.period_start,
                                "coached", latest.c.got_coaching,
-                               "confidence", latest.c.confidence))).scalar_subquery()
+                               "confidence", latest.c.confidence,
+                               "blockers", latest.c.blockers))).scalar_subquery()
+    activity = (select(rows(obj("week", _checkins.c.period_start, "counts", activity_json)))
+                .where(answered, _checkins.c.activity.is_not(None),
+                       _checkins.c.period_start >= bindparam("since"))
+                .scalar_subquery())
     metrics = (select(rows(obj("person", _metrics.c.person_id, "metric", _metrics.c.metric,
                                "kind", _metrics.c.kind, "start", _metrics.c.period_start,
                                "end", _metrics.c.period_end, "target", _metrics.c.target,
@@ -137,8 +175,10 @@ def _card_query(dialect: str) -> Select[Any]:
                       _metrics.c.period_start <= bindparam("today"),
                       _metrics.c.period_end >= bindparam("since"))
                .scalar_subquery())
-    return select(last.label("last"), actions.label("actions"),
-                  checkins.label("checkins"), metrics.label("metrics"))
+    return select(last.label("last"), review_due.label("review_due"),
+                  pending_model.label("pending_model"), actions.label("actions"),
+                  checkins.label("checkins"), activity.label("activity"),
+                  metrics.label("metrics"))
 
 
 _CARD = {dialect: _card_query(dialect) for dialect in ("sqlite", "postgresql")}
@@ -151,13 +191,15 @@ def _json(value: Any) -> Any:
 
 def card(conn: Connection, rep_id: int, manager_id: int | None, today: date) -> Card:
     """The rep's context card, with the metric rows of ``manager_id``'s other active
-    reports for the team's benchmark, in one query."""
+    reports for the team's benchmark, in one query. Metric rows and check-in counts go
+    back ``METRIC_HISTORY`` from ``today``."""
     row = conn.execute(_CARD[conn.dialect.name], {
         "rep": rep_id, "boss": manager_id if manager_id is not None else -1, "today": today,
         "since": today - METRIC_HISTORY}).one()
     last = _json(row.last)
     actions = sorted(_json(row.actions) or [], key=lambda a: (a["due"], a["id"]))
     checkins = sorted(_json(row.checkins) or [], key=lambda c: c["week"], reverse=True)
+    model = _json(row.pending_model)
     mine: list[MetricRow] = []
     team: list[MetricRow] = []
     for m in _json(row.metrics) or []:
@@ -167,8 +209,16 @@ def card(conn: Connection, rep_id: int, manager_id: int | None, today: date) -> 
     return Card(
         last={"date": str(last["ended"] or "")[:10], "focus": last["focus"],
               "leaf": last["leaf"]} if last else None,
+        review_due=str(row.review_due) if row.review_due is not None else None,
+        pending_model={"model": model["model"], "date": str(model["ended"] or "")[:10]}
+        if model else None,
         actions=[{**a, "due": str(a["due"])} for a in actions],
         checkins=[{"week": str(c["week"]), "coached": bool(c["coached"]),
-                   "confidence": c["confidence"]} for c in checkins],
+                   "confidence": c["confidence"], "blockers": c["blockers"]}
+                  for c in checkins],
+        activity=sorted((CheckinCounts(date.fromisoformat(str(c["week"])),
+                                       {str(k): float(v) for k, v in _json(c["counts"]).items()
+                                        if isinstance(v, int | float)})
+                         for c in _json(row.activity) or []), key=lambda c: c.week),
         metrics=mine, team_metrics=team,
     )

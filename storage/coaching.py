@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, bindparam, insert, select, update
+from sqlalchemy import Connection, Table, bindparam, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -36,6 +36,7 @@ from storage.models import (
     CoachingSession,
     Escalation,
     LeafOutcome,
+    Metric,
     ModelRun,
     Person,
     PlannedSession,
@@ -47,6 +48,7 @@ from storage.unit import Unit
 
 OPEN_ACTION = ("open", "in_progress", "blocked")
 FINISHED = ("completed", "no_action", "no_agreement")  # sessions that count as held
+MODELS = ("training", "coaching")  # the models a session may hand off to
 
 # Prebuilt Core statements for what most turns write or read (see storage/unit.py).
 _sessions = cast(Table, CoachingSession.__table__)
@@ -339,7 +341,7 @@ def pending_model(db: Session, rep_id: int) -> PendingModel | None:
     session = db.scalar(select(CoachingSession)
                         .where(CoachingSession.rep_id == rep_id,
                                CoachingSession.status == "completed",
-                               CoachingSession.next_model.in_(("training", "coaching")))
+                               CoachingSession.next_model.in_(MODELS))
                         .order_by(CoachingSession.ended_at.desc(), CoachingSession.id.desc())
                         .limit(1))
     if session is None or session.next_model is None:
@@ -379,6 +381,35 @@ def next_review(db: Session, rep_id: int) -> tuple[Review, CoachingSession] | No
                      .where(CoachingSession.rep_id == rep_id, Review.status == "planned")
                      .order_by(Review.due_date, Review.id).limit(1)).first()
     return (row[0], row[1]) if row else None
+
+
+def latest_metric(db: Session, rep_id: int, name: str, today: date) -> Metric | None:
+    """The rep's latest imported row of metric ``name`` (any case) whose period has begun."""
+    return db.scalar(select(Metric)
+                     .where(Metric.person_id == rep_id,
+                            func.lower(Metric.metric) == name.strip().lower(),
+                            Metric.period_start <= today)
+                     .order_by(Metric.period_end.desc(), Metric.period_start.desc()).limit(1))
+
+
+def last_chart(db: Session, session: CoachingSession) -> tuple[dict[str, bool], date] | None:
+    """The chart answers last given about this session's gap, and the day they were given:
+    a review's rerun of the chart, else the session's own."""
+    reviews = db.scalars(select(Review).where(Review.session_id == session.id,
+                                              Review.status == "done",
+                                              Review.held_at.is_not(None))
+                         .order_by(Review.held_at.desc(), Review.id.desc()))
+    for review in reviews:
+        chart = (review.notes or {}).get("chart")
+        if isinstance(chart, dict) and chart and review.held_at is not None:
+            return _answers(chart), review.held_at.date()
+    if session.chart_answers and session.ended_at is not None:
+        return _answers(session.chart_answers), session.ended_at.date()
+    return None
+
+
+def _answers(raw: Mapping[str, Any]) -> dict[str, bool]:
+    return {str(k): v for k, v in raw.items() if isinstance(v, bool)}
 
 
 def week_start(day: date) -> date:

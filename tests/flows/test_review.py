@@ -303,3 +303,44 @@ def test_unknown_input_keeps_the_state(ctx: Context) -> None:
     assert "I didn't catch that" in out.messages[0].text
     not_a_number = advance(flow, review.start(ctx.playbook, ctx, data()).state, Say("many"), ctx)
     assert "Current value must be a number" in not_a_number.messages[0].text
+
+
+IMPORTED = {"value": 172.0, "start": "2026-03-01", "end": "2026-03-31"}
+
+
+def test_the_imported_metric_is_shown_and_a_blank_confirms_it(ctx: Context) -> None:
+    out = review.start(ctx.playbook, ctx, data(imported=IMPORTED))
+    ask = out.messages[-1]
+    assert "The imported data says 172 for 2026-03-01 to 2026-03-31" in ask.text
+    assert ask.form is not None and not ask.form.fields[0].required
+    assert "172" in ask.form.fields[0].hint
+    confirmed = run_review(ctx, Submit({}), imported=IMPORTED)
+    assert confirmed.state.data["metric_value"] == 172.0
+    blank = run_review(ctx, Say(""), imported=IMPORTED)
+    assert blank.state.data["metric_value"] == 172.0
+    typed = run_review(ctx, Say("181"), imported=IMPORTED)
+    assert typed.state.data["metric_value"] == 181.0
+
+
+def test_without_imported_data_the_value_is_required(ctx: Context) -> None:
+    run = run_review(ctx, Submit({}))
+    assert run.state.step == "metric_now"
+    assert "Current value is required" in run.messages[-2].text
+
+
+def test_the_chart_rerun_suggests_the_answers_given_earlier(ctx: Context) -> None:
+    earlier = {"answers": {"Q01_gap_specific": True, "Q02_worth_pursuing": True,
+                           "Q03_standard_achievable": True, "Q04_knows_gap": False},
+               "date": "2026-03-01"}
+    run = run_review(ctx, Say("150"), Choose("done"), Choose("done"), earlier_chart=earlier)
+    q01 = run.last
+    assert q01.step == "Q01_gap_specific"
+    assert "Suggested: Yes — your answer on 2026-03-01" in q01.text
+    assert q01.choices[0].label == "Yes (suggested)"
+    flow = review.build(ctx.playbook)
+    at_q04 = play(flow, run.state, ctx, Say("1"), Say("1"), Say("1"))
+    assert "Suggested: No — your answer on 2026-03-01" in at_q04.last.text
+    assert [c.id for c in at_q04.last.choices] == ["no", "yes"]
+    changed = play(flow, at_q04.state, ctx, Choose("yes"))  # the rep knows now
+    assert changed.state.step == "Q05_knows_what"
+    assert "Suggested" not in changed.last.text  # never answered before

@@ -88,3 +88,61 @@ def test_describe_without_data_says_so() -> None:
 def test_fmt() -> None:
     assert roam.fmt(1200.0) == "1,200"
     assert roam.fmt(2.5) == "2.50"
+
+
+def week(day: int, **counts: float) -> roam.CheckinCounts:
+    return roam.CheckinCounts(date(2026, 3, day), counts)
+
+
+LABELS = {"calls": "Calls made", "meetings": "Customer meetings held",
+          "proposals": "Proposals sent"}
+
+
+def test_check_in_counts_of_the_period_feed_activity_no_metric_covers() -> None:
+    rows = [row("bookings", "result", MAR, 100, 80), row("calls", "activity", MAR, 100, 120)]
+    checkins = [week(2, calls=30, proposals=2, meetings=4), week(9, proposals=3, meetings=5),
+                roam.CheckinCounts(date(2026, 2, 23), {"proposals": 50})]  # February's
+    snap = roam.snapshot(rows, TODAY, checkins=checkins, labels=LABELS)
+    lines = {x["metric"]: x for x in snap["lines"]}
+    assert set(lines) == {"bookings", "calls", "Customer meetings held", "Proposals sent"}
+    assert lines["calls"]["source"] == "import"  # the imported metric, not the check-ins
+    proposals = lines["Proposals sent"]
+    assert (proposals["actual"], proposals["target"], proposals["gap"]) == (5, None, None)
+    assert (proposals["source"], proposals["weeks"]) == ("check-in", 2)
+    assert snap["verdict"] == "methodology"  # counts without a target judge nothing
+    text = roam.describe(snap)
+    assert "  • Proposals sent: 5 (from 2 check-ins, no target)" in text
+    assert "Customer meetings held: 9 (from 2 check-ins, no target)" in text
+
+
+def test_a_metric_named_like_the_activity_label_covers_it_too() -> None:
+    rows = [row("Proposals sent", "activity", MAR, 10, 4)]
+    snap = roam.snapshot(rows, TODAY, checkins=[week(2, proposals=3)], labels=LABELS)
+    assert [x["metric"] for x in snap["lines"]] == ["Proposals sent"]
+    assert snap["lines"][0]["actual"] == 4
+
+
+def test_with_nothing_imported_check_ins_of_this_month_are_shown() -> None:
+    snap = roam.snapshot([], TODAY, checkins=[week(2, calls=30), week(9, calls=20)])
+    assert snap["period"] == ["2026-03-01", "2026-03-31"]
+    assert [(x["metric"], x["actual"], x["target"]) for x in snap["lines"]] == [
+        ("calls", 50, None)]
+    assert snap["verdict"] == "no_results"
+    assert not roam.lines_of(snap)[0].below
+
+
+def test_team_peers_who_met_their_target_are_counted() -> None:
+    mine = [row("bookings", "result", MAR, 100, 80)]
+    team = [row("bookings", "result", MAR, 100, 100), row("bookings", "result", MAR, 90, 80),
+            row("bookings", "result", FEB, 10, 1000)]
+    (line,) = roam.lines_of(roam.snapshot(mine, TODAY, team))
+    assert (line.peers, line.peers_met) == (2, 1)
+
+
+def test_snapshots_stored_before_the_new_fields_still_read() -> None:
+    old = {"period": ["2026-03-01", "2026-03-31"], "verdict": "results_lag", "lines": [
+        {"metric": "bookings", "kind": "result", "target": 100, "actual": 80, "gap": -20,
+         "gap_pct": -20.0, "benchmark": None}]}
+    (line,) = roam.lines_of(old)
+    assert (line.source, line.peers, line.peers_met) == ("import", 0, 0)
+    assert "bookings: 80 of 100, gap -20 (-20%)" in roam.describe(old)

@@ -13,7 +13,9 @@ from storage.models import (
     CoachingSession,
     Conversation,
     Metric,
+    ModelRun,
     Person,
+    Review,
 )
 from tests.support import make_app
 
@@ -71,12 +73,57 @@ def test_the_card_holds_what_the_context_card_shows(db_url: str) -> None:
     assert [(a["due"], a["status"], a["owner_id"]) for a in card.actions] == [
         ("2026-12-05", "blocked", rep.id), ("2026-12-09", "open", boss.id)]
     assert card.checkins == [
-        {"week": str(TODAY - timedelta(weeks=1)), "coached": True, "confidence": 1},
-        {"week": str(TODAY - timedelta(weeks=2)), "coached": False, "confidence": 2},
-        {"week": str(TODAY - timedelta(weeks=4)), "coached": False, "confidence": 4}]
+        {"week": str(TODAY - timedelta(weeks=1)), "coached": True, "confidence": 1,
+         "blockers": None},
+        {"week": str(TODAY - timedelta(weeks=2)), "coached": False, "confidence": 2,
+         "blockers": None},
+        {"week": str(TODAY - timedelta(weeks=4)), "coached": False, "confidence": 4,
+         "blockers": None}]
     assert [(m.period_start, m.actual) for m in card.metrics] == [
         (date(2026, 11, 1), 3.0)]  # not the 2024 period, not next year's
     assert [m.actual for m in card.team_metrics] == [7.0]  # active teammates only
+    app.close()
+
+
+def test_the_card_holds_plans_blockers_and_check_in_counts(db_url: str) -> None:
+    """The next planned review, a model agreed but not run, blocker notes, and the
+    activity counts of answered check-ins (not of open ones, not older than the history)."""
+    app = make_app(db_url, demo=False)
+    with app.sessions.begin() as db:
+        boss = person(db, "boss@x.example", "manager")
+        rep = person(db, "rep@x.example", "rep", boss)
+        ended = datetime(2026, 11, 20, 23, 30, tzinfo=UTC)
+        session = CoachingSession(manager_id=boss.id, rep_id=rep.id, status="completed",
+                                  started_at=ended, ended_at=ended, next_model="coaching")
+        db.add(session)
+        db.flush()
+        for due, status in ((date(2026, 12, 20), "planned"), (date(2026, 12, 10), "planned"),
+                            (date(2026, 12, 3), "done")):
+            db.add(Review(session_id=session.id, due_date=due, status=status))
+        db.add(ActionItem(session_id=session.id, rep_id=rep.id, owner_id=rep.id,
+                          description="Send proposals", due_date=date(2026, 12, 4),
+                          status="blocked", note="Waiting on pricing", created_at=NOW,
+                          updated_at=NOW))
+        for weeks, status, counts, blockers in (
+                (1, "answered", {"calls": 30, "proposals": 2}, "CRM down"),
+                (2, "answered", {"calls": 25}, None), (3, "open", {"calls": 99}, None),
+                (80, "answered", {"calls": 1000}, None)):
+            db.add(Checkin(person_id=rep.id, period_start=TODAY - timedelta(weeks=weeks),
+                           status=status, activity=counts, blockers=blockers))
+    with app.engine.connect() as conn:
+        card = briefing.card(conn, rep.id, boss.id, TODAY)
+    assert card.review_due == "2026-12-10"
+    assert card.pending_model == {"model": "coaching", "date": "2026-11-20"}
+    assert [a["note"] for a in card.actions] == ["Waiting on pricing"]
+    assert [c["blockers"] for c in card.checkins] == ["CRM down", None, None]
+    assert [(c.week, dict(c.counts)) for c in card.activity] == [
+        (TODAY - timedelta(weeks=2), {"calls": 25.0}),
+        (TODAY - timedelta(weeks=1), {"calls": 30.0, "proposals": 2.0})]
+    with app.sessions.begin() as db:
+        db.add(ModelRun(session_id=session.id, model="coaching", status="completed",
+                        started_at=NOW, ended_at=NOW))
+    with app.engine.connect() as conn:
+        assert briefing.card(conn, rep.id, boss.id, TODAY).pending_model is None
     app.close()
 
 
@@ -115,4 +162,21 @@ def test_candidates_are_a_managers_reports_or_a_leaders_tree_with_their_conversa
     assert [p.email for p, _ in tree] == ["ann@x.example", "bob@x.example", "boss@x.example"]
     assert all(c is None for _, c in tree)  # the conversations are the manager's, not hers
     assert none == []
+    app.close()
+
+
+def test_the_card_is_one_statement_whose_sql_never_changes(db_url: str) -> None:
+    """/coach's hot path: plans, blockers and check-in counts come in the same query."""
+    from sqlalchemy import event
+
+    app = make_app(db_url)
+    with app.sessions() as db:
+        reps = db.query(Person).filter(Person.role == "rep").order_by(Person.id).all()
+    seen: list[str] = []
+    event.listen(app.engine, "before_cursor_execute",
+                 lambda conn, cursor, sql, params, context, many: seen.append(sql))
+    with app.engine.connect() as conn:
+        for rep in reps:
+            briefing.card(conn, rep.id, rep.manager_id, TODAY)
+    assert len(seen) == len(reps) and len(set(seen)) == 1
     app.close()
