@@ -149,7 +149,7 @@ def focus(state: FlowState, answer: Answer, ctx: Context) -> Go:
     stretch = as_mapping(state.data.get("stretch"))
     values = {"roam": _snapshot(state), "gap": STRETCH_GAP, "stretch_goal": stretch["goal"],
               "rep_view": stretch.get("rep_view", ""), "focus_area": answer}
-    return Go("action", {"focus": answer, "solution": {"agreed_solution": stretch["goal"]}},
+    return Go("action", {"focus": answer, "agreed_solution": stretch["goal"]},
               (RecordStage(state.data["session_id"], "L", values),))
 
 
