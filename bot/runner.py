@@ -82,10 +82,11 @@ class Turn:
         return person
 
     def context(self, subject: engine.Person | None = None) -> Context:
-        today = self.now.astimezone(zone(self.me.timezone)).date()
+        local = zone(self.me.timezone)
+        today = self.now.astimezone(local).date()
         actor = engine.Person(self.me.id, self.me.email, self.me.name, self.me.role)
         return Context(now=self.now, today=today, playbook=self.flows.playbook, actor=actor,
-                       subject=subject)
+                       subject=subject, zone=local)
 
     def say(self, *messages: Message) -> None:
         self.out.extend(messages)

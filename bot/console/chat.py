@@ -12,7 +12,7 @@ from bot.clock import ManualClock
 from bot.console.protocol import BadLine, SetClock, SwitchUser, dump, parse_line, render
 from bot.delivery import deliver
 from bot.runner import Who
-from flows.engine import check_field
+from flows.engine import Reading, check_field
 from flows.messages import Input, Message, Say, Submit
 
 PLATFORM, TENANT = "console", "local"
@@ -110,8 +110,11 @@ class Terminal:
                     return None
                 if answer.startswith("/"):
                     return Say(answer)
+                # Only the shape is checked here ("is it a date at all?"); the flow reads the
+                # answer again in the person's time zone and says back the date it took.
+                reading = Reading(self.app.clock.now(), MAX_FIELD)
                 problem = (f"{f.label} is required" if f.required and not answer else
-                           check_field(f, answer, MAX_FIELD) if answer else None)
+                           check_field(f, answer, reading) if answer else None)
                 if problem is None:
                     break
                 self._print(f"  {problem}.")

@@ -79,9 +79,10 @@ def test_action_not_done_leads_to_the_accountability_talk(ctx: Context) -> None:
 
 
 @pytest.mark.parametrize(("when", "problem"), [
-    ("2026-03-09", "Follow-up date 2026-03-09 is in the past; pick today (2026-03-10) or later"),
-    ("2027-06-01", "Follow-up date 2027-06-01 is more than a year away"),
-    ("next week", "Follow-up date must be a date like"),
+    ("2026-03-09", "Follow-up date Monday 9 March 2026 is in the past; "
+                   "pick today (Tuesday 10 March 2026) or later"),
+    ("2027-06-01", "Follow-up date Tuesday 1 June 2027 is more than a year away"),
+    ("whenever", "Follow-up date must be a date, like"),
 ])
 def test_follow_up_date_must_be_sensible(ctx: Context, when: str, problem: str) -> None:
     talk = {"problem": "p", "alternatives": "a", "agreed_action": "x", "follow_up": when}

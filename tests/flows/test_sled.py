@@ -178,7 +178,7 @@ def test_action_due_in_the_past_is_rejected(ctx: Context) -> None:
                   Submit({"description": "Read the guide", "owner": "rep",
                           "due": "2026-03-09"}))
     assert run.state.step == "action"
-    assert "2026-03-09 is in the past" in run.messages[-2].text
+    assert "Monday 9 March 2026 is in the past" in run.messages[-2].text
 
 
 def test_rep_not_aligned_revises_the_purpose(ctx: Context) -> None:
