@@ -61,7 +61,7 @@ def read_date(text: str, local_now: datetime) -> date | None:
         with warnings.catch_warnings():  # dateparser warns about its own internals
             warnings.simplefilter("ignore")
             found = dateparser.parse(cleaned, languages=["en"],
-                                     settings=_dateparser_settings(local_now))  # type: ignore[arg-type]
+                                     settings=_dateparser_settings(local_now))
     except (ValueError, OverflowError, TypeError, KeyError, IndexError, AttributeError):
         # dateparser raises these on some odd inputs; any of them means "not a date"
         return None

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from flows.reading import number_text
+
 
 @dataclass(frozen=True, slots=True)
 class MetricRow:
@@ -111,8 +113,7 @@ def lines_of(snap: Mapping[str, Any]) -> list[Line]:
     ]
 
 
-def fmt(value: float) -> str:
-    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
+fmt = number_text  # the one way every flow shows a number: 62,000 · 14 · 26.5
 
 
 def describe(snap: Mapping[str, Any]) -> str:

@@ -39,7 +39,6 @@ from flows.engine import (
 from flows.messages import Choice, Form, Message
 from flows.playbook import Playbook
 from flows.sled_text import (
-    ACTION,
     AGREED,
     ALIGNED,
     COMMITTED,
@@ -56,6 +55,7 @@ from flows.sled_text import (
     SUCCESS,
     VIEWS,
     T,
+    action_form,
 )
 
 NAME = "sled"
@@ -251,7 +251,11 @@ def _solution(state: FlowState, answer: Answer, ctx: Context) -> Go:
 
 def _action_prompt(state: FlowState, ctx: Context) -> Message:
     mine = T.manager_owned if state.data.get("leaf") in MANAGER_OWNED else ""
-    return Message(_fill(T.action, state) + mine, form=ACTION)
+    rep = ctx.subject
+    rep_names = (str(state.data.get("rep_ref", "")), *((rep.name, rep.email) if rep else ()))
+    form = action_form(str(state.data.get("rep_name", "")), rep_names, ctx.actor.name,
+                       ctx.actor.email)
+    return Message(_fill(T.action, state) + mine, form=form)
 
 
 def _action(state: FlowState, answer: Answer, ctx: Context) -> Go | Retry:
@@ -303,8 +307,9 @@ def _plan_text(state: FlowState, *, for_rep: bool = False) -> str:
         owner = state.data.get("rep_name") if a["owner"] == "rep" else "manager"
         lines.append(f"  • {a['description']} — {owner}, due {a['due']}")
     if success:
-        lines.append(f"Success: {success['metric']} from {success['baseline']} to "
-                     f"{success['target']}; next review {success['review_date']}")
+        lines.append(f"Success: {success['metric']} from {roam.fmt(number(success['baseline']))}"
+                     f" to {roam.fmt(number(success['target']))}; "
+                     f"next review {success['review_date']}")
     return "\n".join(lines)
 
 

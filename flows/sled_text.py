@@ -81,6 +81,20 @@ ACTION = Form("action", (
     Field("owner", "Owner", "choice", options=OWNERS),
     Field("due", "Due date", "date", hint="YYYY-MM-DD"),
 ))
+
+
+def action_form(rep_name: str, rep_names: tuple[str, ...], manager_name: str,
+                manager_email: str) -> Form:
+    """The action form with its owners named: "rep", "manager", "me", or either person's
+    name or email (``rep_names``: the rep's other names) picks the owner."""
+    rep_label = f"{rep_name} (the rep)" if rep_name else OWNERS[0].label
+    owners = (Choice("rep", rep_label, also=(rep_name, *rep_names)),
+              Choice("manager", OWNERS[1].label, also=("me", manager_name, manager_email)))
+    fields = tuple(f if f.id != "owner" else Field(f.id, f.label, f.kind, options=owners)
+                   for f in ACTION.fields)
+    return Form(ACTION.id, fields)
+
+
 MORE = (Choice("add", "Add another action"), Choice("done", "That's the plan"))
 SUCCESS = Form("success", (
     Field("metric", "Success metric"),

@@ -19,7 +19,7 @@ from flows.effects import (
 )
 from flows.engine import END, Context, Outcome, back
 from flows.messages import Choose, Input, Say, Submit
-from tests.flows.driver import Run, play
+from tests.flows.driver import Run, play, texts
 
 SID = 41
 ROWS = [
@@ -217,3 +217,19 @@ def test_cancel_at_the_handoff_keeps_the_completed_session(ctx: Context) -> None
     assert run.state.step == "handoff"
     assert run.of(CompleteSession)[0].status == "completed"
     assert sled.build(ctx.playbook).on_cancel(run.state) == ()
+
+
+@pytest.mark.parametrize(("owner", "stored"), [
+    ("rep", "rep"), ("Sam", "rep"), ("sam@example.com", "rep"), ("sam (the rep)", "rep"),
+    ("Sam Rep", "rep"),
+    ("manager", "manager"), ("me", "manager"), ("Maya Manager", "manager"),
+    ("MAYA@EXAMPLE.COM", "manager")])
+def test_an_action_owner_is_named_by_role_name_or_email(ctx: Context, owner: str,
+                                                        stored: str) -> None:
+    run = session(ctx, "TRAINING", Submit({"agreed_solution": "Field training"}),
+                  Submit({"description": "Read the guide", "owner": owner,
+                          "due": "next friday"}))
+    assert run.state.step == "more_actions"
+    assert run.state.data["actions"][-1] == {"description": "Read the guide", "owner": stored,
+                                             "due": "2026-03-13"}
+    assert "Due date: Friday 13 March 2026." in texts(run.messages)
