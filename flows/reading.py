@@ -70,7 +70,8 @@ def read_date(text: str, local_now: datetime) -> date | None:
 
 def read_number(text: str) -> float | None:
     """A number from ``14%``, ``62,000``, ``62k``, ``$1.5m``, ``1.5`` (finite only)."""
-    cleaned = unicodedata.normalize("NFKC", text).strip().casefold().replace(" ", "")
+    # NFC, not NFKC: "²" is not a 2. Decimal digits of any script ("٣", "３") are numbers.
+    cleaned = unicodedata.normalize("NFC", text).strip().casefold().replace(" ", "")
     if not cleaned or len(cleaned) > MAX_NUMBER_CHARS:
         return None
     cleaned = cleaned.lstrip(_CURRENCY).removesuffix("%")
@@ -124,9 +125,14 @@ def match_choice(choices: Sequence[Choice], text: str) -> str | None:
     wanted = _folded(text)
     if not wanted:
         return None
-    if wanted.isdecimal() and len(wanted) <= MAX_INDEX_DIGITS:
-        index = int(wanted)
+    # A number picks by position only when written with decimal digits: "²" and "①" pass
+    # str.isdigit() (and NFKC turns them into "2" and "1") but nobody numbers a choice so.
+    typed = text.strip()
+    if typed.isdecimal() and len(typed) <= MAX_INDEX_DIGITS:
+        index = int(typed)
         return choices[index - 1].id if 1 <= index <= len(choices) else None
+    if wanted.isdecimal():
+        return None
     exact = _unique(c.id for c in choices if wanted in _names(c))
     if exact is not None:
         return exact

@@ -65,12 +65,14 @@ def test_a_date_is_said_in_full() -> None:
 @pytest.mark.parametrize(("typed", "value"), [
     ("14%", 14.0), ("62,000", 62000.0), ("62k", 62000.0), ("62K", 62000.0), ("1.5", 1.5),
     ("$1.5m", 1_500_000.0), ("-3", -3.0), (".5", 0.5), (" 1 200 ", 1200.0), ("３", 3.0),
+    ("٣", 3.0),
 ])
 def test_numbers_are_read_as_people_type_them(typed: str, value: float) -> None:
     assert read_number(typed) == value
 
 
-@pytest.mark.parametrize("typed", ["", "k", "%", "1,2,3", "12,00", "nan", "inf", "1e5", "two",
+@pytest.mark.parametrize("typed", ["", "k", "%", "²", "①", "1,2,3", "12,00", "nan", "inf",
+                                   "1e5", "two",
                                    "1" * 41])
 def test_what_is_not_a_number_is_not_read_as_one(typed: str) -> None:
     assert read_number(typed) is None
@@ -92,13 +94,13 @@ MODELS = (Choice("training", "Field training"), Choice("coaching", "Sales coachi
 @pytest.mark.parametrize(("typed", "picked"), [
     ("2", "coaching"), ("coaching", "coaching"), ("Sales coaching", "coaching"),
     ("sales coaching (suggested)", "coaching"), ("SALES", "coaching"), ("field", "training"),
-    ("no", "none"), ("②", "coaching"),
+    ("no", "none"), ("２", "coaching"),
 ])
 def test_a_choice_is_picked_by_number_label_or_unique_prefix(typed: str, picked: str) -> None:
     assert match_choice(MODELS, typed) == picked
 
 
-@pytest.mark.parametrize("typed", ["s", "5", "0", "²²", "9" * 5000, "coachingx"])
+@pytest.mark.parametrize("typed", ["s", "5", "0", "²", "②", "²²", "9" * 5000, "coachingx"])
 def test_an_ambiguous_or_unknown_choice_picks_nothing(typed: str) -> None:
     choices = (*MODELS, Choice("skip", "Skip"))
     assert match_choice(choices, typed) is None
