@@ -180,8 +180,8 @@ def resume(turn: Turn, ref: str) -> None:
     if ref:
         picked = _pick(paused, ref)
         if turn.active is not None and not ref.isdecimal() and _matches(turn.active, ref):
-            picked = [turn.active]
-        if len(picked) == 1:
+            _resume(turn, turn.active)  # the one in progress, named: shown again
+        elif len(picked) == 1:
             _resume(turn, picked[0])
         elif picked:
             _list_paused(turn, picked)
