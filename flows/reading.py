@@ -98,11 +98,6 @@ def number_text(value: float) -> str:
     return f"{value:,.2f}".rstrip("0").rstrip(".")
 
 
-def percent_text(value: float) -> str:
-    """A percentage shown to people: ``14%``, ``-38%``."""
-    return f"{number_text(round(value))}%"
-
-
 def date_text(day: date) -> str:
     """A date as people read it: ``Tuesday 15 December 2026``."""
     return f"{day:%A} {day.day} {day:%B %Y}"
