@@ -8,29 +8,19 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from bot import command_table
 from bot.runner import Command, Turn, subject_in
 from flows import engine, roam
 from flows.engine import FlowState, Outcome
-from flows.messages import Message
+from flows.messages import Choice, Message
 from storage import briefing, coaching, conversations, people
 from storage.models import CoachingSession, Conversation, Person
 from storage.people import Coachee
 
 
 class T:
-    help = (
-        "Commands:\n"
-        "  /coach <rep>    start (or continue) a SLED coaching session with one of your reps\n"
-        "  /model <rep>    run the field training or coaching planned in the last session\n"
-        "  /review <rep>   review the action plan with the rep (results, actions, next step)\n"
-        "  /checkin        answer this week's check-in (reps)\n"
-        "  /resume         continue a paused conversation\n"
-        "  /pause          pause what you are doing; nothing is lost\n"
-        "  /back           go back one question (/back stage: to the previous stage)\n"
-        "  /cancel         stop the current conversation\n"
-        "  /help           this list\n"
-        "Answer with the number or the name of a choice, or fill in the form."
-    )
+    help = "What you can do:"
+    help_footer = "Answer with the number or the name of a choice, or fill in the form."
     whom = "Whom do you want to coach? {names}\nSay /coach <name or email>."
     no_reports = "You have no reports to coach yet. Ask your admin to import your team."
     not_a_coach = ("Coaching sessions are for managers and leaders. If that should include you, "
@@ -39,10 +29,19 @@ class T:
                  "them.")
     ambiguous = "\"{ref}\" matches {names}. Please use the email."
     resumed = "Welcome back. We're at {stage} with {rep}."
-    paused = "Paused. Nothing is lost: /resume (or /coach {rep}) picks up here."
     none_paused = "There is nothing paused."
-    several_paused = "Several conversations are open: {items}. Say /resume <name>."
+    no_match = "Nothing paused matches \"{ref}\"."
+    several_paused = "Paused conversations:\n{items}\nSay /resume <number> to pick one up."
+    also_paused = "Also paused: {items}. /resume <number> switches."
+    paused_item = "{number}) {label}"
+    with_rep = "{title} with {rep}"
     cancelled = "Cancelled. Nothing more will be recorded for this conversation."
+    confirm_cancel = ("You have answered {count} questions in this {title}. Cancel it? "
+                      "Nothing more will be recorded. Say /cancel yes to confirm, or "
+                      "/cancel no to go on.")
+    cancel_yes = "Yes, cancel it"
+    cancel_no = "No, go on"
+    going_on = "Good, let's go on."
     nothing_to = "There is nothing in progress to {verb}."
     no_model = "There's no field training or coaching planned for {rep}. Run /coach {ref} first."
     no_model_personal = ("No skills training or coaching for {rep} now: the last conversation "
@@ -61,6 +60,10 @@ class T:
     not_rep = "Check-ins are for reps."
 
 
+CONFIRM_CANCEL_AFTER = 3  # answers: more than this and /cancel asks first
+MAX_LISTED = 20
+
+
 def commands() -> dict[str, Command]:
     return {"help": help_, "hello": hello, "coach": coach, "resume": resume, "pause": pause,
             "back": back, "cancel": cancel, "model": model, "review": review,
@@ -68,15 +71,15 @@ def commands() -> dict[str, Command]:
 
 
 def help_(turn: Turn, rest: str) -> None:
-    turn.say(Message(T.help))
+    """The commands this person's role may use here (a rep sees no /coach)."""
+    lines = command_table.help_lines(turn.me.role, turn.who.platform)
+    turn.say(Message("\n".join([T.help, *lines, T.help_footer])))
 
 
 def hello(turn: Turn, rest: str) -> None:
     """First words of a chat: pick up where the person left off, or show the commands."""
-    row = conversations.current(turn.db, turn.who.platform, turn.who.tenant, turn.who.user_key,
-                                statuses=("active", "paused"))
-    if row is not None:
-        _resume(turn, row)
+    if turn.active is not None or _paused(turn):
+        resume(turn, "")
         return
     help_(turn, rest)
     if turn.me.role in people.COACHING_ROLES:
@@ -148,7 +151,7 @@ def brief(turn: Turn, rep: Coachee) -> dict[str, Any]:
         "last_session": {
             "date": last["date"],
             "focus": playbook.focus_label(last["focus"] or "") or "-",
-            "leaf": last["leaf"],
+            "leaf": playbook.leaf_label(last["leaf"]) if last["leaf"] else None,
         } if last else None,
         "review_due": card.review_due,
         "pending_model": card.pending_model,
@@ -169,6 +172,7 @@ def brief(turn: Turn, rep: Coachee) -> dict[str, Any]:
 
 
 def _resume(turn: Turn, row: Any) -> None:
+    turn.set_aside(row.id)
     state = FlowState.from_json(row.state)
     flow = turn.flows[state.flow]
     subject = subject_in(state)
@@ -182,22 +186,65 @@ def _resume(turn: Turn, row: Any) -> None:
     turn.store(row, state, resumed, subject, event="resume")
 
 
+def _paused(turn: Turn) -> list[Conversation]:
+    """The person's paused conversations, most recent first: /resume numbers them so."""
+    rows = conversations.open_for(turn.db, turn.who.platform, turn.who.tenant,
+                                  turn.who.user_key)
+    active = turn.active.id if turn.active is not None else None
+    return [r for r in rows if r.id != active]
+
+
 def resume(turn: Turn, ref: str) -> None:
-    rows = conversations.open_for(turn.db, turn.who.platform, turn.who.tenant, turn.who.user_key)
+    """/resume: the conversation in progress, else the one paused; with several paused,
+    a numbered list to pick from (/resume 2, or a name)."""
+    paused = _paused(turn)
     if ref:
-        rows = [r for r in rows if _matches(r, ref)]
-    if not rows:
-        turn.say(Message(T.none_paused))
-    elif len(rows) > 1 and ref:
-        turn.say(Message(T.several_paused.format(items=", ".join(_label(turn, r)
-                                                                  for r in rows))))
+        picked = _pick(paused, ref)
+        if turn.active is not None and not ref.isdecimal() and _matches(turn.active, ref):
+            _resume(turn, turn.active)  # the one in progress, named: shown again
+        elif len(picked) == 1:
+            _resume(turn, picked[0])
+        elif picked:
+            _list_paused(turn, picked)
+        else:
+            turn.say(Message(T.no_match.format(ref=ref[:80]) if paused else T.none_paused))
+        return
+    if turn.active is not None:
+        if paused:
+            turn.say(Message(T.also_paused.format(items="; ".join(
+                T.paused_item.format(number=i, label=_label(turn, r))
+                for i, r in enumerate(paused[:MAX_LISTED], 1)))))
+        _resume(turn, turn.active)
+    elif len(paused) == 1:
+        _resume(turn, paused[0])
+    elif paused:
+        _list_paused(turn, paused)
     else:
-        _resume(turn, rows[0])
+        turn.say(Message(T.none_paused))
+
+
+def _pick(paused: list[Conversation], ref: str) -> list[Conversation]:
+    """``ref`` is a number from the list, or names a rep or a flow."""
+    if ref.isdecimal() and len(ref) <= 3:
+        index = int(ref)
+        return [paused[index - 1]] if 1 <= index <= len(paused) else []
+    return [r for r in paused if _matches(r, ref)]
+
+
+def _list_paused(turn: Turn, rows: list[Conversation]) -> None:
+    shown = rows[:MAX_LISTED]
+    every = _paused(turn)
+    numbers = [every.index(r) + 1 for r in shown]
+    items = "\n".join(T.paused_item.format(number=n, label=_label(turn, r))
+                      for n, r in zip(numbers, shown, strict=True))
+    turn.say(Message(T.several_paused.format(items=items), choices=tuple(
+        Choice(f"/resume {n}", _label(turn, r)) for n, r in zip(numbers, shown, strict=True))))
 
 
 def _label(turn: Turn, row: Any) -> str:
     subject = subject_in(FlowState.from_json(row.state))
-    return f"{row.flow} with {subject.name}" if subject else row.flow
+    title = turn.flows[row.flow].title
+    return T.with_rep.format(title=title, rep=subject.name) if subject else title
 
 
 def _matches(row: Any, ref: str) -> bool:
@@ -214,14 +261,9 @@ def _current(turn: Turn, verb: str) -> tuple[Any, FlowState] | None:
 
 
 def pause(turn: Turn, rest: str) -> None:
-    found = _current(turn, "pause")
-    if found:
-        row, state = found
-        subject = subject_in(state)
-        paused = FlowState(state.flow, state.step, state.data, state.trail, "paused")
-        rep = subject.email if subject else ""
-        turn.store(row, state, Outcome(paused, (Message(T.paused.format(rep=rep)),)), subject,
-                   event="pause")
+    """Pause the conversation in progress; the note says what picks it up again."""
+    if _current(turn, "pause"):
+        turn.set_aside(None)
 
 
 def back(turn: Turn, rest: str) -> None:
@@ -237,14 +279,38 @@ def back(turn: Turn, rest: str) -> None:
 
 
 def cancel(turn: Turn, rest: str) -> None:
+    """Stop the conversation in progress; after a few answers, only once confirmed."""
     found = _current(turn, "cancel")
-    if found:
-        row, state = found
-        subject = subject_in(state)
-        effects = turn.flows[state.flow].on_cancel(state)
-        ended = FlowState(state.flow, state.step, state.data, state.trail, "ended")
-        turn.store(row, state, Outcome(ended, (Message(T.cancelled),), effects), subject,
-                   event="cancel")
+    if not found:
+        return
+    row, state = found
+    answer = rest.strip().casefold()
+    subject = subject_in(state)
+    flow = turn.flows[state.flow]
+    if answer in ("no", "n"):
+        turn.say(Message(T.going_on), engine.ask(flow, state, turn.context(subject)))
+        return
+    if len(state.trail) > CONFIRM_CANCEL_AFTER and answer not in ("yes", "y"):
+        turn.say(Message(T.confirm_cancel.format(count=len(state.trail), title=flow.title),
+                         choices=(Choice("/cancel yes", T.cancel_yes),
+                                  Choice("/cancel no", T.cancel_no))))
+        return
+    effects = flow.on_cancel(state)
+    ended = FlowState(state.flow, state.step, state.data, state.trail, "ended")
+    turn.store(row, state, Outcome(ended, (Message(T.cancelled),), effects), subject,
+               event="cancel")
+
+
+def _still_open(turn: Turn, flow: str, subject_key: str, **same: object) -> Any:
+    """The person's conversation of this kind about this subject, when it is not ended and
+    is about the same plan (``same``: data it must hold), so that it is picked up, not
+    started again."""
+    row = conversations.find(turn.conn, turn.who.platform, turn.who.tenant, turn.who.user_key,
+                             flow, subject_key)
+    if row is None or row.status == "ended":
+        return None
+    data = row.state.get("data", {})
+    return row if all(data.get(k) == v for k, v in same.items()) else None
 
 
 def model_data(turn: Turn, session: CoachingSession, rep: Person | Coachee) -> dict[str, Any]:
@@ -323,6 +389,10 @@ def review(turn: Turn, ref: str) -> None:
                          if planned else T.no_review.format(rep=rep.name)))
         return
     planned_review, session = found
+    row = _still_open(turn, "review", str(rep.id), review_id=planned_review.id)
+    if row is not None:
+        _resume(turn, row)
+        return
     turn.begin_flow("review", rep, str(rep.id), {
         "review_id": planned_review.id, "session_id": session.id, "rep_id": rep.id,
         "rep_name": rep.name, "rep_ref": rep.email, "metric": session.metric or "the metric",
@@ -360,6 +430,11 @@ def checkin(turn: Turn, rest: str) -> None:
     row = coaching.checkin_for_week(turn.db, me, turn.context().today)
     if row.status == "answered":
         turn.say(Message(T.checkin_done))
+        return
+    key = f"week:{row.period_start.isoformat()}"
+    conversation = _still_open(turn, "checkin", key, checkin_id=row.id)
+    if conversation is not None:
+        _resume(turn, conversation)
         return
     turn.begin_flow("checkin", None, f"week:{row.period_start.isoformat()}", {
         "checkin_id": row.id,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cached_property
 from zoneinfo import ZoneInfo
@@ -22,7 +22,7 @@ from bot.flowset import FlowSet
 from flows import engine
 from flows.effects import RaiseEscalation, StartFlow
 from flows.engine import Context, FlowState, Outcome
-from flows.messages import Input, Message, Say, message_to_json
+from flows.messages import Choose, Input, Message, Say, message_to_json
 from storage import coaching, conversations, outbox, people
 from storage.conversations import Live, Speaker, StaleConversation
 from storage.db import DatabaseBusy, is_busy
@@ -54,6 +54,16 @@ class T:
                   "Everything recorded so far is kept; nothing more goes to {rep}.")
     busy = ("The database is busy right now, so your answer was not saved. "
             "Please send it again in a moment.")
+    unknown_command = "Unknown command {name}. Here is what you can do:"
+    paused_with = ("Paused your session with {rep} ({title}). Nothing is lost: {resume} or "
+                   "/resume picks it up.")
+    paused_alone = "Paused: {title}. Nothing is lost: {resume} or /resume picks it up."
+
+
+# The command that picks up a paused conversation of each flow (besides /resume).
+RESUMED_BY = {"sled": "/coach {ref}", "training": "/model {ref}", "coaching": "/model {ref}",
+              "review": "/review {ref}", "checkin": "/checkin"}
+MAX_COMMAND_ECHO = 40
 
 
 @dataclass
@@ -87,10 +97,11 @@ class Turn:
         return person
 
     def context(self, subject: engine.Person | None = None) -> Context:
-        today = self.now.astimezone(zone(self.me.timezone)).date()
+        local = zone(self.me.timezone)
+        today = self.now.astimezone(local).date()
         actor = engine.Person(self.me.id, self.me.email, self.me.name, self.me.role)
         return Context(now=self.now, today=today, playbook=self.flows.playbook, actor=actor,
-                       subject=subject)
+                       subject=subject, zone=local)
 
     def say(self, *messages: Message) -> None:
         self.out.extend(messages)
@@ -127,14 +138,30 @@ class Turn:
         conversations.log(self.conn, at=self.now, flow=flow, event=event,
                           person_id=self.me.id, detail=dict(detail) or None)
 
+    def set_aside(self, keep: int | None) -> None:
+        """One active conversation per person, so that an answer can only go to the one
+        in view: the conversation in progress (unless it is ``keep``) is paused, saying
+        how to pick it up again; any other left active is paused too."""
+        row = self.active
+        if row is not None and row.id != keep:
+            state = FlowState.from_json(row.state)
+            paused = replace(state, status="paused")
+            note = Message(pause_note(self.flows[state.flow], state), flow=state.flow)
+            self.store(row, state, Outcome(paused, (note,)), subject_in(state), event="pause")
+            self.active = None
+        conversations.pause_others(self.conn, self.who.platform, self.who.tenant,
+                                   self.who.user_key, keep=keep, now=self.now)
+
     def begin_flow(self, flow: str, subject: Person | Coachee | None, subject_key: str,
-                   data: dict[str, object], row: Live | None = None,
+                   data: dict[str, object], row: Live | Conversation | None = None,
                    looked_up: bool = False) -> None:
         """Start ``flow``, reusing the ended conversation row of the same kind and subject
-        (``looked_up``: the caller already searched for it and passes what it found)."""
+        (``looked_up``: the caller already searched for it and passes what it found).
+        The conversation in progress, if another, is paused first."""
         if row is None and not looked_up:
             row = conversations.find(self.conn, self.who.platform, self.who.tenant,
                                      self.who.user_key, flow, subject_key)
+        self.set_aside(row.id if row is not None else None)
         about = as_flow_person(subject) if subject else None
         outcome = self.flows.start(flow, self.context(about), data)
         self.store(row, None, outcome, about, event="start", subject_key=subject_key)
@@ -171,6 +198,12 @@ class Turn:
             detail={"effects": [type(e).__name__ for e in outcome.effects]}
             if outcome.effects else None,
         )
+        # Keep the turn's view of the conversation in progress true for what follows
+        # (a hand-off starting the next flow must not pause the one that just ended).
+        if state.status == "active":
+            self.active = Live(row.id, version, state.to_json(), state.flow, state.status)
+        elif self.active is not None and self.active.id == row.id:
+            self.active = None
         self.outgoing(row.id, version, (*outcome.messages, *notices))
         for handoff in handoffs:
             start_model(self, handoff, subject)
@@ -217,10 +250,9 @@ class TurnRunner:
                 unit = Unit(conn)
                 try:
                     turn = Turn(unit, who, me, now, self.flows, active=row)
-                    if isinstance(given, Say) and given.text.strip().startswith("/"):
-                        name, _, rest = given.text.strip()[1:].partition(" ")
-                        command = self.commands.get(name.lower(), self.commands["help"])
-                        command(turn, rest.strip())
+                    typed = command_of(given)
+                    if typed is not None:
+                        self._command(turn, typed)
                     else:
                         self._step(turn, row, given, expect_step)
                     unit.finish()
@@ -235,6 +267,15 @@ class TurnRunner:
                 raise DatabaseBusy from exc
             log.exception("turn failed", extra={"user": who.user_key, "platform": who.platform})
             return [Message(T.crashed)]
+
+    def _command(self, turn: Turn, typed: str) -> None:
+        name, _, rest = typed[1:].partition(" ")
+        command = self.commands.get(name.lower())
+        if command is None:
+            shown = "/" + name[:MAX_COMMAND_ECHO] + ("…" if len(name) > MAX_COMMAND_ECHO else "")
+            turn.say(Message(T.unknown_command.format(name=shown)))
+            command = self.commands["help"]
+        command(turn, rest.strip())
 
     def _step(self, turn: Turn, row: Live | None, given: Input,
               expect_step: str | None) -> None:
@@ -255,6 +296,25 @@ class TurnRunner:
             turn.say(*outcome.messages)  # a retry: nothing changed, nothing to store
             return
         turn.store(row, state, outcome, subject)
+
+
+def command_of(given: Input) -> str | None:
+    """The /command an input carries: typed text starting with "/", or a choice whose id
+    is a command (the numbered list /resume shows, the buttons /cancel asks with)."""
+    text = given.text if isinstance(given, Say) else given.choice if isinstance(
+        given, Choose) else ""
+    text = text.strip()
+    return text if text.startswith("/") else None
+
+
+def pause_note(flow: engine.Flow, state: FlowState) -> str:
+    """What to say when a conversation is paused: with whom, and what picks it up."""
+    subject = subject_in(state)
+    ref = subject.email if subject and subject.email else subject.name if subject else ""
+    resume = RESUMED_BY.get(state.flow, "/resume").format(ref=ref).strip()
+    if subject is None:
+        return T.paused_alone.format(title=flow.title, resume=resume)
+    return T.paused_with.format(rep=subject.name, title=flow.title, resume=resume)
 
 
 def subject_in(state: FlowState) -> engine.Person | None:

@@ -23,9 +23,12 @@ class Question:
 
 @dataclass(frozen=True, slots=True)
 class Leaf:
+    """An end of the chart: ``label`` is its name as people read it (never the id)."""
+
     id: str
     category: str
     next: str
+    label: str
 
 
 @dataclass(frozen=True, slots=True)

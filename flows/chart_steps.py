@@ -28,6 +28,12 @@ class T:
     earlier = "your answer on {day}"
 
 
+class Text:
+    """What the chart steps say; a leaf is named by its label, never its id."""
+
+    result = "Solution chart: {label}. {next}"
+
+
 def chart_steps(
     chart: Chart, stage: str, after_leaf: Callable[[str], str]
 ) -> dict[str, Step]:
@@ -58,9 +64,7 @@ def chart_steps(
             return Go(node, {ANSWERS_KEY: answers})
         result = walk(live, answers)
         leaf = live.leaves[node]
-        said = Message(
-            f"Solution chart: {leaf.id} ({leaf.category}). {leaf.next}", leaf=leaf.id
-        )
+        said = Message(Text.result.format(label=leaf.label, next=leaf.next), leaf=leaf.id)
         return Go(after_leaf(node), {ANSWERS_KEY: answers, "leaf": leaf.id,
                                      "category": leaf.category,
                                      "chart_path": [q for q, _ in result.path]},

@@ -241,8 +241,8 @@ def _metric(state: FlowState) -> str:
 def _metric_prompt(state: FlowState, ctx: Context) -> Message:
     text = fill(T.metric, state)
     if "baseline" in state.data and "target" in state.data:
-        text += T.metric_plan.format(baseline=state.data["baseline"],
-                                     target=state.data["target"])
+        text += T.metric_plan.format(baseline=fmt(float(state.data["baseline"])),
+                                     target=fmt(float(state.data["target"])))
     form = Form("metric", (Field("value", fill(T.metric_value, state), "number"),))
     return Message(text, form=form)
 

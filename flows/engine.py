@@ -12,16 +12,39 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any, Literal
 
 from flows.effects import Effect
 from flows.messages import Choice, Choose, Field, Form, Input, Message, Say, Submit
 from flows.playbook import Playbook
+from flows.reading import date_text, match_choice, read_date, read_number, stored_number
 
 END = "END"
 MAX_TRAIL = 200  # far above any real path: ~35 steps a session, 10 actions a review
 Status = Literal["active", "paused", "ended"]
+
+
+class Text:
+    """Every sentence the engine says itself (the flows say the rest)."""
+
+    first_question = "You are at the first question already."
+    back_to = "Back to {stage}."
+    back = "Back."
+    fill_form = "Please fill in the form: {fields}."
+    form_not_choice = "This question needs the form filled in, not a choice."
+    nothing_to_answer = "There is nothing to answer here."
+    pick_one = "I didn't catch that. Please pick one of: {options}."
+    no_such_field = "This form has no field {names}. Fields: {fields}."
+    required = "{label} is required"
+    please_fix = "Please fix: {problems}."
+    too_long = "{label} is {size:,} characters; please keep it under {limit:,}"
+    bad_date = ("{label} must be a date, like 2026-12-15, Dec 15, next friday or "
+                "in 2 weeks")
+    bad_number = "{label} must be a number, like 14, 14%, 62,000, 62k or 1.5"
+    bad_integer = "{label} must be a whole number, 0 or more"
+    bad_choice = "{label} must be one of: {options}"
+    date_read = "{label}: {day}."
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,14 +62,29 @@ class Person:
 
 
 @dataclass(frozen=True, slots=True)
+class Reading:
+    """What reading an answer depends on: the person's local time (for "next friday")
+    and the longest answer the playbook accepts."""
+
+    local_now: datetime
+    max_chars: int
+
+
+@dataclass(frozen=True, slots=True)
 class Context:
-    """Everything a step may read besides its state. Built by the caller per turn."""
+    """Everything a step may read besides its state. Built by the caller per turn;
+    ``zone`` is the actor's time zone (``today`` is already their local date)."""
 
     now: datetime
     today: date
     playbook: Playbook
     actor: Person
     subject: Person | None = None
+    zone: tzinfo = UTC
+
+    @property
+    def reading(self) -> Reading:
+        return Reading(self.now.astimezone(self.zone), self.playbook.max_answer_chars)
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,20 +203,50 @@ def advance(flow: Flow, state: FlowState, given: Input, ctx: Context) -> Outcome
         raise FlowBug(f"{flow.name} has ended; start a new one")
     step = flow.step(state.step)
     prompt = ask(flow, state, ctx)
-    answer = read_answer(prompt, given, ctx.playbook.max_answer_chars)
+    answer = read_answer(prompt, given, ctx.reading)
     if isinstance(answer, Retry):
-        return _retry(flow, state, ctx, answer.problem)
+        typed = given.values if isinstance(given, Submit) else {}
+        return _retry(flow, state, ctx, answer.problem, typed)
     decision = step.handle(state, answer, ctx)
     if isinstance(decision, Retry):
-        return _retry(flow, state, ctx, decision.problem)
+        return _retry(flow, state, ctx, decision.problem, as_mapping(answer))
     if decision.to not in step.targets:
         raise FlowBug(f"{flow.name}.{step.id} may not go to {decision.to}")
+    said = (*_dates_read(prompt.form, given, answer), *decision.say)
     moved = replace(state, data={**state.data, **decision.data}, status="active")
     if decision.to == END:
         ended = replace(moved, status="ended", trail=_walked(state))
-        return Outcome(ended, decision.say, decision.effects)
+        return Outcome(ended, said, decision.effects)
     moved = replace(moved, step=decision.to, trail=_walked(state))
-    return Outcome(moved, (*decision.say, ask(flow, moved, ctx)), decision.effects)
+    return Outcome(moved, (*said, ask(flow, moved, ctx)), decision.effects)
+
+
+def _dates_read(form: Form | None, given: Input, answer: Answer) -> tuple[Message, ...]:
+    """Each date typed in words ("next friday") said back as the full date it was read as."""
+    if form is None or not isinstance(answer, Mapping):
+        return ()
+    typed = given.values if isinstance(given, Submit) else {}
+    notes = []
+    for f in form.fields:
+        if f.kind != "date" or f.id not in answer:
+            continue
+        raw = typed.get(f.id, given.text if isinstance(given, Say) else "")
+        if clean_text(str(raw)) != answer[f.id]:
+            day = date_text(date.fromisoformat(answer[f.id]))
+            notes.append(_note(Text.date_read.format(label=f.label, day=day)))
+    return tuple(notes)
+
+
+def filled(message: Message, values: Mapping[str, Any]) -> Message:
+    """``message`` with its form's fields showing ``values`` (the others left as they are)."""
+    if message.form is None or not values:
+        return message
+    fields = tuple(
+        replace(f, value=clean_text(str(values[f.id])))
+        if isinstance(values.get(f.id), str | int | float) and not isinstance(values[f.id], bool)
+        else f
+        for f in message.form.fields)
+    return replace(message, form=replace(message.form, fields=fields))
 
 
 def _walked(state: FlowState) -> tuple[str, ...]:
@@ -191,7 +259,7 @@ def back(flow: Flow, state: FlowState, ctx: Context, *, whole_stage: bool = Fals
     """Go back one step (or to the start of the previous stage); answers are kept."""
     trail = list(state.trail)
     if not trail:
-        first = _note("You are at the first question already.")
+        first = _note(Text.first_question)
         return Outcome(state, (first, ask(flow, state, ctx)))
     if whole_stage:
         current = flow.step(state.step).stage
@@ -206,18 +274,22 @@ def back(flow: Flow, state: FlowState, ctx: Context, *, whole_stage: bool = Fals
     target = trail.pop()
     moved = replace(state, step=target, trail=tuple(trail), status="active")
     stage = flow.stages.get(flow.step(target).stage, "")
-    return Outcome(moved, (_note(f"Back to {stage}." if stage else "Back."), ask(flow, moved, ctx)))
+    note = _note(Text.back_to.format(stage=stage) if stage else Text.back)
+    # A step keeps its form's answers under its own id: show them again, ready to change.
+    return Outcome(moved, (note, filled(ask(flow, moved, ctx), as_mapping(state.data.get(target)))))
 
 
-def _retry(flow: Flow, state: FlowState, ctx: Context, problem: str) -> Outcome:
-    return Outcome(state, (_note(problem), ask(flow, state, ctx)))
+def _retry(flow: Flow, state: FlowState, ctx: Context, problem: str,
+           typed: Mapping[str, Any] | None = None) -> Outcome:
+    """Explain and ask again, with what was typed still in the form."""
+    return Outcome(state, (_note(problem), filled(ask(flow, state, ctx), typed or {})))
 
 
 def _note(text: str) -> Message:
     return Message(text)
 
 
-def read_answer(prompt: Message, given: Input, max_chars: int) -> Answer | Retry:
+def read_answer(prompt: Message, given: Input, reading: Reading) -> Answer | Retry:
     """Check an input against the prompt's shape: a listed choice or a valid form."""
     if prompt.choices:
         return _read_choice(prompt.choices, given)
@@ -227,11 +299,11 @@ def read_answer(prompt: Message, given: Input, max_chars: int) -> Answer | Retry
             if len(prompt.form.fields) == 1 or len(only) == 1:
                 given = Submit({only[0].id: given.text})
             else:
-                return Retry("Please fill in the form: " + _field_list(prompt.form) + ".")
+                return Retry(Text.fill_form.format(fields=_field_list(prompt.form)))
         if isinstance(given, Choose):
-            return Retry("This question needs the form filled in, not a choice.")
-        return read_form(prompt.form, given.values, max_chars)
-    return Retry("There is nothing to answer here.")
+            return Retry(Text.form_not_choice)
+        return read_form(prompt.form, given.values, reading)
+    return Retry(Text.nothing_to_answer)
 
 
 def _read_choice(choices: tuple[Choice, ...], given: Input) -> str | Retry:
@@ -239,24 +311,13 @@ def _read_choice(choices: tuple[Choice, ...], given: Input) -> str | Retry:
     if isinstance(given, Choose):
         picked = given.choice
     elif isinstance(given, Say):
-        picked = _match_choice(choices, given.text)
+        picked = match_choice(choices, clean_text(given.text))
     else:
         picked = None
     if picked is not None and any(c.id == picked for c in choices):
         return picked
     options = ", ".join(f"{i}) {c.label}" for i, c in enumerate(choices, 1))
-    return Retry(f"I didn't catch that. Please pick one of: {options}.")
-
-
-def _match_choice(choices: tuple[Choice, ...], text: str) -> str | None:
-    wanted = clean_text(text).casefold()
-    if wanted.isdigit() and 1 <= int(wanted) <= len(choices):
-        return choices[int(wanted) - 1].id
-    for c in choices:
-        if wanted in (c.id.casefold(), c.label.casefold()):
-            return c.id
-    aliases = {"y": "yes", "n": "no"}
-    return aliases.get(wanted) if any(c.id == aliases.get(wanted) for c in choices) else None
+    return Retry(Text.pick_one.format(options=options))
 
 
 def _field_list(form: Form) -> str:
@@ -282,11 +343,13 @@ def clean_text(value: str) -> str:
     return "".join(ch for ch in text if _kept(ch)).strip()
 
 
-def read_form(form: Form, values: Mapping[str, Any], max_chars: int) -> Mapping[str, str] | Retry:
-    """Validate every field; report all problems at once."""
+def read_form(form: Form, values: Mapping[str, Any], reading: Reading) -> Mapping[str, str] | Retry:
+    """Validate every field and normalise it (dates ISO, plain numbers, choice ids);
+    report all problems at once."""
     unknown = sorted(set(values) - {f.id for f in form.fields})
     if unknown:
-        return Retry(f"This form has no field {', '.join(unknown)}. Fields: {_field_list(form)}.")
+        return Retry(Text.no_such_field.format(names=", ".join(unknown),
+                                               fields=_field_list(form)))
     cleaned: dict[str, str] = {}
     problems: list[str] = []
     for f in form.fields:
@@ -294,42 +357,54 @@ def read_form(form: Form, values: Mapping[str, Any], max_chars: int) -> Mapping[
         text = clean_text(str(raw)) if raw is not None else ""
         if not text:
             if f.required:
-                problems.append(f"{f.label} is required")
+                problems.append(Text.required.format(label=f.label))
             continue
-        problem = check_field(f, text, max_chars)
-        if problem:
-            problems.append(problem)
+        value = read_field(f, text, reading)
+        if isinstance(value, Retry):
+            problems.append(value.problem)
         else:
-            cleaned[f.id] = text
+            cleaned[f.id] = value
     if problems:
-        return Retry("Please fix: " + "; ".join(problems) + ".")
+        return Retry(Text.please_fix.format(problems="; ".join(problems)))
     return cleaned
 
 
-def check_field(f: Field, text: str, max_chars: int) -> str | None:
-    if len(text) > max_chars:
-        return f"{f.label} is {len(text):,} characters; please keep it under {max_chars:,}"
+def read_field(f: Field, text: str, reading: Reading) -> str | Retry:
+    """One field's answer as it is stored (a date as ISO, a number plain, a choice's id),
+    or what is wrong with it."""
+    if len(text) > reading.max_chars:
+        return Retry(Text.too_long.format(label=f.label, size=len(text), limit=reading.max_chars))
     if f.kind == "date":
-        try:
-            date.fromisoformat(text)
-        except ValueError:
-            return f"{f.label} must be a date like 2026-12-04"
-    elif f.kind in ("number", "integer"):
-        try:
-            number = float(text.replace(",", ""))
-        except ValueError:
-            return f"{f.label} must be a number"
-        if number != number or number in (float("inf"), float("-inf")):
-            return f"{f.label} must be a number"
-        if f.kind == "integer" and (not number.is_integer() or number < 0):
-            return f"{f.label} must be a whole number, 0 or more"
-    elif f.kind == "choice" and text not in {o.id for o in f.options}:
-        return f"{f.label} must be one of {', '.join(o.id for o in f.options)}"
-    return None
+        day = read_date(text, reading.local_now)
+        return day.isoformat() if day is not None else Retry(Text.bad_date.format(label=f.label))
+    if f.kind in ("number", "integer"):
+        value = read_number(text)
+        if value is None:
+            return Retry(Text.bad_number.format(label=f.label))
+        if f.kind == "integer" and (not value.is_integer() or value < 0):
+            return Retry(Text.bad_integer.format(label=f.label))
+        return stored_number(value)
+    if f.kind == "choice":
+        picked = match_choice(f.options, text)
+        if picked is None:
+            return Retry(Text.bad_choice.format(
+                label=f.label, options=", ".join(o.label for o in f.options)))
+        return picked
+    return text
+
+
+def check_field(f: Field, text: str, reading: Reading) -> str | None:
+    """What is wrong with one field's answer, or None (for adapters that ask field by field)."""
+    value = read_field(f, text, reading)
+    return value.problem if isinstance(value, Retry) else None
 
 
 def number(text: str) -> float:
-    return float(text.replace(",", ""))
+    """A stored number answer (already read by :func:`read_field`) as a float."""
+    value = read_number(text)
+    if value is None:
+        raise ValueError(f"not a stored number: {text[:40]!r}")
+    return value
 
 
 def as_mapping(value: Any) -> Mapping[str, Any]:
@@ -348,7 +423,7 @@ def future_date(text: str, today: date, *, past: str, far: str, **names: str) ->
     """
     due = date.fromisoformat(text)
     if due < today:
-        return Retry(past.format(due=due.isoformat(), today=today.isoformat(), **names))
+        return Retry(past.format(due=date_text(due), today=date_text(today), **names))
     if due > today + timedelta(days=MAX_DAYS_AHEAD):
-        return Retry(far.format(due=due.isoformat(), today=today.isoformat(), **names))
+        return Retry(far.format(due=date_text(due), today=date_text(today), **names))
     return due

@@ -16,15 +16,18 @@ FieldKind = Literal["text", "long_text", "date", "number", "integer", "choice"]
 
 @dataclass(frozen=True, slots=True)
 class Choice:
-    """One button or option: a stable id and the label people see."""
+    """One button or option: a stable id and the label people see; ``also`` are other
+    words that name it when typed (a rep's name or email for the "rep" owner)."""
 
     id: str
     label: str
+    also: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class Field:
-    """One input of a form."""
+    """One input of a form; ``value`` is the answer shown in it already (after /back,
+    or when a form comes back to be fixed), empty for a blank field."""
 
     id: str
     label: str
@@ -32,6 +35,7 @@ class Field:
     required: bool = True
     options: tuple[Choice, ...] = ()
     hint: str = ""
+    value: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +97,7 @@ def message_to_json(message: Message) -> dict[str, Any]:
             "id": message.form.id,
             "fields": [{"id": f.id, "label": f.label, "kind": f.kind, "required": f.required,
                         "options": [{"id": o.id, "label": o.label} for o in f.options],
-                        "hint": f.hint}
+                        "hint": f.hint, "value": f.value}
                        for f in message.form.fields],
         },
         "leaf": message.leaf, "to": message.to, "private": message.private,
@@ -108,7 +112,7 @@ def message_from_json(raw: Mapping[str, Any]) -> Message:
         form=None if not form else Form(form["id"], tuple(
             Field(f["id"], f["label"], f["kind"], f["required"],
                   tuple(Choice(o["id"], o["label"]) for o in f.get("options", ())),
-                  f.get("hint", ""))
+                  f.get("hint", ""), str(f.get("value") or ""))
             for f in form["fields"])),
         leaf=raw.get("leaf"), to=raw.get("to"), private=bool(raw.get("private", False)),
     )

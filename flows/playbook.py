@@ -98,6 +98,11 @@ class Playbook:
     def focus_label(self, focus_id: str) -> str:
         return next((f.label for f in self.focus_areas if f.id == focus_id), focus_id)
 
+    def leaf_label(self, leaf_id: str) -> str:
+        """A chart leaf's name for people; an id the chart does not know stays as it is."""
+        leaf = self.chart.leaves.get(leaf_id)
+        return leaf.label if leaf is not None else leaf_id
+
 
 def merge(base: Any, override: Any) -> Any:
     """Deep-merge mappings; anything else in ``override`` replaces ``base``."""
@@ -263,7 +268,8 @@ def _chart(entry: Mapping[str, Any]) -> Chart:
         path: Path = ("chart", "leaves", leaf_id)
         leaf = _mapping(raw, path)
         leaves[leaf_id] = Leaf(
-            leaf_id, _choice(leaf, (*path, "category"), CATEGORIES, ""), _str(leaf, (*path, "next"))
+            leaf_id, _choice(leaf, (*path, "category"), CATEGORIES, ""),
+            _str(leaf, (*path, "next")), _str(leaf, (*path, "label")),
         )
     questions: dict[str, Question] = {}
     raw_questions = _mapping(entry.get("questions"), ("chart", "questions"))

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from flows.reading import number_text
+
 IMPORTED = "import"
 CHECKIN = "check-in"
 
@@ -188,8 +190,7 @@ def gap_text(line: Line) -> str:
     return f"{line.metric}: {fmt(line.actual)} of {fmt(line.target)}, gap {gap}{pct}"
 
 
-def fmt(value: float) -> str:
-    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
+fmt = number_text  # the one way every flow shows a number: 62,000 · 14 · 26.5
 
 
 def describe(snap: Mapping[str, Any]) -> str:

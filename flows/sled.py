@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from flows import leaf_steps, sled_analysis
+from flows import leaf_steps, roam, sled_analysis
 from flows.chart_steps import chart_answers, chart_steps
 from flows.effects import (
     ActionDraft,
@@ -59,6 +59,7 @@ from flows.sled_text import (
     STAGES,
     SUCCESS,
     T,
+    action_form,
 )
 
 NAME = "sled"
@@ -262,10 +263,14 @@ def _private(state: FlowState) -> bool:
 
 
 def _action_prompt(state: FlowState, ctx: Context) -> Message:
+    rep = ctx.subject
+    rep_names = (str(state.data.get("rep_ref", "")), *((rep.name, rep.email) if rep else ()))
+    form = action_form(str(state.data.get("rep_name", "")), rep_names, ctx.actor.name,
+                       ctx.actor.email, base=PRIVATE_ACTION if _private(state) else ACTION)
     if _private(state):
-        return Message(_fill(T.private_action, state), form=PRIVATE_ACTION)
+        return Message(_fill(T.private_action, state), form=form)
     mine = T.manager_owned if state.data.get("leaf") in MANAGER_OWNED else ""
-    return Message(_fill(T.action, state) + mine, form=ACTION)
+    return Message(_fill(T.action, state) + mine, form=form)
 
 
 def _action(state: FlowState, answer: Answer, ctx: Context) -> Go | Retry:
@@ -323,8 +328,9 @@ def _plan_text(state: FlowState, *, for_rep: bool = False) -> str:
         owner = state.data.get("rep_name") if a["owner"] == "rep" else "manager"
         lines.append(f"  • {a['description']} — {owner}, due {a['due']}")
     if success:
-        lines.append(f"Success: {success['metric']} from {success['baseline']} to "
-                     f"{success['target']}; next review {success['review_date']}")
+        lines.append(f"Success: {success['metric']} from {roam.fmt(number(success['baseline']))}"
+                     f" to {roam.fmt(number(success['target']))}; "
+                     f"next review {success['review_date']}")
     return "\n".join(lines)
 
 

@@ -128,6 +128,20 @@ ACTION = Form("action", (*_ACTION_FIELDS, Field(
     "shared", "Show it to the rep", "choice", required=False, options=SHARE,
     hint="default: yes when the rep owns it")))
 PRIVATE_ACTION = Form("action", _ACTION_FIELDS)  # after a private leaf: never shared
+
+
+def action_form(rep_name: str, rep_names: tuple[str, ...], manager_name: str,
+                manager_email: str, base: Form = ACTION) -> Form:
+    """The action form with its owners named: "rep", "manager", "me", or either person's
+    name or email (``rep_names``: the rep's other names) picks the owner."""
+    rep_label = f"{rep_name} (the rep)" if rep_name else OWNERS[0].label
+    owners = (Choice("rep", rep_label, also=(rep_name, *rep_names)),
+              Choice("manager", OWNERS[1].label, also=("me", manager_name, manager_email)))
+    fields = tuple(f if f.id != "owner" else Field(f.id, f.label, f.kind, options=owners)
+                   for f in base.fields)
+    return Form(base.id, fields)
+
+
 MORE = (Choice("add", "Add another action"), Choice("done", "That's the plan"))
 SUCCESS = Form("success", (
     Field("metric", "Success metric"),

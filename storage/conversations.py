@@ -139,12 +139,27 @@ def current(db: Session, platform: str, tenant: str, user_key: str,
     )
 
 
+def pause_others(conn: Connection, platform: str, tenant: str, user_key: str, *,
+                 keep: int | None, now: datetime) -> int:
+    """Pause every active conversation of the user but ``keep`` (one active at a time);
+    the version moves on, so a turn that read one of them before is refused as stale."""
+    query = (_conversation.update()
+             .where(_conversation.c.platform == platform, _conversation.c.tenant == tenant,
+                    _conversation.c.user_key == user_key, _conversation.c.status == "active")
+             .values(status="paused", version=_conversation.c.version + 1, updated_at=now))
+    if keep is not None:
+        query = query.where(_conversation.c.id != keep)
+    return conn.execute(query).rowcount
+
+
 def open_for(db: Session, platform: str, tenant: str, user_key: str) -> list[Conversation]:
+    """The user's conversations not ended, most recently touched first (the id breaks ties,
+    so the order never depends on two equal timestamps)."""
     return list(db.scalars(
         select(Conversation)
         .where(Conversation.platform == platform, Conversation.tenant == tenant,
                Conversation.user_key == user_key, Conversation.status != "ended")
-        .order_by(Conversation.updated_at.desc())
+        .order_by(Conversation.updated_at.desc(), Conversation.id.desc())
     ))
 
 

@@ -12,7 +12,7 @@ from bot.clock import ManualClock
 from bot.console.protocol import BadLine, SetClock, SwitchUser, dump, parse_line, render
 from bot.delivery import deliver
 from bot.runner import Who
-from flows.engine import check_field
+from flows.engine import Reading, check_field
 from flows.messages import Input, Message, Say, Submit
 
 PLATFORM, TENANT = "console", "local"
@@ -55,6 +55,21 @@ def _emit(out: TextIO, obj: dict[str, object]) -> None:
     out.flush()
 
 
+def _short(value: str, limit: int = 60) -> str:
+    line = " ".join(value.split())
+    return line if len(line) <= limit else line[:limit - 1] + "…"
+
+
+def _command_choice(last: Message | None, text: str) -> str | None:
+    """A number typed for a list of commands (/resume's list, /cancel's question): the
+    command it stands for. Other numbers answer the flow's own question."""
+    if last is None or not text.isdecimal() or len(text) > 3:
+        return None
+    commands = [c.id for c in last.choices if c.id.startswith("/")]
+    index = int(text)
+    return commands[index - 1] if commands and 1 <= index <= len(commands) else None
+
+
 class Terminal:
     """A readable chat: numbered choices, forms asked field by field."""
 
@@ -89,6 +104,9 @@ class Terminal:
         text = self.read("you> ").strip()
         if text in ("/quit", "/exit"):
             return None
+        picked = _command_choice(last, text)
+        if picked is not None:
+            return Say(picked)
         if text.startswith("/as "):
             self.actor = text[4:].strip().lower()
             self._print(f"You are now {self.actor}.")
@@ -103,15 +121,20 @@ class Terminal:
         for f in message.form.fields:
             options = f" [{'/'.join(o.id for o in f.options)}]" if f.options else ""
             hint = f" ({f.hint})" if f.hint else ""
-            optional = " (optional, Enter to skip)" if not f.required else ""
+            optional = " (optional, Enter to skip)" if not f.required and not f.value else ""
+            earlier = f" [Enter keeps: {_short(f.value)}]" if f.value else ""
             while True:
-                answer = self.read(f"  {f.label}{options}{hint}{optional}: ").strip()
+                answer = self.read(f"  {f.label}{options}{hint}{optional}{earlier}: ").strip()
                 if answer in ("/quit", "/exit"):
                     return None
                 if answer.startswith("/"):
                     return Say(answer)
+                answer = answer or f.value
+                # Only the shape is checked here ("is it a date at all?"); the flow reads the
+                # answer again in the person's time zone and says back the date it took.
+                reading = Reading(self.app.clock.now(), MAX_FIELD)
                 problem = (f"{f.label} is required" if f.required and not answer else
-                           check_field(f, answer, MAX_FIELD) if answer else None)
+                           check_field(f, answer, reading) if answer else None)
                 if problem is None:
                     break
                 self._print(f"  {problem}.")

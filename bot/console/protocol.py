@@ -83,11 +83,20 @@ def render(message: Message, actor: str) -> dict[str, Any]:
         "choices": data["choices"],
         "form": None if form is None else {
             "id": form["id"],
-            "fields": [{k: f[k] for k in PROTOCOL_FIELD_KEYS} for f in form["fields"]],
+            "fields": [_field(f) for f in form["fields"]],
         },
     }
     if message.leaf:
         out["leaf"] = message.leaf
+    return out
+
+
+def _field(raw: dict[str, Any]) -> dict[str, Any]:
+    """A form field as the protocol names it; ``value`` only when the field is already
+    filled in (after /back, or when a form comes back to be fixed)."""
+    out = {k: raw[k] for k in PROTOCOL_FIELD_KEYS}
+    if raw.get("value"):
+        out["value"] = raw["value"]
     return out
 
 

@@ -27,6 +27,7 @@ CONTEXT_ELEMENTS = 10
 LABEL = 2000
 PLACEHOLDER = 150
 HINT = 2000
+TEXT_INPUT = 3000  # the longest initial value of a plain_text_input
 MESSAGE_CHARS = 12_000  # a message far below Slack's ~13k msg_blocks_too_long
 FALLBACK_TEXT = 3000
 

@@ -17,7 +17,6 @@ from slack_bolt.async_app import AsyncApp
 from bot.runner import Who
 from bot.slack import parse
 from bot.slack.surface import SlackSurface
-from bot.slack.text import T
 
 log = logging.getLogger("coach.slack")
 
@@ -26,9 +25,6 @@ def register(bolt: AsyncApp, surface: SlackSurface, *, oauth: bool) -> None:
     @bolt.command("/coach")
     async def coach_command(ack: Any, body: dict[str, Any], client: Any, respond: Any) -> None:
         cmd = parse.command(body)
-        if cmd.kind == "help":
-            await ack(text=T.help, response_type="ephemeral")
-            return
         await ack()
         surface.spawn(cmd.who, client, surface.on_command(cmd, client, lambda text: respond(
             text=text, response_type="ephemeral", replace_original=False)))

@@ -12,14 +12,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from bot import command_table
 from bot.runner import Who
 from bot.slack.render import ViewMeta
 from flows.messages import Choose, Input, Message, Say, Submit, message_from_json
 
 PLATFORM = "slack"
 MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
-RUNNER_VERBS = frozenset({"resume", "pause", "back", "cancel", "checkin", "model", "review",
-                          "hello"})
+RUNNER_VERBS = command_table.SLACK_SUBCOMMANDS - {"help"}
 CommandKind = Literal["picker", "help", "team_add", "team_usage", "coach", "runner"]
 ActionKind = Literal["choose", "form", "ack", "cmd", "item", "pick", "unknown"]
 

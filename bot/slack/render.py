@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from bot import command_table
 from bot.slack import limits
 from bot.slack.limits import units
 from bot.slack.text import T
@@ -42,7 +43,8 @@ class ViewMeta:
         return dumps({k: v for k, v in raw.items() if v is not None})
 
 
-COMMANDS = re.compile(r"(?<![\w/])/(help|resume|pause|back|cancel|model|review|checkin)\b")
+COMMANDS = re.compile(r"(?<![\w/])/(" + "|".join(sorted(command_table.SLACK_SUBCOMMANDS))
+                      + r")\b")
 
 
 def slack_commands(text: str) -> str:
@@ -191,11 +193,10 @@ def _input(f: Field, nonce: int) -> Block:
         element = {"type": "number_input", "is_decimal_allowed": f.kind == "number"}
     elif f.kind == "choice" and f.options:
         element = {"type": "static_select", "placeholder": plain(T.pick, limits.PLACEHOLDER),
-                   "options": [{"text": plain(o.label, limits.OPTION_TEXT),
-                                "value": clip(o.id, limits.OPTION_VALUE)}
-                               for o in f.options[:limits.OPTIONS]]}
+                   "options": [_option(o) for o in f.options[:limits.OPTIONS]]}
     else:
         element = {"type": "plain_text_input", "multiline": f.kind == "long_text"}
+    element.update(_initial(f))
     element["action_id"] = clip(f.id, limits.ID)
     block: Block = {"type": "input", "block_id": input_block_id(nonce, f.id),
                     "label": plain(f.label, limits.LABEL), "optional": not f.required,
@@ -203,6 +204,31 @@ def _input(f: Field, nonce: int) -> Block:
     if f.hint:
         block["hint"] = plain(f.hint, limits.HINT)
     return block
+
+
+def _option(choice: Choice) -> dict[str, Any]:
+    return {"text": plain(choice.label, limits.OPTION_TEXT),
+            "value": clip(choice.id, limits.OPTION_VALUE)}
+
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_PLAIN_NUMBER = re.compile(r"^-?\d{1,15}(\.\d{1,10})?$")
+
+
+def _initial(f: Field) -> dict[str, Any]:
+    """The field's earlier answer as the element's initial value, in the shape each
+    element takes; a value the element cannot show (a date not yet read) is left out."""
+    if not f.value:
+        return {}
+    if f.kind == "date":
+        return {"initial_date": f.value} if _ISO_DATE.match(f.value) else {}
+    if f.kind in ("number", "integer"):
+        whole = f.kind == "integer" and "." in f.value
+        return {"initial_value": f.value} if _PLAIN_NUMBER.match(f.value) and not whole else {}
+    if f.kind == "choice":
+        chosen = next((o for o in f.options[:limits.OPTIONS] if o.id == f.value), None)
+        return {"initial_option": _option(chosen)} if chosen else {}
+    return {"initial_value": clip(f.value, limits.TEXT_INPUT)}
 
 
 def form_button(message: Message) -> Block:
@@ -222,9 +248,7 @@ def form_button(message: Message) -> Block:
 
 def _text_blocks(message: Message) -> list[Block]:
     blocks = sections(slack_commands(message.text))
-    notes = []
-    if message.leaf:
-        notes.append(T.leaf.format(leaf=message.leaf))
+    notes = []  # the chart's result names its leaf in the text, by label: no id note here
     if message.private:
         notes.append(T.private)
     if notes:

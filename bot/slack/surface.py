@@ -181,6 +181,11 @@ class SlackSurface:
         if cmd.kind == "team_usage":
             await reply(T.team_usage)
             return
+        if cmd.kind == "help":
+            replies = await self.turn(cmd.who, Say("/help"), client=client)
+            text = "\n\n".join(m.text for m in replies) + "\n" + T.help_more
+            await reply(render.escape(render.slack_commands(text)))
+            return
         if cmd.kind == "team_add":
             await self._team_add(cmd, client, reply)
             return
@@ -309,14 +314,19 @@ class SlackSurface:
         await client.chat_postMessage(channel=s.who.user_key, text=T.busy_submit)
 
     async def on_closed(self, who: Who, client: AsyncWebClient) -> None:
-        """A session modal closed mid-flow: pause it and offer a way back in the DM."""
-        await self.turn(who, Say("/pause"))
-        blocks = [*render.sections(T.session_closed), {
+        """A session modal closed mid-flow: pause it and offer a way back in the DM. The
+        pause note (tagged with the flow it paused) names the rep and what picks it up."""
+        paused = [m for m in await self.turn(who, Say("/pause")) if m.flow is not None]
+        if not paused:
+            return  # nothing was in progress: nothing to say
+        text = render.slack_commands(paused[0].text)
+        blocks = [*render.sections(text), {
             "type": "actions", "block_id": "resume", "elements": [{
                 "type": "button", "action_id": "coach.cmd.resume", "style": "primary",
                 "text": render.plain(T.continue_session, 75),
                 "value": render.dumps({"t": "/resume"})}]}]
-        await client.chat_postMessage(channel=who.user_key, text=T.session_closed, blocks=blocks)
+        await client.chat_postMessage(channel=who.user_key, text=render.escape(text),
+                                      blocks=blocks)
 
     async def start_checkin(self, tenant: str, user_id: str) -> bool:
         """For the scheduler: open this week's check-in in the rep's DM."""

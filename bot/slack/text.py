@@ -15,7 +15,6 @@ class T:
     acknowledge = "Got it"
     acknowledged = "Thanks, {name}: your manager will see that you have read the plan."
     not_yours = "That plan belongs to someone else."
-    leaf = "Solution chart: {leaf}"
     private = "Private: never shown to the rep"
     shortened = "_Earlier text was shortened._"
     nothing = "Nothing to show."
@@ -23,7 +22,6 @@ class T:
     picker_title = "Start a session"
     picker = "Whom do you want to coach?"
     no_reports = "You have no reports to coach yet. Ask your admin to import your team."
-    session_closed = "Paused your session with {rep}. Pick it up any time:"
     continue_with = "Continue with {rep}"
     continue_session = "Continue"
     unknown = ("I don't know you yet{email}. Ask your smOS Coach admin to add you: "
@@ -41,20 +39,8 @@ class T:
             "Please try again in a moment.")
     busy_submit = ("The database is busy right now, so your answer was not saved. "
                    "Please press submit again in a moment.")
-    help = (
-        "*smOS Coach on Slack*\n"
-        "`/coach` — pick one of your reps and start (or continue) a SLED session\n"
-        "`/coach @rep` or `/coach name` — coach that rep\n"
-        "`/coach model @rep` — run the field training or coaching planned last session\n"
-        "`/coach review @rep` — review the action plan with the rep\n"
-        "`/coach checkin` — answer this week's check-in (reps)\n"
-        "`/coach resume`, `/coach pause`, `/coach back`, `/coach cancel` — move the "
-        "current conversation\n"
-        "`/coach team add @rep` — add a direct report (managers, when your playbook allows)\n"
-        "`/coach help` — this text\n"
-        "The App Home tab shows your reps, action items and what is next. You can also "
-        "write to me here in the DM."
-    )
+    help_more = ("The App Home tab shows what is next for you; you can also write to me "
+                 "here in the DM.")
     team_usage = "Say `/coach team add @rep` to add a direct report."
     team_not_allowed = ("Adding reports from Slack is turned off in your playbook. "
                         "Ask your admin to import them.")
@@ -92,8 +78,7 @@ class T:
     home_digest_body = (
         "Reps: {reps} · coached in the last {days} days: {coached} ({coverage})\n"
         "Sessions: {sessions} · open actions: {open} ({overdue} overdue) · "
-        "open escalations for you: {escalations}\n"
-        "The full weekly digest: `coach digest --leader {email}`"
+        "open escalations for you: {escalations}"
     )
     home_admin = ("You are an admin: import people with `coach people import FILE.csv` and "
                   "metrics with `coach metrics import FILE.csv`.")

@@ -126,7 +126,7 @@ def test_the_next_context_card_shows_the_session_even_if_the_handoff_was_cancell
     app = make_app(db_url)
     console = Console(app)
     full_session(console)  # ends at the hand-off question
-    console.say("/cancel")
+    console.say("/cancel yes")
     with app.sessions() as db:
         assert db.scalars(select(CoachingSession)).one().status == "completed"
     card = texts(console.say("/coach alice"))

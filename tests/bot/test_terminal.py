@@ -54,3 +54,42 @@ def test_terminal_resumes_where_the_manager_left_off(db_url: str) -> None:
     Terminal(app, "maya@demo.smos.example", reader([]), out).run()  # type: ignore[arg-type]
     assert "Welcome back" in out.getvalue() and "Set the stage" in out.getvalue()
     app.close()
+
+
+def test_back_offers_the_earlier_answers_and_enter_keeps_them(db_url: str) -> None:
+    app = make_app(db_url)
+    out = io.StringIO()
+    prompts: list[str] = []
+    feed = iter(["/coach alice", "Lift win rate", "One behaviour", "", "Commission",
+                 "/back", "", "Two behaviours", "", ""])
+
+    def read(prompt: str) -> str:
+        prompts.append(prompt)
+        try:
+            return next(feed)
+        except StopIteration:
+            raise EOFError from None
+
+    Terminal(app, "maya@demo.smos.example", read, out).run()  # type: ignore[arg-type]
+    assert "  Purpose [Enter keeps: Lift win rate]: " in prompts
+    assert "  Agenda (optional, Enter to skip): " in prompts
+    with app.sessions() as db:
+        from storage.models import Conversation
+
+        state = db.scalars(select(Conversation)).one().state
+        assert state["step"] == "rep_aligned"
+        assert state["data"]["set_stage"] == {"purpose": "Lift win rate",
+                                              "objectives": "Two behaviours",
+                                              "value_to_rep": "Commission"}
+    app.close()
+
+
+def test_a_number_picks_from_a_list_of_commands(db_url: str) -> None:
+    app = make_app(db_url)
+    out = io.StringIO()
+    answers = ["/coach alice", "/pause", "/coach bob", "/pause", "/resume", "2"]
+    Terminal(app, "maya@demo.smos.example", reader(answers), out).run()  # type: ignore[arg-type]
+    text = out.getvalue()
+    assert "Paused conversations:" in text and "   2) Coaching session (SLED) with" in text
+    assert text.rstrip().count("Welcome back") == 1
+    app.close()

@@ -5,8 +5,11 @@ from __future__ import annotations
 import pytest
 
 from flows import training
-from flows.engine import Context, FlowState, Retry, advance, clean_text, read_form
+from flows.engine import Context, FlowState, Reading, Retry, advance, clean_text, read_form
 from flows.messages import Choose, Field, Form, Say, Submit
+from tests.flows.conftest import NOW
+
+READING = Reading(NOW, 2000)
 
 FORM = Form("f", (
     Field("what", "What"),
@@ -30,13 +33,13 @@ def test_missing_required_fields_are_all_named(ctx: Context) -> None:
 
 
 def test_blank_after_clean_up_counts_as_missing() -> None:
-    result = read_form(FORM, {"what": " \u200b\x00 ", "when": "2026-03-10"}, 2000)
+    result = read_form(FORM, {"what": " \u200b\x00 ", "when": "2026-03-10"}, READING)
     assert isinstance(result, Retry)
     assert "What is required" in result.problem
 
 
 def test_optional_fields_may_be_left_out() -> None:
-    assert read_form(FORM, {"what": "x", "when": "2026-03-10"}, 2000) == {
+    assert read_form(FORM, {"what": "x", "when": "2026-03-10"}, READING) == {
         "what": "x", "when": "2026-03-10"}
 
 
@@ -51,7 +54,7 @@ def test_a_10_kb_answer_is_rejected(ctx: Context) -> None:
 
 
 def test_an_answer_at_the_limit_is_fine() -> None:
-    result = read_form(FORM, {"what": "x" * 2000, "when": "2026-03-10"}, 2000)
+    result = read_form(FORM, {"what": "x" * 2000, "when": "2026-03-10"}, READING)
     assert not isinstance(result, Retry)
 
 
@@ -82,17 +85,18 @@ def test_cleaned_unicode_is_what_the_flow_records(ctx: Context) -> None:
 
 
 @pytest.mark.parametrize(("when", "problem"), [
-    ("10/03/2026", "When must be a date like 2026-12-04"),
-    ("2026-02-30", "When must be a date like 2026-12-04"),
+    ("soon-ish", "When must be a date, like 2026-12-15"),
+    ("2026-02-30", "When must be a date, like 2026-12-15"),
+    ("2", "When must be a date, like 2026-12-15"),
 ])
-def test_dates_must_be_iso_dates(when: str, problem: str) -> None:
-    result = read_form(FORM, {"what": "x", "when": when}, 2000)
+def test_what_is_not_a_date_is_refused(when: str, problem: str) -> None:
+    result = read_form(FORM, {"what": "x", "when": when}, READING)
     assert isinstance(result, Retry)
     assert problem in result.problem
 
 
 def test_unknown_fields_are_refused() -> None:
-    result = read_form(FORM, {"what": "x", "when": "2026-03-10", "extra": "y"}, 2000)
+    result = read_form(FORM, {"what": "x", "when": "2026-03-10", "extra": "y"}, READING)
     assert isinstance(result, Retry)
     assert "no field extra" in result.problem
 

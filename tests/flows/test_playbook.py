@@ -117,3 +117,15 @@ def test_a_replaced_activity_list_is_used_whole(default_raw: dict[str, Any]) -> 
 def test_dotted_path() -> None:
     assert dotted(("meetings", 0, "rhythm")) == "meetings.0.rhythm"
     assert dotted(()) == "(top level)"
+
+
+def test_every_leaf_needs_a_label(raw: dict[str, Any]) -> None:
+    del raw["chart"]["leaves"]["COACHING_DISCUSSION"]["label"]
+    with pytest.raises(PlaybookError) as caught:
+        build_playbook(raw)
+    assert caught.value.path == ("chart", "leaves", "COACHING_DISCUSSION", "label")
+
+
+def test_a_leaf_label_may_be_reworded(raw: dict[str, Any]) -> None:
+    raw["chart"]["leaves"]["NO_ACTION"]["label"] = "Not now"
+    assert build_playbook(raw).leaf_label("NO_ACTION") == "Not now"

@@ -140,9 +140,10 @@ def test_late_actions_on_both_sides_reschedule_then_talk(ctx: Context) -> None:
 
 
 @pytest.mark.parametrize(("when", "problem"), [
-    ("2026-03-09", "Next review date 2026-03-09 is in the past; pick today (2026-03-10) or later"),
-    ("2027-06-01", "Next review date 2027-06-01 is more than a year away"),
-    ("next week", "Next review date must be a date like"),
+    ("2026-03-09", "Next review date Monday 9 March 2026 is in the past; "
+                   "pick today (Tuesday 10 March 2026) or later"),
+    ("2027-06-01", "Next review date Tuesday 1 June 2027 is more than a year away"),
+    ("whenever", "Next review date must be a date, like"),
 ])
 def test_follow_up_date_must_be_sensible(ctx: Context, when: str, problem: str) -> None:
     talk = {**TALK, "follow_up": when}

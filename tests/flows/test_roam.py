@@ -87,7 +87,7 @@ def test_describe_without_data_says_so() -> None:
 
 def test_fmt() -> None:
     assert roam.fmt(1200.0) == "1,200"
-    assert roam.fmt(2.5) == "2.50"
+    assert roam.fmt(2.5) == "2.5"
 
 
 def week(day: int, **counts: float) -> roam.CheckinCounts:

@@ -19,7 +19,8 @@ from flows.effects import (
 )
 from flows.engine import END, Context, Outcome, back
 from flows.messages import Choose, Input, Say, Submit
-from tests.flows.driver import Run, play
+from tests.flows.driver import Run, play, texts
+from tests.flows.test_chart import LEAVES
 
 SID = 41
 ROWS = [
@@ -181,7 +182,7 @@ def test_action_due_in_the_past_is_rejected(ctx: Context) -> None:
                   Submit({"description": "Read the guide", "owner": "rep",
                           "due": "2026-03-09"}))
     assert run.state.step == "action"
-    assert "2026-03-09 is in the past" in run.messages[-2].text
+    assert "Monday 9 March 2026 is in the past" in run.messages[-2].text
 
 
 def test_rep_not_aligned_revises_the_purpose(ctx: Context) -> None:
@@ -219,3 +220,42 @@ def test_cancel_at_the_handoff_keeps_the_completed_session(ctx: Context) -> None
     assert run.state.step == "handoff"
     assert run.of(CompleteSession)[0].status == "completed"
     assert sled.build(ctx.playbook).on_cancel(run.state) == ()
+
+
+@pytest.mark.parametrize(("owner", "stored"), [
+    ("rep", "rep"), ("Sam", "rep"), ("sam@example.com", "rep"), ("sam (the rep)", "rep"),
+    ("Sam Rep", "rep"),
+    ("manager", "manager"), ("me", "manager"), ("Maya Manager", "manager"),
+    ("MAYA@EXAMPLE.COM", "manager")])
+def test_an_action_owner_is_named_by_role_name_or_email(ctx: Context, owner: str,
+                                                        stored: str) -> None:
+    run = session(ctx, "TRAINING", Submit({"agreed_solution": "Field training"}),
+                  Submit({"description": "Read the guide", "owner": owner,
+                          "due": "next friday"}))
+    assert run.state.step == "more_actions"
+    assert run.state.data["actions"][-1] == {"description": "Read the guide", "owner": stored,
+                                             "due": "2026-03-13"}
+    assert "Due date: Friday 13 March 2026." in texts(run.messages)
+
+
+def test_back_shows_the_form_again_filled_with_the_earlier_answers(ctx: Context) -> None:
+    flow = sled.build(ctx.playbook)
+    start, inputs = through_l(ctx)
+    run = play(flow, start, ctx, *inputs[:4])
+    assert run.state.step == "focus"
+    views = back(flow, run.state, ctx)
+    assert views.state.step == "views"
+    shown = {f.id: f.value for f in views.messages[-1].form.fields}  # type: ignore[union-attr]
+    assert shown == dict(run.state.data["views"])
+    fresh = sled.start(ctx.playbook, ctx, data()).messages[-1]
+    assert all(not f.value for f in fresh.form.fields)  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("leaf_id", sorted(LEAVES))
+def test_the_chart_result_names_the_leaf_by_its_label(ctx: Context, leaf_id: str) -> None:
+    run = session(ctx, leaf_id)
+    (said,) = [m for m in run.messages if m.leaf]
+    leaf = ctx.playbook.chart.leaves[leaf_id]
+    assert said.leaf == leaf_id
+    assert said.text == f"Solution chart: {leaf.label}. {leaf.next}"
+    assert leaf_id not in texts(run.messages) and f"({leaf.category})" not in said.text

@@ -153,7 +153,7 @@ def test_character_words_in_constructive_points_are_rejected(ctx: Context) -> No
 def test_show_form_needs_a_listed_way_of_demonstrating(ctx: Context) -> None:
     run = begin_run(ctx, TELL, Choose("yes"), Submit({"how": "telepathy", "notes": "x"}))
     assert run.state.step == "show"
-    assert "must be one of live, recording" in run.messages[-2].text
+    assert "must be one of: Live, Recording" in run.messages[-2].text
 
 
 def test_back_one_step_and_a_whole_stage(ctx: Context) -> None:

@@ -15,10 +15,20 @@ from tests.slack.fake_slack import FakeSlack
 from tests.support import make_app
 
 
-async def test_help_is_answered_in_the_ack(harness: Harness) -> None:
+async def test_help_shows_what_the_person_s_role_can_do(harness: Harness) -> None:
     response = await harness.http.command(IDS["maya"], "help")
     assert response.status == 200
-    assert "/coach team add @rep" in (await response.json())["text"]
+    await harness.http.settle()
+    manager = harness.fake.of("response_url")[-1].args
+    assert manager["response_type"] == "ephemeral"
+    assert "/coach team add @rep" in manager["text"]
+    assert "/coach model &lt;rep&gt;" in manager["text"]
+    assert "/coach checkin" not in manager["text"]
+    await harness.http.command(IDS["alice"], "help")
+    await harness.http.settle()
+    rep = harness.fake.of("response_url")[-1].args["text"]
+    assert "/coach checkin" in rep and "/coach resume" in rep
+    assert "model" not in rep and "review" not in rep and "team add" not in rep
 
 
 async def test_unknown_slack_user_is_told_how_to_get_in(harness: Harness) -> None:
