@@ -29,7 +29,7 @@ def to_actions(console: Console) -> None:
     console.choose("yes")
     for answer in ("yes", "yes", "yes", "yes", "yes", "yes", "no", "no", "no", "yes", "yes"):
         console.choose(answer)
-    console.submit(agreed_solution="Weekly discovery role-play")
+    console.submit(behaviour="Open questions first", goal="Ask 5 discovery questions")
 
 
 def form_of(replies: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:

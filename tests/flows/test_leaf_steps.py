@@ -134,7 +134,7 @@ def test_a_leaf_step_date_in_the_past_is_refused(ctx: Context) -> None:
     run = session(ctx, "FEEDBACK", Submit({"observed": "o", "instead": "i",
                                            "check_in": "2026-03-01"}))
     assert run.state.step == "leaf_step"
-    assert "Check-in date 2026-03-01 is in the past" in run.messages[-2].text
+    assert "Check-in date Sunday 1 March 2026 is in the past" in run.messages[-2].text
 
 
 def test_not_committed_goes_back_to_explore_and_sends_nothing(ctx: Context) -> None:

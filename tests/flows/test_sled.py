@@ -229,12 +229,12 @@ def test_cancel_at_the_handoff_keeps_the_completed_session(ctx: Context) -> None
     ("MAYA@EXAMPLE.COM", "manager")])
 def test_an_action_owner_is_named_by_role_name_or_email(ctx: Context, owner: str,
                                                         stored: str) -> None:
-    run = session(ctx, "TRAINING", Submit({"agreed_solution": "Field training"}),
+    run = session(ctx, "TRAINING", Submit({"skill": "Discovery", "good_looks_like": "5 questions"}),
                   Submit({"description": "Read the guide", "owner": owner,
                           "due": "next friday"}))
     assert run.state.step == "more_actions"
     assert run.state.data["actions"][-1] == {"description": "Read the guide", "owner": stored,
-                                             "due": "2026-03-13"}
+                                             "due": "2026-03-13", "shared": stored == "rep"}
     assert "Due date: Friday 13 March 2026." in texts(run.messages)
 
 
