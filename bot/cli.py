@@ -104,6 +104,10 @@ def _chat(args: argparse.Namespace) -> int:
                 raise UsageError(f"nobody with the email {actor} is known; "
                                  "import people first (coach people import FILE.csv)")
         if args.jsonl:
+            # The protocol is UTF-8; a byte that is not reaches the parser as a lone
+            # surrogate and is refused there, instead of ending the session.
+            sys.stdin.reconfigure(encoding="utf-8", errors="surrogateescape")  # type: ignore[union-attr]
+            sys.stdout.reconfigure(encoding="utf-8")  # type: ignore[union-attr]
             return run_jsonl(app, actor, sys.stdin, sys.stdout)
         return Terminal(app, actor).run()
     finally:

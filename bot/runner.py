@@ -48,7 +48,7 @@ class T:
     crashed = ("Sorry, something went wrong on my side and nothing from that answer was "
                "saved. Please try again.")
     stale = "That answer came in after another one for the same question; here is where we are."
-    wrong_step = "That button belongs to an earlier question; here is where we are."
+    wrong_step = "That answer was meant for an earlier question; here is where we are."
 
 
 @dataclass
@@ -182,12 +182,14 @@ class TurnRunner:
                 unit = Unit(conn)
                 try:
                     turn = Turn(unit, who, me, now, self.flows, active=row)
-                    if isinstance(given, Say) and given.text.strip().startswith("/"):
+                    if _off_step(turn, row, expect_step):
+                        pass  # refused: the current question was asked again
+                    elif isinstance(given, Say) and given.text.strip().startswith("/"):
                         name, _, rest = given.text.strip()[1:].partition(" ")
                         command = self.commands.get(name.lower(), self.commands["help"])
                         command(turn, rest.strip())
                     else:
-                        self._step(turn, row, given, expect_step)
+                        self._step(turn, row, given)
                     unit.finish()
                 finally:
                     unit.discard()
@@ -198,8 +200,7 @@ class TurnRunner:
             log.exception("turn failed", extra={"user": who.user_key, "platform": who.platform})
             return [Message(T.crashed)]
 
-    def _step(self, turn: Turn, row: Live | None, given: Input,
-              expect_step: str | None) -> None:
+    def _step(self, turn: Turn, row: Live | None, given: Input) -> None:
         if row is None:
             turn.say(Message(T.nothing_open))
             return
@@ -207,14 +208,24 @@ class TurnRunner:
         flow = self.flows[state.flow]
         subject = subject_in(state)
         ctx = turn.context(subject)
-        if expect_step is not None and expect_step != state.step:
-            turn.say(Message(T.wrong_step), engine.ask(flow, state, ctx))
-            return
         outcome = engine.advance(flow, state, given, ctx)
         if outcome.state == state and not outcome.effects:
             turn.say(*outcome.messages)  # a retry: nothing changed, nothing to store
             return
         turn.store(row, state, outcome, subject)
+
+
+def _off_step(turn: Turn, row: Live | None, expect_step: str | None) -> bool:
+    """An input meant for another step than the open conversation's (a stale button, a
+    second terminal) is refused, and the current question asked again; a /command too."""
+    if expect_step is None or row is None:
+        return False
+    state = FlowState.from_json(row.state)
+    if state.step == expect_step:
+        return False
+    ctx = turn.context(subject_in(state))
+    turn.say(Message(T.wrong_step), engine.ask(turn.flows[state.flow], state, ctx))
+    return True
 
 
 def subject_in(state: FlowState) -> engine.Person | None:

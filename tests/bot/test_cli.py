@@ -46,7 +46,12 @@ def test_chart_answers_json(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     ({"Q01_gap_specific": "maybe"}, "must be true/false"),
     ([1, 2], "expected an object"),
     ("{nope", "not valid JSON (line 1"),
-])
+    ("[" * 1500 + "]" * 1500, "nests too deeply"),
+    ('{"Q01_gap_specific": ' + "[" * 5000, "nests too deeply"),
+    ('{"Q01_gap_specific": ' + "1" * 4301 + "}", "too many digits"),
+    ({"\ud800" + "k" * 100: True}, "'\\ud800kkk"),
+], ids=["missing", "unknown", "maybe", "list", "not-json", "deep", "deeper", "digits",
+        "surrogate"])
 def test_chart_bad_answers_exit_2_with_one_line(content: object, message: str, tmp_path: Path,
                                                  monkeypatch: pytest.MonkeyPatch,
                                                  capsys: pytest.CaptureFixture[str]) -> None:
@@ -56,6 +61,14 @@ def test_chart_bad_answers_exit_2_with_one_line(content: object, message: str, t
                            capsys=capsys)
     assert code == 2
     assert message in err and err.count("\n") == 1
+
+
+def test_chart_quotes_a_huge_unknown_key_short(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    answers = tmp_path / "a.json"
+    answers.write_text(json.dumps({"x" * 5_000_000: True}))
+    code, _, err = run_cli(["chart", "--answers", str(answers)], monkeypatch, capsys=capsys)
+    assert code == 2 and "is not a question id" in err and len(err) < 300
 
 
 def test_chart_missing_file(monkeypatch: pytest.MonkeyPatch,
