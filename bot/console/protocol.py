@@ -23,6 +23,7 @@ KEYS = (*INPUT_KEYS, "as", "clock")
 # The clock stays far from datetime's limits, so any date arithmetic on it cannot overflow.
 EARLIEST_CLOCK = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST_CLOCK = datetime(9000, 1, 1, tzinfo=UTC)
+NOT_TEXT = "is not valid text (a lone surrogate \\ud800-\\udfff, or bytes that are not UTF-8)"
 EXPECTED = ('expected an object with exactly one key of "say", "choose", "submit", "as" or '
             '"clock" (besides an optional "step" with say, choose or submit)')
 
@@ -98,7 +99,7 @@ def _text(key: str, value: object) -> str:
     if not isinstance(value, str):
         raise BadLine(f'"{key}" takes a string')
     if not _is_unicode(value):
-        raise BadLine(f'"{key}" holds a lone surrogate (\\ud800-\\udfff), which is not text')
+        raise BadLine(f'"{key}" {NOT_TEXT}')
     return value
 
 
@@ -119,7 +120,7 @@ def _fields(value: object) -> dict[str, str]:
         if not isinstance(given, str | int | float) or isinstance(given, bool):
             raise BadLine('"submit" values must be text or numbers')
         if not _is_unicode(field_id) or (isinstance(given, str) and not _is_unicode(given)):
-            raise BadLine('"submit" holds a lone surrogate (\\ud800-\\udfff), which is not text')
+            raise BadLine(f'"submit" {NOT_TEXT}')
         fields[field_id] = str(given)
     return fields
 
