@@ -20,12 +20,16 @@ def walk_file(chart: Chart, path: Path) -> ChartResult:
         raise UsageError(f"{path}: cannot read it ({exc})") from None
     except json.JSONDecodeError as exc:
         raise UsageError(f"{path}: not valid JSON (line {exc.lineno}: {exc.msg})") from None
+    except RecursionError:
+        raise UsageError(f"{path}: the JSON nests too deeply") from None
+    except ValueError:  # Python reads at most 4,300 digits of an integer
+        raise UsageError(f"{path}: a number in the file has too many digits") from None
     if not isinstance(raw, dict):
         raise UsageError(f'{path}: expected an object like {{"Q01_gap_specific": true}}')
     answers: dict[str, bool] = {}
     for key, value in raw.items():
         if key not in chart.questions:
-            raise UsageError(f"{path}: {key!r} is not a question id of the solution chart")
+            raise UsageError(f"{path}: {_quote(key)} is not a question id of the solution chart")
         answer = parse_answer(value)
         if answer is None:
             raise UsageError(f"{path}: {key} must be true/false or \"yes\"/\"no\"")
@@ -35,6 +39,11 @@ def walk_file(chart: Chart, path: Path) -> ChartResult:
     except MissingAnswer as missing:
         q = missing.question
         raise UsageError(f"{path}: the chart needs an answer to {q.id} ({q.text})") from None
+
+
+def _quote(key: str, limit: int = 40) -> str:
+    """A key from the file as an error quotes it: a short prefix, printable."""
+    return repr(key[:limit]) + ("…" if len(key) > limit else "")
 
 
 def interactive(chart: Chart, read: Callable[[str], str],

@@ -1,24 +1,35 @@
-"""``coach``: the command line. Errors are one line on stderr and exit code 2."""
+"""``coach``: the command line. Errors are one line on stderr: exit code 2 for bad input or
+configuration, 3 when the database cannot be reached or opened."""
 
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, InterfaceError, OperationalError
+
 from bot.bootstrap import App, bootstrap
 from bot.clock import ManualClock, SystemClock
 from bot.playbook import PlaybookConfigError
-from bot.settings import ConfigError, load_settings
+from bot.settings import ConfigError, Settings, load_settings
 from storage.db import LONG_BUSY_TIMEOUT
 
 EXIT_BAD_INPUT = 2
+EXIT_NO_DATABASE = 3
+PORTS = range(1, 65536)
 
 
 class UsageError(Exception):
     """Bad input from the command line: printed as one line, exit code 2."""
+
+
+class DatabaseUnavailable(Exception):
+    """The database cannot be reached or opened: printed as one line, exit code 3."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -29,6 +40,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (UsageError, ConfigError, PlaybookConfigError) as exc:
         print(f"coach: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except DatabaseUnavailable as exc:
+        print(f"coach: {exc}", file=sys.stderr)
+        return EXIT_NO_DATABASE
+    except (OperationalError, InterfaceError) as exc:  # lost after a good start
+        print(f"coach: the database stopped answering: {_reason(exc)}", file=sys.stderr)
+        return EXIT_NO_DATABASE
     except BrokenPipeError:
         return 0
 
@@ -91,8 +108,30 @@ def _app(manual_clock: bool = False, busy_timeout: float = LONG_BUSY_TIMEOUT) ->
     try:
         return bootstrap(settings, ManualClock() if manual_clock else SystemClock(),
                          busy_timeout=busy_timeout)
+    except (OperationalError, InterfaceError) as exc:
+        raise DatabaseUnavailable(f"cannot open the database {_shown_url(settings)}: "
+                                  f"{_reason(exc)}") from None
+    except (ArgumentError, ImportError) as exc:  # not a URL, or a database we have no driver for
+        raise UsageError(f"DATABASE_URL {_shown_url(settings)} is not a database we can use "
+                         "(sqlite:///path/to/coach.db or postgresql://user@host/db): "
+                         f"{_reason(exc)}") from None
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+
+
+def _shown_url(settings: Settings) -> str:
+    """DATABASE_URL as an error may show it: without its password."""
+    try:
+        return make_url(settings.database_url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return repr(settings.database_url[:80])
+
+
+def _reason(exc: BaseException) -> str:
+    """The driver's own first line, without SQLAlchemy's SQL and background link."""
+    cause = getattr(exc, "orig", None) or exc
+    lines = str(cause).strip().splitlines()
+    return lines[0].strip() if lines else type(cause).__name__
 
 
 def _chat(args: argparse.Namespace) -> int:
@@ -116,10 +155,19 @@ def _chat(args: argparse.Namespace) -> int:
                 raise UsageError(f"nobody with the email {actor} is known; "
                                  "import people first (coach people import FILE.csv)")
         if args.jsonl:
+            _utf8_streams()
             return run_jsonl(app, actor, sys.stdin, sys.stdout)
         return Terminal(app, actor).run()
     finally:
         app.close()
+
+
+def _utf8_streams() -> None:
+    """The protocol is UTF-8 both ways; an input byte that is not reaches the parser as a
+    lone surrogate and is refused there, instead of ending the session."""
+    for stream, errors in ((sys.stdin, "surrogateescape"), (sys.stdout, "strict")):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(encoding="utf-8", errors=errors)
 
 
 def _db_upgrade(args: argparse.Namespace) -> int:
@@ -132,9 +180,14 @@ def _db_upgrade(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     from bot.server import REQUEST_BUSY_TIMEOUT, serve
 
+    if args.port not in PORTS:
+        raise UsageError(f"--port must be between 1 and 65535 (got {args.port})")
     app = _app(busy_timeout=REQUEST_BUSY_TIMEOUT)
     try:
         return serve(app, args.host, args.port)
+    except OSError as exc:  # a busy or forbidden port, a host name that does not resolve
+        raise UsageError(f"cannot listen on {args.host}:{args.port}: "
+                         f"{exc.strerror or exc}") from None
     finally:
         app.close()
 

@@ -96,7 +96,14 @@ def read_rows(
 
     Raises :class:`ImportRejected` when the file as a whole cannot be used.
     """
-    text = _read_text(Path(path), report)
+    return rows_in(_read_bytes(Path(path), report), report, required, optional)
+
+
+def rows_in(
+    raw: bytes, report: ImportReport, required: Sequence[str], optional: Sequence[str] = ()
+) -> list[Row]:
+    """:func:`read_rows` on a file's bytes: the part that needs no file system."""
+    text = _decode(raw, report)
     records = _records(text, report)
     if not records:
         _fail(report, None, f"the file is empty (expected a header line: {','.join(required)})")
@@ -126,15 +133,18 @@ def _fail(report: ImportReport, line: int | None, reason: str) -> NoReturn:
     raise ImportRejected(report)
 
 
-def _read_text(path: Path, report: ImportReport) -> str:
+def _read_bytes(path: Path, report: ImportReport) -> bytes:
     try:
-        raw = path.read_bytes()
+        return path.read_bytes()
     except FileNotFoundError:
         _fail(report, None, "no such file")
     except IsADirectoryError:
         _fail(report, None, "is a directory, not a CSV file")
     except OSError as exc:
         _fail(report, None, f"cannot be read ({exc.strerror or exc})")
+
+
+def _decode(raw: bytes, report: ImportReport) -> str:
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         _fail(report, 1, 'the file is UTF-16 text; save it as "CSV UTF-8"')
     try:

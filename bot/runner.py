@@ -49,7 +49,7 @@ class T:
     crashed = ("Sorry, something went wrong on my side and nothing from that answer was "
                "saved. Please try again.")
     stale = "That answer came in after another one for the same question; here is where we are."
-    wrong_step = "That button belongs to an earlier question; here is where we are."
+    wrong_step = "That answer was meant for an earlier question; here is where we are."
     right_gone = ("{rep} is no longer in your reporting line, so I closed this {flow}. "
                   "Everything recorded so far is kept; nothing more goes to {rep}.")
     busy = ("The database is busy right now, so your answer was not saved. "
@@ -251,10 +251,12 @@ class TurnRunner:
                 try:
                     turn = Turn(unit, who, me, now, self.flows, active=row)
                     typed = command_of(given)
-                    if typed is not None:
+                    if _off_step(turn, row, expect_step):
+                        pass  # refused: the current question was asked again
+                    elif typed is not None:
                         self._command(turn, typed)
                     else:
-                        self._step(turn, row, given, expect_step)
+                        self._step(turn, row, given)
                     unit.finish()
                 finally:
                     unit.discard()
@@ -277,8 +279,7 @@ class TurnRunner:
             command = self.commands["help"]
         command(turn, rest.strip())
 
-    def _step(self, turn: Turn, row: Live | None, given: Input,
-              expect_step: str | None) -> None:
+    def _step(self, turn: Turn, row: Live | None, given: Input) -> None:
         if row is None:
             turn.say(Message(T.nothing_open))
             return
@@ -287,9 +288,6 @@ class TurnRunner:
         subject = subject_in(state)
         ctx = turn.context(subject)
         if not turn.may_continue(row, state, subject):
-            return
-        if expect_step is not None and expect_step != state.step:
-            turn.say(Message(T.wrong_step), engine.ask(flow, state, ctx))
             return
         outcome = engine.advance(flow, state, given, ctx)
         if outcome.state == state and not outcome.effects:
@@ -315,6 +313,19 @@ def pause_note(flow: engine.Flow, state: FlowState) -> str:
     if subject is None:
         return T.paused_alone.format(title=flow.title, resume=resume)
     return T.paused_with.format(rep=subject.name, title=flow.title, resume=resume)
+
+
+def _off_step(turn: Turn, row: Live | None, expect_step: str | None) -> bool:
+    """An input meant for another step than the open conversation's (a stale button, a
+    second terminal) is refused, and the current question asked again; a /command too."""
+    if expect_step is None or row is None:
+        return False
+    state = FlowState.from_json(row.state)
+    if state.step == expect_step:
+        return False
+    ctx = turn.context(subject_in(state))
+    turn.say(Message(T.wrong_step), engine.ask(turn.flows[state.flow], state, ctx))
+    return True
 
 
 def subject_in(state: FlowState) -> engine.Person | None:

@@ -12,10 +12,12 @@ from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_sdk.signature import SignatureVerifier
 
 from bot.bootstrap import App
 from bot.slack.app import SlackApp
 from bot.slack.clients import api_session
+from bot.slack.request import MAX_BODY, Refused, bolt_request, verified_text
 from storage.readiness import check_writable
 
 log = logging.getLogger("coach.server")
@@ -26,11 +28,12 @@ DELIVERY_DELAY = 0.2  # seconds a pass waits after a turn, to serve a busy momen
 REQUEST_BUSY_TIMEOUT = 1.0
 APP_KEY = web.AppKey("coach", App)
 SLACK_KEY = web.AppKey("slack", SlackApp)
+VERIFIER_KEY = web.AppKey("slack_verifier", SignatureVerifier)
 
 
 def make_web_app(app: App, slack: SlackApp | None, *, socket_mode: bool = False,
                  delivery_every: float | None = DELIVERY_EVERY) -> web.Application:
-    web_app = web.Application()
+    web_app = web.Application(client_max_size=MAX_BODY)
     web_app[APP_KEY] = app
     web_app.on_startup.append(_settle_heap)
     web_app.router.add_get("/healthz", healthz)
@@ -38,6 +41,7 @@ def make_web_app(app: App, slack: SlackApp | None, *, socket_mode: bool = False,
     if slack is not None:
         web_app[SLACK_KEY] = slack
         if slack.http:
+            web_app[VERIFIER_KEY] = SignatureVerifier(app.settings.slack_signing_secret or "")
             web_app.router.add_post("/slack/events", slack_events)
         flow = slack.bolt.oauth_flow
         if flow is not None and slack.http:
@@ -72,8 +76,14 @@ async def readyz(request: web.Request) -> web.Response:
 
 
 async def slack_events(request: web.Request) -> web.Response:
-    bolt = request.app[SLACK_KEY].bolt
-    return await to_aiohttp_response(await bolt.async_dispatch(await to_bolt_request(request)))
+    """Verify the raw bytes, read them defensively, then hand Bolt the request."""
+    text = verified_text(await request.read(), request.headers, request.app[VERIFIER_KEY])
+    bolt_req = text if isinstance(text, Refused) else bolt_request(
+        text, request.query_string, request.headers)
+    if isinstance(bolt_req, Refused):
+        log.warning("slack request refused (%d): %s", bolt_req.status, bolt_req.reason)
+        return web.json_response({"error": bolt_req.reason}, status=bolt_req.status)
+    return await to_aiohttp_response(await request.app[SLACK_KEY].bolt.async_dispatch(bolt_req))
 
 
 async def slack_install(request: web.Request) -> web.Response:

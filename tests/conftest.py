@@ -19,6 +19,27 @@ from storage.db import make_engine
 from storage.migrate import upgrade
 from storage.models import DEFAULT_ORG, Base, Organization
 
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--long-fuzz", action="store_true",
+                     help="property tests run 20,000 cases each instead of 3,000")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    from tests import fuzz
+
+    fuzz.long_run = bool(config.getoption("--long-fuzz"))
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    from tests.fuzz import RAN
+
+    if RAN:
+        terminalreporter.write_sep("-", "property-test cases run")
+        for name, cases in sorted(RAN.items()):
+            terminalreporter.write_line(f"{name}: {cases:,}")
+
+
 PG_ADMIN_URL = os.environ.get(
     "COACH_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )

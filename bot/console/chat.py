@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import logging
 import sys
 from collections.abc import Callable
 from dataclasses import replace
@@ -9,18 +11,33 @@ from typing import TextIO
 
 from bot.bootstrap import App
 from bot.clock import ManualClock
-from bot.console.protocol import BadLine, SetClock, SwitchUser, dump, parse_line, render
+from bot.console.protocol import (
+    Answer,
+    BadLine,
+    SetClock,
+    SwitchUser,
+    dump,
+    parse_line,
+    render,
+)
 from bot.delivery import deliver
 from bot.runner import Who
 from flows.engine import Reading, check_field
 from flows.messages import Input, Message, Say, Submit
 
+log = logging.getLogger("coach.console")
 PLATFORM, TENANT = "console", "local"
 MAX_FIELD = 100_000  # the flow applies the playbook's limit; this only catches shape early
 
 
 def who(email: str) -> Who:
     return Who(PLATFORM, TENANT, email)
+
+
+class ConsoleText:
+    clock_fixed = "the clock can only be moved in the console"
+    line_failed = ("something went wrong on our side with that line; nothing from it was "
+                   "saved. The session goes on.")
 
 
 def run_jsonl(app: App, actor: str, lines: TextIO, out: TextIO) -> int:
@@ -30,28 +47,41 @@ def run_jsonl(app: App, actor: str, lines: TextIO, out: TextIO) -> int:
         if not line:
             continue
         try:
-            parsed = parse_line(line)
+            actor = _handle_line(app, actor, line, out)
         except BadLine as exc:
             _emit(out, {"error": str(exc)})
             continue
-        if isinstance(parsed, SwitchUser):
-            actor = parsed.email
-        elif isinstance(parsed, SetClock):
-            if not isinstance(app.clock, ManualClock):
-                _emit(out, {"error": "the clock can only be moved in the console"})
-                continue
-            app.clock.set(parsed.when)
-        else:
-            for message in app.runner.handle(who(actor), parsed):
-                _emit(out, render(message, actor))
-            deliver(app.sessions, app.clock, PLATFORM,
-                    lambda tenant, to, message: _emit(out, render(message, to)))
+        except Exception:  # one line's failure must not end the session
+            log.exception("console line failed")
+            _emit(out, {"error": ConsoleText.line_failed})
+            continue
         _emit(out, {"done": True})
     return 0
 
 
+def _handle_line(app: App, actor: str, line: str, out: TextIO) -> str:
+    """Carry out one input line; the actor after it (``as`` changes it)."""
+    parsed = parse_line(line)
+    if isinstance(parsed, SwitchUser):
+        return parsed.email
+    if isinstance(parsed, SetClock):
+        if not isinstance(app.clock, ManualClock):
+            raise BadLine(ConsoleText.clock_fixed)
+        app.clock.set(parsed.when)
+        return actor
+    assert isinstance(parsed, Answer)
+    for message in app.runner.handle(who(actor), parsed.given, expect_step=parsed.step):
+        _emit(out, render(message, actor))
+    deliver(app.sessions, app.clock, PLATFORM,
+            lambda tenant, to, message: _emit(out, render(message, to)))
+    return actor
+
+
 def _emit(out: TextIO, obj: dict[str, object]) -> None:
-    out.write(dump(obj) + "\n")
+    try:
+        out.write(dump(obj) + "\n")
+    except UnicodeEncodeError:  # an output that is not UTF-8: escape everything beyond ASCII
+        out.write(json.dumps(obj, separators=(",", ":")) + "\n")
     out.flush()
 
 

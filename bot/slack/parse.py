@@ -163,7 +163,7 @@ def action(body: Mapping[str, Any]) -> Action:
     value = _json(first.get("value"))
     if action_id == "coach.pick":
         picked = _str(_dict(first.get("selected_option")).get("value"))
-        return Action(kind="pick", data={"person": int(picked)} if picked.isdigit() else {},
+        return Action(kind="pick", data={"person": int(picked)} if _digits(picked) else {},
                       **base)
     if action_id.startswith("coach.choose."):
         return _choice(base, value, _str(_dict(first.get("text")).get("text")))
@@ -175,7 +175,7 @@ def action(body: Mapping[str, Any]) -> Action:
         if raw.startswith("c:"):
             return Action(kind="choose", given=Choose(raw[2:]), expect_step=step, label=label,
                           **base)
-        if raw.startswith("i:") and raw[2:].isdigit():
+        if raw.startswith("i:") and _digits(raw[2:]):
             return Action(kind="choose", given=Say(str(int(raw[2:]) + 1)), expect_step=step,
                           label=label, **base)
     if action_id == "coach.form":
@@ -194,6 +194,11 @@ def action(body: Mapping[str, Any]) -> Action:
         return Action(kind="item", data={"id": value["id"], "status": action_id.split(".")[-1]},
                       **base)
     return Action(kind="unknown", **base)
+
+
+def _digits(text: str) -> bool:
+    """ASCII digits only: ``str.isdigit`` also passes "²" and "①", which ``int`` refuses."""
+    return text.isascii() and text.isdigit()
 
 
 def _choice(base: dict[str, Any], value: Mapping[str, Any], label: str) -> Action:
