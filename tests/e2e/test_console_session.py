@@ -152,7 +152,7 @@ def test_due_date_in_the_past_is_refused(db_url: str) -> None:
     replies = full_session_until_action(console)
     assert last_step(replies) == "leaf_step"
     replies = console.submit(obstacle="CRM access", remover="manager", by="2026-11-01")
-    assert "By when 2026-11-01 is in the past" in texts(replies)
+    assert "By when Sunday 1 November 2026 is in the past" in texts(replies)
     assert last_step(replies) == "leaf_step"
     replies = console.submit(obstacle="CRM access", remover="manager", by="2026-12-03")
     assert last_step(replies) == "more_actions" and "1 so far" in texts(replies)
