@@ -42,7 +42,7 @@ def session_inputs(rep: str) -> list[Input]:
         Submit({"gap_statement": "14% vs 25%", "rep_view": "r", "manager_view": "m"}),
         Choose("prospecting"), Choose("yes"),
         *[Choose(a) for a in CHART],
-        Submit({"agreed_solution": "Weekly role-play"}),
+        Submit({"behaviour": "Open questions first", "goal": "Five discovery questions"}),
         Submit({"description": "Role-play", "owner": "rep", "due": "2026-12-08"}),
         Choose("done"),
         Submit({"metric": "win rate", "baseline": "14", "target": "20",
@@ -62,7 +62,18 @@ def engine_turns(app: App, sessions: int, starts: list[float] | None = None) -> 
             samples.append(time.perf_counter() - t0)
             if starts is not None and isinstance(given, Say):
                 starts.append(samples[-1])
+        _check_ended(app)
     return samples
+
+
+def _check_ended(app: App) -> None:
+    """A session the script no longer fits (a flow changed) would measure retries: stop."""
+    table = cast(Table, Conversation.__table__)
+    with app.sessions() as db:
+        open_steps = db.execute(select(table.c.flow, table.c.state["step"])
+                                .where(table.c.status != "ended")).all()
+    if open_steps:
+        raise RuntimeError(f"the scripted session did not end: {open_steps}")
 
 
 def bare_loop(app: App, turns: int) -> list[float]:
