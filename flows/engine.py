@@ -295,9 +295,15 @@ def read_answer(prompt: Message, given: Input, reading: Reading) -> Answer | Ret
         return _read_choice(prompt.choices, given)
     if prompt.form is not None:
         if isinstance(given, Say):
-            only = [f for f in prompt.form.fields if f.required] or list(prompt.form.fields)
-            if len(prompt.form.fields) == 1 or len(only) == 1:
-                given = Submit({only[0].id: given.text})
+            # Plain text answers the one field still to fill: the only field, the only
+            # required one, or the only required one the form does not show filled in.
+            fields = prompt.form.fields
+            needed = [f for f in fields if f.required] or list(fields)
+            empty = [f for f in needed if not f.value]
+            if len(fields) == 1 or len(needed) == 1:
+                given = Submit({needed[0].id: given.text})
+            elif len(empty) == 1:
+                given = Submit({empty[0].id: given.text})
             else:
                 return Retry(Text.fill_form.format(fields=_field_list(prompt.form)))
         if isinstance(given, Choose):
@@ -353,7 +359,9 @@ def read_form(form: Form, values: Mapping[str, Any], reading: Reading) -> Mappin
     cleaned: dict[str, str] = {}
     problems: list[str] = []
     for f in form.fields:
-        raw = values.get(f.id)
+        # A field left out keeps what the form shows (a value filled in from the data or
+        # an earlier answer), as a Slack modal submits its initial values.
+        raw = values.get(f.id, f.value or None)
         text = clean_text(str(raw)) if raw is not None else ""
         if not text:
             if f.required:

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -41,6 +42,7 @@ from flows.leaf_records import LeafRecord, NoAction
 from flows.leaf_steps import PRIVATE, SYSTEMIC
 from flows.messages import Choice, Form, Message
 from flows.playbook import Playbook
+from flows.reading import stored_number
 from flows.sled_text import (
     ACTION,
     AGREED,
@@ -132,7 +134,7 @@ def build(playbook: Playbook) -> Flow:
                           ("action", "more_actions")),
         "action": Step("action", "D", _action_prompt, _action, ("more_actions",)),
         "more_actions": Step("more_actions", "D", _more_prompt, _more, ("action", "success")),
-        "success": Step("success", "D", _prompt_form(T.success, SUCCESS), _success,
+        "success": Step("success", "D", _success_prompt, _success,
                         ("next_model", "committed")),
         "next_model": Step("next_model", "D", _model_prompt,
                            lambda s, a, c: Go("committed", {"next_model": a}), ("committed",)),
@@ -297,6 +299,20 @@ def _more(state: FlowState, answer: Answer, ctx: Context) -> Go | Retry:
             return Retry(T.too_many)
         return Go("action")
     return Go("success")
+
+
+def _success_prompt(state: FlowState, ctx: Context) -> Message:
+    """The success metric: the gap picked from the data fills in the metric, the baseline
+    (its actual) and the target, so only the review date is left to type."""
+    numbers = sled_analysis.gap_numbers(state)
+    if not numbers or numbers.get("target") is None:
+        return Message(_fill(T.success, state), form=SUCCESS)
+    known = {"metric": str(numbers["metric"]),
+             "baseline": stored_number(float(numbers["actual"])),
+             "target": stored_number(float(numbers["target"]))}
+    form = replace(SUCCESS, fields=tuple(replace(f, value=known.get(f.id, f.value))
+                                         for f in SUCCESS.fields))
+    return Message(_fill(T.success_from_data, state, metric=known["metric"]), form=form)
 
 
 def _success(state: FlowState, answer: Answer, ctx: Context) -> Go | Retry:

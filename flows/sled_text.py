@@ -67,6 +67,9 @@ class T:
                          "to {rep}.")
     rep_private = "Your conversation with {manager} today has been recorded."
     more = "Action added ({count} so far). Add another?"
+    success_from_data = ("How will you know it worked? The metric, baseline and target come "
+                         "from {metric} as you picked it (change them if you like); when is "
+                         "the next review?")
     success = ("How will you know it worked? Name the success metric, the baseline, "
                "the target and the next review date.")
     model = "Which model runs next?"

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from bot.console.chat import ConsoleText, run_jsonl
 from bot.console.protocol import Answer, BadLine, SetClock, SwitchUser, dump, parse_line
 from bot.demo import DOMAIN, MANAGER
+from bot.runner import T as RunnerText
 from flows.messages import Choose, Say, Submit
 from storage.models import Conversation
 from tests.fuzz import count, fuzz
@@ -179,5 +180,6 @@ def test_property_the_jsonl_session_answers_every_line(console_app: Any, line: s
     replies = [json.loads(x) for x in out.getvalue().splitlines()]  # any line break splits
     assert not line.strip() or replies[-1] == {"done": True} or set(replies[-1]) == {"error"}
     assert not any(r.get("error") == ConsoleText.line_failed for r in replies)
+    assert not any(r.get("text") == RunnerText.crashed for r in replies)  # no turn failed
 
 

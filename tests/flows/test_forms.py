@@ -118,3 +118,20 @@ def test_a_retry_repeats_the_question(ctx: Context) -> None:
     assert out.messages[1].step == "tell"
     assert out.messages[1].flow == "training"
     assert out.messages[1].form is not None
+
+
+def test_a_field_left_out_keeps_the_value_the_form_shows() -> None:
+    from flows.engine import read_form
+    from flows.messages import Field, Form
+    from tests.flows.test_reading import READING
+
+    form = Form("f", (Field("metric", "Metric", value="bookings"),
+                      Field("note", "Note", required=False, value="kept"),
+                      Field("when", "When", "date")))
+    assert read_form(form, {"when": "2026-04-07"}, READING) == {
+        "metric": "bookings", "note": "kept", "when": "2026-04-07"}
+    # Sent empty on purpose: an optional field is cleared, a required one is asked for.
+    assert read_form(form, {"when": "2026-04-07", "note": ""}, READING) == {
+        "metric": "bookings", "when": "2026-04-07"}
+    problem = read_form(form, {"when": "2026-04-07", "metric": ""}, READING)
+    assert "Metric is required" in getattr(problem, "problem", "")

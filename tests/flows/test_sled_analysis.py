@@ -12,7 +12,7 @@ from flows.effects import CompleteSession, RecordStage
 from flows.engine import Context, back
 from flows.messages import Choose, Say, Submit
 from tests.flows.driver import Run, play
-from tests.flows.test_sled import ACTION, SET_STAGE, SID, SUCCESS
+from tests.flows.test_sled import ACTION, SET_STAGE, SID, SUCCESS, to_leaf
 
 MAR = (date(2026, 3, 1), date(2026, 3, 31))
 TODAY = date(2026, 3, 10)
@@ -185,3 +185,33 @@ def test_the_card_without_plans_or_blockers_says_nothing_of_them(ctx: Context) -
     card = sled.start(ctx.playbook, ctx, data()).messages[0].text
     assert "Next review" not in card and "not yet run" not in card
     assert "Blockers" not in card
+
+
+def test_the_success_metric_comes_from_the_gap_so_only_the_review_date_is_typed(
+        ctx: Context) -> None:
+    flow = sled.build(ctx.playbook)
+    out = run(ctx, data(), Choose("metric:bookings"), VIEWS, Choose("prospecting"),
+              Choose("yes"), *to_leaf(ctx.playbook.chart, "COACHING"),
+              Submit({"behaviour": "Open questions", "goal": "5 per call"}), ACTION,
+              Choose("done"))
+    success = out.last
+    assert success.step == "success" and success.form is not None
+    shown = {f.id: f.value for f in success.form.fields}
+    assert shown == {"metric": "bookings", "baseline": "150", "target": "200",
+                     "review_date": ""}
+    out = play(flow, out.state, ctx, Say("2026-04-07"), Choose("coaching"), Choose("yes"))
+    (complete,) = [e for e in out.effects if isinstance(e, CompleteSession)]
+    assert (complete.metric, complete.baseline, complete.target, complete.review_date) == (
+        "bookings", 150.0, 200.0, date(2026, 4, 7))
+
+
+def test_a_prefilled_success_field_can_still_be_changed(ctx: Context) -> None:
+    flow = sled.build(ctx.playbook)
+    out = run(ctx, data(), Choose("metric:bookings"), VIEWS, Choose("prospecting"),
+              Choose("yes"), *to_leaf(ctx.playbook.chart, "COACHING"),
+              Submit({"behaviour": "Open questions", "goal": "5 per call"}), ACTION,
+              Choose("done"))
+    out = play(flow, out.state, ctx, Submit({"target": "180", "review_date": "2026-04-07"}),
+               Choose("coaching"), Choose("yes"))
+    (complete,) = [e for e in out.effects if isinstance(e, CompleteSession)]
+    assert (complete.baseline, complete.target) == (150.0, 180.0)
