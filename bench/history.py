@@ -82,12 +82,12 @@ def _write(conn: Connection, model: type, rows: list[dict[str, Any]]) -> None:
         conn.execute(insert(_table(model)), rows[i:i + 5000])
 
 
-def build_people(conn: Connection, reps: int) -> Org:
-    """The org chart: VP, leaders, managers, reps (all active, console-reachable)."""
+def build_people(conn: Connection, reps: int, first_id: int = 1000) -> Org:
+    """The org chart: VP, leaders, managers, reps (all active, console-reachable), with
+    ids from ``first_id`` (two orgs may share a database)."""
     managers = -(-reps // REPS_PER_MANAGER)
     leaders = -(-managers // MANAGERS_PER_LEADER)
-    start = 1000
-    vp = start
+    vp = first_id
     leader_ids = list(range(vp + 1, vp + 1 + leaders))
     manager_ids = list(range(leader_ids[-1] + 1, leader_ids[-1] + 1 + managers))
     rep_ids = list(range(manager_ids[-1] + 1, manager_ids[-1] + 1 + reps))

@@ -29,6 +29,7 @@ from bench.history import (
 from bot.runner import Who
 from bot.slack import home
 from flows.messages import Say, Submit
+from storage import conversations
 from storage.models import Person
 from tests.support import make_app
 
@@ -127,3 +128,26 @@ def test_the_check_sees_a_full_scan(engine: Engine) -> None:
     assert full_scans(engine, f"SELECT id FROM metric WHERE actual > {param}", value)
     key: Any = {"v": 1} if dialect == "postgresql" else (1,)
     assert not full_scans(engine, f"SELECT actual FROM metric WHERE id = {param}", key)
+
+
+def test_a_speakers_first_query_goes_by_person_not_by_every_conversation(db_url: str) -> None:
+    """load_turn: the person's live conversation through ix_conversation_person, not the
+    unique key's (platform, tenant, user_key) prefix over all their ended check-ins."""
+    app, org = org_with_history(db_url)
+    with captured(app.engine) as seen, app.engine.connect() as conn:
+        conversations.load_turn(conn, PLATFORM, TENANT, org.email(org.reps[3]))
+    statement, params = seen[-1]
+    raw = app.engine.raw_connection()
+    try:
+        if app.engine.dialect.name == "postgresql":
+            cursor: Any = psycopg.ClientCursor(raw.driver_connection)  # type: ignore[arg-type]
+            cursor.execute("EXPLAIN " + statement, params)
+            plan = " ".join(row[0] for row in cursor.fetchall())
+        else:
+            cursor = raw.cursor()
+            cursor.execute("EXPLAIN QUERY PLAN " + statement, params)
+            plan = " ".join(row[3] for row in cursor.fetchall())
+    finally:
+        raw.close()
+    app.close()
+    assert "ix_conversation_person" in plan, plan
