@@ -51,15 +51,19 @@ class Counter:
     """Statements sent to the database (a before_cursor_execute listener)."""
 
     def __init__(self, engine: Engine) -> None:
-        self.count = 0
+        self.count, self.engine = 0, engine
         event.listen(engine, "before_cursor_execute", self._seen)
 
     def _seen(self, *args: Any) -> None:
         self.count += 1
 
+    def close(self) -> None:
+        event.remove(self.engine, "before_cursor_execute", self._seen)
 
-def commands(app: App, org: Org) -> dict[str, Callable[[int], object]]:
-    """What each row of the report runs, given a sample number."""
+
+def commands(app: App, org: Org, to_cancel: list[Who]) -> dict[str, Callable[[int], object]]:
+    """What each row of the report runs, given a sample number; a turn that starts a
+    conversation leaves its speaker in ``to_cancel`` (cancelled untimed)."""
     step = max(1, len(org.reps) // SAMPLED)
     reps = list(range(0, len(org.reps), step))[:SAMPLED]
     people = cast(Table, Person.__table__)
@@ -93,8 +97,10 @@ def commands(app: App, org: Org) -> dict[str, Callable[[int], object]]:
 
     return {
         "bare PK read": bare_read,
-        "/coach turn": lambda i: _only_first(app, "/coach", org, rep(i), coach_as(i)),
-        "/review turn": lambda i: _only_first(app, "/review", org, rep(i), coach_as(i)),
+        "/coach turn": lambda i: _start(app, "/coach", org.email(org.reps[rep(i)]),
+                                        coach_as(i), to_cancel),
+        "/review turn": lambda i: _start(app, "/review", org.email(org.reps[rep(i)]),
+                                         coach_as(i), to_cancel),
         "first query (load_turn)": first_query,
         "context card": card,
         "manager App Home": home_of(lambda i: org.manager_of(rep(i))),
@@ -103,23 +109,22 @@ def commands(app: App, org: Org) -> dict[str, Callable[[int], object]]:
     }
 
 
-def _only_first(app: App, command: str, org: Org, rep_index: int, me: Who) -> None:
-    """Run ``command`` about the rep; the /cancel that follows is not timed (see run)."""
-    answer = app.runner.handle(me, Say(f"{command} {org.email(org.reps[rep_index])}"))
+def _start(app: App, command: str, rep: str, me: Who, to_cancel: list[Who]) -> None:
+    """Run ``command`` about the rep; it must start its conversation (else the bench would
+    time a refusal)."""
+    answer = app.runner.handle(me, Say(f"{command} {rep}"))
     text = answer[0].text if answer else ""
     if "There's no" in text or "couldn't" in text or "went wrong" in text:
         raise RuntimeError(f"{command} did not start: {text[:200]}")
-    _PENDING_CANCEL.append(me)
-
-
-_PENDING_CANCEL: list[Who] = []
+    to_cancel.append(me)
 
 
 def measure(app: App, org: Org, samples: int) -> dict[str, tuple[float, float, int]]:
     """p50 and p99 (ms) of each command, and the statements it sent (per run)."""
     counter = Counter(app.engine)
+    to_cancel: list[Who] = []
     figures: dict[str, tuple[float, float, int]] = {}
-    for name, body in commands(app, org).items():
+    for name, body in commands(app, org, to_cancel).items():
         taken: list[float] = []
         statements = 0
         for i in range(samples + 1):
@@ -128,11 +133,12 @@ def measure(app: App, org: Org, samples: int) -> dict[str, tuple[float, float, i
             body(i)
             elapsed = time.perf_counter() - t0
             statements = counter.count - before
-            while _PENDING_CANCEL:
-                app.runner.handle(_PENDING_CANCEL.pop(), Say("/cancel"))
+            while to_cancel:
+                app.runner.handle(to_cancel.pop(), Say("/cancel"))
             if i:  # the first is the warm-up
                 taken.append(elapsed)
         figures[name] = (percentile(taken, 50) * 1000, percentile(taken, 99) * 1000, statements)
+    counter.close()
     return figures
 
 

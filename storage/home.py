@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, distinct, exists, func, select
+from sqlalchemy import Table, bindparam, case, exists, func, select
 from sqlalchemy.orm import Session
 
 from storage import people
@@ -136,26 +136,27 @@ def checkin_status(db: Session, rep: Person, week_start: date) -> str | None:
 _below = (select(_people.c.id).where(_people.c.manager_id == bindparam("boss"))
           .cte("tree", recursive=True))
 _below = _below.union_all(select(_people.c.id).where(_people.c.manager_id == _below.c.id))
-_tree_reps = select(_people.c.id).where(_people.c.id.in_(select(_below.c.id)),
-                                        _people.c.active.is_(True), _people.c.role == "rep")
-_recent = and_(_sessions.c.rep_id.in_(_tree_reps), _sessions.c.status == "completed",
-               _sessions.c.ended_at >= bindparam("since"))
-_tree_actions = and_(_actions.c.rep_id.in_(_tree_reps), _actions.c.status.in_(OPEN_ACTION))
+# Per rep of the tree, correlated look-ups by index (rep_id first), then summed: a join
+# would let PostgreSQL, which cannot estimate a recursive CTE's size, hash whole tables.
+_recent = (select(func.count()).select_from(_sessions)
+           .where(_sessions.c.rep_id == _people.c.id, _sessions.c.status == "completed",
+                  _sessions.c.ended_at >= bindparam("since")).scalar_subquery())
+_per_rep = (select(_recent.label("sessions"),
+                   _open_actions(_people.c.id).label("open_actions"),
+                   _open_actions(_people.c.id, overdue=True).label("overdue_actions"))
+            .where(_people.c.id.in_(select(_below.c.id)), _people.c.active.is_(True),
+                   _people.c.role == "rep")
+            .subquery())
 _TREE_FIGURES = select(
-    select(func.count()).select_from(_tree_reps.subquery()).scalar_subquery().label("reps"),
-    select(func.count(distinct(_sessions.c.rep_id))).where(_recent).scalar_subquery()
-    .label("reps_coached"),
-    select(func.count()).select_from(_sessions).where(_recent).scalar_subquery()
-    .label("sessions"),
-    select(func.count()).select_from(_actions).where(_tree_actions).scalar_subquery()
-    .label("open_actions"),
-    select(func.count()).select_from(_actions)
-    .where(_tree_actions, _actions.c.due_date < bindparam("today")).scalar_subquery()
-    .label("overdue_actions"),
+    func.count().label("reps"),
+    func.count(case((_per_rep.c.sessions > 0, 1))).label("reps_coached"),
+    func.coalesce(func.sum(_per_rep.c.sessions), 0).label("sessions"),
+    func.coalesce(func.sum(_per_rep.c.open_actions), 0).label("open_actions"),
+    func.coalesce(func.sum(_per_rep.c.overdue_actions), 0).label("overdue_actions"),
     select(func.count()).select_from(_escalations)
     .where(_escalations.c.owner_id == bindparam("boss"), _escalations.c.status == "open")
     .scalar_subquery().label("open_escalations"),
-)
+).select_from(_per_rep)
 
 
 def tree_figures(db: Session, leader: Person, now: datetime, window_days: int) -> TreeFigures:
@@ -163,5 +164,5 @@ def tree_figures(db: Session, leader: Person, now: datetime, window_days: int) -
     and overdue actions, and the leader's open escalations: one query."""
     row = db.execute(_TREE_FIGURES, {"boss": leader.id, "since": now - timedelta(days=window_days),
                                      "today": now.date()}).one()
-    return TreeFigures(row.reps, row.reps_coached, row.sessions, row.open_actions,
-                       row.overdue_actions, row.open_escalations)
+    return TreeFigures(row.reps, row.reps_coached, int(row.sessions), int(row.open_actions),
+                       int(row.overdue_actions), row.open_escalations)

@@ -208,7 +208,8 @@ class ActionItem(Base):
     session_id: Mapped[int | None] = mapped_column(
         ForeignKey("coaching_session.id", ondelete="CASCADE"), index=True
     )
-    rep_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    # by rep: ix_action_item_rep_status_due (its first column), so the planner has one path
+    rep_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
     owner_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
     description: Mapped[str] = mapped_column(Text)
     due_date: Mapped[date] = mapped_column(Date)
