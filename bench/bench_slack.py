@@ -85,21 +85,21 @@ async def _start_fake(managers: int) -> tuple[Any, int]:
     return fake, await _site(stats)
 
 
-def serve(conn: Any, db_path: str, managers: int, threaded: bool, profile: str | None,
+def serve(conn: Any, db_url: str, managers: int, threaded: bool, profile: str | None,
           api: tuple[str, int] | None) -> None:
     """Our app and the bare Bolt app, each on its own port, in one process (with the
     fake API too, unless it runs in a process of its own)."""
     if profile is None:
-        asyncio.run(_serve(conn, db_path, managers, threaded, api, None))
+        asyncio.run(_serve(conn, db_url, managers, threaded, api, None))
         return
     import cProfile
 
     prof = cProfile.Profile()  # on while requests are served, not during the setup
-    asyncio.run(_serve(conn, db_path, managers, threaded, api, prof))
+    asyncio.run(_serve(conn, db_url, managers, threaded, api, prof))
     prof.dump_stats(profile)
 
 
-async def _serve(conn: Any, db_path: str, managers: int, threaded: bool,
+async def _serve(conn: Any, db_url: str, managers: int, threaded: bool,
                  api: tuple[str, int] | None, prof: Any) -> None:
     import logging
 
@@ -114,7 +114,7 @@ async def _serve(conn: Any, db_path: str, managers: int, threaded: bool,
     if api is None:
         fake, stats = await _start_fake(managers)
         api = (fake.url, stats)
-    app = bootstrap(Settings(coach_env="test", database_url=f"sqlite:///{db_path}",
+    app = bootstrap(Settings(coach_env="test", database_url=db_url,
                              slack_bot_token="xoxb-bench", slack_signing_secret=SECRET,
                              slack_api_url=api[0]), SystemClock())
     setup(app, managers)
@@ -328,31 +328,43 @@ def main() -> int:
                              "server's, so three processes do not share two cores)")
     parser.add_argument("--case", choices=["/coach", "click"], action="append",
                         help="only these cases (default: both)")
+    parser.add_argument("--database-url", metavar="URL",
+                        help="a PostgreSQL admin URL: the run uses a scratch database created "
+                             "and dropped there (default: a SQLite file)")
     args = parser.parse_args()
+    if args.database_url:
+        from bench.bench_turns import with_pg_database
+
+        with_pg_database(args.database_url, lambda url: measure(args, url))
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            measure(args, f"sqlite:///{Path(tmp) / 'bench.db'}")
+    return 0
+
+
+def measure(args: argparse.Namespace, db_url: str) -> None:
     managers = 2 * requests_per_half(args.requests, args.rounds)
     ctx = multiprocessing.get_context("spawn")
-    with tempfile.TemporaryDirectory() as tmp:
-        api = None
-        if args.separate_api:
-            api_end, api_child = ctx.Pipe()
-            api_process = ctx.Process(target=fake_api, args=(api_child, managers))
-            api_process.start()
-            api = api_end.recv()
-        app_end, app_child = ctx.Pipe()
-        server = ctx.Process(target=serve, args=(app_child, str(Path(tmp) / "bench.db"),
-                                                 managers, args.threaded, args.profile, api))
-        server.start()
-        ports, logs_before = app_end.recv()
-        cases = tuple(c for c in CASES if not args.case or c[0] in args.case)
-        results = asyncio.run(run(ports, args.requests, cases, args.rounds))
-        app_end.send("done")
-        logs_after = app_end.recv()
-        server.join(timeout=30)
-        if args.separate_api:
-            api_end.send("done")
-            api_process.join(timeout=30)
+    api = None
+    if args.separate_api:
+        api_end, api_child = ctx.Pipe()
+        api_process = ctx.Process(target=fake_api, args=(api_child, managers))
+        api_process.start()
+        api = api_end.recv()
+    app_end, app_child = ctx.Pipe()
+    server = ctx.Process(target=serve, args=(app_child, db_url,
+                                             managers, args.threaded, args.profile, api))
+    server.start()
+    ports, logs_before = app_end.recv()
+    cases = tuple(c for c in CASES if not args.case or c[0] in args.case)
+    results = asyncio.run(run(ports, args.requests, cases, args.rounds))
+    app_end.send("done")
+    logs_after = app_end.recv()
+    server.join(timeout=30)
+    if args.separate_api:
+        api_end.send("done")
+        api_process.join(timeout=30)
     report(args, results, logs_after - logs_before)
-    return 0
 
 
 def report(args: argparse.Namespace, results: list[Result], logged: int) -> None:
@@ -360,7 +372,8 @@ def report(args: argparse.Namespace, results: list[Result], logged: int) -> None
     print(f"Machine: {describe()}")
     turns = len(results) // 2 * (args.requests + WARMUP)
     where = "its own process" if args.separate_api else "the server process"
-    print(f"Fake Web API in {where}. Database: SQLite file; turns run {mode}; "
+    database = "PostgreSQL (scratch database)" if args.database_url else "SQLite file"
+    print(f"Fake Web API in {where}. Database: {database}; turns run {mode}; "
           f"{args.requests} measured requests per case after {WARMUP} warm-up, "
           f"{args.rounds} rounds; {turns} turns sent to smOS Coach, transition log rows "
           f"written meanwhile: {logged}")

@@ -22,12 +22,16 @@ class T:
     help = "What you can do:"
     help_footer = "Answer with the number or the name of a choice, or fill in the form."
     whom = "Whom do you want to coach? {names}\nSay /coach <name or email>."
+    whom_search = ("Whom do you want to coach? You can coach {count} people: say /coach "
+                   "and the start of a name, or an email.")
     no_reports = "You have no reports to coach yet. Ask your admin to import your team."
     not_a_coach = ("Coaching sessions are for managers and leaders. If that should include you, "
                    "ask your admin to update your role.")
     not_yours = ("You can only coach your own reports{tree}. I couldn't find \"{ref}\" among "
                  "them.")
     ambiguous = "\"{ref}\" matches {names}. Please use the email."
+    ambiguous_many = ("\"{ref}\" matches {count} people, among them {names}. Say more of the "
+                      "name, or use the email.")
     resumed = "Welcome back. We're at {stage} with {rep}."
     none_paused = "There is nothing paused."
     no_match = "Nothing paused matches \"{ref}\"."
@@ -62,6 +66,7 @@ class T:
 
 CONFIRM_CANCEL_AFTER = 3  # answers: more than this and /cancel asks first
 MAX_LISTED = 20
+MAX_NAMED = 30  # more people than this to coach: ask for a name instead of listing them
 
 
 def commands() -> dict[str, Command]:
@@ -99,13 +104,16 @@ def _pick_rep(turn: Turn, ref: str, verb: str,
     if not ref:
         if not allowed:
             turn.say(Message(T.no_reports))
+        elif len(allowed) > MAX_NAMED:  # a large tree: search, not a list of thousands
+            turn.say(Message(T.whom_search.format(count=len(allowed))))
         else:
             turn.say(Message(T.whom.format(names=", ".join(p.name for p in allowed))))
         return None
     found = people.find(allowed, ref)
     if len(found) > 1:
-        turn.say(Message(T.ambiguous.format(ref=ref, names=", ".join(
-            f"{p.name} <{p.email}>" for p in found))))
+        names = ", ".join(f"{p.name} <{p.email}>" for p in found[:MAX_LISTED])
+        turn.say(Message(T.ambiguous.format(ref=ref, names=names) if len(found) <= MAX_LISTED
+                         else T.ambiguous_many.format(ref=ref, count=len(found), names=names)))
         return None
     if not found:
         turn.log("refused", verb=verb, ref=ref[:200], reason="not in reporting line")

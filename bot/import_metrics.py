@@ -1,4 +1,5 @@
-"""``coach metrics import``: results and activity per person and period, upserted.
+"""``coach metrics import``: results and activity per person and period, upserted in
+chunks through Core bulk statements (the file streams: memory does not grow with it).
 
 A row is keyed by (person, period_start, period_end, metric); the person must
 already be stored (import people first).
@@ -6,13 +7,17 @@ already be stored (import people first).
 
 from __future__ import annotations
 
+import hashlib
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from itertools import batched
 from pathlib import Path
+from typing import Any, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, Table, bindparam, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bot.import_people import aware_utc
@@ -22,8 +27,9 @@ from bot.import_table import (
     ImportReport,
     Progress,
     Row,
+    count_lines,
     lock_imports,
-    read_rows,
+    stream_rows,
     tick,
 )
 from storage.models import DEFAULT_ORG, Metric, Person
@@ -31,7 +37,8 @@ from storage.models import DEFAULT_ORG, Metric, Person
 KINDS = ("result", "activity")
 REQUIRED = ("email", "period_start", "period_end", "metric", "kind", "target", "actual")
 MAX_METRIC = 200
-_CHUNK = 500  # ids per IN (...) query, well under SQLite's bound-parameter limit
+CHUNK = 5000  # rows read, checked and written at a time
+_LOOKUP = 500  # emails per IN (...) query, well under SQLite's bound-parameter limit
 
 Key = tuple[int, date, date, str]
 
@@ -61,29 +68,65 @@ def import_metrics(
 ) -> ImportReport:
     """Upsert the metrics of the default organisation's people; the caller commits.
 
-    ``now`` is checked but not stored: the metric table keeps no timestamps.
+    The file streams through in chunks (read, check, write), so memory does not grow with
+    its size; the rows are written under a savepoint that is rolled back when the file is
+    rejected, so a rejected file still stores nothing. ``now`` is checked but not stored:
+    the metric table keeps no timestamps.
     """
     aware_utc(now)
     report = ImportReport(str(path))
-    rows = read_rows(path, report, REQUIRED)
-    parsed = [p for row in rows if (p := _parse(row, report)) is not None]
+    rows = stream_rows(path, report, REQUIRED)
+    total = max(count_lines(path) - 1, 0)
     lock_imports(session, report, lock_wait)
-    people = _person_ids(session, {row.email for row in parsed})
+    people = _People(session)
+    seen: dict[int, int] = {}  # a digest of each key -> its first line
+    writing = session.begin_nested()
+    try:
+        done = 0
+        for chunk in batched(rows, CHUNK):
+            good = _checked(chunk, people, seen, report)
+            if skip_bad or not report.bad:
+                _write(session.connection(), good, report)
+            done += len(chunk)
+            tick(progress, done, total)
+    except ImportRejected:
+        writing.rollback()
+        raise
+    if report.bad and not skip_bad:
+        writing.rollback()
+        raise ImportRejected(report)
+    writing.commit()
+    if progress is not None:
+        progress(total, total)
+    report.skipped = len(report.bad_lines)
+    return report.in_file_order()
+
+
+def _checked(chunk: Sequence[Row], people: _People, seen: dict[int, int],
+             report: ImportReport) -> dict[Key, MetricRow]:
+    """The chunk's valid rows by key; the others reported (unknown person, a key that an
+    earlier line of the file already had)."""
+    parsed = [p for row in chunk if (p := _parse(row, report)) is not None]
+    ids = people.ids({row.email for row in parsed})
     good: dict[Key, MetricRow] = {}
     for row in parsed:
-        person_id = people.get(row.email)
+        person_id = ids.get(row.email)
         if person_id is None:
             report.add(row.line, f"unknown person email {row.email} (import people first)")
             continue
         key = (person_id, row.period_start, row.period_end, row.metric)
-        first = good.setdefault(key, row)
-        if first is not row:
-            report.add(row.line, f"same email, period and metric as line {first.line}")
-    if report.bad and not skip_bad:
-        raise ImportRejected(report)
-    report.skipped = len(report.bad_lines)
-    _write(session, good, report, progress)
-    return report.in_file_order()
+        first = seen.setdefault(_digest(key), row.line)
+        if first != row.line:
+            report.add(row.line, f"same email, period and metric as line {first}")
+            continue
+        good[key] = row
+    return good
+
+
+def _digest(key: Key) -> int:
+    """Eight bytes per key seen, not the key: what keeps a million-row file's memory small
+    (two different keys share a digest once in about 2**64 pairs)."""
+    return int.from_bytes(hashlib.blake2b(repr(key).encode(), digest_size=8).digest())
 
 
 def _parse(row: Row, report: ImportReport) -> MetricRow | None:
@@ -139,67 +182,63 @@ def _number(cells: Mapping[str, str], column: str, problems: list[str]) -> float
     return number
 
 
-def _person_ids(session: Session, emails: set[str]) -> dict[str, int]:
-    found: dict[str, int] = {}
-    for chunk in _chunks(sorted(emails)):
-        query = select(Person.id, Person.email).where(
-            Person.org_id == DEFAULT_ORG, func.lower(Person.email).in_(chunk))
-        found.update({email.lower(): person_id for person_id, email in session.execute(query)})
-    return found
+class _People:
+    """Person ids by email, looked up per chunk by the (org_id, email) index (emails are
+    stored lowercased) and remembered: an org's people, not the file's rows."""
+
+    def __init__(self, session: Session) -> None:
+        self.conn = session.connection()
+        self.known: dict[str, int | None] = {}
+
+    def ids(self, emails: set[str]) -> dict[str, int | None]:
+        missing = sorted(emails - self.known.keys())
+        for start in range(0, len(missing), _LOOKUP):
+            chunk = missing[start:start + _LOOKUP]
+            self.known.update(dict.fromkeys(chunk))
+            self.known.update((email, person_id) for email, person_id in
+                              self.conn.execute(_BY_EMAIL, {"emails": chunk}))
+        return {email: self.known[email] for email in emails}
 
 
-def _write(
-    session: Session,
-    good: Mapping[Key, MetricRow],
-    report: ImportReport,
-    progress: Progress | None,
-) -> None:
-    stored = _stored(session, good)
-    rows = sorted(good.items(), key=lambda item: item[1].line)
-    for done, (key, row) in enumerate(rows, start=1):
-        metric = stored.get(key)
-        if metric is None:
-            session.add(
-                Metric(
-                    person_id=key[0],
-                    period_start=row.period_start,
-                    period_end=row.period_end,
-                    metric=row.metric,
-                    kind=row.kind,
-                    target=row.target,
-                    actual=row.actual,
-                    source="import",
-                )
-            )
-            report.created += 1
-        elif (metric.kind, metric.target, metric.actual) != (row.kind, row.target, row.actual):
-            metric.kind, metric.target, metric.actual = row.kind, row.target, row.actual
-            metric.source = "import"
-            report.updated += 1
-        else:
-            report.unchanged += 1
-        tick(progress, done, len(rows))
-    session.flush()
+_metric = cast(Table, Metric.__table__)
+_BY_EMAIL = select(Person.email, Person.id).where(Person.org_id == DEFAULT_ORG,
+                                                   Person.email.in_(bindparam("emails")))
+_STORED = select(_metric.c.person_id, _metric.c.period_start, _metric.c.period_end,
+                 _metric.c.metric, _metric.c.kind, _metric.c.target, _metric.c.actual).where(
+    _metric.c.person_id.in_(bindparam("people")),
+    _metric.c.period_start.between(bindparam("first"), bindparam("last")))
 
 
-def _stored(session: Session, good: Mapping[Key, MetricRow]) -> dict[Key, Metric]:
-    """The stored metrics the file's keys may hit, fetched per chunk of people."""
+def _write(conn: Connection, good: Mapping[Key, MetricRow], report: ImportReport) -> None:
+    """One chunk: its stored rows read in one query, then new and changed rows written in
+    one bulk upsert (insert ... on conflict do update); unchanged rows are not written."""
     if not good:
-        return {}
-    first = min(key[1] for key in good)
-    last = max(key[1] for key in good)
-    stored: dict[Key, Metric] = {}
-    for chunk in _chunks(sorted({key[0] for key in good})):
-        query = select(Metric).where(
-            Metric.person_id.in_(chunk), Metric.period_start.between(first, last)
-        )
-        for metric in session.scalars(query):
-            stored[(metric.person_id, metric.period_start, metric.period_end, metric.metric)] = (
-                metric
-            )
-    return stored
+        return
+    stored = {(r.person_id, r.period_start, r.period_end, r.metric): (r.kind, r.target, r.actual)
+              for r in conn.execute(_STORED, {
+                  "people": sorted({key[0] for key in good}),
+                  "first": min(key[1] for key in good), "last": max(key[1] for key in good)})}
+    changes = []
+    for key, row in good.items():
+        before = stored.get(key)
+        if before == (row.kind, row.target, row.actual):
+            report.unchanged += 1
+            continue
+        if before is None:
+            report.created += 1
+        else:
+            report.updated += 1
+        changes.append({"person_id": key[0], "period_start": row.period_start,
+                        "period_end": row.period_end, "metric": row.metric, "kind": row.kind,
+                        "target": row.target, "actual": row.actual, "source": "import"})
+    if changes:
+        conn.execute(_upsert(conn.dialect.name), changes)
 
 
-def _chunks[T](items: Sequence[T]) -> Iterator[Sequence[T]]:
-    for i in range(0, len(items), _CHUNK):
-        yield items[i : i + _CHUNK]
+def _upsert(dialect: str) -> Any:
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(_metric)
+    return statement.on_conflict_do_update(
+        index_elements=["person_id", "period_start", "period_end", "metric"],
+        set_={column: statement.excluded[column] for column in ("kind", "target", "actual",
+                                                                 "source")})

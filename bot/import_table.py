@@ -7,13 +7,15 @@ row bad and the caller decides whether to skip it.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
+import re
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NoReturn
+from typing import BinaryIO, NoReturn
 
 from sqlalchemy.orm import Session
 
@@ -96,26 +98,56 @@ def read_rows(
 
     Raises :class:`ImportRejected` when the file as a whole cannot be used.
     """
-    return rows_in(_read_bytes(Path(path), report), report, required, optional)
+    return list(stream_rows(path, report, required, optional))
+
+
+def stream_rows(
+    path: str | Path, report: ImportReport, required: Sequence[str], optional: Sequence[str] = ()
+) -> Iterator[Row]:
+    """As :func:`read_rows`, one row at a time: memory does not grow with the file. The
+    file is opened now (a missing file is rejected at once); a problem further in (not
+    UTF-8, bad CSV) raises :class:`ImportRejected` when the reading reaches it."""
+    handle = _open(Path(path), report)
+
+    def rows() -> Iterator[Row]:
+        with handle:
+            yield from _rows_of(handle, report, required, optional)
+
+    return rows()
 
 
 def rows_in(
     raw: bytes, report: ImportReport, required: Sequence[str], optional: Sequence[str] = ()
 ) -> list[Row]:
     """:func:`read_rows` on a file's bytes: the part that needs no file system."""
-    text = _decode(raw, report)
-    records = _records(text, report)
-    if not records:
+    return list(_rows_of(io.BytesIO(raw), report, required, optional))
+
+
+def _rows_of(
+    raw: Iterable[bytes], report: ImportReport, required: Sequence[str], optional: Sequence[str]
+) -> Iterator[Row]:
+    records = _records(_text_lines(raw, report), report)
+    first = next(records, None)
+    if first is None:
         _fail(report, None, f"the file is empty (expected a header line: {','.join(required)})")
-    header_line, header = records[0]
+    header_line, header = first
     columns = _check_header(header_line, header, required, optional, report)
-    rows = []
-    for line, cells in records[1:]:
+    for line, cells in records:
         report.rows += 1
         row = _row(line, cells, columns, report)
         if row is not None:
-            rows.append(row)
-    return rows
+            yield row
+
+
+def count_lines(path: str | Path) -> int:
+    """Physical lines in the file, read in blocks (a progress bar's total)."""
+    lines = 0
+    last = b"\n"
+    with Path(path).open("rb") as handle:
+        while block := handle.read(1 << 20):
+            lines += block.count(b"\n")
+            last = block[-1:]
+    return lines + (last != b"\n")
 
 
 def lock_imports(session: Session, report: ImportReport, wait: float = LOCK_WAIT) -> None:
@@ -133,9 +165,9 @@ def _fail(report: ImportReport, line: int | None, reason: str) -> NoReturn:
     raise ImportRejected(report)
 
 
-def _read_bytes(path: Path, report: ImportReport) -> bytes:
+def _open(path: Path, report: ImportReport) -> BinaryIO:
     try:
-        return path.read_bytes()
+        return path.open("rb")
     except FileNotFoundError:
         _fail(report, None, "no such file")
     except IsADirectoryError:
@@ -144,33 +176,36 @@ def _read_bytes(path: Path, report: ImportReport) -> bytes:
         _fail(report, None, f"cannot be read ({exc.strerror or exc})")
 
 
-def _decode(raw: bytes, report: ImportReport) -> str:
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        _fail(report, 1, 'the file is UTF-16 text; save it as "CSV UTF-8"')
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw.count(b"\n", 0, exc.start) + 1
-        _fail(
-            report,
-            line,
-            f'the file is not UTF-8 text (byte 0x{raw[exc.start]:02x}); save it as "CSV UTF-8"',
-        )
+_LINE_END = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
 
 
-def _records(text: str, report: ImportReport) -> list[tuple[int, list[str]]]:
+def _text_lines(raw: Iterable[bytes], report: ImportReport) -> Iterator[str]:
+    """UTF-8 text (a leading BOM dropped) line by line, each line ending as in the file
+    (\\n, \\r\\n or a lone \\r, as the csv module expects them)."""
+    for number, line in enumerate(raw, start=1):
+        if number == 1:
+            if line.startswith((b"\xff\xfe", b"\xfe\xff")):
+                _fail(report, 1, 'the file is UTF-16 text; save it as "CSV UTF-8"')
+            line = line.removeprefix(codecs.BOM_UTF8)
+        try:
+            text = line.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            _fail(report, number, f"the file is not UTF-8 text (byte 0x{line[exc.start]:02x}); "
+                                  'save it as "CSV UTF-8"')
+        yield from _LINE_END.findall(text)
+
+
+def _records(lines: Iterator[str], report: ImportReport) -> Iterator[tuple[int, list[str]]]:
     """Non-blank CSV records, each with the physical line it starts on."""
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    records: list[tuple[int, list[str]]] = []
+    reader = csv.reader(lines, strict=True)
     start = 1
     try:
         for cells in reader:
             if any(_clean(cell) for cell in cells):
-                records.append((start, cells))
+                yield start, cells
             start = reader.line_num + 1
     except csv.Error as exc:
         _fail(report, start, f"cannot be read as CSV ({exc})")
-    return records
 
 
 def _check_header(

@@ -5,8 +5,9 @@ costs more in SQLAlchemy than in the database):
   conversation about them, if there is one;
 - ``card``: the chosen rep's context card — last finished session, the next planned
   review, a planned model not yet run, open action items, latest answered check-ins
-  (with their blockers), the check-ins' activity counts, and the metric rows of the rep
-  and of their manager's other reports (the team benchmark) — as one row of JSON arrays
+  (with their blockers), the check-ins' activity counts, and the metric rows of the
+  rep's latest period, the rep's and their manager's other reports' (the team
+  benchmark) — as one row of JSON arrays
   (SQLite's ``json_group_array``, PostgreSQL's ``json_agg``). Its SQL never changes
   with the data (no expanding IN), so the driver's prepared statement is reused.
 """
@@ -163,17 +164,25 @@ def _card_query(dialect: str) -> Select[Any]:
                 .where(answered, _checkins.c.activity.is_not(None),
                        _checkins.c.period_start >= bindparam("since"))
                 .scalar_subquery())
+    # Only the period the card shows (roam.snapshot: the rep's latest period begun by
+    # today), for the rep and the manager's other active reports, as one IN (subquery):
+    # an OR of the two made PostgreSQL's planner read the whole metric table.
+    latest = (select(_metrics.c.period_start, _metrics.c.period_end)
+              .where(_metrics.c.person_id == bindparam("rep"),
+                     _metrics.c.period_start <= bindparam("today"))
+              .order_by(_metrics.c.period_end.desc(), _metrics.c.period_start.desc())
+              .limit(1).subquery())
+    team = select(_people.c.id).where(or_(
+        and_(_people.c.manager_id == bindparam("boss"), _people.c.active.is_(True)),
+        _people.c.id == bindparam("rep")))
     metrics = (select(rows(obj("person", _metrics.c.person_id, "metric", _metrics.c.metric,
                                "kind", _metrics.c.kind, "start", _metrics.c.period_start,
                                "end", _metrics.c.period_end, "target", _metrics.c.target,
                                "actual", _metrics.c.actual)))
-               .where(or_(_metrics.c.person_id == bindparam("rep"),
-                          _metrics.c.person_id.in_(
-                              select(_people.c.id).where(
-                                  _people.c.manager_id == bindparam("boss"),
-                                  _people.c.active.is_(True)))),
-                      _metrics.c.period_start <= bindparam("today"),
-                      _metrics.c.period_end >= bindparam("since"))
+               .select_from(_metrics.join(latest, and_(
+                   _metrics.c.period_start == latest.c.period_start,
+                   _metrics.c.period_end == latest.c.period_end)))
+               .where(_metrics.c.person_id.in_(team))
                .scalar_subquery())
     return select(last.label("last"), review_due.label("review_due"),
                   pending_model.label("pending_model"), actions.label("actions"),
@@ -191,8 +200,9 @@ def _json(value: Any) -> Any:
 
 def card(conn: Connection, rep_id: int, manager_id: int | None, today: date) -> Card:
     """The rep's context card, with the metric rows of ``manager_id``'s other active
-    reports for the team's benchmark, in one query. Metric rows and check-in counts go
-    back ``METRIC_HISTORY`` from ``today``."""
+    reports for the team's benchmark, in one query. Metric rows are the rep's latest
+    period begun by ``today`` (what the ROAM snapshot shows); check-in counts go back
+    ``METRIC_HISTORY``."""
     row = conn.execute(_CARD[conn.dialect.name], {
         "rep": rep_id, "boss": manager_id if manager_id is not None else -1, "today": today,
         "since": today - METRIC_HISTORY}).one()

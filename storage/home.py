@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, bindparam, case, exists, func, select
 from sqlalchemy.orm import Session
 
 from storage import people
@@ -59,21 +60,49 @@ class TreeFigures:
     open_escalations: int
 
 
+_people = cast(Table, Person.__table__)
+_sessions = cast(Table, CoachingSession.__table__)
+_actions = cast(Table, ActionItem.__table__)
+_escalations = cast(Table, Escalation.__table__)
+
+
+def _open_actions(rep: Any, overdue: bool = False) -> Any:
+    query = select(func.count()).select_from(_actions).where(
+        _actions.c.rep_id == rep, _actions.c.status.in_(OPEN_ACTION))
+    if overdue:
+        query = query.where(_actions.c.due_date < bindparam("today"))
+    return query.scalar_subquery()
+
+
+# A manager's reports with their figures, in one query whatever the team's size (each
+# figure is an indexed look-up of that report's rows).
+_REP_LINES = (
+    select(_people.c.id, _people.c.name, _people.c.email,
+           _open_actions(_people.c.id).label("open_actions"),
+           _open_actions(_people.c.id, overdue=True).label("overdue_actions"),
+           select(func.max(_sessions.c.ended_at))
+           .where(_sessions.c.rep_id == _people.c.id, _sessions.c.status.in_(FINISHED))
+           .scalar_subquery().label("last_session"),
+           exists().where(_sessions.c.rep_id == _people.c.id,
+                          _sessions.c.manager_id == bindparam("boss"),
+                          _sessions.c.status == "open").label("session_open"))
+    .where(people.SCOPE["manager"], _people.c.active.is_(True))
+    .order_by(_people.c.name, _people.c.id)
+)
+
+
 def rep_lines(db: Session, manager: Person, today: date) -> list[RepLine]:
-    lines: list[RepLine] = []
-    for rep in people.reports_of(db, manager.id):
-        actions = db.scalars(select(ActionItem).where(ActionItem.rep_id == rep.id,
-                                                      ActionItem.status.in_(OPEN_ACTION))).all()
-        last = db.scalar(select(func.max(CoachingSession.ended_at)).where(
-            CoachingSession.rep_id == rep.id,
-            CoachingSession.status.in_(FINISHED)))
-        open_id = db.scalar(select(CoachingSession.id).where(
-            CoachingSession.rep_id == rep.id, CoachingSession.manager_id == manager.id,
-            CoachingSession.status == "open").limit(1))
-        lines.append(RepLine(rep.id, rep.name, rep.email, len(actions),
-                             sum(1 for a in actions if a.due_date < today),
-                             last.date() if last else None, open_id is not None))
-    return lines
+    """The manager's active reports with their open and overdue actions, last finished
+    session and whether a session with this manager is open: one query."""
+    rows = db.execute(_REP_LINES, {"boss": manager.id, "today": today})
+    return [RepLine(r.id, r.name, r.email, r.open_actions, r.overdue_actions,
+                    _utc(r.last_session).date() if r.last_session else None,
+                    bool(r.session_open)) for r in rows]
+
+
+def _utc(value: datetime | str) -> datetime:
+    """A max() of a timestamp comes back untyped on SQLite (text)."""
+    return datetime.fromisoformat(value) if isinstance(value, str) else value
 
 
 def next_meetings(db: Session, owner: Person, now: datetime, limit: int = 5) -> list[Meeting]:
@@ -102,17 +131,38 @@ def checkin_status(db: Session, rep: Person, week_start: date) -> str | None:
                                                   Checkin.period_start == week_start))
 
 
+# A leader's (or the VP's) whole tree, counted in the database: one statement over the
+# reporting tree (a recursive CTE), whatever its size; the digest reads the same figures.
+_below = (select(_people.c.id).where(_people.c.manager_id == bindparam("boss"))
+          .cte("tree", recursive=True))
+_below = _below.union_all(select(_people.c.id).where(_people.c.manager_id == _below.c.id))
+# Per rep of the tree, correlated look-ups by index (rep_id first), then summed: a join
+# would let PostgreSQL, which cannot estimate a recursive CTE's size, hash whole tables.
+_recent = (select(func.count()).select_from(_sessions)
+           .where(_sessions.c.rep_id == _people.c.id, _sessions.c.status == "completed",
+                  _sessions.c.ended_at >= bindparam("since")).scalar_subquery())
+_per_rep = (select(_recent.label("sessions"),
+                   _open_actions(_people.c.id).label("open_actions"),
+                   _open_actions(_people.c.id, overdue=True).label("overdue_actions"))
+            .where(_people.c.id.in_(select(_below.c.id)), _people.c.active.is_(True),
+                   _people.c.role == "rep")
+            .subquery())
+_TREE_FIGURES = select(
+    func.count().label("reps"),
+    func.count(case((_per_rep.c.sessions > 0, 1))).label("reps_coached"),
+    func.coalesce(func.sum(_per_rep.c.sessions), 0).label("sessions"),
+    func.coalesce(func.sum(_per_rep.c.open_actions), 0).label("open_actions"),
+    func.coalesce(func.sum(_per_rep.c.overdue_actions), 0).label("overdue_actions"),
+    select(func.count()).select_from(_escalations)
+    .where(_escalations.c.owner_id == bindparam("boss"), _escalations.c.status == "open")
+    .scalar_subquery().label("open_escalations"),
+).select_from(_per_rep)
+
+
 def tree_figures(db: Session, leader: Person, now: datetime, window_days: int) -> TreeFigures:
-    tree = people.tree_of(db, leader.id)
-    rep_ids = [p.id for p in tree if p.role == "rep"]
-    since = now - timedelta(days=window_days)
-    sessions = db.execute(select(CoachingSession.rep_id).where(
-        CoachingSession.rep_id.in_(rep_ids), CoachingSession.status == "completed",
-        CoachingSession.ended_at >= since)).scalars().all()
-    actions = db.scalars(select(ActionItem).where(ActionItem.rep_id.in_(rep_ids),
-                                                  ActionItem.status.in_(OPEN_ACTION))).all()
-    today = now.date()
-    escalations = db.scalar(select(func.count(Escalation.id)).where(
-        Escalation.owner_id == leader.id, Escalation.status == "open")) or 0
-    return TreeFigures(len(rep_ids), len(set(sessions)), len(sessions), len(actions),
-                       sum(1 for a in actions if a.due_date < today), escalations)
+    """The tree's active reps, those coached (and the sessions) in the window, their open
+    and overdue actions, and the leader's open escalations: one query."""
+    row = db.execute(_TREE_FIGURES, {"boss": leader.id, "since": now - timedelta(days=window_days),
+                                     "today": now.date()}).one()
+    return TreeFigures(row.reps, row.reps_coached, int(row.sessions), int(row.open_actions),
+                       int(row.overdue_actions), row.open_escalations)

@@ -208,7 +208,8 @@ class ActionItem(Base):
     session_id: Mapped[int | None] = mapped_column(
         ForeignKey("coaching_session.id", ondelete="CASCADE"), index=True
     )
-    rep_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    # by rep: ix_action_item_rep_status_due (its first column), so the planner has one path
+    rep_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
     owner_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
     description: Mapped[str] = mapped_column(Text)
     due_date: Mapped[date] = mapped_column(Date)
@@ -392,9 +393,13 @@ class Outbox(Base):
 
 
 Index("ix_outbox_pending", Outbox.status, Outbox.not_before)
-Index("ix_conversation_person", Conversation.person_id, Conversation.status)
+# The turn's first query matches all five: with only (person_id, status) SQLite preferred
+# the unique key's (platform, tenant, user_key) and walked every ended conversation.
+Index("ix_conversation_person", Conversation.person_id, Conversation.status,
+      Conversation.platform, Conversation.tenant, Conversation.user_key)
 # Issue "stay flat": the reads of /review, the escalation inbox and the open-action lists
 # go by these columns; without them each scans a table that grows with history.
 Index("ix_review_session_status", Review.session_id, Review.status)
 Index("ix_escalation_owner_status", Escalation.owner_id, Escalation.status)
 Index("ix_action_item_rep_status_due", ActionItem.rep_id, ActionItem.status, ActionItem.due_date)
+Index("ix_coaching_session_rep_ended", CoachingSession.rep_id, CoachingSession.ended_at)

@@ -334,10 +334,13 @@ def answered(blocks: Sequence[Block], note: str) -> list[Block]:
         {"type": "mrkdwn", "text": escape(clip(note, limits.SECTION_TEXT - 100))}]}]
 
 
+PICKER_MAX = 2 * limits.OPTIONS  # more people than this: /coach <name> searches instead
+
+
 def picker(reps: Sequence[tuple[int, str]]) -> dict[str, Any]:
     """``/coach`` alone: the manager's reports to pick from (selects of 100 at most)."""
     blocks: list[Block] = [*sections(T.picker)]
-    for k in range(0, min(len(reps), 90 * limits.OPTIONS), limits.OPTIONS):
+    for k in range(0, min(len(reps), PICKER_MAX), limits.OPTIONS):
         blocks.append({"type": "actions", "block_id": f"pick.{k}", "elements": [{
             "type": "static_select", "action_id": "coach.pick",
             "placeholder": plain(T.pick, limits.PLACEHOLDER),

@@ -193,6 +193,8 @@ class SlackSurface:
             reps = await self.run(self.records.coachable, cmd.who)
             if not reps:
                 await reply(T.no_reports)
+            elif len(reps) > render.PICKER_MAX:  # a large tree: search by name, no long lists
+                await reply(T.picker_search.format(count=len(reps)))
             else:
                 await self.open_view(client, cmd.who, cmd.trigger_id, render.picker(reps))
             return

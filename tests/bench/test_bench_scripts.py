@@ -12,3 +12,20 @@ def test_bench_turns_sessions_run_to_the_end(db_url: str) -> None:
     samples = engine_turns(app, 3)
     assert len(samples) > 3 * 20
     app.close()
+
+
+def test_bench_history_commands_run_on_a_small_org(db_url: str) -> None:
+    """Every command of bench_history starts what it should (a refusal would be timed)."""
+    from bench.bench_history import measure
+    from bench.history import NOW, Scale, add_history, build_people, fix_sequences
+
+    app = make_app(db_url, demo=False, start=NOW)
+    with app.engine.begin() as conn:
+        org = build_people(conn, 16)
+        add_history(conn, org, Scale(reps=16, sessions=2, actions=4, checkins=2, months=1),
+                    0.0, 1.0)
+        fix_sequences(conn)
+    figures = measure(app, org, samples=2)
+    assert figures["manager App Home"][2] == figures["VP App Home"][2] - 1
+    assert all(p50 > 0 for p50, _, _ in figures.values())
+    app.close()

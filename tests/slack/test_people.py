@@ -164,3 +164,20 @@ async def test_app_home_for_manager_rep_and_leader(harness: Harness) -> None:
     view = await open_home(harness, "U0NOBODY", "Ev4")
     assert "ask your smOS Coach admin" in json.dumps(view).lower() or "Ask your" in json.dumps(
         view)
+
+
+async def test_a_large_tree_s_picker_asks_for_a_name(harness: Harness) -> None:
+    """Above two selects' worth of people, /coach alone asks for a name: no modal of
+    thousands; /coach <name> then finds the one."""
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    with harness.app.sessions.begin() as db:
+        maya = db.scalar(select(Person).where(Person.email == f"maya@{DOMAIN}"))
+        db.add_all(Person(org_id=1, email=f"r{i}@{DOMAIN}", name=f"Extra Rep {i:03d}",
+                          role="rep", manager_id=maya.id, created_at=now, updated_at=now)
+                   for i in range(210))
+    views = len(harness.fake.of("views.open"))
+    await harness.http.command(IDS["maya"], "")
+    await harness.http.settle()
+    answer = harness.fake.of("response_url")[-1].args["text"]
+    assert "213 people" in answer and "/coach" in answer
+    assert len(harness.fake.of("views.open")) == views

@@ -180,3 +180,25 @@ def test_the_card_is_one_statement_whose_sql_never_changes(db_url: str) -> None:
             briefing.card(conn, rep.id, rep.manager_id, TODAY)
     assert len(seen) == len(reps) and len(set(seen)) == 1
     app.close()
+
+
+def test_the_card_reads_only_the_period_it_shows(db_url: str) -> None:
+    """The latest period begun (what ROAM shows), the rep's and the team's: not a year of
+    rows that the snapshot would throw away."""
+    app = make_app(db_url, demo=False)
+    with app.sessions.begin() as db:
+        boss = person(db, "boss@x.example", "manager")
+        rep = person(db, "rep@x.example", "rep", boss)
+        peer = person(db, "peer@x.example", "rep", boss)
+        for who in (rep, peer):
+            for month in range(1, 12):
+                start = date(2026, month, 1)
+                db.add(Metric(person_id=who.id, period_start=start,
+                              period_end=start + timedelta(days=27), metric="calls",
+                              kind="activity", target=10.0, actual=float(month)))
+    with app.engine.connect() as conn:
+        card = briefing.card(conn, rep.id, boss.id, TODAY)
+    assert [(m.period_start, m.actual) for m in card.metrics] == [(date(2026, 11, 1), 11.0)]
+    assert [(m.period_start, m.actual) for m in card.team_metrics] == [
+        (date(2026, 11, 1), 11.0)]
+    app.close()
