@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from bot import command_table
-from bot.runner import Command, Turn, subject_in
+from bot.runner import Command, Turn
 from flows import engine, roam
 from flows.engine import FlowState, Outcome
 from flows.messages import Choice, Message
@@ -175,7 +175,7 @@ def _resume(turn: Turn, row: Any) -> None:
     turn.set_aside(row.id)
     state = FlowState.from_json(row.state)
     flow = turn.flows[state.flow]
-    subject = subject_in(state)
+    subject = turn.flows.subject(state)
     if not turn.may_continue(row, state, subject):
         return
     stage = flow.stages.get(flow.step(state.step).stage, state.step)
@@ -199,8 +199,8 @@ def resume(turn: Turn, ref: str) -> None:
     a numbered list to pick from (/resume 2, or a name)."""
     paused = _paused(turn)
     if ref:
-        picked = _pick(paused, ref)
-        if turn.active is not None and not ref.isdecimal() and _matches(turn.active, ref):
+        picked = _pick(turn, paused, ref)
+        if turn.active is not None and not ref.isdecimal() and _matches(turn, turn.active, ref):
             _resume(turn, turn.active)  # the one in progress, named: shown again
         elif len(picked) == 1:
             _resume(turn, picked[0])
@@ -223,12 +223,12 @@ def resume(turn: Turn, ref: str) -> None:
         turn.say(Message(T.none_paused))
 
 
-def _pick(paused: list[Conversation], ref: str) -> list[Conversation]:
+def _pick(turn: Turn, paused: list[Conversation], ref: str) -> list[Conversation]:
     """``ref`` is a number from the list, or names a rep or a flow."""
     if ref.isdecimal() and len(ref) <= 3:
         index = int(ref)
         return [paused[index - 1]] if 1 <= index <= len(paused) else []
-    return [r for r in paused if _matches(r, ref)]
+    return [r for r in paused if _matches(turn, r, ref)]
 
 
 def _list_paused(turn: Turn, rows: list[Conversation]) -> None:
@@ -242,13 +242,13 @@ def _list_paused(turn: Turn, rows: list[Conversation]) -> None:
 
 
 def _label(turn: Turn, row: Any) -> str:
-    subject = subject_in(FlowState.from_json(row.state))
+    subject = turn.flows.subject(FlowState.from_json(row.state))
     title = turn.flows[row.flow].title
     return T.with_rep.format(title=title, rep=subject.name) if subject else title
 
 
-def _matches(row: Any, ref: str) -> bool:
-    subject = subject_in(FlowState.from_json(row.state))
+def _matches(turn: Turn, row: Any, ref: str) -> bool:
+    subject = turn.flows.subject(FlowState.from_json(row.state))
     return row.flow == ref.strip().casefold() or bool(subject and people.find([subject], ref))
 
 
@@ -270,7 +270,7 @@ def back(turn: Turn, rest: str) -> None:
     found = _current(turn, "go back in")
     if found:
         row, state = found
-        subject = subject_in(state)
+        subject = turn.flows.subject(state)
         if not turn.may_continue(row, state, subject):
             return
         outcome = engine.back(turn.flows[state.flow], state, turn.context(subject),
@@ -285,7 +285,7 @@ def cancel(turn: Turn, rest: str) -> None:
         return
     row, state = found
     answer = rest.strip().casefold()
-    subject = subject_in(state)
+    subject = turn.flows.subject(state)
     flow = turn.flows[state.flow]
     if answer in ("no", "n"):
         turn.say(Message(T.going_on), engine.ask(flow, state, turn.context(subject)))

@@ -28,6 +28,7 @@ from flows.engine import (
 )
 from flows.messages import YES_NO, Choice, Field, Form, Message
 from flows.playbook import Playbook
+from flows.spec import FlowSpec, nobody
 
 NAME = "checkin"
 STAGES = {"S": "Check-in", "A": "Your action items", "W": "Your week"}
@@ -69,11 +70,12 @@ BLOCKERS = Form("blockers", (Field("blockers", T.blockers_label, "long_text", re
 CONFIDENCE = tuple(Choice(str(i), label) for i, label in enumerate(T.confidence_labels, 1))
 
 
-def start(playbook: Playbook, ctx: Context, data: Mapping[str, Any]) -> Outcome:
+def start(playbook: Playbook, ctx: Context, data: Mapping[str, Any],
+          flow: Flow | None = None) -> Outcome:
     """``data`` holds checkin_id and the rep's open actions (each with id and description)."""
     actions = [{"id": str(a["id"]), "description": str(a["description"])}
                for a in data.get("actions", [])]
-    return begin(build(playbook), {**data, "actions": actions}, ctx)
+    return begin(flow or build(playbook), {**data, "actions": actions}, ctx)
 
 
 def build(playbook: Playbook) -> Flow:
@@ -180,3 +182,7 @@ def _confidence(state: FlowState, answer: Answer, ctx: Context) -> Go:
     )
     return Go(END, {"confidence": int(str(answer))}, (effect,),
               say=(Message(T.done.format(rep=ctx.actor.first_name)),))
+
+
+SPEC = FlowSpec(NAME, title=T.title, short_title="Weekly check-in", runs_in="dm",
+                build=build, start=start, subject=nobody, resumed_by="/checkin")

@@ -33,6 +33,7 @@ from flows.messages import Choice, Field, Form, Message
 from flows.model_steps import check_step, teach_stage
 from flows.playbook import Playbook
 from flows.roam import fmt
+from flows.spec import FlowSpec, rep_named_in
 
 NAME = "coaching"
 STAGES = {"E": "E — Engage", "P": "P — Practice", "D": "D — Do", "R": "R — Review"}
@@ -113,10 +114,11 @@ PERMISSION = (Choice("granted", T.granted), Choice("declined", T.refused))
 FEEDBACK = Form("feedback", (Field("feedback", T.feedback_label, "long_text"),))
 
 
-def start(playbook: Playbook, ctx: Context, data: Mapping[str, Any]) -> Outcome:
+def start(playbook: Playbook, ctx: Context, data: Mapping[str, Any],
+          flow: Flow | None = None) -> Outcome:
     """``data`` holds session_id, rep_name, rep_ref, focus (a label) and, when the
     session set them, metric, baseline, target and review_date (the plan's next review)."""
-    return begin(build(playbook), data, ctx)
+    return begin(flow or build(playbook), data, ctx)
 
 
 def fill(template: str, state: FlowState, **extra: str) -> str:
@@ -263,3 +265,7 @@ def _metric_now(state: FlowState, answer: Answer, ctx: Context) -> Go:
     return Go(END, {"metric_value": value},
               (RecordModelStage(sid, NAME, "R", values), CompleteModel(sid, NAME, "done")),
               say=(done,))
+
+
+SPEC = FlowSpec(NAME, title=T.title, short_title="Sales coaching", runs_in="modal",
+                build=build, start=start, subject=rep_named_in, resumed_by="/model {ref}")

@@ -45,6 +45,7 @@ from flows.messages import Choice, Field, Form, Message
 from flows.playbook import Playbook
 from flows.roam import fmt
 from flows.sled_text import MODEL_LABELS, PRIVATE_NOTE
+from flows.spec import FlowSpec, rep_named_in
 
 NAME = "review"
 STAGES = {"R": "R — Results", "N": "N — Next step", "C": "C — Solution chart again"}
@@ -529,3 +530,7 @@ def _complete(
     )
     done = Message(fill(T.done, state, outcome=T.outcomes[result]) + then)
     return Go(END, effects=(effect,), say=(done,))
+
+
+SPEC = FlowSpec(NAME, title=T.title, short_title="Plan review", runs_in="modal",
+                build=build, start=start, subject=rep_named_in, resumed_by="/review {ref}")

@@ -61,6 +61,7 @@ from flows.sled_text import (
     T,
     action_form,
 )
+from flows.spec import FlowSpec, rep_named_in
 
 NAME = "sled"
 MODEL_FOR_LEAF = {"TRAINING": "training", "JOB_AID": "training", "FEEDBACK": "training",
@@ -444,3 +445,7 @@ def _cancel(state: FlowState) -> tuple[Effect, ...]:
         return ()
     return (CompleteSession(state.data["session_id"], "cancelled"),)
 
+
+SPEC = FlowSpec(NAME, title="Coaching session (SLED)", short_title="Coaching session",
+                runs_in="modal", build=build, start=start, subject=rep_named_in,
+                resumed_by="/coach {ref}")

@@ -30,6 +30,7 @@ from flows.feedback import check_behaviour
 from flows.messages import Choice, Field, Form, Message
 from flows.model_steps import teach_stage
 from flows.playbook import Playbook
+from flows.spec import FlowSpec, rep_named_in
 
 NAME = "training"
 STAGES = {"T": "T — Tell", "S": "S — Show", "D": "D — Do", "R": "R — Review"}
@@ -109,10 +110,11 @@ DECISIONS = (Choice("repeat", T.repeat), Choice("move_on", T.move_on),
 NEXT = {"repeat": T.next_repeat, "coaching": T.next_coaching, "move_on": T.next_move_on}
 
 
-def start(playbook: Playbook, ctx: Context, data: Mapping[str, Any]) -> Outcome:
+def start(playbook: Playbook, ctx: Context, data: Mapping[str, Any],
+          flow: Flow | None = None) -> Outcome:
     """``data`` holds session_id, rep_name, rep_ref, focus (a label) and, when one is
     planned, review_date (the plan's next review)."""
-    return begin(build(playbook), data, ctx)
+    return begin(flow or build(playbook), data, ctx)
 
 
 def fill(template: str, state: FlowState, **extra: str) -> str:
@@ -185,3 +187,7 @@ def _decision(state: FlowState, answer: Answer, ctx: Context) -> Go:
 
 def _rep(state: FlowState) -> str:
     return str(state.data.get("rep_name", "the rep"))
+
+
+SPEC = FlowSpec(NAME, title=T.title, short_title="Field training", runs_in="modal",
+                build=build, start=start, subject=rep_named_in, resumed_by="/model {ref}")

@@ -86,6 +86,17 @@ def by_platform_id(db: Session, platform: str, tenant: str, user_id: str) -> Per
                      {"platform": platform, "tenant": tenant})
 
 
+def bound_platforms(conn: Connection, email: str, org_id: int) -> list[str]:
+    """The platforms the person of ``org_id`` with this email is bound to (has a user id
+    on), in a fixed order; empty when nobody has the email or they are bound nowhere."""
+    row = conn.execute(select(Person.slack_user_id, Person.teams_user_id).where(
+        Person.org_id == org_id, Person.email == email.strip().lower())).first()
+    if row is None:
+        return []
+    return [platform for platform, user_id in zip(("slack", "teams"), row, strict=True)
+            if user_id]
+
+
 def _in_scope(db: Session, role: str, boss_id: int) -> list[Person]:
     query = select(Person).where(SCOPE[role], Person.active.is_(True)).order_by(Person.name)
     return list(db.scalars(query, {"boss": boss_id}))

@@ -4,20 +4,19 @@ and adding a direct report."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot.bootstrap import App
-from bot.runner import Who
+from bot.channels.who import Who
 from bot.slack.identity import Profile
-from bot.slack.text import T
+from bot.slack.text import SlackText
 from storage import conversations, events, people, rep_updates, team, views
 from storage.models import ActionItem, Person
 
 
 class Records:
-    def __init__(self, app: App, run: Callable[..., Awaitable[Any]]) -> None:
-        self.app, self.run = app, run
+    def __init__(self, app: App) -> None:
+        self.app = app
 
     def coachable(self, who: Who) -> list[tuple[int, str]]:
         with self.app.sessions() as db:
@@ -56,10 +55,10 @@ class Records:
             me = people.by_platform_id(db, "slack", who.tenant, who.user_key)
             now = self.app.clock.now()
             if me is None or not rep_updates.acknowledge_plan(db, session_id, me.id, now):
-                return T.not_yours
+                return SlackText.not_yours
             conversations.log(db, at=now, flow="sled", event="plan_acknowledged",
                               person_id=me.id, detail={"session_id": session_id})
-            return T.acknowledged.format(name=me.name.split()[0] if me.name else me.email)
+            return SlackText.acknowledged.format(name=me.name.split()[0] if me.name else me.email)
 
     def item_status(self, who: Who, item_id: int, status: str) -> str:
         with self.app.sessions.begin() as db:
@@ -69,17 +68,17 @@ class Records:
             if me is not None:
                 item = rep_updates.set_item_status(db, item_id, me.id, status, now)
             if me is None or item is None:
-                return T.item_missing
+                return SlackText.item_missing
             conversations.log(db, at=now, flow="-", event="action_item", person_id=me.id,
                               detail={"item": item_id, "status": status})
-            template = T.item_done if status == "done" else T.item_blocked
+            template = SlackText.item_done if status == "done" else SlackText.item_blocked
             return template.format(description=item.description)
 
     def add_report(self, who: Who, profile: Profile) -> str:
         with self.app.sessions.begin() as db:
             me = people.by_platform_id(db, "slack", who.tenant, who.user_key)
             if me is None or me.role not in people.COACHING_ROLES:
-                return T.team_not_manager
+                return SlackText.team_not_manager
             now = self.app.clock.now()
             result, person = team.add_report(
                 db, me, email=profile.email, name=profile.name, timezone=profile.timezone,
@@ -87,4 +86,4 @@ class Records:
             conversations.log(db, at=now, flow="-", event="team_add", person_id=me.id,
                               detail={"result": result, "email": profile.email})
             name = person.name if person is not None else profile.email
-            return T.team_added[result].format(name=name)
+            return SlackText.team_added[result].format(name=name)

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from bot.slack import home, render
 from bot.slack.limits import check_message, check_view, units
 from bot.slack.parse import action
-from bot.slack.text import T
+from bot.slack.text import SlackText
 from flows.messages import Choice, Field, Form, Message, Say
 from storage.home import Item, RepLine, TreeFigures
 
@@ -113,7 +113,7 @@ def test_home_views_fit() -> None:
                  home.HomeData("L", "leader", "l@x", figures=TreeFigures(9, 3, 4, 5, 1, 0)),
                  home.HomeData("A", "admin", "a@x")):
         assert check_view(home.view(data)) == []
-    for text in (T.unknown.format(email=" (a@b)"), T.outside):
+    for text in (SlackText.unknown.format(email=" (a@b)"), SlackText.outside):
         assert check_view(home.stranger_view(text)) == []
 
 

@@ -1,118 +1,73 @@
-"""What happens after the ack: run the turn, then show its messages where they belong.
+"""What happens after the ack: run the turn through the gateway, then show its messages
+where they belong.
 
-A coaching flow lives in a modal (views.open, then views.update per step); the
-check-in and anything sent to someone else live in the DM. Per person, one update
-is handled at a time. The runner decides everything about the method; this module
-only chooses the Slack surface and calls the Web API.
+A coaching flow lives in a modal (views.open, then views.update per step); a flow that
+runs in the DM (the check-in) and anything sent to someone else live in the DM. The
+gateway (bot/channels/) runs turns one person at a time and decides nothing about
+Slack; this module only chooses the Slack surface and calls the Web API.
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
 import itertools
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.bootstrap import App
-from bot.runner import T as RunnerText
-from bot.runner import Who
-from bot.slack import render
-from bot.slack.background import Background, DatabaseLane
+from bot.channels.gateway import Gateway
+from bot.channels.presentation import prompt_of, runs_in_dm
+from bot.channels.who import Who
+from bot.channels.work import BackgroundWork
+from bot.slack import home, render
 from bot.slack.clients import Clients
-from bot.slack.delivery import Delivery
-from bot.slack.identity import Identity, Resolved
-from bot.slack.parse import Action, Command, Submission
+from bot.slack.identity import Identity, SlackDirectory
+from bot.slack.parse import Action, SlashCommand, Submission
 from bot.slack.records import Records
-from bot.slack.text import T
+from bot.slack.text import SlackText
 from bot.slack.workspaces import Workspaces
-from flows.messages import Message, Say
-from storage.db import DatabaseBusy, is_busy
+from flows.messages import Input, Message, Say
+from storage.db import DatabaseBusy
 
 log = logging.getLogger("coach.slack")
 Reply = Callable[[str], Awaitable[Any]]
-DB_THREADS = 8
 SUBMIT_WAIT = 1.5  # seconds a view submission waits for the same person's earlier work
 
 
-class SlackSurface:
-    def __init__(self, app: App, clients: Clients, *, threaded: bool | None = None,
-                 delivery_delay: float = 0.0) -> None:
-        self.app = app
-        sqlite = app.engine.dialect.name == "sqlite"
-        self.threaded = not sqlite if threaded is None else threaded
-        workers = 1 if sqlite else DB_THREADS
-        self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="coach-db")
-        self.lane = DatabaseLane(self.executor)
-        self.background = Background()
-        self.workspaces = Workspaces(app, clients, self.run)
-        self.identity = Identity(app.sessions, app.clock, self.run, self.workspaces)
-        self.records = Records(app, self.run)
-        self.delivery = Delivery(app.sessions, app.clock, clients, self.identity, self.run,
-                                 delivery_delay)
+class SlackHandlers:
+    def __init__(self, app: App, clients: Clients, gateway: Gateway) -> None:
+        self.app, self.clients, self.gateway = app, clients, gateway
+        self.run = gateway.database.run
+        self.workspaces = Workspaces(app, clients, gateway.database)
+        self.identity = Identity(app.sessions, app.clock, gateway.database, self.workspaces)
+        self.records = Records(app)
         self._nonce = itertools.count(1)
 
-    async def run(self, fn: Callable[..., Any], *args: Any) -> Any:
-        """Run synchronous database work without holding up the requests coming in.
+    @property
+    def background(self) -> BackgroundWork:
+        """The gateway's work after the ack (shutdown and tests wait for it)."""
+        return self.gateway.background
 
-        SQLite (one writer at a time, in-process, CPU-bound) goes through one lane that
-        switches between a thread and the event loop with the load (see DatabaseLane).
-        PostgreSQL waits on the network: its work runs in a pool of threads.
-        """
-        if self.threaded:
-            loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(self.executor, functools.partial(fn, *args))
-        return await self.lane.run(functools.partial(fn, *args))
-
-    def close(self) -> None:
-        self.executor.shutdown(wait=True)
-
-    async def turn(self, who: Who, given: Any, expect_step: str | None = None, *,
+    async def turn(self, who: Who, given: Input, expect_step: str | None = None, *,
                    client: AsyncWebClient | None = None) -> list[Message]:
-        """One runner turn. A Slack user the runner does not know yet is bound by email
-        (users.info) and the turn runs again; one we cannot bind is told how to get in.
-        Raises DatabaseBusy when nothing could be stored (see ``_guarded``)."""
-        handle = functools.partial(self.app.runner.attempt, expect_step=expect_step)
-        replies: list[Message] = await self.run(handle, who, given)
-        if client is not None and [m.text for m in replies] == [RunnerText.unknown_person]:
-            resolved = await self.identity.resolve(client, who)
-            if resolved.status != "known":
-                return [Message(self.stranger(resolved))]
-            replies = await self.run(handle, who, given)
-        self.delivery.kick(self.background)
-        return replies
-
-    def stranger(self, resolved: Resolved) -> str:
-        if resolved.status == "outside":
-            return T.outside
-        if resolved.status == "conflict":
-            return T.rebound.format(email=resolved.email)
-        return T.unknown.format(email=f" ({resolved.email})" if resolved.email else "")
+        """One turn through the gateway; with ``client``, an unknown Slack user is bound
+        by email first. Raises DatabaseBusy when nothing could be stored: Slack answers
+        that itself (a modal keeps the answer open, other work apologises in the DM)."""
+        directory = SlackDirectory(self.identity, client) if client is not None else None
+        result = await self.gateway.turn(who, given, expect_step, directory=directory)
+        if result.status == "busy":
+            raise DatabaseBusy
+        return list(result.messages)
 
     def spawn(self, who: Who, client: AsyncWebClient, work: Coroutine[Any, Any, Any]) -> None:
-        self.background.spawn(self._guarded(who, client, work))
+        async def tell(text: str) -> None:
+            await client.chat_postMessage(channel=who.user_key, text=text)
 
-    async def _guarded(self, who: Who, client: AsyncWebClient,
-                       work: Coroutine[Any, Any, Any]) -> None:
-        try:
-            async with self.background.lock((who.tenant, who.user_key)):
-                await work
-        except Exception as exc:
-            if is_busy(exc):
-                log.warning("database busy: work of %s not stored", who.user_key)
-            else:
-                log.exception("slack work failed",
-                              extra={"user": who.user_key, "tenant": who.tenant})
-            try:
-                await client.chat_postMessage(channel=who.user_key,
-                                              text=T.busy if is_busy(exc) else T.crashed)
-            except SlackApiError:
-                log.warning("could not tell %s about the failure", who.user_key)
+        self.gateway.spawn(who, work, tell)
 
     # Showing messages ---------------------------------------------------------------------
 
@@ -135,11 +90,11 @@ class SlackSurface:
                    trigger_id: str = "", view_id: str = "", view_hash: str = "",
                    nonce: int | None = None, reply: Reply | None = None) -> None:
         """A modal for a coaching flow, the DM for a check-in, plain text for the rest."""
-        prompt = render.prompt_of(replies)
+        prompt = prompt_of(replies)
         nonce = next(self._nonce) if nonce is None else nonce
         if view_id:
             await self.update_view(client, view_id, view_hash, render.modal(replies, nonce=nonce))
-        elif prompt is not None and prompt.flow not in render.DM_FLOWS and trigger_id:
+        elif prompt is not None and not runs_in_dm(prompt.flow) and trigger_id:
             await self.open_view(client, who, trigger_id, render.modal(replies, nonce=nonce))
         elif prompt is None and reply is not None:
             text = render.slack_commands("\n\n".join(m.text for m in replies))
@@ -166,24 +121,25 @@ class SlackSurface:
 
     async def known(self, client: AsyncWebClient, who: Who, reply: Reply) -> bool:
         """Bind an unknown Slack user by email first; a user we cannot bind gets told how."""
-        resolved = await self.identity.resolve(client, who)
-        if resolved.status == "known":
+        directory = SlackDirectory(self.identity, client)
+        binding = await directory.bind(who)
+        if binding.status == "known":
             return True
-        await reply(self.stranger(resolved))
+        await reply(directory.stranger(binding))
         return False
 
     # Slash command ------------------------------------------------------------------------
 
-    async def on_command(self, cmd: Command, client: AsyncWebClient, reply: Reply) -> None:
+    async def on_command(self, cmd: SlashCommand, client: AsyncWebClient, reply: Reply) -> None:
         if cmd.kind in ("team_usage", "team_add", "picker") and not await self.known(
                 client, cmd.who, reply):
             return
         if cmd.kind == "team_usage":
-            await reply(T.team_usage)
+            await reply(SlackText.team_usage)
             return
         if cmd.kind == "help":
             replies = await self.turn(cmd.who, Say("/help"), client=client)
-            text = "\n\n".join(m.text for m in replies) + "\n" + T.help_more
+            text = "\n\n".join(m.text for m in replies) + "\n" + SlackText.help_more
             await reply(render.escape(render.slack_commands(text)))
             return
         if cmd.kind == "team_add":
@@ -192,7 +148,7 @@ class SlackSurface:
         if cmd.kind == "picker":
             reps = await self.run(self.records.coachable, cmd.who)
             if not reps:
-                await reply(T.no_reports)
+                await reply(SlackText.no_reports)
             else:
                 await self.open_view(client, cmd.who, cmd.trigger_id, render.picker(reps))
             return
@@ -205,18 +161,18 @@ class SlackSurface:
         replies = await self.turn(cmd.who, given, client=client)
         await self.show(client, cmd.who, replies, trigger_id=cmd.trigger_id, reply=reply)
 
-    async def _team_add(self, cmd: Command, client: AsyncWebClient, reply: Reply) -> None:
+    async def _team_add(self, cmd: SlashCommand, client: AsyncWebClient, reply: Reply) -> None:
         if not self.app.playbook.managers_may_add_reports:
-            await reply(T.team_not_allowed)
+            await reply(SlackText.team_not_allowed)
             return
         assert cmd.mention is not None
         profile = await self.identity.email_of(client, cmd.who, cmd.mention)
         if profile is None or not profile.email:
-            await reply(T.team_no_email.format(who=f"<@{cmd.mention}>"))
+            await reply(SlackText.team_no_email.format(who=f"<@{cmd.mention}>"))
             return
         org = await self.workspaces.org_of(cmd.who.tenant)
         if org is None or not await self.identity.in_org(profile, org):
-            await reply(T.team_outside.format(who=f"<@{cmd.mention}>"))
+            await reply(SlackText.team_outside.format(who=f"<@{cmd.mention}>"))
             return
         await reply(await self.run(self.records.add_report, cmd.who, profile))
 
@@ -227,6 +183,7 @@ class SlackSurface:
         if in_modal and a.kind in ("choose", "cmd", "pick") and not await self.owns_view(a):
             return
         if a.kind == "choose":
+            assert a.given is not None
             replies = await self.turn(a.who, a.given, a.expect_step or a.meta.step,
                                       client=client)
             if in_modal:
@@ -234,9 +191,9 @@ class SlackSurface:
                     replies, nonce=a.meta.nonce + 1, channel=a.meta.channel))
                 return
             if a.channel and a.message_ts:
+                chose = SlackText.chose.format(label=a.label)
                 await client.chat_update(channel=a.channel, ts=a.message_ts, text=a.label,
-                                         blocks=render.answered(a.message_blocks,
-                                                                T.chose.format(label=a.label)))
+                                         blocks=render.answered(a.message_blocks, chose))
             await self.post(client, a.channel or a.who.user_key, replies)
         elif a.kind == "form":
             await self._open_form(a, client)
@@ -245,6 +202,7 @@ class SlackSurface:
             if a.kind == "pick":
                 email = await self.run(self.records.email_of, a.data.get("person"))
                 given = Say(f"/coach {email or ''}".strip())
+            assert given is not None  # parse gives every command button its input
             replies = await self.turn(a.who, given, client=client)
             await self.show(client, a.who, replies, trigger_id=a.trigger_id,
                             view_id=a.view_id if in_modal else "",
@@ -265,7 +223,7 @@ class SlackSurface:
     async def _open_form(self, a: Action, client: AsyncWebClient) -> None:
         message = a.data.get("message")
         if not isinstance(message, Message):
-            message = render.prompt_of(await self.turn(a.who, Say("/resume")))
+            message = prompt_of(await self.turn(a.who, Say("/resume")))
         if message is None or message.form is None:
             return
         view = render.modal([message], nonce=next(self._nonce), channel=a.channel or "dm")
@@ -276,7 +234,7 @@ class SlackSurface:
     async def on_submission(self, s: Submission, ack: Callable[..., Awaitable[Any]],
                             client: AsyncWebClient) -> None:
         """Before the ack (a local database turn): answer with the next view, or errors."""
-        lock = self.background.lock((s.who.tenant, s.who.user_key))
+        lock = self.background.lock(s.who)
         held = False
         try:  # wait for this person's earlier work, but never past Slack's 3 seconds
             held = await asyncio.wait_for(lock.acquire(), timeout=SUBMIT_WAIT)
@@ -290,7 +248,7 @@ class SlackSurface:
         finally:
             if held:
                 lock.release()
-        prompt = render.prompt_of(replies)
+        prompt = prompt_of(replies)
         retry = prompt is not None and (prompt.flow, prompt.step) == (s.meta.flow, s.meta.step)
         if s.meta.channel and not retry:
             await ack()
@@ -308,10 +266,10 @@ class SlackSurface:
         if s.given.values:
             field_id = next(iter(s.given.values))
             await ack(response_action="errors",
-                      errors={render.input_block_id(s.meta.nonce, field_id): T.busy_submit})
+                      errors={render.input_block_id(s.meta.nonce, field_id): SlackText.busy_submit})
             return
         await ack()
-        await client.chat_postMessage(channel=s.who.user_key, text=T.busy_submit)
+        await client.chat_postMessage(channel=s.who.user_key, text=SlackText.busy_submit)
 
     async def on_closed(self, who: Who, client: AsyncWebClient) -> None:
         """A session modal closed mid-flow: pause it and offer a way back in the DM. The
@@ -323,41 +281,41 @@ class SlackSurface:
         blocks = [*render.sections(text), {
             "type": "actions", "block_id": "resume", "elements": [{
                 "type": "button", "action_id": "coach.cmd.resume", "style": "primary",
-                "text": render.plain(T.continue_session, 75),
+                "text": render.plain(SlackText.continue_session, 75),
                 "value": render.dumps({"t": "/resume"})}]}]
         await client.chat_postMessage(channel=who.user_key, text=render.escape(text),
                                       blocks=blocks)
 
     async def start_checkin(self, tenant: str, user_id: str) -> bool:
         """For the scheduler: open this week's check-in in the rep's DM."""
-        client = await self.delivery.clients.for_tenant(tenant)
+        client = await self.clients.for_tenant(tenant)
         if client is None:
             return False
         who = Who("slack", tenant, user_id)
-        async with self.background.lock((tenant, user_id)):
+        async with self.background.lock(who):
             await self.post(client, user_id, await self.turn(who, Say("/checkin"), client=client))
         return True
 
     # Events -------------------------------------------------------------------------------
 
-    async def claim(self, key: tuple[str, str] | None) -> bool:
-        return key is None or bool(await self.run(self.records.claim_event, key))
+    async def first_delivery(self, key: tuple[str, str] | None) -> bool:
+        """Whether this event is new (Slack retries a delivery it thinks we missed)."""
+        return key is None or await self.run(self.records.claim_event, key)
 
     async def on_home(self, who: Who, client: AsyncWebClient, key: tuple[str, str] | None) -> None:
-        if await self.claim(key):
+        if await self.first_delivery(key):
             await self.publish_home(client, who)
 
     async def publish_home(self, client: AsyncWebClient, who: Who) -> None:
-        from bot.slack import home
-
-        resolved = await self.identity.resolve(client, who)
-        if resolved.status != "known":
-            view = home.stranger_view(self.stranger(resolved))
+        directory = SlackDirectory(self.identity, client)
+        binding = await directory.bind(who)
+        if binding.status != "known":
+            view = home.stranger_view(directory.stranger(binding))
         else:
             view = home.view(await self.run(self.records.home_data, who))
         await client.views_publish(user_id=who.user_key, view=view)
 
     async def on_dm(self, who: Who, text: str, channel: str, client: AsyncWebClient,
                     key: tuple[str, str] | None) -> None:
-        if await self.claim(key):
+        if await self.first_delivery(key):
             await self.post(client, channel, await self.turn(who, Say(text), client=client))

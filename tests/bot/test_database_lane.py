@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from bot.slack.background import DatabaseLane
+from bot.channels.database import DatabaseLane
 
 
 async def test_items_run_in_order_and_requests_are_answered_in_between() -> None:
