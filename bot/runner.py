@@ -12,7 +12,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cached_property
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session
@@ -20,7 +19,7 @@ from sqlalchemy.orm import Session
 from bot.channels.result import TurnResult
 from bot.channels.routing import route
 from bot.channels.who import Who
-from bot.clock import Clock
+from bot.clock import Clock, zone
 from bot.flowset import FlowSet
 from flows import engine
 from flows.effects import RaiseEscalation, StartFlow
@@ -68,6 +67,7 @@ class Turn:
     me: Speaker
     now: datetime
     flows: FlowSet
+    hand_off: HandOff
     active: Live | None = None  # the conversation the turn's first query found
     out: list[Message] = field(default_factory=list)
 
@@ -200,21 +200,24 @@ class Turn:
             self.active = None
         self.outgoing(row.id, version, (*outcome.messages, *notices))
         for handoff in handoffs:
-            start_model(self, handoff, subject)
+            self.hand_off(self, handoff, subject)
 
 
-Command = Callable[[Turn, str], None]
+CommandHandler = Callable[[Turn, str], None]
+# Starts the flow a finished one hands over to (a session → its planned model).
+HandOff = Callable[[Turn, StartFlow, engine.Person | None], None]
 
 
 class TurnRunner:
     """Runs one input to completion and returns what happened, with the bot's messages."""
 
     def __init__(self, engine: Engine, flows: FlowSet, clock: Clock,
-                 commands: dict[str, Command]) -> None:
+                 commands: dict[str, CommandHandler], hand_off: HandOff) -> None:
         self.engine = engine
         self.flows = flows
         self.clock = clock
         self.commands = commands
+        self.hand_off = hand_off
 
     def handle(self, who: Who, given: Input, *, expect_step: str | None = None) -> list[Message]:
         """The messages of one turn, for callers that show them whatever happened."""
@@ -241,7 +244,7 @@ class TurnRunner:
                     return TurnResult("unknown_person", (Message(TurnText.unknown_person),))
                 unit = Unit(conn)
                 try:
-                    turn = Turn(unit, who, me, now, self.flows, active=row)
+                    turn = Turn(unit, who, me, now, self.flows, self.hand_off, active=row)
                     typed = command_of(given)
                     refused = _off_step(turn, row, expect_step)
                     if refused:
@@ -319,23 +322,6 @@ def _off_step(turn: Turn, row: Live | None, expect_step: str | None) -> bool:
     ctx = turn.context(turn.flows.subject(state))
     turn.say(Message(TurnText.wrong_step), engine.ask(turn.flows[state.flow], state, ctx))
     return True
-
-
-def start_model(turn: Turn, handoff: StartFlow, subject: engine.Person | None) -> None:
-    from bot.commands import model_data  # local: commands imports this module
-
-    rep = turn.db.get(Person, subject.id) if subject else None
-    session = coaching.last_session(turn.db, rep.id) if rep else None
-    if rep is None or session is None:
-        return
-    turn.begin_flow(handoff.flow, rep, str(rep.id), model_data(turn, session, rep))
-
-
-def zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (KeyError, ValueError):
-        return ZoneInfo("UTC")
 
 
 def as_flow_person(person: Person | Coachee) -> engine.Person:

@@ -59,7 +59,7 @@ class SlackApp:
     api_timeout: float = API_TIMEOUT  # seconds for one Web API call, OAuth's included
 
     def add_routes(self, web_app: web.Application) -> None:
-        http.add_routes(web_app, self, self.signing_secret)
+        http.add_routes(web_app, self.bolt, self.signing_secret if self.http else "")
 
     async def lifetime(self, web_app: web.Application) -> AsyncIterator[None]:
         """One keep-alive connection pool for every Web API call, Socket Mode when on;

@@ -19,15 +19,20 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.bootstrap import App
+from bot.channels.directory import Binding
 from bot.channels.gateway import Gateway
 from bot.channels.presentation import prompt_of, runs_in_dm
 from bot.channels.who import Who
 from bot.channels.work import BackgroundWork
+from bot.services import plans, team
+from bot.services.context import ServiceContext
+from bot.services.home import home_of
+from bot.services.team import NewReport
 from bot.slack import home, render
 from bot.slack.clients import Clients
 from bot.slack.identity import Identity, SlackDirectory
 from bot.slack.parse import Action, SlashCommand, Submission
-from bot.slack.records import Records
+from bot.slack.store import SlackStore
 from bot.slack.text import SlackText
 from bot.slack.workspaces import Workspaces
 from flows.messages import Input, Message, Say
@@ -44,7 +49,8 @@ class SlackHandlers:
         self.run = gateway.database.run
         self.workspaces = Workspaces(app, clients, gateway.database)
         self.identity = Identity(app.sessions, app.clock, gateway.database, self.workspaces)
-        self.records = Records(app)
+        self.store = SlackStore(app.sessions, app.clock)
+        self.services = ServiceContext(app.sessions, app.clock, app.playbook)
         self._nonce = itertools.count(1)
 
     @property
@@ -108,12 +114,12 @@ class SlackHandlers:
         response = await client.views_open(trigger_id=trigger_id, view=view)
         view_id = str((response.get("view") or {}).get("id") or "")
         if view_id:
-            await self.run(self.records.remember_view, view_id, who)
+            await self.run(self.store.remember_view, view_id, who)
 
     async def owns_view(self, a: Action) -> bool:
         """A button in a modal may only change the clicking user's own modal: Slack's
         payload does not say whose a view is, so we keep the owner of each one we open."""
-        if await self.run(self.records.owns_view, a.view_id, a.who):
+        if await self.run(self.store.owns_view, a.view_id, a.who):
             return True
         log.warning("Slack user %s acted on view %s, not theirs: ignored", a.who.user_key,
                     a.view_id)
@@ -146,7 +152,7 @@ class SlackHandlers:
             await self._team_add(cmd, client, reply)
             return
         if cmd.kind == "picker":
-            reps = await self.run(self.records.coachable, cmd.who)
+            reps = await self.run(team.coachable, self.services, cmd.who)
             if not reps:
                 await reply(SlackText.no_reports)
             else:
@@ -174,7 +180,12 @@ class SlackHandlers:
         if org is None or not await self.identity.in_org(profile, org):
             await reply(SlackText.team_outside.format(who=f"<@{cmd.mention}>"))
             return
-        await reply(await self.run(self.records.add_report, cmd.who, profile))
+        new = NewReport(profile.email, profile.name, profile.timezone, profile.user_id)
+        added = await self.run(team.add_report, self.services, cmd.who, new)
+        if added.result == "not_a_manager":
+            await reply(SlackText.team_not_manager)
+        else:
+            await reply(SlackText.team_added[added.result].format(name=added.name))
 
     # Block actions ------------------------------------------------------------------------
 
@@ -200,7 +211,7 @@ class SlackHandlers:
         elif a.kind in ("cmd", "pick"):
             given = a.given
             if a.kind == "pick":
-                email = await self.run(self.records.email_of, a.data.get("person"))
+                email = await self.run(team.email_of, self.services, a.data.get("person"))
                 given = Say(f"/coach {email or ''}".strip())
             assert given is not None  # parse gives every command button its input
             replies = await self.turn(a.who, given, client=client)
@@ -208,12 +219,18 @@ class SlackHandlers:
                             view_id=a.view_id if in_modal else "",
                             view_hash=a.view_hash if in_modal else "")
         elif a.kind == "ack":
-            text = await self.run(self.records.acknowledge, a.who, a.data["session"])
+            thanked = await self.run(plans.acknowledge, self.services, a.who, a.data["session"])
+            text = (SlackText.acknowledged.format(name=thanked.first_name) if thanked
+                    else SlackText.not_yours)
             await client.chat_update(channel=a.channel, ts=a.message_ts, text=text,
                                      blocks=render.answered(a.message_blocks, text))
         elif a.kind == "item":
-            text = await self.run(self.records.item_status, a.who, a.data["id"],
-                                  a.data["status"])
+            status = a.data["status"]
+            item = await self.run(plans.set_item_status, self.services, a.who, a.data["id"],
+                                  status)
+            template = SlackText.item_done if status == "done" else SlackText.item_blocked
+            text = (template.format(description=item.description) if item is not None
+                    else SlackText.item_missing)
             if a.view_type == "home":
                 await self.publish_home(client, a.who)
             await client.chat_postMessage(channel=a.who.user_key, text=render.escape(text))
@@ -300,7 +317,7 @@ class SlackHandlers:
 
     async def first_delivery(self, key: tuple[str, str] | None) -> bool:
         """Whether this event is new (Slack retries a delivery it thinks we missed)."""
-        return key is None or await self.run(self.records.claim_event, key)
+        return key is None or await self.run(self.store.claim_event, key)
 
     async def on_home(self, who: Who, client: AsyncWebClient, key: tuple[str, str] | None) -> None:
         if await self.first_delivery(key):
@@ -312,7 +329,9 @@ class SlackHandlers:
         if binding.status != "known":
             view = home.stranger_view(directory.stranger(binding))
         else:
-            view = home.view(await self.run(self.records.home_data, who))
+            data = await self.run(home_of, self.services, who)
+            view = (home.view(data) if data is not None  # bound a moment ago, gone since:
+                    else home.stranger_view(directory.stranger(Binding("unknown"))))
         await client.views_publish(user_id=who.user_key, view=view)
 
     async def on_dm(self, who: Who, text: str, channel: str, client: AsyncWebClient,

@@ -1,69 +1,19 @@
-"""The App Home tab: what a manager, rep or leader sees (views.publish)."""
+"""The App Home tab: what a manager, rep or leader sees (views.publish), drawn from the
+neutral home data (bot/services/home.py)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy.orm import Session
-
-from bot.runner import zone
+from bot.clock import zone
+from bot.services.home import HomeData
 from bot.slack import limits
 from bot.slack.render import Block, clip, dumps, escape, plain, sections
 from bot.slack.text import SlackText
-from flows.playbook import Playbook
-from storage import home, people
-from storage.coaching import week_start
-from storage.models import Person
+from storage import people
 
-DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MAX_REPS = 20
 MAX_ITEMS = 15
-
-
-@dataclass(frozen=True)
-class HomeData:
-    name: str
-    role: str
-    email: str
-    reps: list[home.RepLine] = field(default_factory=list)
-    meetings: list[home.Meeting] = field(default_factory=list)
-    items: list[home.Item] = field(default_factory=list)
-    next_checkin: str = ""
-    checkin_status: str = ""
-    figures: home.TreeFigures | None = None
-    window_days: int = 14
-    timezone: str = "UTC"
-
-
-def load(db: Session, person: Person, now: datetime, playbook: Playbook) -> HomeData:
-    today = now.astimezone(zone(person.timezone)).date()
-    data = HomeData(person.name, person.role, person.email,
-                    window_days=playbook.digest.coverage_days, timezone=person.timezone)
-    if person.role in people.COACHING_ROLES:
-        data.reps.extend(home.rep_lines(db, person, today))
-        data.meetings.extend(home.next_meetings(db, person, now))
-    if person.role == "rep":
-        data.items.extend(home.rep_items(db, person, today))
-        status = home.checkin_status(db, person, week_start(today)) or "not started"
-        when = next_checkin(now, person.timezone, playbook.checkin.day, playbook.checkin.time)
-        return HomeData(**{**data.__dict__, "next_checkin": when, "checkin_status": status})
-    if person.role == "leader":
-        figures = home.tree_figures(db, person, now, playbook.digest.coverage_days)
-        return HomeData(**{**data.__dict__, "figures": figures})
-    return data
-
-
-def next_checkin(now: datetime, tz: str, day: str, time: str) -> str:
-    local = now.astimezone(zone(tz))
-    hour, minute = (int(x) for x in time.split(":"))
-    ahead = (DAYS.index(day) - local.weekday()) % 7
-    when = (local + timedelta(days=ahead)).replace(hour=hour, minute=minute, second=0,
-                                                   microsecond=0)
-    if when <= local:
-        when += timedelta(days=7)
-    return when.strftime("%a %d %b, %H:%M")
 
 
 def view(data: HomeData) -> dict[str, Any]:

@@ -1,7 +1,8 @@
-"""Slash commands shared by every platform: /coach, /resume, /pause, /back, /cancel, ...
+"""The coaching commands every platform shares: /coach, /resume, /pause, /back, /cancel, ...
 
 Each command runs inside a :class:`bot.runner.Turn` (one transaction) and either
-answers directly or starts / moves a flow.
+answers directly or starts / moves a flow. The runner is given this table (bootstrap)
+and never imports it.
 """
 
 from __future__ import annotations
@@ -9,16 +10,17 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from bot import command_table
-from bot.runner import Command, Turn
+from bot.runner import CommandHandler, Turn
+from bot.services.handoffs import model_data
 from flows import engine, roam
 from flows.engine import FlowState, Outcome
 from flows.messages import Choice, Message
 from storage import briefing, coaching, conversations, people
-from storage.models import CoachingSession, Conversation, Person
+from storage.models import CoachingSession, Conversation
 from storage.people import Coachee
 
 
-class T:
+class CommandText:
     help = "What you can do:"
     help_footer = "Answer with the number or the name of a choice, or fill in the form."
     whom = "Whom do you want to coach? {names}\nSay /coach <name or email>."
@@ -64,7 +66,7 @@ CONFIRM_CANCEL_AFTER = 3  # answers: more than this and /cancel asks first
 MAX_LISTED = 20
 
 
-def commands() -> dict[str, Command]:
+def commands() -> dict[str, CommandHandler]:
     return {"help": help_, "hello": hello, "coach": coach, "resume": resume, "pause": pause,
             "back": back, "cancel": cancel, "model": model, "review": review,
             "checkin": checkin}
@@ -73,7 +75,7 @@ def commands() -> dict[str, Command]:
 def help_(turn: Turn, rest: str) -> None:
     """The commands this person's role may use here (a rep sees no /coach)."""
     lines = command_table.help_lines(turn.me.role, turn.who.platform)
-    turn.say(Message("\n".join([T.help, *lines, T.help_footer])))
+    turn.say(Message("\n".join([CommandText.help, *lines, CommandText.help_footer])))
 
 
 def hello(turn: Turn, rest: str) -> None:
@@ -92,25 +94,25 @@ def _pick_rep(turn: Turn, ref: str, verb: str,
     me = turn.me
     if me.role not in people.COACHING_ROLES:
         turn.log("refused", verb=verb, ref=ref[:200], reason="role")
-        turn.say(Message(T.not_a_coach))
+        turn.say(Message(CommandText.not_a_coach))
         return None
     if allowed is None:
         allowed = people.coachable(turn.conn, me.id, me.role)
     if not ref:
         if not allowed:
-            turn.say(Message(T.no_reports))
+            turn.say(Message(CommandText.no_reports))
         else:
-            turn.say(Message(T.whom.format(names=", ".join(p.name for p in allowed))))
+            turn.say(Message(CommandText.whom.format(names=", ".join(p.name for p in allowed))))
         return None
     found = people.find(allowed, ref)
     if len(found) > 1:
-        turn.say(Message(T.ambiguous.format(ref=ref, names=", ".join(
+        turn.say(Message(CommandText.ambiguous.format(ref=ref, names=", ".join(
             f"{p.name} <{p.email}>" for p in found))))
         return None
     if not found:
         turn.log("refused", verb=verb, ref=ref[:200], reason="not in reporting line")
         tree = " (anyone in your organisation)" if me.role == "leader" else ""
-        turn.say(Message(T.not_yours.format(ref=ref[:80], tree=tree)))
+        turn.say(Message(CommandText.not_yours.format(ref=ref[:80], tree=tree)))
         return None
     return found[0]
 
@@ -180,7 +182,7 @@ def _resume(turn: Turn, row: Any) -> None:
         return
     stage = flow.stages.get(flow.step(state.step).stage, state.step)
     resumed = Outcome(FlowState(state.flow, state.step, state.data, state.trail, "active"), (
-        Message(T.resumed.format(stage=stage, rep=subject.name if subject else "you")),
+        Message(CommandText.resumed.format(stage=stage, rep=subject.name if subject else "you")),
         engine.ask(flow, state, turn.context(subject)),
     ))
     turn.store(row, state, resumed, subject, event="resume")
@@ -207,12 +209,13 @@ def resume(turn: Turn, ref: str) -> None:
         elif picked:
             _list_paused(turn, picked)
         else:
-            turn.say(Message(T.no_match.format(ref=ref[:80]) if paused else T.none_paused))
+            turn.say(Message(CommandText.no_match.format(ref=ref[:80]) if paused
+                             else CommandText.none_paused))
         return
     if turn.active is not None:
         if paused:
-            turn.say(Message(T.also_paused.format(items="; ".join(
-                T.paused_item.format(number=i, label=_label(turn, r))
+            turn.say(Message(CommandText.also_paused.format(items="; ".join(
+                CommandText.paused_item.format(number=i, label=_label(turn, r))
                 for i, r in enumerate(paused[:MAX_LISTED], 1)))))
         _resume(turn, turn.active)
     elif len(paused) == 1:
@@ -220,7 +223,7 @@ def resume(turn: Turn, ref: str) -> None:
     elif paused:
         _list_paused(turn, paused)
     else:
-        turn.say(Message(T.none_paused))
+        turn.say(Message(CommandText.none_paused))
 
 
 def _pick(turn: Turn, paused: list[Conversation], ref: str) -> list[Conversation]:
@@ -235,16 +238,16 @@ def _list_paused(turn: Turn, rows: list[Conversation]) -> None:
     shown = rows[:MAX_LISTED]
     every = _paused(turn)
     numbers = [every.index(r) + 1 for r in shown]
-    items = "\n".join(T.paused_item.format(number=n, label=_label(turn, r))
+    items = "\n".join(CommandText.paused_item.format(number=n, label=_label(turn, r))
                       for n, r in zip(numbers, shown, strict=True))
-    turn.say(Message(T.several_paused.format(items=items), choices=tuple(
+    turn.say(Message(CommandText.several_paused.format(items=items), choices=tuple(
         Choice(f"/resume {n}", _label(turn, r)) for n, r in zip(numbers, shown, strict=True))))
 
 
 def _label(turn: Turn, row: Any) -> str:
     subject = turn.flows.subject(FlowState.from_json(row.state))
     title = turn.flows[row.flow].title
-    return T.with_rep.format(title=title, rep=subject.name) if subject else title
+    return CommandText.with_rep.format(title=title, rep=subject.name) if subject else title
 
 
 def _matches(turn: Turn, row: Any, ref: str) -> bool:
@@ -255,7 +258,7 @@ def _matches(turn: Turn, row: Any, ref: str) -> bool:
 def _current(turn: Turn, verb: str) -> tuple[Any, FlowState] | None:
     row = turn.active  # already loaded with the person: no second query
     if row is None:
-        turn.say(Message(T.nothing_to.format(verb=verb)))
+        turn.say(Message(CommandText.nothing_to.format(verb=verb)))
         return None
     return row, FlowState.from_json(row.state)
 
@@ -288,16 +291,16 @@ def cancel(turn: Turn, rest: str) -> None:
     subject = turn.flows.subject(state)
     flow = turn.flows[state.flow]
     if answer in ("no", "n"):
-        turn.say(Message(T.going_on), engine.ask(flow, state, turn.context(subject)))
+        turn.say(Message(CommandText.going_on), engine.ask(flow, state, turn.context(subject)))
         return
     if len(state.trail) > CONFIRM_CANCEL_AFTER and answer not in ("yes", "y"):
-        turn.say(Message(T.confirm_cancel.format(count=len(state.trail), title=flow.title),
-                         choices=(Choice("/cancel yes", T.cancel_yes),
-                                  Choice("/cancel no", T.cancel_no))))
+        ask = CommandText.confirm_cancel.format(count=len(state.trail), title=flow.title)
+        turn.say(Message(ask, choices=(Choice("/cancel yes", CommandText.cancel_yes),
+                                       Choice("/cancel no", CommandText.cancel_no))))
         return
     effects = flow.on_cancel(state)
     ended = FlowState(state.flow, state.step, state.data, state.trail, "ended")
-    turn.store(row, state, Outcome(ended, (Message(T.cancelled),), effects), subject,
+    turn.store(row, state, Outcome(ended, (Message(CommandText.cancelled),), effects), subject,
                event="cancel")
 
 
@@ -313,26 +316,12 @@ def _still_open(turn: Turn, flow: str, subject_key: str, **same: object) -> Any:
     return row if all(data.get(k) == v for k, v in same.items()) else None
 
 
-def model_data(turn: Turn, session: CoachingSession, rep: Person | Coachee) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "session_id": session.id, "rep_id": rep.id, "rep_name": rep.name, "rep_ref": rep.email,
-        "metric": session.metric,
-        "focus": turn.flows.playbook.focus_label(session.focus_area or ""),
-    }
-    if session.baseline is not None and session.target is not None:
-        data.update(baseline=session.baseline, target=session.target)
-    review = coaching.next_review(turn.db, rep.id)
-    if review is not None:
-        data["review_date"] = review[0].due_date.isoformat()
-    return data
-
-
 def _open_model(turn: Turn, rep: Coachee) -> Conversation | None:
     """A training or coaching conversation about ``rep`` not finished yet (e.g. a coaching
     run whose Review was planned for a later day)."""
     for row in conversations.open_for(turn.db, turn.who.platform, turn.who.tenant,
                                       turn.who.user_key):
-        if row.flow in T.model_names and row.subject == str(rep.id):
+        if row.flow in CommandText.model_names and row.subject == str(rep.id):
             return row
     return None
 
@@ -343,7 +332,7 @@ def model(turn: Turn, ref: str) -> None:
         return
     if coaching.latest_leaf(turn.db, rep.id) == "REFER_PERSONAL":  # METHOD §4: no skills work
         turn.log("refused", verb="model", ref=rep.email, reason="REFER_PERSONAL")
-        turn.say(Message(T.no_model_personal.format(rep=rep.name, ref=rep.email)))
+        turn.say(Message(CommandText.no_model_personal.format(rep=rep.name, ref=rep.email)))
         return
     unfinished = _open_model(turn, rep)
     if unfinished is not None:
@@ -351,7 +340,7 @@ def model(turn: Turn, ref: str) -> None:
         return
     pending = coaching.pending_model(turn.db, rep.id)
     if pending is None:
-        turn.say(Message(T.no_model.format(rep=rep.name, ref=rep.email)))
+        turn.say(Message(CommandText.no_model.format(rep=rep.name, ref=rep.email)))
         return
     turn.begin_flow(pending.model, rep, str(rep.id), model_data(turn, pending.session, rep))
 
@@ -361,19 +350,19 @@ def planned_for(turn: Turn, rep: Coachee) -> list[str]:
     lines: list[str] = []
     session = coaching.planned_session(turn.db, rep.id)
     if session is not None:
-        lines.append(T.planned_session.format(
+        lines.append(CommandText.planned_session.format(
             focus=turn.flows.playbook.focus_label(session.focus_area),
             date=session.due_date.isoformat(), ref=rep.email))
     pending = coaching.pending_model(turn.db, rep.id)
     if pending is not None:
-        name = T.model_names.get(pending.model, pending.model)
-        lines.append(T.planned_model_review.format(model=name, ref=rep.email,
+        name = CommandText.model_names.get(pending.model, pending.model)
+        lines.append(CommandText.planned_model_review.format(model=name, ref=rep.email,
                                                    date=pending.review_due.isoformat())
-                     if pending.review_due else T.planned_model.format(model=name,
+                     if pending.review_due else CommandText.planned_model.format(model=name,
                                                                        ref=rep.email))
     review = coaching.next_review(turn.db, rep.id)
     if review is not None:
-        lines.append(T.planned_review.format(date=review[0].due_date.isoformat(),
+        lines.append(CommandText.planned_review.format(date=review[0].due_date.isoformat(),
                                              ref=rep.email))
     return lines
 
@@ -385,8 +374,8 @@ def review(turn: Turn, ref: str) -> None:
     found = coaching.next_review(turn.db, rep.id)
     if found is None:
         planned = planned_for(turn, rep)
-        turn.say(Message(T.no_review_but.format(rep=rep.name, planned="\n".join(planned))
-                         if planned else T.no_review.format(rep=rep.name)))
+        turn.say(Message(CommandText.no_review_but.format(rep=rep.name, planned="\n".join(planned))
+                         if planned else CommandText.no_review.format(rep=rep.name)))
         return
     planned_review, session = found
     row = _still_open(turn, "review", str(rep.id), review_id=planned_review.id)
@@ -425,11 +414,11 @@ def review_data(turn: Turn, rep: Coachee, session: CoachingSession) -> dict[str,
 def checkin(turn: Turn, rest: str) -> None:
     me = turn.person
     if me.role != "rep":
-        turn.say(Message(T.not_rep))
+        turn.say(Message(CommandText.not_rep))
         return
     row = coaching.checkin_for_week(turn.db, me, turn.context().today)
     if row.status == "answered":
-        turn.say(Message(T.checkin_done))
+        turn.say(Message(CommandText.checkin_done))
         return
     key = f"week:{row.period_start.isoformat()}"
     conversation = _still_open(turn, "checkin", key, checkin_id=row.id)
