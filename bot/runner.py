@@ -24,7 +24,7 @@ from bot.flowset import FlowSet
 from flows import engine
 from flows.effects import RaiseEscalation, StartFlow
 from flows.engine import Context, FlowState, Outcome
-from flows.messages import Choose, Input, Message, Say, message_to_json
+from flows.messages import Choose, Event, Input, Message, Say, message_to_json
 from storage import coaching, conversations, outbox, people
 from storage.conversations import Live, Speaker, StaleConversation
 from storage.db import DatabaseBusy, is_busy
@@ -110,6 +110,15 @@ class Turn:
                 kind=to.channel, target=message.to, now=self.now,
                 payload={"tenant": to.tenant, "message": message_to_json(message)},
             )
+
+    def queue_for_speaker(self, occurrence: str) -> None:
+        """What this turn says to the speaker, sent through their own channel's outbox
+        (nobody is waiting for a reply): keys ``<occurrence>:<index>``."""
+        for index, message in enumerate(self.out):
+            outbox.enqueue(self.conn, key=f"{occurrence}:{index}", kind=self.who.platform,
+                           target=self.me.email, now=self.now,
+                           payload={"tenant": self.who.tenant,
+                                    "message": message_to_json(message)})
 
     def may_continue(self, row: Live | Conversation, state: FlowState,
                      subject: engine.Person | None) -> bool:
@@ -223,19 +232,25 @@ class TurnRunner:
         """The messages of one turn, for callers that show them whatever happened."""
         return list(self.run_turn(who, given, expect_step).messages)
 
-    def run_turn(self, who: Who, given: Input, expect_step: str | None = None) -> TurnResult:
+    def run_turn(self, who: Who, given: Input, expect_step: str | None = None,
+                 unattended: str | None = None) -> TurnResult:
         """Run the turn: a stale version is tried once more, a database held by another
-        writer is reported (``busy``, nothing stored), not waited out."""
+        writer is reported (``busy``, nothing stored), not waited out.
+
+        ``unattended``: a turn nobody typed (the scheduler, a late answer), named by its
+        occurrence: what it says to the person goes to their outbox, in the same
+        transaction, under that key (the same occurrence twice queues nothing twice)."""
         for attempt in (1, 2):
             try:
-                return self._turn(who, given, expect_step)
+                return self._turn(who, given, expect_step, unattended)
             except StaleConversation:
                 log.info("stale conversation for %s, attempt %d", who.user_key, attempt)
             except DatabaseBusy:
                 return TurnResult("busy", (Message(TurnText.busy),))
         return TurnResult("stale", (Message(TurnText.stale),))
 
-    def _turn(self, who: Who, given: Input, expect_step: str | None) -> TurnResult:
+    def _turn(self, who: Who, given: Input, expect_step: str | None,
+              unattended: str | None) -> TurnResult:
         now = self.clock.now()
         try:
             with self.engine.begin() as conn:
@@ -253,6 +268,8 @@ class TurnRunner:
                         self._command(turn, typed)
                     else:
                         self._step(turn, row, given)
+                    if unattended is not None:
+                        turn.queue_for_speaker(unattended)
                     unit.finish()
                 finally:
                     unit.discard()
@@ -277,7 +294,8 @@ class TurnRunner:
 
     def _step(self, turn: Turn, row: Live | None, given: Input) -> None:
         if row is None:
-            turn.say(Message(TurnText.nothing_open))
+            if not isinstance(given, Event):  # an event for no conversation: nothing to say
+                turn.say(Message(TurnText.nothing_open))
             return
         state = FlowState.from_json(row.state)
         flow = self.flows[state.flow]

@@ -53,6 +53,17 @@ class Gateway:
         self.outbox.wake(self.background)
         return result
 
+    async def on_behalf(self, who: Who, given: Input, occurrence: str) -> TurnResult:
+        """A turn the person did not start: the scheduler opening their check-in
+        (``Say("/checkin")``), a model's answer arriving later (an ``Event``). It waits
+        for the person's own work like any of their input; what it says to them goes out
+        through their channel's notifier, once per ``occurrence``."""
+        async with self.background.lock(who):
+            result = await self.database.run(self.runner.run_turn, who, given, None,
+                                              occurrence)
+        self.outbox.wake(self.background)
+        return result
+
     def spawn(self, who: Who, work: Coroutine[Any, Any, Any], tell: Tell) -> None:
         """Run ``work`` after the ack, after this person's earlier work."""
         self.background.spawn(self.serially(who, work, tell))

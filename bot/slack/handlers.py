@@ -303,16 +303,6 @@ class SlackHandlers:
         await client.chat_postMessage(channel=who.user_key, text=render.escape(text),
                                       blocks=blocks)
 
-    async def start_checkin(self, tenant: str, user_id: str) -> bool:
-        """For the scheduler: open this week's check-in in the rep's DM."""
-        client = await self.clients.for_tenant(tenant)
-        if client is None:
-            return False
-        who = Who("slack", tenant, user_id)
-        async with self.background.lock(who):
-            await self.post(client, user_id, await self.turn(who, Say("/checkin"), client=client))
-        return True
-
     # Events -------------------------------------------------------------------------------
 
     async def first_delivery(self, key: tuple[str, str] | None) -> bool:

@@ -64,7 +64,7 @@ async def start(app: App, fake: FakeSlack, *, socket_mode: bool = False,
     try:
         yield Harness(app, slack, fake, SlackHTTP(client, slack, fake), sleeps)
     finally:
-        await slack.surface.background.idle()
+        await slack.gateway.idle()
         await client.close()
         app.close()
 
