@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock, SystemClock
 from bot.flowset import FlowSet, build_flows
-from bot.playbook import load_playbook
+from bot.playbook_loader import load_playbook
 from bot.runner import TurnRunner
 from bot.services.commands import commands
 from bot.services.handoffs import start_model

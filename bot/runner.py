@@ -30,7 +30,7 @@ from storage.conversations import Live, Speaker, StaleConversation
 from storage.db import DatabaseBusy, is_busy
 from storage.models import Conversation, Person
 from storage.people import Coachee
-from storage.unit import Unit
+from storage.unit import UnitOfWork
 
 log = logging.getLogger("coach.turn")
 
@@ -62,7 +62,7 @@ class Turn:
     prebuilt Core statements, ``db`` (an ORM session on the same transaction, made on
     first use) for the commands that work with objects."""
 
-    unit: Unit
+    unit: UnitOfWork
     who: Who
     me: Speaker
     now: datetime
@@ -257,7 +257,7 @@ class TurnRunner:
                 me, row = conversations.load_turn(conn, who.platform, who.tenant, who.user_key)
                 if me is None:
                     return TurnResult("unknown_person", (Message(TurnText.unknown_person),))
-                unit = Unit(conn)
+                unit = UnitOfWork(conn)
                 try:
                     turn = Turn(unit, who, me, now, self.flows, self.hand_off, active=row)
                     typed = command_of(given)

@@ -52,7 +52,7 @@ STAGES = {"R": "R — Results", "N": "N — Next step", "C": "C — Solution cha
 ReviewOutcome = Literal["met", "not_done", "improving", "no_change", "no_action"]
 
 
-class T:
+class ReviewText:
     """Every sentence this flow says, in one place."""
 
     title = "Action plan review"
@@ -114,30 +114,30 @@ class T:
     }
 
 
-VALUE = Form("metric_now", (Field("value", T.value, "number"),))
-STATUS = (Choice("done", T.done_choice), Choice("not_done", T.not_done_choice))
-RESCHEDULE = Form("reschedule", (Field("due", T.new_due, "date", hint="YYYY-MM-DD"),))
+VALUE = Form("metric_now", (Field("value", ReviewText.value, "number"),))
+STATUS = (Choice("done", ReviewText.done_choice), Choice("not_done", ReviewText.not_done_choice))
+RESCHEDULE = Form("reschedule", (Field("due", ReviewText.new_due, "date", hint="YYYY-MM-DD"),))
 ACCOUNTABILITY = Form("accountability", (
-    Field("problem", T.problem, "long_text"),
-    Field("alternatives", T.alternatives, "long_text"),
-    Field("agreed_action", T.agreed_action),
-    Field("due", T.action_due, "date", hint="YYYY-MM-DD"),
-    Field("follow_up", T.follow_up, "date", hint="YYYY-MM-DD"),
+    Field("problem", ReviewText.problem, "long_text"),
+    Field("alternatives", ReviewText.alternatives, "long_text"),
+    Field("agreed_action", ReviewText.agreed_action),
+    Field("due", ReviewText.action_due, "date", hint="YYYY-MM-DD"),
+    Field("follow_up", ReviewText.follow_up, "date", hint="YYYY-MM-DD"),
 ))
 NEXT_SESSION = Form("next_session", (
-    Field("session_date", T.session_date, "date", hint="YYYY-MM-DD"),
+    Field("session_date", ReviewText.session_date, "date", hint="YYYY-MM-DD"),
 ))
 NEXT_REVIEW = Form("next_review", (
-    Field("review_date", T.review_date, "date", hint="YYYY-MM-DD"),
-    Field("note", T.review_note, "long_text", required=False),
+    Field("review_date", ReviewText.review_date, "date", hint="YYYY-MM-DD"),
+    Field("note", ReviewText.review_note, "long_text", required=False),
 ))
 NO_ACTION = Form("no_action", (Field("reason", "Why not now", required=False),))
 PLAN_REVIEW = Form("plan_review", (
-    Field("review_date", T.review_date, "date", hint="YYYY-MM-DD"),
-    Field("note", T.review_note, "long_text", required=False),
+    Field("review_date", ReviewText.review_date, "date", hint="YYYY-MM-DD"),
+    Field("note", ReviewText.review_note, "long_text", required=False),
 ))
 ROUTE = {"met": "next_focus", "not_done": "accountability", "improving": "next_review"}
-SAID = {"met": T.met, "improving": T.improving, "no_change": T.no_change}
+SAID = {"met": ReviewText.met, "improving": ReviewText.improving, "no_change": ReviewText.no_change}
 
 
 def start(playbook: Playbook, ctx: Context, data: Mapping[str, Any],
@@ -192,21 +192,22 @@ def build(playbook: Playbook) -> Flow:
                            ("reschedule", *decide)),
         "next_focus": Step("next_focus", "N", _focus_prompt, _next_focus, ("next_session",)),
         "next_session": Step("next_session", "N", _next_session_prompt, _next_session, (END,)),
-        "accountability": Step("accountability", "N", _form(T.accountability, ACCOUNTABILITY),
+        "accountability": Step("accountability", "N", _form(ReviewText.accountability,
+                                                            ACCOUNTABILITY),
                                _accountability, (END,)),
-        "next_review": Step("next_review", "N", _form(T.next_review, NEXT_REVIEW),
+        "next_review": Step("next_review", "N", _form(ReviewText.next_review, NEXT_REVIEW),
                             _next_review, (END,)),
-        "no_action": Step("no_action", "C", _form(T.no_action, NO_ACTION), _no_action,
+        "no_action": Step("no_action", "C", _form(ReviewText.no_action, NO_ACTION), _no_action,
                           (END,)),
         "escalation": Step("escalation", "C", _escalation_prompt, _escalation,
                            ("plan_review",)),
-        "private_note": Step("private_note", "C", _form(T.private_note, PRIVATE_NOTE),
+        "private_note": Step("private_note", "C", _form(ReviewText.private_note, PRIVATE_NOTE),
                              _private_note, ("plan_review",)),
         "leaf_step": Step("leaf_step", "C", _leaf_prompt, _leaf_step, ("plan_review",)),
         "plan_review": Step("plan_review", "C", _plan_prompt, _plan_review, (END,)),
     }
     steps.update(chart_steps(chart, "C", _after_leaf))
-    return Flow(NAME, T.title, STAGES, steps, "metric_now")
+    return Flow(NAME, ReviewText.title, STAGES, steps, "metric_now")
 
 
 def _form(template: str, form: Form) -> Prompt:
@@ -217,12 +218,12 @@ def _metric_prompt(state: FlowState, ctx: Context) -> Message:
     """Ask for the focus metric; with an imported value, show it and let a blank keep it."""
     imported = as_mapping(state.data.get("imported"))
     if not imported:
-        return Message(fill(T.metric, state), form=VALUE)
+        return Message(fill(ReviewText.metric, state), form=VALUE)
     value = fmt(float(imported["value"]))
-    text = fill(T.metric, state) + "\n" + T.imported.format(
+    text = fill(ReviewText.metric, state) + "\n" + ReviewText.imported.format(
         value=value, start=imported["start"], end=imported["end"])
-    field = Field("value", T.value, "number", required=False,
-                  hint=T.imported_hint.format(value=value))
+    field = Field("value", ReviewText.value, "number", required=False,
+                  hint=ReviewText.imported_hint.format(value=value))
     return Message(text, form=Form(VALUE.id, (field,)))
 
 
@@ -243,8 +244,8 @@ def _action_prompt(state: FlowState, ctx: Context) -> Message:
     actions = item_loop.items(state, "actions")
     i = item_loop.position(state, "action_status")
     action = actions[i]
-    owner = state.data.get("rep_name", "") if action["owner"] == "rep" else T.manager
-    text = T.action.format(n=i + 1, total=len(actions), description=action["description"],
+    owner = state.data.get("rep_name", "") if action["owner"] == "rep" else ReviewText.manager
+    text = ReviewText.action.format(n=i + 1, total=len(actions), description=action["description"],
                            owner=owner)
     return Message(text, choices=STATUS)
 
@@ -270,15 +271,16 @@ def _late_of_manager(state: FlowState) -> list[Mapping[str, Any]]:
 
 def _reschedule_prompt(state: FlowState, ctx: Context) -> Message:
     action = _late_of_manager(state)[item_loop.position(state, "reschedule")]
-    text = T.reschedule.format(description=action["description"], due=action["due"] or "-")
+    text = ReviewText.reschedule.format(description=action["description"], due=action["due"] or "-")
     return Message(text, form=RESCHEDULE)
 
 
 def _reschedule(state: FlowState, answer: Answer, ctx: Context) -> Go | Retry:
     late = _late_of_manager(state)
     i = item_loop.position(state, "reschedule")
-    due = future_date(as_mapping(answer)["due"], ctx.today, past=T.date_past, far=T.date_far,
-                      label=T.new_due)
+    due = future_date(as_mapping(answer)["due"], ctx.today, past=ReviewText.date_past,
+                      far=ReviewText.date_far,
+                      label=ReviewText.new_due)
     if isinstance(due, Retry):
         return due
     moved = {**as_mapping(state.data.get("rescheduled")), late[i]["id"]: due.isoformat()}
@@ -311,7 +313,7 @@ def _route(state: FlowState, ctx: Context) -> Go:
     if result == "not_done":
         names = [str(a["description"]) for a in item_loop.items(state, "actions")
                  if of_rep.get(a["id"], "done") != "done"]
-        said = fill(T.not_done, state, actions="; ".join(names))
+        said = fill(ReviewText.not_done, state, actions="; ".join(names))
     else:
         said = fill(SAID[result], state, value=shown)
     to = ROUTE.get(result, ctx.playbook.chart.start)
@@ -320,7 +322,7 @@ def _route(state: FlowState, ctx: Context) -> Go:
 
 def _focus_prompt(state: FlowState, ctx: Context) -> Message:
     choices = tuple(Choice(f.id, f.label) for f in ctx.playbook.focus_areas)
-    return Message(fill(T.next_focus, state), choices=choices)
+    return Message(fill(ReviewText.next_focus, state), choices=choices)
 
 
 def _next_focus(state: FlowState, answer: Answer, ctx: Context) -> Go:
@@ -333,16 +335,16 @@ def _focus_label(state: FlowState, ctx: Context) -> str:
 
 
 def _next_session_prompt(state: FlowState, ctx: Context) -> Message:
-    return Message(fill(T.next_session, state, focus=_focus_label(state, ctx)),
+    return Message(fill(ReviewText.next_session, state, focus=_focus_label(state, ctx)),
                    form=NEXT_SESSION)
 
 
 def _next_session(state: FlowState, answer: Answer, ctx: Context) -> Go | Retry:
-    when = future_date(as_mapping(answer)["session_date"], ctx.today, past=T.date_past,
-                       far=T.date_far, label=T.session_date)
+    when = future_date(as_mapping(answer)["session_date"], ctx.today, past=ReviewText.date_past,
+                       far=ReviewText.date_far, label=ReviewText.session_date)
     if isinstance(when, Retry):
         return when
-    then = fill(T.next_session_planned, state, focus=_focus_label(state, ctx),
+    then = fill(ReviewText.next_session_planned, state, focus=_focus_label(state, ctx),
                 date=when.isoformat())
     return _complete(state, "met", {}, next_focus=str(state.data["next_focus"]),
                      next_session_date=when, then=then)
@@ -351,16 +353,17 @@ def _next_session(state: FlowState, answer: Answer, ctx: Context) -> Go | Retry:
 def _accountability(state: FlowState, answer: Answer, ctx: Context) -> Go | Retry:
     values = as_mapping(answer)
     dates: dict[str, date] = {}
-    for key, label in (("due", T.action_due), ("follow_up", T.follow_up)):
-        when = future_date(values[key], ctx.today, past=T.date_past, far=T.date_far,
+    for key, label in (("due", ReviewText.action_due), ("follow_up", ReviewText.follow_up)):
+        when = future_date(values[key], ctx.today, past=ReviewText.date_past,
+                           far=ReviewText.date_far,
                            label=label)
         if isinstance(when, Retry):
             return when
         dates[key] = when
     commitment = ActionDraft(values["agreed_action"], "rep", dates["due"])
-    then = (fill(T.commitment, state, action=commitment.description,
+    then = (fill(ReviewText.commitment, state, action=commitment.description,
                  due=commitment.due.isoformat())
-            + fill(T.next_review_planned, state, date=dates["follow_up"].isoformat()))
+            + fill(ReviewText.next_review_planned, state, date=dates["follow_up"].isoformat()))
     return _complete(state, "not_done", {"coaching_discussion": dict(values)},
                      leaf="COACHING_DISCUSSION", next_review_date=dates["follow_up"],
                      actions=(commitment,), then=then)
@@ -368,13 +371,13 @@ def _accountability(state: FlowState, answer: Answer, ctx: Context) -> Go | Retr
 
 def _next_review(state: FlowState, answer: Answer, ctx: Context) -> Go | Retry:
     values = as_mapping(answer)
-    review = future_date(values["review_date"], ctx.today, past=T.date_past,
-                         far=T.date_far, label=T.review_date)
+    review = future_date(values["review_date"], ctx.today, past=ReviewText.date_past,
+                         far=ReviewText.date_far, label=ReviewText.review_date)
     if isinstance(review, Retry):
         return review
     return _complete(state, "improving", {"note": values.get("note", "")},
                      next_review_date=review,
-                     then=fill(T.next_review_planned, state, date=review.isoformat()))
+                     then=fill(ReviewText.next_review_planned, state, date=review.isoformat()))
 
 
 def _after_leaf(leaf: str) -> str:
@@ -401,7 +404,7 @@ def _no_action(state: FlowState, answer: Answer, ctx: Context) -> Go:
 
 
 def _escalation_prompt(state: FlowState, ctx: Context) -> Message:
-    return Message(fill(leaf_steps.T.escalation, state, above=leaf_steps.T.above),
+    return Message(fill(leaf_steps.LeafText.escalation, state, above=leaf_steps.LeafText.above),
                    form=leaf_steps.ESCALATION)
 
 
@@ -469,22 +472,22 @@ def _plan_prompt(state: FlowState, ctx: Context) -> Message:
     record, action, model = _planned(state)
     rep_ref = str(state.data.get("rep_ref", ""))
     if model is not None:
-        plan = T.plan_model.format(model=MODEL_LABELS[model], rep_ref=rep_ref)
+        plan = ReviewText.plan_model.format(model=MODEL_LABELS[model], rep_ref=rep_ref)
     elif action is not None:
-        owner = state.data.get("rep_name", "") if action.owner == "rep" else T.manager
-        plan = T.plan_action.format(action=action.description, owner=owner,
+        owner = state.data.get("rep_name", "") if action.owner == "rep" else ReviewText.manager
+        plan = ReviewText.plan_action.format(action=action.description, owner=owner,
                                     due=action.due.isoformat())
     elif _leaf(state) in PRIVATE:
-        plan = T.plan_private
+        plan = ReviewText.plan_private
     else:
-        plan = T.plan_step.format(summary=leaf_steps.summary(record))
-    return Message(fill(T.plan_review, state, plan=plan), form=PLAN_REVIEW)
+        plan = ReviewText.plan_step.format(summary=leaf_steps.summary(record))
+    return Message(fill(ReviewText.plan_review, state, plan=plan), form=PLAN_REVIEW)
 
 
 def _plan_review(state: FlowState, answer: Answer, ctx: Context) -> Go | Retry:
     values = as_mapping(answer)
-    review = future_date(values["review_date"], ctx.today, past=T.date_past,
-                         far=T.date_far, label=T.review_date)
+    review = future_date(values["review_date"], ctx.today, past=ReviewText.date_past,
+                         far=ReviewText.date_far, label=ReviewText.review_date)
     if isinstance(review, Retry):
         return review
     record, action, model = _planned(state)
@@ -494,7 +497,7 @@ def _plan_review(state: FlowState, answer: Answer, ctx: Context) -> Go | Retry:
                      actions=(action,) if action else (), next_model=model)
     said = done.say
     if model is not None:
-        said = (*said, Message(fill(T.model_next, state, model=MODEL_LABELS[model])))
+        said = (*said, Message(fill(ReviewText.model_next, state, model=MODEL_LABELS[model])))
     return replace(done, effects=(*done.effects, _leaf_outcome(state, record)), say=said)
 
 
@@ -528,9 +531,9 @@ def _complete(
         next_session_date=next_session_date, actions=actions, rescheduled=rescheduled,
         next_model=next_model,
     )
-    done = Message(fill(T.done, state, outcome=T.outcomes[result]) + then)
+    done = Message(fill(ReviewText.done, state, outcome=ReviewText.outcomes[result]) + then)
     return Go(END, effects=(effect,), say=(done,))
 
 
-SPEC = FlowSpec(NAME, title=T.title, short_title="Plan review", runs_in="modal",
+SPEC = FlowSpec(NAME, title=ReviewText.title, short_title="Plan review", runs_in="modal",
                 build=build, start=start, subject=rep_named_in, resumed_by="/review {ref}")

@@ -58,7 +58,7 @@ from flows.sled_text import (
     SET_STAGE,
     STAGES,
     SUCCESS,
-    T,
+    SledText,
     action_form,
 )
 from flows.spec import FlowSpec, rep_named_in
@@ -110,9 +110,9 @@ def build(playbook: Playbook) -> Flow:
         return "leaf_step"
 
     steps: dict[str, Step] = {
-        "set_stage": Step("set_stage", "S", _prompt_form(T.set_stage, SET_STAGE),
+        "set_stage": Step("set_stage", "S", _prompt_form(SledText.set_stage, SET_STAGE),
                           lambda s, a, c: Go("rep_aligned", {"set_stage": a}), ("rep_aligned",)),
-        "rep_aligned": Step("rep_aligned", "S", _prompt_choice(T.aligned, ALIGNED),
+        "rep_aligned": Step("rep_aligned", "S", _prompt_choice(SledText.aligned, ALIGNED),
                             _aligned, ("gap", "set_stage")),
         "gap": Step("gap", "L", sled_analysis.gap_prompt, sled_analysis.choose_gap,
                     ("views", "stretch_goal")),
@@ -122,24 +122,24 @@ def build(playbook: Playbook) -> Flow:
                              sled_analysis.stretch, ("focus",)),
         "focus": Step("focus", "L", sled_analysis.focus_prompt, sled_analysis.focus,
                       ("problem_agreed", "action")),
-        "problem_agreed": Step("problem_agreed", "L", _prompt_choice(T.agreed, AGREED),
+        "problem_agreed": Step("problem_agreed", "L", _prompt_choice(SledText.agreed, AGREED),
                                _agreed, (chart.start, "views")),
-        "no_action": Step("no_action", "E", _prompt_form(T.no_action, NO_ACTION), _no_action,
+        "no_action": Step("no_action", "E", _prompt_form(SledText.no_action, NO_ACTION), _no_action,
                           (END,)),
         "escalation": Step("escalation", "E", _escalation_prompt, _escalation, ("action",)),
-        "private_note": Step("private_note", "E", _prompt_form(T.private_note, PRIVATE_NOTE),
+        "private_note": Step("private_note", "E", _prompt_form(SledText.private_note, PRIVATE_NOTE),
                              _private_note, ("action",)),
         "leaf_step": Step("leaf_step", "E", _leaf_prompt, _leaf_step,
                           ("action", "more_actions")),
         "action": Step("action", "D", _action_prompt, _action, ("more_actions",)),
         "more_actions": Step("more_actions", "D", _more_prompt, _more, ("action", "success")),
-        "success": Step("success", "D", _prompt_form(T.success, SUCCESS), _success,
+        "success": Step("success", "D", _prompt_form(SledText.success, SUCCESS), _success,
                         ("next_model", "committed")),
         "next_model": Step("next_model", "D", _model_prompt,
                            lambda s, a, c: Go("committed", {"next_model": a}), ("committed",)),
         "committed": Step("committed", "D", _committed_prompt, _committed,
                           ("action", "not_committed", "handoff", END)),
-        "not_committed": Step("not_committed", "D", _prompt_choice(T.not_committed,
+        "not_committed": Step("not_committed", "D", _prompt_choice(SledText.not_committed,
                                                                     NOT_COMMITTED),
                               _not_committed, (chart.start, END)),
         "handoff": Step("handoff", "D", _handoff_prompt, _handoff, (END,)),
@@ -150,7 +150,7 @@ def build(playbook: Playbook) -> Flow:
 
 def _aligned(state: FlowState, answer: Answer, ctx: Context) -> Go:
     if answer == "revise":
-        return Go("set_stage", say=(Message(_fill(T.not_aligned, state)),))
+        return Go("set_stage", say=(Message(_fill(SledText.not_aligned, state)),))
     values = {**as_mapping(state.data.get("set_stage")), "rep_aligned": answer == "yes"}
     return Go("gap", {"rep_aligned": answer == "yes"},
               (RecordStage(state.data["session_id"], "S", values),))
@@ -158,7 +158,7 @@ def _aligned(state: FlowState, answer: Answer, ctx: Context) -> Go:
 
 def _agreed(state: FlowState, answer: Answer, ctx: Context) -> Go:
     if answer == "revise":
-        return Go("views", say=(Message(T.revisit),))
+        return Go("views", say=(Message(SledText.revisit),))
     values = {
         "roam": state.data.get("brief", {}).get("roam", {}),
         "gap": state.data.get("gap"),
@@ -167,7 +167,7 @@ def _agreed(state: FlowState, answer: Answer, ctx: Context) -> Go:
         "focus_area": state.data.get("focus"),
         "problem_agreed": answer == "yes",
     }
-    intro = Message(_fill(T.chart_intro, state))
+    intro = Message(_fill(SledText.chart_intro, state))
     return Go(ctx.playbook.chart.start, {"problem_agreed": answer == "yes"},
               (RecordStage(state.data["session_id"], "L", values),), say=(intro,))
 
@@ -186,7 +186,7 @@ def _no_action(state: FlowState, answer: Answer, ctx: Context) -> Go:
         CompleteSession(sid, "no_action", leaf="NO_ACTION", category="none",
                         agreed_solution=reason or None),
         RecordLeafOutcome(sid, None, "NO_ACTION", "none", NoAction(reason)),
-    ), say=(Message(T.no_action_done),))
+    ), say=(Message(SledText.no_action_done),))
 
 
 def _private_note(state: FlowState, answer: Answer, ctx: Context) -> Go:
@@ -201,7 +201,7 @@ def _private_note(state: FlowState, answer: Answer, ctx: Context) -> Go:
 
 
 def _escalation_prompt(state: FlowState, ctx: Context) -> Message:
-    return Message(_fill(leaf_steps.T.escalation, state, above=leaf_steps.T.above),
+    return Message(_fill(leaf_steps.LeafText.escalation, state, above=leaf_steps.LeafText.above),
                    form=leaf_steps.ESCALATION)
 
 
@@ -269,14 +269,14 @@ def _action_prompt(state: FlowState, ctx: Context) -> Message:
     form = action_form(str(state.data.get("rep_name", "")), rep_names, ctx.actor.name,
                        ctx.actor.email, base=PRIVATE_ACTION if _private(state) else ACTION)
     if _private(state):
-        return Message(_fill(T.private_action, state), form=form)
-    mine = T.manager_owned if state.data.get("leaf") in MANAGER_OWNED else ""
-    return Message(_fill(T.action, state) + mine, form=form)
+        return Message(_fill(SledText.private_action, state), form=form)
+    mine = SledText.manager_owned if state.data.get("leaf") in MANAGER_OWNED else ""
+    return Message(_fill(SledText.action, state) + mine, form=form)
 
 
 def _action(state: FlowState, answer: Answer, ctx: Context) -> Go | Retry:
     values = as_mapping(answer)
-    due = future_date(values["due"], ctx.today, past=T.due_past, far=T.too_far)
+    due = future_date(values["due"], ctx.today, past=SledText.due_past, far=SledText.too_far)
     if isinstance(due, Retry):
         return due
     # Shared only when the rep owns it or the manager says so; never after a private leaf.
@@ -289,20 +289,21 @@ def _action(state: FlowState, answer: Answer, ctx: Context) -> Go | Retry:
 
 
 def _more_prompt(state: FlowState, ctx: Context) -> Message:
-    return Message(T.more.format(count=len(state.data.get("actions", []))), choices=MORE)
+    return Message(SledText.more.format(count=len(state.data.get("actions", []))), choices=MORE)
 
 
 def _more(state: FlowState, answer: Answer, ctx: Context) -> Go | Retry:
     if answer == "add":
         if len(state.data.get("actions", [])) >= MAX_ACTIONS:
-            return Retry(T.too_many)
+            return Retry(SledText.too_many)
         return Go("action")
     return Go("success")
 
 
 def _success(state: FlowState, answer: Answer, ctx: Context) -> Go | Retry:
     values = as_mapping(answer)
-    review = future_date(values["review_date"], ctx.today, past=T.review_past, far=T.too_far)
+    review = future_date(values["review_date"], ctx.today, past=SledText.review_past,
+                         far=SledText.too_far)
     if isinstance(review, Retry):
         return review
     success = {**values, "review_date": review.isoformat()}
@@ -315,7 +316,7 @@ def _model_prompt(state: FlowState, ctx: Context) -> Message:
     suggested = MODEL_FOR_LEAF.get(str(state.data.get("leaf")), "none")
     choices = tuple(Choice(c.id, c.label + (" (suggested)" if c.id == suggested else ""))
                     for c in MODELS)
-    return Message(T.model, choices=choices)
+    return Message(SledText.model, choices=choices)
 
 
 def _plan_text(state: FlowState, *, for_rep: bool = False) -> str:
@@ -336,7 +337,7 @@ def _plan_text(state: FlowState, *, for_rep: bool = False) -> str:
 
 
 def _committed_prompt(state: FlowState, ctx: Context) -> Message:
-    template = T.private_committed if _private(state) else T.committed
+    template = SledText.private_committed if _private(state) else SledText.committed
     return Message(_fill(template, state), choices=COMMITTED)
 
 
@@ -391,7 +392,7 @@ def _committed(state: FlowState, answer: Answer, ctx: Context) -> Go:
     outcome = _leaf_outcome(state)
     if outcome is not None:
         effects.append(outcome)
-    messages = [Message(T.done.format(rep=state.data["rep_name"], plan=_plan_text(state)))]
+    messages = [Message(SledText.done.format(rep=state.data["rep_name"], plan=_plan_text(state)))]
     if ctx.subject is not None:
         messages += _to_rep(state, ctx, ctx.subject.email)
     data = {"focus_label": focus_label, "committed": True}
@@ -405,9 +406,9 @@ def _to_rep(state: FlowState, ctx: Context, rep_email: str) -> list[Message]:
     if _private(state):
         if not ctx.playbook.tell_rep_after_private_leaf:
             return []
-        return [Message(T.rep_private.format(manager=ctx.actor.name), to=rep_email)]
+        return [Message(SledText.rep_private.format(manager=ctx.actor.name), to=rep_email)]
     plan = _plan_text(state, for_rep=True)
-    return [Message(T.rep_summary.format(manager=ctx.actor.name, plan=plan), to=rep_email)]
+    return [Message(SledText.rep_summary.format(manager=ctx.actor.name, plan=plan), to=rep_email)]
 
 
 def _not_committed(state: FlowState, answer: Answer, ctx: Context) -> Go:
@@ -416,7 +417,7 @@ def _not_committed(state: FlowState, answer: Answer, ctx: Context) -> Go:
             "leaf": None, "category": None, "actions": [], "leaf_record": None,
             "agreed_solution": None, "success": None, "next_model": None}
         return Go(ctx.playbook.chart.start, cleared,
-                  say=(Message(_fill(T.chart_intro, state)),))
+                  say=(Message(_fill(SledText.chart_intro, state)),))
     sid = state.data["session_id"]
     complete = CompleteSession(sid, "no_agreement", leaf=state.data.get("leaf"),
                                category=state.data.get("category"),
@@ -425,12 +426,12 @@ def _not_committed(state: FlowState, answer: Answer, ctx: Context) -> Go:
     record = RecordStage(sid, "D", {"actions": state.data.get("actions", []),
                                     "rep_committed": False})
     return Go(END, effects=(record, complete),
-              say=(Message(_fill(T.no_agreement_done, state)),))
+              say=(Message(_fill(SledText.no_agreement_done, state)),))
 
 
 def _handoff_prompt(state: FlowState, ctx: Context) -> Message:
     model = MODEL_LABELS[str(state.data.get("next_model"))]
-    return Message(_fill(T.handoff, state, model=model), choices=HANDOFF)
+    return Message(_fill(SledText.handoff, state, model=model), choices=HANDOFF)
 
 
 def _handoff(state: FlowState, answer: Answer, ctx: Context) -> Go:

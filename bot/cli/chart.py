@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bot.cli.errors import EXIT_BAD_INPUT, UsageError
-from bot.playbook import load_playbook
+from bot.playbook_loader import load_playbook
 from bot.settings import load_settings
 from flows.chart import Chart, ChartResult, MissingAnswer, parse_answer, walk
 

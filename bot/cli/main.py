@@ -23,7 +23,7 @@ from bot.cli.errors import (
 from bot.cli.imports import run_import
 from bot.cli.opening import open_app
 from bot.cli.workspaces import link_workspace, list_workspaces
-from bot.playbook import PlaybookConfigError
+from bot.playbook_loader import PlaybookConfigError
 from bot.settings import ConfigError
 
 PORTS = range(1, 65536)
