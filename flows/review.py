@@ -9,7 +9,7 @@ solution chart again.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any, Literal
 
@@ -140,22 +140,84 @@ ROUTE = {"met": "next_focus", "not_done": "accountability", "improving": "next_r
 SAID = {"met": ReviewText.met, "improving": ReviewText.improving, "no_change": ReviewText.no_change}
 
 
+@dataclass(frozen=True, slots=True)
+class ReviewAction:
+    """An open action of the plan under review."""
+
+    id: str
+    description: str
+    owner: str  # "rep" or "manager"
+    due: str  # ISO date, "" when none
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewPlan:
+    """What a review starts from, as /review gathers it. Kept in the conversation's data
+    as plain JSON (``as_data``) and read back typed (``of``); the answers given during
+    the review (value, statuses, dates) sit beside it under their own keys.
+    ``imported``: the metric's latest imported value (value, start, end), suggested, not
+    asked; ``earlier_chart``: the chart answers last given about this gap (answers, date),
+    suggested if the chart runs again."""
+
+    review_id: int
+    session_id: int
+    rep_name: str
+    rep_ref: str
+    metric: str
+    baseline: float
+    target: float
+    actions: tuple[ReviewAction, ...] = ()
+    rep_id: int | None = None
+    imported: Mapping[str, Any] | None = None
+    earlier_chart: Mapping[str, Any] | None = None
+
+    @classmethod
+    def of(cls, data: Mapping[str, Any]) -> ReviewPlan:
+        rep_id = data.get("rep_id")
+        return cls(
+            review_id=int(data["review_id"]), session_id=int(data["session_id"]),
+            rep_name=str(data.get("rep_name", "")), rep_ref=str(data.get("rep_ref", "")),
+            metric=str(data.get("metric") or "the metric"),
+            baseline=float(data["baseline"]), target=float(data["target"]),
+            actions=tuple(ReviewAction(str(a["id"]), str(a["description"]),
+                                       str(a.get("owner", "rep")), str(a.get("due", "")))
+                          for a in data.get("actions", [])),
+            rep_id=rep_id if isinstance(rep_id, int) else None,
+            imported=as_mapping(data.get("imported")) or None,
+            earlier_chart=as_mapping(data.get("earlier_chart")) or None)
+
+    def as_data(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "review_id": self.review_id, "session_id": self.session_id,
+            "rep_name": self.rep_name, "rep_ref": self.rep_ref, "metric": self.metric,
+            "baseline": self.baseline, "target": self.target,
+            "actions": [{"id": a.id, "description": a.description, "owner": a.owner,
+                         "due": a.due} for a in self.actions]}
+        if self.rep_id is not None:
+            data["rep_id"] = self.rep_id
+        if self.imported:
+            data["imported"] = dict(self.imported)
+        if self.earlier_chart:
+            data["earlier_chart"] = dict(self.earlier_chart)
+        return data
+
+
 def start(playbook: Playbook, ctx: Context, data: Mapping[str, Any],
           flow: Flow | None = None) -> Outcome:
-    """``data`` holds review_id, session_id, rep_name, rep_ref, metric, baseline,
-    target and the open actions (each with id, description, owner and due); optionally
-    ``imported`` (the metric's latest imported value, start, end: suggested, not asked) and
-    ``earlier_chart`` (answers, date: suggested if the chart runs again). ``flow`` is
-    this flow already built from ``playbook`` (built here when not given)."""
-    actions = [{"id": str(a["id"]), "description": str(a["description"]),
-                "owner": str(a.get("owner", "rep")), "due": str(a.get("due", ""))}
-               for a in data.get("actions", [])]
-    earlier = as_mapping(data.get("earlier_chart"))
-    clean = {**data, "baseline": float(data["baseline"]), "target": float(data["target"]),
-             "actions": actions,
+    """Start from a :class:`ReviewPlan` as plain data (``ReviewPlan.as_data``); other keys
+    are kept as they are. ``flow`` is this flow already built from ``playbook`` (built
+    here when not given)."""
+    plan = ReviewPlan.of(data)
+    earlier = plan.earlier_chart or {}
+    clean = {**data, **plan.as_data(),
              SUGGESTED_KEY: from_earlier(as_mapping(earlier.get("answers")),
                                          str(earlier.get("date", "")))}
     return begin(flow or build(playbook), clean, ctx)
+
+
+def plan_of(state: FlowState) -> ReviewPlan:
+    """The plan this review started from, typed."""
+    return ReviewPlan.of(state.data)
 
 
 def outcome(baseline: float, target: float, value: float, done: Mapping[str, str]) -> ReviewOutcome:
@@ -173,11 +235,10 @@ def outcome(baseline: float, target: float, value: float, done: Mapping[str, str
 
 
 def fill(template: str, state: FlowState, **extra: str) -> str:
+    plan = plan_of(state)
     return template.format(
-        rep=state.data.get("rep_name", "the rep"), rep_ref=state.data.get("rep_ref", ""),
-        metric=state.data.get("metric", "the metric"),
-        baseline=fmt(float(state.data.get("baseline", 0))),
-        target=fmt(float(state.data.get("target", 0))), **STAGES, **extra)
+        rep=plan.rep_name or "the rep", rep_ref=plan.rep_ref, metric=plan.metric,
+        baseline=fmt(plan.baseline), target=fmt(plan.target), **STAGES, **extra)
 
 
 def build(playbook: Playbook) -> Flow:
@@ -216,7 +277,7 @@ def _form(template: str, form: Form) -> Prompt:
 
 def _metric_prompt(state: FlowState, ctx: Context) -> Message:
     """Ask for the focus metric; with an imported value, show it and let a blank keep it."""
-    imported = as_mapping(state.data.get("imported"))
+    imported = as_mapping(plan_of(state).imported)
     if not imported:
         return Message(fill(ReviewText.metric, state), form=VALUE)
     value = fmt(float(imported["value"]))
@@ -230,7 +291,7 @@ def _metric_prompt(state: FlowState, ctx: Context) -> Message:
 def _value_given(state: FlowState, answer: Answer) -> float:
     """The value typed, else the imported one the prompt offered (a blank confirms it)."""
     typed = as_mapping(answer).get("value")
-    return number(typed) if typed else float(as_mapping(state.data.get("imported"))["value"])
+    return number(typed) if typed else float(as_mapping(plan_of(state).imported)["value"])
 
 
 def _metric_now(state: FlowState, answer: Answer, ctx: Context) -> Go:
@@ -244,7 +305,7 @@ def _action_prompt(state: FlowState, ctx: Context) -> Message:
     actions = item_loop.items(state, "actions")
     i = item_loop.position(state, "action_status")
     action = actions[i]
-    owner = state.data.get("rep_name", "") if action["owner"] == "rep" else ReviewText.manager
+    owner = plan_of(state).rep_name if action["owner"] == "rep" else ReviewText.manager
     text = ReviewText.action.format(n=i + 1, total=len(actions), description=action["description"],
                            owner=owner)
     return Message(text, choices=STATUS)
@@ -306,7 +367,7 @@ def _route(state: FlowState, ctx: Context) -> Go:
     value = float(state.data["metric_value"])
     statuses = _statuses(state)
     of_rep = _of_rep(state)
-    result = outcome(float(state.data["baseline"]), float(state.data["target"]), value, of_rep)
+    result = outcome(plan_of(state).baseline, plan_of(state).target, value, of_rep)
     data = {"metric_value": value, "action_status": statuses, "outcome": result,
             "rescheduled": dict(as_mapping(state.data.get("rescheduled")))}
     shown = fmt(value)
@@ -412,9 +473,9 @@ def _escalation(state: FlowState, answer: Answer, ctx: Context) -> Go:
     record = leaf_steps.escalation(as_mapping(answer))
     leaf = _leaf(state)
     raised = RaiseEscalation(
-        state.data["session_id"], leaf, record.impact, record.evidence, fix_owner=record.owner,
-        review_id=state.data["review_id"],
-        notice=leaf_steps.notice(coach=ctx.actor.name, rep=str(state.data.get("rep_name")),
+        plan_of(state).session_id, leaf, record.impact, record.evidence, fix_owner=record.owner,
+        review_id=plan_of(state).review_id,
+        notice=leaf_steps.notice(coach=ctx.actor.name, rep=plan_of(state).rep_name,
                                  leaf=leaf, impact=record.impact, evidence=record.evidence,
                                  owner=record.owner))
     return Go("plan_review", {"leaf_record": record.values()}, (raised,))
@@ -422,13 +483,13 @@ def _escalation(state: FlowState, answer: Answer, ctx: Context) -> Go:
 
 def _private_note(state: FlowState, answer: Answer, ctx: Context) -> Go:
     leaf = _leaf(state)
-    note = KeepPrivateNote(state.data["session_id"], PRIVATE[leaf], as_mapping(answer)["note"])
+    note = KeepPrivateNote(plan_of(state).session_id, PRIVATE[leaf], as_mapping(answer)["note"])
     return Go("plan_review", {"leaf_record": leaf_steps.private_record(leaf).values()},
               (note,))
 
 
 def _leaf_prompt(state: FlowState, ctx: Context) -> Message:
-    return Message(leaf_steps.prompt(_leaf(state), str(state.data.get("rep_name", "the rep"))),
+    return Message(leaf_steps.prompt(_leaf(state), plan_of(state).rep_name or "the rep"),
                    form=leaf_steps.form(_leaf(state)))
 
 
@@ -442,9 +503,9 @@ def _leaf_step(state: FlowState, answer: Answer, ctx: Context) -> Go | Retry:
     if decided_above:
         solution = leaf_steps.summary(record)
         effects.append(RaiseEscalation(
-            state.data["session_id"], leaf, decided_above, solution,
-            review_id=state.data["review_id"],
-            notice=leaf_steps.notice(coach=ctx.actor.name, rep=str(state.data.get("rep_name")),
+            plan_of(state).session_id, leaf, decided_above, solution,
+            review_id=plan_of(state).review_id,
+            notice=leaf_steps.notice(coach=ctx.actor.name, rep=plan_of(state).rep_name,
                                      leaf=leaf, impact=decided_above, evidence=solution,
                                      owner="")))
     return Go("plan_review", {"leaf_record": record.values()}, tuple(effects))
@@ -470,11 +531,11 @@ def _planned(state: FlowState) -> tuple[LeafRecord, ActionDraft | None, str | No
 
 def _plan_prompt(state: FlowState, ctx: Context) -> Message:
     record, action, model = _planned(state)
-    rep_ref = str(state.data.get("rep_ref", ""))
+    rep_ref = plan_of(state).rep_ref
     if model is not None:
         plan = ReviewText.plan_model.format(model=MODEL_LABELS[model], rep_ref=rep_ref)
     elif action is not None:
-        owner = state.data.get("rep_name", "") if action.owner == "rep" else ReviewText.manager
+        owner = plan_of(state).rep_name if action.owner == "rep" else ReviewText.manager
         plan = ReviewText.plan_action.format(action=action.description, owner=owner,
                                     due=action.due.isoformat())
     elif _leaf(state) in PRIVATE:
@@ -502,7 +563,7 @@ def _plan_review(state: FlowState, answer: Answer, ctx: Context) -> Go | Retry:
 
 
 def _leaf_outcome(state: FlowState, record: LeafRecord) -> RecordLeafOutcome:
-    return RecordLeafOutcome(state.data["session_id"], state.data["review_id"], _leaf(state),
+    return RecordLeafOutcome(plan_of(state).session_id, plan_of(state).review_id, _leaf(state),
                              str(state.data.get("category")), record)
 
 
@@ -524,7 +585,7 @@ def _complete(
     rescheduled = tuple((action_id, date.fromisoformat(str(due))) for action_id, due
                         in as_mapping(state.data.get("rescheduled")).items() if action_id in late)
     effect = CompleteReview(
-        review_id=state.data["review_id"], session_id=state.data["session_id"],
+        review_id=plan_of(state).review_id, session_id=plan_of(state).session_id,
         metric_value=float(state.data["metric_value"]), outcome=result,
         action_status=_statuses(state), notes=notes, leaf=leaf,
         next_review_date=next_review_date, next_focus=next_focus,

@@ -15,6 +15,7 @@ from bot.services.handoffs import model_data
 from flows import engine, roam
 from flows.engine import FlowState, Outcome
 from flows.messages import Choice, Message
+from flows.review import ReviewAction, ReviewPlan
 from storage import briefing, coaching, conversations, people
 from storage.models import CoachingSession, Conversation
 from storage.people import Coachee
@@ -382,33 +383,36 @@ def review(turn: Turn, ref: str) -> None:
     if row is not None:
         _resume(turn, row)
         return
-    turn.begin_flow("review", rep, str(rep.id), {
-        "review_id": planned_review.id, "session_id": session.id, "rep_id": rep.id,
-        "rep_name": rep.name, "rep_ref": rep.email, "metric": session.metric or "the metric",
-        "baseline": session.baseline or 0.0, "target": session.target or 0.0,
-        "actions": [{"id": str(a.id), "description": a.description,
-                     "owner": "rep" if a.owner_id == rep.id else "manager",
-                     "due": a.due_date.isoformat()}
-                    for a in coaching.actions_of(turn.db, session.id)
-                    if a.status in coaching.OPEN_ACTION],
-        **review_data(turn, rep, session),
-    })
+    actions = tuple(
+        ReviewAction(str(a.id), a.description, "rep" if a.owner_id == rep.id else "manager",
+                     a.due_date.isoformat())
+        for a in coaching.actions_of(turn.db, session.id) if a.status in coaching.OPEN_ACTION)
+    plan = ReviewPlan(
+        review_id=planned_review.id, session_id=session.id, rep_id=rep.id,
+        rep_name=rep.name, rep_ref=rep.email, metric=session.metric or "the metric",
+        baseline=session.baseline or 0.0, target=session.target or 0.0, actions=actions,
+        imported=imported_value(turn, rep, session), earlier_chart=earlier_chart(turn, session))
+    turn.begin_flow("review", rep, str(rep.id), plan.as_data())
 
 
-def review_data(turn: Turn, rep: Coachee, session: CoachingSession) -> dict[str, Any]:
-    """What a review need not ask again: the focus metric's latest imported value, and
-    the chart answers last given about this gap (suggested when the chart runs again)."""
-    data: dict[str, Any] = {}
-    if session.metric:
-        row = coaching.latest_metric(turn.db, rep.id, session.metric, turn.context().today)
-        if row is not None:
-            data["imported"] = {"value": row.actual, "start": row.period_start.isoformat(),
-                                "end": row.period_end.isoformat()}
+def imported_value(turn: Turn, rep: Coachee, session: CoachingSession) -> dict[str, Any] | None:
+    """The focus metric's latest imported value: the review suggests it, not asks it."""
+    if not session.metric:
+        return None
+    row = coaching.latest_metric(turn.db, rep.id, session.metric, turn.context().today)
+    if row is None:
+        return None
+    return {"value": row.actual, "start": row.period_start.isoformat(),
+            "end": row.period_end.isoformat()}
+
+
+def earlier_chart(turn: Turn, session: CoachingSession) -> dict[str, Any] | None:
+    """The chart answers last given about this gap (suggested when the chart runs again)."""
     earlier = coaching.last_chart(turn.db, session)
-    if earlier is not None:
-        answers, day = earlier
-        data["earlier_chart"] = {"answers": answers, "date": day.isoformat()}
-    return data
+    if earlier is None:
+        return None
+    answers, day = earlier
+    return {"answers": answers, "date": day.isoformat()}
 
 
 def checkin(turn: Turn, rest: str) -> None:
