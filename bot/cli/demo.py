@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from bot import demo
 from bot.cli.opening import open_app
-from bot.demo import load_demo
 
 
 def run_demo(args: argparse.Namespace) -> int:
@@ -13,7 +13,7 @@ def run_demo(args: argparse.Namespace) -> int:
     try:
         now = app.clock.now()
         with app.sessions.begin() as db:
-            added = load_demo(db, now.date(), now)
+            added = demo.load_demo(db, now.date(), now)
         print("Demo org loaded." if added else "Demo org already loaded; nothing changed.")
         return 0
     finally:
