@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -41,6 +42,7 @@ from flows.leaf_records import LeafRecord, NoAction
 from flows.leaf_steps import PRIVATE, SYSTEMIC
 from flows.messages import Choice, Form, Message
 from flows.playbook import Playbook
+from flows.sled_session import SledSession
 from flows.sled_text import (
     ACTION,
     AGREED,
@@ -72,18 +74,20 @@ MANAGER_OWNED = {"REMOVE_OBSTACLE", "REMOVE_PUNISHMENT", "REMOVE_REWARD", "ARRAN
 
 def start(playbook: Playbook, ctx: Context, data: Mapping[str, Any],
           flow: Flow | None = None) -> Outcome:
-    """``data`` holds session_id, rep_id, rep_name, rep_ref and the brief (with ROAM);
+    """``data`` is a :class:`SledSession` as plain data (the brief with ROAM);
     ``flow`` is this flow already built from ``playbook`` (built here when not given)."""
     flow = flow or build(playbook)
+    session = SledSession.of(data)
     card = Message(sled_analysis.context_card(data), flow=NAME, step="context")
     # The card is shown once; the conversation keeps only the ROAM numbers it asks about.
-    kept = {**data, "brief": {"roam": data.get("brief", {}).get("roam", {})}}
+    shown = replace(session, brief={"roam": session.brief.get("roam", {})})
+    kept = {**data, **shown.as_data()}
     return begin(flow, kept, ctx, intro=(card,))
 
 
 def _fill(template: str, state: FlowState, **extra: Any) -> str:
-    return template.format(rep=state.data.get("rep_name", "the rep"),
-                           rep_ref=state.data.get("rep_ref", ""), **STAGES, **extra)
+    return template.format(rep=SledSession.of(state.data).rep_or_default,
+                           rep_ref=SledSession.of(state.data).rep_ref, **STAGES, **extra)
 
 
 
@@ -153,7 +157,7 @@ def _aligned(state: FlowState, answer: Answer, ctx: Context) -> Go:
         return Go("set_stage", say=(Message(_fill(SledText.not_aligned, state)),))
     values = {**as_mapping(state.data.get("set_stage")), "rep_aligned": answer == "yes"}
     return Go("gap", {"rep_aligned": answer == "yes"},
-              (RecordStage(state.data["session_id"], "S", values),))
+              (RecordStage(SledSession.of(state.data).session_id, "S", values),))
 
 
 def _agreed(state: FlowState, answer: Answer, ctx: Context) -> Go:
@@ -169,18 +173,18 @@ def _agreed(state: FlowState, answer: Answer, ctx: Context) -> Go:
     }
     intro = Message(_fill(SledText.chart_intro, state))
     return Go(ctx.playbook.chart.start, {"problem_agreed": answer == "yes"},
-              (RecordStage(state.data["session_id"], "L", values),), say=(intro,))
+              (RecordStage(SledSession.of(state.data).session_id, "L", values),), say=(intro,))
 
 
 def _explore_record(state: FlowState, **extra: Any) -> RecordStage:
     values = {"chart_answers": dict(chart_answers(state)), "leaf": state.data.get("leaf"),
               "category": state.data.get("category"), **extra}
-    return RecordStage(state.data["session_id"], "E", values)
+    return RecordStage(SledSession.of(state.data).session_id, "E", values)
 
 
 def _no_action(state: FlowState, answer: Answer, ctx: Context) -> Go:
     reason = as_mapping(answer).get("reason", "")
-    sid = state.data["session_id"]
+    sid = SledSession.of(state.data).session_id
     return Go(END, {"no_action": answer}, (
         _explore_record(state, reason=reason),
         CompleteSession(sid, "no_action", leaf="NO_ACTION", category="none",
@@ -193,7 +197,7 @@ def _private_note(state: FlowState, answer: Answer, ctx: Context) -> Go:
     leaf = str(state.data.get("leaf"))
     solution = ctx.playbook.chart.leaves[leaf].next
     note = as_mapping(answer)["note"]
-    sid = state.data["session_id"]
+    sid = SledSession.of(state.data).session_id
     return Go("action", {"private_note": "kept", "agreed_solution": solution}, (
         KeepPrivateNote(sid, PRIVATE[leaf], note),
         _explore_record(state, agreed_solution=solution, private_note=True),
@@ -210,10 +214,10 @@ def _escalation(state: FlowState, answer: Answer, ctx: Context) -> Go:
     commits to, because the problem is not the rep's."""
     values = as_mapping(answer)
     record = leaf_steps.escalation(values)
-    leaf, sid = str(state.data.get("leaf")), state.data["session_id"]
+    leaf, sid = str(state.data.get("leaf")), SledSession.of(state.data).session_id
     raised = RaiseEscalation(
         sid, leaf, record.impact, record.evidence, fix_owner=record.owner,
-        notice=leaf_steps.notice(coach=ctx.actor.name, rep=str(state.data.get("rep_name")),
+        notice=leaf_steps.notice(coach=ctx.actor.name, rep=SledSession.of(state.data).rep_name,
                                  leaf=leaf, impact=record.impact, evidence=record.evidence,
                                  owner=record.owner))
     solution = leaf_steps.summary(record)
@@ -224,7 +228,7 @@ def _escalation(state: FlowState, answer: Answer, ctx: Context) -> Go:
 
 def _leaf_prompt(state: FlowState, ctx: Context) -> Message:
     leaf = str(state.data.get("leaf"))
-    return Message(leaf_steps.prompt(leaf, str(state.data.get("rep_name", "the rep"))),
+    return Message(leaf_steps.prompt(leaf, str(SledSession.of(state.data).rep_or_default)),
                    form=leaf_steps.form(leaf))
 
 
@@ -240,8 +244,8 @@ def _leaf_step(state: FlowState, answer: Answer, ctx: Context) -> Go | Retry:
     decided_above = leaf_steps.leader_decides(record)
     if decided_above:
         effects.insert(0, RaiseEscalation(
-            state.data["session_id"], leaf, decided_above, solution,
-            notice=leaf_steps.notice(coach=ctx.actor.name, rep=str(state.data.get("rep_name")),
+            SledSession.of(state.data).session_id, leaf, decided_above, solution,
+            notice=leaf_steps.notice(coach=ctx.actor.name, rep=SledSession.of(state.data).rep_name,
                                      leaf=leaf, impact=decided_above, evidence=solution,
                                      owner="")))
     data: dict[str, Any] = {"leaf_record": record.values(), "agreed_solution": solution,
@@ -265,8 +269,8 @@ def _private(state: FlowState) -> bool:
 
 def _action_prompt(state: FlowState, ctx: Context) -> Message:
     rep = ctx.subject
-    rep_names = (str(state.data.get("rep_ref", "")), *((rep.name, rep.email) if rep else ()))
-    form = action_form(str(state.data.get("rep_name", "")), rep_names, ctx.actor.name,
+    rep_names = (SledSession.of(state.data).rep_ref, *((rep.name, rep.email) if rep else ()))
+    form = action_form(SledSession.of(state.data).rep_name, rep_names, ctx.actor.name,
                        ctx.actor.email, base=PRIVATE_ACTION if _private(state) else ACTION)
     if _private(state):
         return Message(_fill(SledText.private_action, state), form=form)
@@ -327,7 +331,7 @@ def _plan_text(state: FlowState, *, for_rep: bool = False) -> str:
     for a in state.data.get("actions", []):
         if for_rep and not a.get("shared"):
             continue
-        owner = state.data.get("rep_name") if a["owner"] == "rep" else "manager"
+        owner = SledSession.of(state.data).rep_name if a["owner"] == "rep" else "manager"
         lines.append(f"  • {a['description']} — {owner}, due {a['due']}")
     if success:
         lines.append(f"Success: {success['metric']} from {roam.fmt(number(success['baseline']))}"
@@ -359,7 +363,7 @@ def _leaf_outcome(state: FlowState) -> RecordLeafOutcome | None:
         record = leaf_steps.rebuild(leaf, as_mapping(state.data["leaf_record"]))
     else:
         return None
-    return RecordLeafOutcome(state.data["session_id"], None, leaf,
+    return RecordLeafOutcome(SledSession.of(state.data).session_id, None, leaf,
                              str(state.data.get("category")), record)
 
 
@@ -371,7 +375,7 @@ def _committed(state: FlowState, answer: Answer, ctx: Context) -> Go:
     focus_label = ctx.playbook.focus_label(str(state.data.get("focus", "")))
     state = state.with_data(focus_label=focus_label, committed=True)
     success = as_mapping(state.data.get("success"))
-    sid = state.data["session_id"]
+    sid = SledSession.of(state.data).session_id
     model = str(state.data.get("next_model", "none"))
     complete = CompleteSession(
         sid, "completed",
@@ -392,7 +396,8 @@ def _committed(state: FlowState, answer: Answer, ctx: Context) -> Go:
     outcome = _leaf_outcome(state)
     if outcome is not None:
         effects.append(outcome)
-    messages = [Message(SledText.done.format(rep=state.data["rep_name"], plan=_plan_text(state)))]
+    rep = SledSession.of(state.data).rep_name
+    messages = [Message(SledText.done.format(rep=rep, plan=_plan_text(state)))]
     if ctx.subject is not None:
         messages += _to_rep(state, ctx, ctx.subject.email)
     data = {"focus_label": focus_label, "committed": True}
@@ -418,7 +423,7 @@ def _not_committed(state: FlowState, answer: Answer, ctx: Context) -> Go:
             "agreed_solution": None, "success": None, "next_model": None}
         return Go(ctx.playbook.chart.start, cleared,
                   say=(Message(_fill(SledText.chart_intro, state)),))
-    sid = state.data["session_id"]
+    sid = SledSession.of(state.data).session_id
     complete = CompleteSession(sid, "no_agreement", leaf=state.data.get("leaf"),
                                category=state.data.get("category"),
                                agreed_solution=state.data.get("agreed_solution"),
@@ -437,14 +442,14 @@ def _handoff_prompt(state: FlowState, ctx: Context) -> Message:
 def _handoff(state: FlowState, answer: Answer, ctx: Context) -> Go:
     if answer == "now":
         return Go(END, effects=(StartFlow(str(state.data["next_model"]),
-                                          state.data["session_id"]),))
+                                          SledSession.of(state.data).session_id),))
     return Go(END, say=(Message(f"Saved. Run it later with /model {state.data['rep_ref']}."),))
 
 
 def _cancel(state: FlowState) -> tuple[Effect, ...]:
     if state.step == "handoff":  # the plan is committed and the session complete: keep it
         return ()
-    return (CompleteSession(state.data["session_id"], "cancelled"),)
+    return (CompleteSession(SledSession.of(state.data).session_id, "cancelled"),)
 
 
 SPEC = FlowSpec(NAME, title="Coaching session (SLED)", short_title="Coaching session",

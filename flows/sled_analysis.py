@@ -15,6 +15,7 @@ from flows.chart_steps import SUGGESTED_KEY, suggestion
 from flows.effects import RecordStage
 from flows.engine import Answer, Context, FlowState, Go, as_mapping
 from flows.messages import Choice, Message
+from flows.sled_session import SledSession
 from flows.sled_text import MODEL_LABELS, STAGES, STRETCH, VIEWS, SledText, views_from_data
 
 GAP_SPECIFIC = "Q01_gap_specific"
@@ -24,8 +25,8 @@ METRIC = "metric:"
 
 
 def fill(template: str, state: FlowState, **extra: Any) -> str:
-    return template.format(rep=state.data.get("rep_name", "the rep"),
-                           rep_ref=state.data.get("rep_ref", ""), **STAGES, **extra)
+    return template.format(rep=SledSession.of(state.data).rep_or_default,
+                           rep_ref=SledSession.of(state.data).rep_ref, **STAGES, **extra)
 
 
 # The context card -----------------------------------------------------------------------
@@ -138,7 +139,7 @@ def views(state: FlowState, answer: Answer, ctx: Context) -> Go:
 
 def focus_prompt(state: FlowState, ctx: Context) -> Message:
     """The focus areas; the one a review planned for this session comes first, marked."""
-    planned = state.data.get("planned_focus")
+    planned = SledSession.of(state.data).planned_focus
     choices = sorted((Choice(f.id, f.label + (SledText.planned if f.id == planned else ""))
                       for f in ctx.playbook.focus_areas), key=lambda c: c.id != planned)
     return Message(fill(SledText.focus, state), choices=tuple(choices))
@@ -152,7 +153,7 @@ def focus(state: FlowState, answer: Answer, ctx: Context) -> Go:
     values = {"roam": _snapshot(state), "gap": STRETCH_GAP, "stretch_goal": stretch["goal"],
               "rep_view": stretch.get("rep_view", ""), "focus_area": answer}
     return Go("action", {"focus": answer, "agreed_solution": stretch["goal"]},
-              (RecordStage(state.data["session_id"], "L", values),))
+              (RecordStage(SledSession.of(state.data).session_id, "L", values),))
 
 
 # The stretch path ------------------------------------------------------------------------

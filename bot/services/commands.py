@@ -16,6 +16,7 @@ from flows import engine, roam
 from flows.engine import FlowState, Outcome
 from flows.messages import Choice, Message
 from flows.review import ReviewAction, ReviewPlan
+from flows.sled_session import SledSession
 from storage import briefing, coaching, conversations, people
 from storage.models import CoachingSession, Conversation
 from storage.people import Coachee
@@ -134,11 +135,9 @@ def coach(turn: Turn, ref: str) -> None:
         return
     session_id = coaching.open_session(turn.conn, me.id, rep.id, turn.now)
     planned_focus = coaching.start_planned_session(turn.db, rep.id, session_id)
-    turn.begin_flow("sled", rep, str(rep.id), {
-        "session_id": session_id, "rep_id": rep.id, "rep_name": rep.name,
-        "rep_ref": rep.email, "brief": brief(turn, rep),
-        **({"planned_focus": planned_focus} if planned_focus else {}),
-    }, row=existing, looked_up=True)
+    session = SledSession(session_id, rep.name, rep.email, rep.id, brief(turn, rep),
+                          planned_focus or None)
+    turn.begin_flow("sled", rep, str(rep.id), session.as_data(), row=existing, looked_up=True)
 
 
 def brief(turn: Turn, rep: Coachee) -> dict[str, Any]:
