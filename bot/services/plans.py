@@ -30,17 +30,23 @@ def acknowledge(ctx: ServiceContext, who: Who, session_id: int) -> Acknowledged 
         return Acknowledged(me.name.split()[0] if me.name else me.email)
 
 
+@dataclass(frozen=True, slots=True)
+class ItemChanged:
+    description: str
+    status: str
+
+
 def set_item_status(ctx: ServiceContext, who: Who, item_id: int,
-                    status: str) -> ActionItem | None:
+                    status: str) -> ItemChanged | None:
     """Mark one of the rep's own action items done or blocked; None: not theirs."""
     with ctx.sessions.begin() as db:
         me = person_of(db, who)
         now = ctx.clock.now()
-        item = None if me is None else rep_updates.set_item_status(db, item_id, me.id,
-                                                                  status, now)
+        item: ActionItem | None = None
+        if me is not None:
+            item = rep_updates.set_item_status(db, item_id, me.id, status, now)
         if me is None or item is None:
             return None
         conversations.log(db, at=now, flow="-", event="action_item", person_id=me.id,
                           detail={"item": item_id, "status": status})
-        db.expunge(item)
-        return item
+        return ItemChanged(item.description, item.status)

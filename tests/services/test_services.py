@@ -43,6 +43,9 @@ async def test_a_rep_acknowledges_their_own_plan_and_marks_their_own_actions(
         done = plans.set_item_status(ctx, console(ALICE), item_id, "done")
         assert done is not None and done.status == "done"
         assert done.description == "Role-play discovery with Maya"
+        with app.sessions() as db:
+            stored = db.get(ActionItem, item_id)
+            assert stored is not None and stored.status == "done"  # committed, not only said
     finally:
         app.close()
 
