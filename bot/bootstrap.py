@@ -9,10 +9,11 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock, SystemClock
-from bot.commands import commands
 from bot.flowset import FlowSet, build_flows
-from bot.playbook import load_playbook
+from bot.playbook_loader import load_playbook
 from bot.runner import TurnRunner
+from bot.services.commands import commands
+from bot.services.handoffs import start_model
 from bot.settings import Settings
 from flows.playbook import Playbook
 from storage.db import LONG_BUSY_TIMEOUT, make_engine, make_sessions
@@ -55,5 +56,5 @@ def bootstrap(settings: Settings, clock: Clock | None = None, *, migrate: bool =
     sessions = make_sessions(engine)
     flows = build_flows(playbook)
     clock = clock or SystemClock()
-    runner = TurnRunner(engine, flows, clock, commands())
+    runner = TurnRunner(engine, flows, clock, commands(), start_model)
     return App(settings, engine, sessions, playbook, flows, clock, runner)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 
 class Clock(Protocol):
@@ -28,3 +29,11 @@ class ManualClock:
         if when.tzinfo is None:
             raise ValueError("the clock needs a time zone offset, e.g. 2026-12-04T16:00:00-05:00")
         self._now = when.astimezone(UTC)
+
+
+def zone(name: str) -> ZoneInfo:
+    """The person's time zone; UTC when the stored name is not one."""
+    try:
+        return ZoneInfo(name)
+    except (KeyError, ValueError):
+        return ZoneInfo("UTC")

@@ -12,37 +12,30 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cached_property
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session
 
-from bot.clock import Clock
+from bot.channels.result import TurnResult
+from bot.channels.routing import route
+from bot.channels.who import Who
+from bot.clock import Clock, zone
 from bot.flowset import FlowSet
 from flows import engine
 from flows.effects import RaiseEscalation, StartFlow
 from flows.engine import Context, FlowState, Outcome
-from flows.messages import Choose, Input, Message, Say, message_to_json
+from flows.messages import Choose, Event, Input, Message, Say, message_to_json
 from storage import coaching, conversations, outbox, people
 from storage.conversations import Live, Speaker, StaleConversation
 from storage.db import DatabaseBusy, is_busy
 from storage.models import Conversation, Person
 from storage.people import Coachee
-from storage.unit import Unit
+from storage.unit import UnitOfWork
 
 log = logging.getLogger("coach.turn")
 
 
-@dataclass(frozen=True, slots=True)
-class Who:
-    """Who is talking, as the platform knows them (the console uses the email)."""
-
-    platform: str
-    tenant: str
-    user_key: str
-
-
-class T:
+class TurnText:
     unknown_person = ("I don't know you yet. Ask your admin to add you "
                       "(`coach people import people.csv`), then say hello again.")
     nothing_open = "Nothing is in progress. Start with /coach <rep>, or type /help."
@@ -60,9 +53,6 @@ class T:
     paused_alone = "Paused: {title}. Nothing is lost: {resume} or /resume picks it up."
 
 
-# The command that picks up a paused conversation of each flow (besides /resume).
-RESUMED_BY = {"sled": "/coach {ref}", "training": "/model {ref}", "coaching": "/model {ref}",
-              "review": "/review {ref}", "checkin": "/checkin"}
 MAX_COMMAND_ECHO = 40
 
 
@@ -72,11 +62,12 @@ class Turn:
     prebuilt Core statements, ``db`` (an ORM session on the same transaction, made on
     first use) for the commands that work with objects."""
 
-    unit: Unit
+    unit: UnitOfWork
     who: Who
     me: Speaker
     now: datetime
     flows: FlowSet
+    hand_off: HandOff
     active: Live | None = None  # the conversation the turn's first query found
     out: list[Message] = field(default_factory=list)
 
@@ -107,16 +98,27 @@ class Turn:
         self.out.extend(messages)
 
     def outgoing(self, conversation_id: int, version: int, messages: tuple[Message, ...]) -> None:
-        """Messages for someone else go to the outbox, inside this transaction."""
+        """Messages for someone else go to the outbox of the recipient's channel (see
+        bot/channels/routing.py), inside this transaction."""
         for index, message in enumerate(messages):
             if message.to is None or message.to == self.me.email:
                 self.say(message)
                 continue
+            to = route(self.conn, self.who, self.person.org_id, message.to)
             outbox.enqueue(
                 self.conn, key=f"conv:{conversation_id}:v{version}:{index}",
-                kind=self.who.platform, target=message.to, now=self.now,
-                payload={"tenant": self.who.tenant, "message": message_to_json(message)},
+                kind=to.channel, target=message.to, now=self.now,
+                payload={"tenant": to.tenant, "message": message_to_json(message)},
             )
+
+    def queue_for_speaker(self, occurrence: str) -> None:
+        """What this turn says to the speaker, sent through their own channel's outbox
+        (nobody is waiting for a reply): keys ``<occurrence>:<index>``."""
+        for index, message in enumerate(self.out):
+            outbox.enqueue(self.conn, key=f"{occurrence}:{index}", kind=self.who.platform,
+                           target=self.me.email, now=self.now,
+                           payload={"tenant": self.who.tenant,
+                                    "message": message_to_json(message)})
 
     def may_continue(self, row: Live | Conversation, state: FlowState,
                      subject: engine.Person | None) -> bool:
@@ -129,7 +131,7 @@ class Turn:
             return True
         flow = self.flows[state.flow]
         closed = FlowState(state.flow, state.step, state.data, state.trail, "ended")
-        text = T.right_gone.format(rep=subject.name or "This rep", flow=flow.title.lower())
+        text = TurnText.right_gone.format(rep=subject.name or "This rep", flow=flow.title.lower())
         self.store(row, state, Outcome(closed, (Message(text),), flow.on_cancel(state)), None,
                    event="revoked")
         return False
@@ -146,8 +148,9 @@ class Turn:
         if row is not None and row.id != keep:
             state = FlowState.from_json(row.state)
             paused = replace(state, status="paused")
-            note = Message(pause_note(self.flows[state.flow], state), flow=state.flow)
-            self.store(row, state, Outcome(paused, (note,)), subject_in(state), event="pause")
+            note = Message(pause_note(self.flows, state), flow=state.flow)
+            self.store(row, state, Outcome(paused, (note,)), self.flows.subject(state),
+                       event="pause")
             self.active = None
         conversations.pause_others(self.conn, self.who.platform, self.who.tenant,
                                    self.who.user_key, keep=keep, now=self.now)
@@ -206,61 +209,71 @@ class Turn:
             self.active = None
         self.outgoing(row.id, version, (*outcome.messages, *notices))
         for handoff in handoffs:
-            start_model(self, handoff, subject)
+            self.hand_off(self, handoff, subject)
 
 
-Command = Callable[[Turn, str], None]
+CommandHandler = Callable[[Turn, str], None]
+# Starts the flow a finished one hands over to (a session → its planned model).
+HandOff = Callable[[Turn, StartFlow, engine.Person | None], None]
 
 
 class TurnRunner:
-    """Runs one input to completion and returns the bot's messages."""
+    """Runs one input to completion and returns what happened, with the bot's messages."""
 
     def __init__(self, engine: Engine, flows: FlowSet, clock: Clock,
-                 commands: dict[str, Command]) -> None:
+                 commands: dict[str, CommandHandler], hand_off: HandOff) -> None:
         self.engine = engine
         self.flows = flows
         self.clock = clock
         self.commands = commands
+        self.hand_off = hand_off
 
     def handle(self, who: Who, given: Input, *, expect_step: str | None = None) -> list[Message]:
-        """Run the turn; a database held by another writer is reported, not waited out."""
-        try:
-            return self.attempt(who, given, expect_step=expect_step)
-        except DatabaseBusy:
-            return [Message(T.busy)]
+        """The messages of one turn, for callers that show them whatever happened."""
+        return list(self.run_turn(who, given, expect_step).messages)
 
-    def attempt(self, who: Who, given: Input, *,
-                expect_step: str | None = None) -> list[Message]:
-        """As ``handle``, but raise DatabaseBusy (nothing stored) for the caller to answer
-        on its own surface (a Slack modal keeps the answer open for another submit)."""
+    def run_turn(self, who: Who, given: Input, expect_step: str | None = None,
+                 unattended: str | None = None) -> TurnResult:
+        """Run the turn: a stale version is tried once more, a database held by another
+        writer is reported (``busy``, nothing stored), not waited out.
+
+        ``unattended``: a turn nobody typed (the scheduler, a late answer), named by its
+        occurrence: what it says to the person goes to their outbox, in the same
+        transaction, under that key (the same occurrence twice queues nothing twice)."""
         for attempt in (1, 2):
             try:
-                return self._turn(who, given, expect_step)
+                return self._turn(who, given, expect_step, unattended)
             except StaleConversation:
                 log.info("stale conversation for %s, attempt %d", who.user_key, attempt)
-        return [Message(T.stale)]
+            except DatabaseBusy:
+                return TurnResult("busy", (Message(TurnText.busy),))
+        return TurnResult("stale", (Message(TurnText.stale),))
 
-    def _turn(self, who: Who, given: Input, expect_step: str | None) -> list[Message]:
+    def _turn(self, who: Who, given: Input, expect_step: str | None,
+              unattended: str | None) -> TurnResult:
         now = self.clock.now()
         try:
             with self.engine.begin() as conn:
                 me, row = conversations.load_turn(conn, who.platform, who.tenant, who.user_key)
                 if me is None:
-                    return [Message(T.unknown_person)]
-                unit = Unit(conn)
+                    return TurnResult("unknown_person", (Message(TurnText.unknown_person),))
+                unit = UnitOfWork(conn)
                 try:
-                    turn = Turn(unit, who, me, now, self.flows, active=row)
+                    turn = Turn(unit, who, me, now, self.flows, self.hand_off, active=row)
                     typed = command_of(given)
-                    if _off_step(turn, row, expect_step):
-                        pass  # refused: the current question was asked again
+                    refused = _off_step(turn, row, expect_step)
+                    if refused:
+                        pass  # the current question was asked again
                     elif typed is not None:
                         self._command(turn, typed)
                     else:
                         self._step(turn, row, given)
+                    if unattended is not None:
+                        turn.queue_for_speaker(unattended)
                     unit.finish()
                 finally:
                     unit.discard()
-                return turn.out
+                return TurnResult("refused" if refused else "ok", tuple(turn.out))
         except StaleConversation:
             raise
         except Exception as exc:
@@ -268,24 +281,25 @@ class TurnRunner:
                 log.warning("database busy: turn of %s not stored", who.user_key)
                 raise DatabaseBusy from exc
             log.exception("turn failed", extra={"user": who.user_key, "platform": who.platform})
-            return [Message(T.crashed)]
+            return TurnResult("crashed", (Message(TurnText.crashed),))
 
     def _command(self, turn: Turn, typed: str) -> None:
         name, _, rest = typed[1:].partition(" ")
         command = self.commands.get(name.lower())
         if command is None:
             shown = "/" + name[:MAX_COMMAND_ECHO] + ("…" if len(name) > MAX_COMMAND_ECHO else "")
-            turn.say(Message(T.unknown_command.format(name=shown)))
+            turn.say(Message(TurnText.unknown_command.format(name=shown)))
             command = self.commands["help"]
         command(turn, rest.strip())
 
     def _step(self, turn: Turn, row: Live | None, given: Input) -> None:
         if row is None:
-            turn.say(Message(T.nothing_open))
+            if not isinstance(given, Event):  # an event for no conversation: nothing to say
+                turn.say(Message(TurnText.nothing_open))
             return
         state = FlowState.from_json(row.state)
         flow = self.flows[state.flow]
-        subject = subject_in(state)
+        subject = self.flows.subject(state)
         ctx = turn.context(subject)
         if not turn.may_continue(row, state, subject):
             return
@@ -305,14 +319,14 @@ def command_of(given: Input) -> str | None:
     return text if text.startswith("/") else None
 
 
-def pause_note(flow: engine.Flow, state: FlowState) -> str:
+def pause_note(flows: FlowSet, state: FlowState) -> str:
     """What to say when a conversation is paused: with whom, and what picks it up."""
-    subject = subject_in(state)
+    flow, subject = flows[state.flow], flows.subject(state)
     ref = subject.email if subject and subject.email else subject.name if subject else ""
-    resume = RESUMED_BY.get(state.flow, "/resume").format(ref=ref).strip()
+    resume = flows.specs[state.flow].resumed_by.format(ref=ref).strip()
     if subject is None:
-        return T.paused_alone.format(title=flow.title, resume=resume)
-    return T.paused_with.format(rep=subject.name, title=flow.title, resume=resume)
+        return TurnText.paused_alone.format(title=flow.title, resume=resume)
+    return TurnText.paused_with.format(rep=subject.name, title=flow.title, resume=resume)
 
 
 def _off_step(turn: Turn, row: Live | None, expect_step: str | None) -> bool:
@@ -323,35 +337,9 @@ def _off_step(turn: Turn, row: Live | None, expect_step: str | None) -> bool:
     state = FlowState.from_json(row.state)
     if state.step == expect_step:
         return False
-    ctx = turn.context(subject_in(state))
-    turn.say(Message(T.wrong_step), engine.ask(turn.flows[state.flow], state, ctx))
+    ctx = turn.context(turn.flows.subject(state))
+    turn.say(Message(TurnText.wrong_step), engine.ask(turn.flows[state.flow], state, ctx))
     return True
-
-
-def subject_in(state: FlowState) -> engine.Person | None:
-    """The rep a flow is about, as the flow's own data names them (no query needed)."""
-    data = state.data
-    if not isinstance(data.get("rep_id"), int):
-        return None
-    return engine.Person(int(data["rep_id"]), str(data.get("rep_ref", "")),
-                         str(data.get("rep_name", "")), "rep")
-
-
-def start_model(turn: Turn, handoff: StartFlow, subject: engine.Person | None) -> None:
-    from bot.commands import model_data  # local: commands imports this module
-
-    rep = turn.db.get(Person, subject.id) if subject else None
-    session = coaching.last_session(turn.db, rep.id) if rep else None
-    if rep is None or session is None:
-        return
-    turn.begin_flow(handoff.flow, rep, str(rep.id), model_data(turn, session, rep))
-
-
-def zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (KeyError, ValueError):
-        return ZoneInfo("UTC")
 
 
 def as_flow_person(person: Person | Coachee) -> engine.Person:

@@ -1,23 +1,18 @@
-"""``coach serve``: one aiohttp application — Slack at POST /slack/events (plus
-/slack/install and /slack/oauth_redirect with OAuth), GET /healthz and GET /readyz —
-with Socket Mode on the same loop when SLACK_APP_TOKEN is set."""
+"""``coach serve``: one aiohttp application — GET /healthz and GET /readyz, and each
+configured surface's own routes and background work (Slack: POST /slack/events, the
+OAuth pages, Socket Mode), mounted without the server knowing which."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import gc
 import logging
-from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
-from slack_sdk.signature import SignatureVerifier
 
 from bot.bootstrap import App
-from bot.slack.app import SlackApp
-from bot.slack.clients import api_session
-from bot.slack.request import MAX_BODY, Refused, bolt_request, verified_text
+from bot.channels.gateway import Gateway
+from bot.channels.hosting import HostedSurface, gateway_lifetime, outbox_loop
 from storage.readiness import check_writable
 
 log = logging.getLogger("coach.server")
@@ -27,27 +22,30 @@ DELIVERY_DELAY = 0.2  # seconds a pass waits after a turn, to serve a busy momen
 # answered within Slack's 3 s, so the user is told to submit again instead
 REQUEST_BUSY_TIMEOUT = 1.0
 APP_KEY = web.AppKey("coach", App)
-SLACK_KEY = web.AppKey("slack", SlackApp)
-VERIFIER_KEY = web.AppKey("slack_verifier", SignatureVerifier)
+MAX_BODY = 1024 * 1024  # bytes, for any surface; aiohttp answers 413 beyond it
 
 
-def make_web_app(app: App, slack: SlackApp | None, *, socket_mode: bool = False,
+def make_web_app(app: App, *surfaces: HostedSurface | None,
                  delivery_every: float | None = DELIVERY_EVERY) -> web.Application:
+    """The health endpoints, then each configured surface's routes and background work
+    (None: a surface that is off), then each shared gateway's outbox loop."""
     web_app = web.Application(client_max_size=MAX_BODY)
     web_app[APP_KEY] = app
     web_app.on_startup.append(_settle_heap)
     web_app.router.add_get("/healthz", healthz)
     web_app.router.add_get("/readyz", readyz)
-    if slack is not None:
-        web_app[SLACK_KEY] = slack
-        if slack.http:
-            web_app[VERIFIER_KEY] = SignatureVerifier(app.settings.slack_signing_secret or "")
-            web_app.router.add_post("/slack/events", slack_events)
-        flow = slack.bolt.oauth_flow
-        if flow is not None and slack.http:
-            web_app.router.add_get(flow.install_path, slack_install)
-            web_app.router.add_get(flow.redirect_uri_path, slack_redirect)
-        web_app.cleanup_ctx.append(_background(slack, socket_mode, delivery_every))
+    hosted = [surface for surface in surfaces if surface is not None]
+    gateways: list[Gateway] = []
+    for surface in hosted:
+        if surface.gateway not in gateways:
+            gateways.append(surface.gateway)
+    # cleanup runs in reverse: loops stop, surfaces close, then the gateways' last work
+    web_app.cleanup_ctx.extend(gateway_lifetime(gateway) for gateway in gateways)
+    for surface in hosted:
+        surface.add_routes(web_app)
+        web_app.cleanup_ctx.append(surface.lifetime)
+    if delivery_every:
+        web_app.cleanup_ctx.extend(outbox_loop(gateway, delivery_every) for gateway in gateways)
     return web_app
 
 
@@ -75,81 +73,10 @@ async def readyz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ready"})
 
 
-async def slack_events(request: web.Request) -> web.Response:
-    """Verify the raw bytes, read them defensively, then hand Bolt the request."""
-    text = verified_text(await request.read(), request.headers, request.app[VERIFIER_KEY])
-    bolt_req = text if isinstance(text, Refused) else bolt_request(
-        text, request.query_string, request.headers)
-    if isinstance(bolt_req, Refused):
-        log.warning("slack request refused (%d): %s", bolt_req.status, bolt_req.reason)
-        return web.json_response({"error": bolt_req.reason}, status=bolt_req.status)
-    return await to_aiohttp_response(await request.app[SLACK_KEY].bolt.async_dispatch(bolt_req))
-
-
-async def slack_install(request: web.Request) -> web.Response:
-    flow = request.app[SLACK_KEY].bolt.oauth_flow
-    assert flow is not None
-    return await to_aiohttp_response(await flow.handle_installation(
-        await to_bolt_request(request)))
-
-
-async def slack_redirect(request: web.Request) -> web.Response:
-    flow = request.app[SLACK_KEY].bolt.oauth_flow
-    assert flow is not None
-    return await to_aiohttp_response(await flow.handle_callback(await to_bolt_request(request)))
-
-
-def _background(slack: SlackApp, socket_mode: bool, every: float | None,
-                ) -> Callable[[web.Application], AsyncIterator[None]]:
-    async def context(web_app: web.Application) -> AsyncIterator[None]:
-        client = slack.bolt.client
-        shared = client.session is None
-        if shared:  # one keep-alive connection pool for every Web API call
-            client.session = api_session(slack.api_timeout)
-        tasks = []
-        if every:
-            tasks.append(asyncio.create_task(_deliver_forever(slack, every)))
-        handler = None
-        if socket_mode:
-            from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
-
-            token = web_app[APP_KEY].settings.slack_app_token
-            handler = AsyncSocketModeHandler(slack.bolt, token)
-            await handler.connect_async()  # type: ignore[no-untyped-call]
-        yield
-        if handler is not None:
-            await handler.close_async()  # type: ignore[no-untyped-call]
-        for task in tasks:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(slack.surface.background.idle(), timeout=10)
-        if shared and client.session is not None:
-            await client.session.close()
-            client.session = None
-        slack.surface.close()
-
-    return context
-
-
-async def _deliver_forever(slack: SlackApp, every: float) -> None:
-    """Catch up on outbox rows that were rescheduled (429, 5xx, unknown recipient)."""
-    while True:
-        await asyncio.sleep(every)
-        try:
-            await slack.surface.delivery.run_once()
-        except Exception:
-            log.exception("slack delivery pass failed")
-
-
 def serve(app: App, host: str, port: int) -> int:
-    from bot.slack.app import build_slack, enabled
+    from bot.surfaces import configured_surfaces
 
-    slack = build_slack(app, delivery_delay=DELIVERY_DELAY) if enabled(app) else None
-    if slack is None:
-        log.warning("Slack is off: no SLACK_SIGNING_SECRET with a token or client id")
-    socket_mode = slack is not None and bool(app.settings.slack_app_token)
-    web.run_app(make_web_app(app, slack, socket_mode=socket_mode), host=host, port=port,
+    web.run_app(make_web_app(app, *configured_surfaces(app, DELIVERY_DELAY)), host=host,
+                port=port,
                 print=lambda line: print(line, flush=True))
     return 0

@@ -18,7 +18,7 @@ ANSWERS_KEY = "chart"
 SUGGESTED_KEY = "suggested"  # {question id: [answer "yes" | "no", reason]}
 
 
-class T:
+class ChartText:
     """What the chart's questions add when an answer is suggested."""
 
     yes = "Yes"
@@ -50,7 +50,8 @@ def chart_steps(
             if hint is None:
                 return Message(text, choices=_choices(None))
             answer, reason = hint
-            shown = T.suggested.format(answer=T.yes if answer else T.no, reason=reason)
+            shown = ChartText.suggested.format(answer=ChartText.yes if answer else ChartText.no,
+                                               reason=reason)
             return Message(f"{text}\n{shown}", choices=_choices(answer))
 
         return prompt
@@ -83,12 +84,12 @@ def _about(text: str, state: FlowState) -> str:
 
 def _choices(suggested: bool | None) -> tuple[Choice, ...]:
     """Yes / No, the suggested answer first and marked, so one click confirms it."""
-    yes, no = Choice("yes", T.yes), Choice("no", T.no)
+    yes, no = Choice("yes", ChartText.yes), Choice("no", ChartText.no)
     if suggested is None:
         return yes, no
     if suggested:
-        return Choice("yes", T.yes + T.mark), no
-    return Choice("no", T.no + T.mark), yes
+        return Choice("yes", ChartText.yes + ChartText.mark), no
+    return Choice("no", ChartText.no + ChartText.mark), yes
 
 
 def suggestion(answer: bool, reason: str) -> list[Any]:
@@ -107,7 +108,7 @@ def suggestions(state: FlowState) -> dict[str, tuple[bool, str]]:
 
 def from_earlier(answers: Mapping[str, Any], day: str) -> dict[str, list[Any]]:
     """Suggestions from the chart answers given on ``day`` (a review's rerun of the chart)."""
-    return {str(qid): suggestion(bool(answer), T.earlier.format(day=day))
+    return {str(qid): suggestion(bool(answer), ChartText.earlier.format(day=day))
             for qid, answer in answers.items() if isinstance(answer, bool)}
 
 

@@ -28,13 +28,14 @@ from flows.engine import (
 )
 from flows.messages import YES_NO, Choice, Field, Form, Message
 from flows.playbook import Playbook
+from flows.spec import FlowSpec, nobody
 
 NAME = "checkin"
 STAGES = {"S": "Check-in", "A": "Your action items", "W": "Your week"}
 NOTHING = {"none", "no", "nothing", "n/a", "na", "-"}
 
 
-class T:
+class CheckinText:
     """Every sentence this flow says, in one place."""
 
     title = "Weekly check-in"
@@ -60,39 +61,42 @@ class T:
     confidence_labels = ("1 — not at all", "2", "3", "4", "5 — very")
 
 
-STARTS = (Choice("answer", T.answer_now), Choice("snooze", T.snooze),
-          Choice("out_of_office", T.out_of_office))
-PROGRESS = (Choice("done", T.done_choice), Choice("in_progress", T.in_progress),
-            Choice("blocked", T.blocked_choice))
-NOTE = Form("blocker_note", (Field("note", T.note, "long_text"),))
-BLOCKERS = Form("blockers", (Field("blockers", T.blockers_label, "long_text", required=False),))
-CONFIDENCE = tuple(Choice(str(i), label) for i, label in enumerate(T.confidence_labels, 1))
+STARTS = (Choice("answer", CheckinText.answer_now), Choice("snooze", CheckinText.snooze),
+          Choice("out_of_office", CheckinText.out_of_office))
+PROGRESS = (Choice("done", CheckinText.done_choice), Choice("in_progress", CheckinText.in_progress),
+            Choice("blocked", CheckinText.blocked_choice))
+NOTE = Form("blocker_note", (Field("note", CheckinText.note, "long_text"),))
+BLOCKERS = Form("blockers", (Field("blockers", CheckinText.blockers_label, "long_text",
+                                   required=False),))
+CONFIDENCE = tuple(Choice(str(i), label) for i, label in enumerate(CheckinText.confidence_labels,
+                                                                   1))
 
 
-def start(playbook: Playbook, ctx: Context, data: Mapping[str, Any]) -> Outcome:
+def start(playbook: Playbook, ctx: Context, data: Mapping[str, Any],
+          flow: Flow | None = None) -> Outcome:
     """``data`` holds checkin_id and the rep's open actions (each with id and description)."""
     actions = [{"id": str(a["id"]), "description": str(a["description"])}
                for a in data.get("actions", [])]
-    return begin(build(playbook), {**data, "actions": actions}, ctx)
+    return begin(flow or build(playbook), {**data, "actions": actions}, ctx)
 
 
 def build(playbook: Playbook) -> Flow:
     after_action = ("action_progress", "activity")
     steps: dict[str, Step] = {
-        "start": Step("start", "S", _say(T.start, STARTS), _start, (*after_action, END)),
+        "start": Step("start", "S", _say(CheckinText.start, STARTS), _start, (*after_action, END)),
         "action_progress": Step("action_progress", "A", _action_prompt, _progress,
                                 ("blocker_note", *after_action)),
         "blocker_note": Step("blocker_note", "A", _note_prompt, _note, after_action),
         "activity": Step("activity", "W", _activity_prompt, _activity, ("got_coaching",)),
-        "got_coaching": Step("got_coaching", "W", _say(T.coaching, YES_NO),
+        "got_coaching": Step("got_coaching", "W", _say(CheckinText.coaching, YES_NO),
                              lambda s, a, c: Go("blockers", {"got_coaching": a == "yes"}),
                              ("blockers",)),
-        "blockers": Step("blockers", "W", lambda s, c: Message(T.blockers, form=BLOCKERS),
+        "blockers": Step("blockers", "W", lambda s, c: Message(CheckinText.blockers, form=BLOCKERS),
                          _blockers, ("confidence",)),
-        "confidence": Step("confidence", "W", _say(T.confidence, CONFIDENCE), _confidence,
+        "confidence": Step("confidence", "W", _say(CheckinText.confidence, CONFIDENCE), _confidence,
                            (END,)),
     }
-    return Flow(NAME, T.title, STAGES, steps, "start")
+    return Flow(NAME, CheckinText.title, STAGES, steps, "start")
 
 
 def _say(template: str, choices: tuple[Choice, ...]) -> Prompt:
@@ -102,10 +106,10 @@ def _say(template: str, choices: tuple[Choice, ...]) -> Prompt:
 def _start(state: FlowState, answer: Answer, ctx: Context) -> Go:
     if answer == "snooze":
         return Go(END, effects=(RecordCheckin(state.data["checkin_id"], "snoozed"),),
-                  say=(Message(T.snoozed),))
+                  say=(Message(CheckinText.snoozed),))
     if answer == "out_of_office":
         return Go(END, effects=(RecordCheckin(state.data["checkin_id"], "out_of_office"),),
-                  say=(Message(T.away),))
+                  say=(Message(CheckinText.away),))
     return _next_action(state, 0)
 
 
@@ -117,7 +121,8 @@ def _next_action(state: FlowState, i: int, **data: Any) -> Go:
 def _action_prompt(state: FlowState, ctx: Context) -> Message:
     actions = item_loop.items(state, "actions")
     i = item_loop.position(state, "action_progress")
-    text = T.action.format(n=i + 1, total=len(actions), description=actions[i]["description"])
+    text = CheckinText.action.format(n=i + 1, total=len(actions),
+                                     description=actions[i]["description"])
     return Message(text, choices=PROGRESS)
 
 
@@ -137,7 +142,7 @@ def _blocked_index(state: FlowState) -> int:
 
 def _note_prompt(state: FlowState, ctx: Context) -> Message:
     action = item_loop.items(state, "actions")[_blocked_index(state)]
-    return Message(T.blocked.format(description=action["description"]), form=NOTE)
+    return Message(CheckinText.blocked.format(description=action["description"]), form=NOTE)
 
 
 def _note(state: FlowState, answer: Answer, ctx: Context) -> Go:
@@ -155,7 +160,7 @@ def activity_form(playbook: Playbook) -> Form:
 
 
 def _activity_prompt(state: FlowState, ctx: Context) -> Message:
-    return Message(T.activity, form=activity_form(ctx.playbook))
+    return Message(CheckinText.activity, form=activity_form(ctx.playbook))
 
 
 def _activity(state: FlowState, answer: Answer, ctx: Context) -> Go:
@@ -179,4 +184,8 @@ def _confidence(state: FlowState, answer: Answer, ctx: Context) -> Go:
         blockers=state.data.get("blockers"), confidence=int(str(answer)),
     )
     return Go(END, {"confidence": int(str(answer))}, (effect,),
-              say=(Message(T.done.format(rep=ctx.actor.first_name)),))
+              say=(Message(CheckinText.done.format(rep=ctx.actor.first_name)),))
+
+
+SPEC = FlowSpec(NAME, title=CheckinText.title, short_title="Weekly check-in", runs_in="dm",
+                build=build, start=start, subject=nobody, resumed_by="/checkin")

@@ -33,12 +33,13 @@ from flows.messages import Choice, Field, Form, Message
 from flows.model_steps import check_step, teach_stage
 from flows.playbook import Playbook
 from flows.roam import fmt
+from flows.spec import FlowSpec, rep_named_in
 
 NAME = "coaching"
 STAGES = {"E": "E — Engage", "P": "P — Practice", "D": "D — Do", "R": "R — Review"}
 
 
-class T:
+class CoachingText:
     """Every sentence this flow says, in one place."""
 
     title = "Sales coaching (Engage, Practice, Do, Review)"
@@ -95,28 +96,32 @@ class T:
 
 
 ENGAGE = Form("engage", (
-    Field("rep_view", T.rep_view, "long_text"),
-    Field("goal", T.goal),
-    Field("behaviour", T.behaviour),
+    Field("rep_view", CoachingText.rep_view, "long_text"),
+    Field("goal", CoachingText.goal),
+    Field("behaviour", CoachingText.behaviour),
 ))
 PRACTICE = Form("practice", (
-    Field("role_play", T.role_play, "long_text"),
-    Field("rep_critique", T.rep_critique, "long_text"),
+    Field("role_play", CoachingText.role_play, "long_text"),
+    Field("rep_critique", CoachingText.rep_critique, "long_text"),
 ))
-PRACTICE_NOTES = Form("practice_notes", (Field("manager_notes", T.manager_notes, "long_text"),))
-WHEN = (Choice("now", T.review_now), Choice("later", T.review_later))
-REVIEW_DATE = Form("review_date", (Field("date", T.review_day, "date", hint="YYYY-MM-DD"),))
-WAITING = (Choice("start", T.start_review), Choice("change", T.change_date))
-DO = Form("do", (Field("observed", T.observed, "long_text"),))
-SELF_ASSESSMENT = Form("self_assessment", (Field("self_assessment", T.rep_self, "long_text"),))
-PERMISSION = (Choice("granted", T.granted), Choice("declined", T.refused))
-FEEDBACK = Form("feedback", (Field("feedback", T.feedback_label, "long_text"),))
+PRACTICE_NOTES = Form("practice_notes", (Field("manager_notes", CoachingText.manager_notes,
+                                               "long_text"),))
+WHEN = (Choice("now", CoachingText.review_now), Choice("later", CoachingText.review_later))
+REVIEW_DATE = Form("review_date", (Field("date", CoachingText.review_day, "date",
+                                         hint="YYYY-MM-DD"),))
+WAITING = (Choice("start", CoachingText.start_review), Choice("change", CoachingText.change_date))
+DO = Form("do", (Field("observed", CoachingText.observed, "long_text"),))
+SELF_ASSESSMENT = Form("self_assessment", (Field("self_assessment", CoachingText.rep_self,
+                                                 "long_text"),))
+PERMISSION = (Choice("granted", CoachingText.granted), Choice("declined", CoachingText.refused))
+FEEDBACK = Form("feedback", (Field("feedback", CoachingText.feedback_label, "long_text"),))
 
 
-def start(playbook: Playbook, ctx: Context, data: Mapping[str, Any]) -> Outcome:
+def start(playbook: Playbook, ctx: Context, data: Mapping[str, Any],
+          flow: Flow | None = None) -> Outcome:
     """``data`` holds session_id, rep_name, rep_ref, focus (a label) and, when the
     session set them, metric, baseline, target and review_date (the plan's next review)."""
-    return begin(build(playbook), data, ctx)
+    return begin(flow or build(playbook), data, ctx)
 
 
 def fill(template: str, state: FlowState, **extra: str) -> str:
@@ -130,34 +135,41 @@ def fill(template: str, state: FlowState, **extra: str) -> str:
 def build(playbook: Playbook) -> Flow:
     steps: dict[str, Step] = {
         **teach_stage(NAME, "E", "engage", ENGAGE,
-                      (T.engage, T.engage_check, T.engage_hint), "practice", fill),
+                      (CoachingText.engage, CoachingText.engage_check,
+                       CoachingText.engage_hint), "practice", fill),
         **teach_stage(NAME, "P", "practice", PRACTICE,
-                      (T.practice, T.practice_check, T.practice_hint), "do", fill,
+                      (CoachingText.practice, CoachingText.practice_check,
+                       CoachingText.practice_hint), "do", fill,
                       then="practice_permission"),
         "practice_permission": Step("practice_permission", "P", _ask_permission(
-            T.practice_permission), _practice_permission,
+            CoachingText.practice_permission), _practice_permission,
             ("practice_notes", check_step("practice"))),
-        "practice_notes": Step("practice_notes", "P", _form(T.practice_notes, PRACTICE_NOTES),
+        "practice_notes": Step("practice_notes", "P", _form(CoachingText.practice_notes,
+                                                            PRACTICE_NOTES),
                                _practice_notes, (check_step("practice"),)),
-        **teach_stage(NAME, "D", "do", DO, (T.do, T.do_check, T.do_hint),
+        **teach_stage(NAME, "D", "do", DO, (CoachingText.do, CoachingText.do_check,
+                                            CoachingText.do_hint),
                       "review_when", fill),
-        "review_when": Step("review_when", "R", _choices(T.review_when, WHEN), _review_when,
+        "review_when": Step("review_when", "R", _choices(CoachingText.review_when, WHEN),
+                            _review_when,
                             ("self_assessment", "review_date")),
-        "review_date": Step("review_date", "R", _form(T.review_date, REVIEW_DATE),
+        "review_date": Step("review_date", "R", _form(CoachingText.review_date, REVIEW_DATE),
                             _review_date, ("review_waiting",)),
         "review_waiting": Step("review_waiting", "R", _waiting_prompt,
                                lambda s, a, c: Go("self_assessment" if a == "start"
                                                   else "review_date"),
                                ("self_assessment", "review_date")),
-        "self_assessment": Step("self_assessment", "R", _form(T.self_assessment, SELF_ASSESSMENT),
+        "self_assessment": Step("self_assessment", "R", _form(CoachingText.self_assessment,
+                                                              SELF_ASSESSMENT),
                                 lambda s, a, c: Go("permission", {"self_assessment": a}),
                                 ("permission",)),
         "permission": Step("permission", "R", _permission_prompt, _permission,
                            ("feedback", "metric")),
-        "feedback": Step("feedback", "R", _form(T.feedback, FEEDBACK), _feedback, ("metric",)),
+        "feedback": Step("feedback", "R", _form(CoachingText.feedback, FEEDBACK), _feedback,
+                         ("metric",)),
         "metric": Step("metric", "R", _metric_prompt, _metric_now, (END,)),
     }
-    return Flow(NAME, T.title, STAGES, steps, "engage")
+    return Flow(NAME, CoachingText.title, STAGES, steps, "engage")
 
 
 def _form(template: str, form: Form) -> Prompt:
@@ -178,15 +190,15 @@ def _practice_permission(state: FlowState, answer: Answer, ctx: Context) -> Go:
     if answer == "granted":
         return Go("practice_notes", {"practice": {**practice, "permission": "granted"}})
     return Go(check_step("practice"), {"practice": {**practice, "permission": "declined"}},
-              say=(Message(fill(T.practice_declined, state)),))
+              say=(Message(fill(CoachingText.practice_declined, state)),))
 
 
 def _practice_notes(state: FlowState, answer: Answer, ctx: Context) -> Go | Retry:
     practice = as_mapping(state.data.get("practice"))
     if practice.get("permission") != "granted":
-        raise FlowBug(T.guard)
+        raise FlowBug(CoachingText.guard)
     values = as_mapping(answer)
-    problem = check_behaviour(values, {"manager_notes": T.manager_notes},
+    problem = check_behaviour(values, {"manager_notes": CoachingText.manager_notes},
                               str(state.data.get("rep_name", "the rep")))
     return problem or Go(check_step("practice"), {"practice": {**practice, **values}})
 
@@ -196,23 +208,24 @@ def _review_when(state: FlowState, answer: Answer, ctx: Context) -> Go:
 
 
 def _review_date(state: FlowState, answer: Answer, ctx: Context) -> Go | Retry:
-    when = future_date(as_mapping(answer)["date"], ctx.today, past=T.date_past,
-                       far=T.date_far, label=T.review_day)
+    when = future_date(as_mapping(answer)["date"], ctx.today, past=CoachingText.date_past,
+                       far=CoachingText.date_far, label=CoachingText.review_day)
     if isinstance(when, Retry):
         return when
     planned = PlanModelReview(state.data["session_id"], NAME, when)
-    said = fill(T.review_planned, state, date=when.isoformat())
+    said = fill(CoachingText.review_planned, state, date=when.isoformat())
     return Go("review_waiting", {"review_due": when.isoformat()}, (planned,),
               say=(Message(said),))
 
 
 def _waiting_prompt(state: FlowState, ctx: Context) -> Message:
-    return Message(fill(T.review_waiting, state, date=str(state.data.get("review_due", ""))),
+    return Message(fill(CoachingText.review_waiting, state, date=str(state.data.get("review_due",
+                                                                                    ""))),
                    choices=WAITING)
 
 
 def _permission_prompt(state: FlowState, ctx: Context) -> Message:
-    return Message(fill(T.permission, state), choices=PERMISSION)
+    return Message(fill(CoachingText.permission, state), choices=PERMISSION)
 
 
 def _permission(state: FlowState, answer: Answer, ctx: Context) -> Go:
@@ -220,30 +233,30 @@ def _permission(state: FlowState, answer: Answer, ctx: Context) -> Go:
         return Go("feedback", {"permission": "granted"})
     # Feedback typed before going back must not survive a refusal.
     return Go("metric", {"permission": "declined", "feedback": None},
-              say=(Message(fill(T.declined, state)),))
+              say=(Message(fill(CoachingText.declined, state)),))
 
 
 def _feedback(state: FlowState, answer: Answer, ctx: Context) -> Go | Retry:
     assessed = as_mapping(state.data.get("self_assessment")).get("self_assessment")
     if not assessed or state.data.get("permission") != "granted":
-        raise FlowBug(T.guard)
+        raise FlowBug(CoachingText.guard)
     values = as_mapping(answer)
-    problem = check_behaviour(values, {"feedback": T.feedback_label},
+    problem = check_behaviour(values, {"feedback": CoachingText.feedback_label},
                               str(state.data.get("rep_name", "the rep")))
     return problem or Go("metric", {"feedback": values})
 
 
 def _metric(state: FlowState) -> str:
     metric = state.data.get("metric")
-    return metric if isinstance(metric, str) and metric else T.the_metric
+    return metric if isinstance(metric, str) and metric else CoachingText.the_metric
 
 
 def _metric_prompt(state: FlowState, ctx: Context) -> Message:
-    text = fill(T.metric, state)
+    text = fill(CoachingText.metric, state)
     if "baseline" in state.data and "target" in state.data:
-        text += T.metric_plan.format(baseline=fmt(float(state.data["baseline"])),
+        text += CoachingText.metric_plan.format(baseline=fmt(float(state.data["baseline"])),
                                      target=fmt(float(state.data["target"])))
-    form = Form("metric", (Field("value", fill(T.metric_value, state), "number"),))
+    form = Form("metric", (Field("value", fill(CoachingText.metric_value, state), "number"),))
     return Message(text, form=form)
 
 
@@ -258,8 +271,12 @@ def _metric_now(state: FlowState, answer: Answer, ctx: Context) -> Go:
         "metric_value": value,
     }
     sid = state.data["session_id"]
-    then = fill(T.next_review, state) if state.data.get("review_date") else ""
-    done = Message(fill(T.done, state, value=fmt(value)) + then)
+    then = fill(CoachingText.next_review, state) if state.data.get("review_date") else ""
+    done = Message(fill(CoachingText.done, state, value=fmt(value)) + then)
     return Go(END, {"metric_value": value},
               (RecordModelStage(sid, NAME, "R", values), CompleteModel(sid, NAME, "done")),
               say=(done,))
+
+
+SPEC = FlowSpec(NAME, title=CoachingText.title, short_title="Sales coaching", runs_in="modal",
+                build=build, start=start, subject=rep_named_in, resumed_by="/model {ref}")

@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any, Literal
 
 from flows.effects import Effect
-from flows.messages import Choice, Choose, Field, Form, Input, Message, Say, Submit
+from flows.messages import Choice, Choose, Event, Field, Form, Input, Message, Say, Submit
 from flows.playbook import Playbook
 from flows.reading import date_text, match_choice, read_date, read_number, stored_number
 
@@ -152,6 +152,7 @@ class Step:
     prompt: Prompt
     handle: Handler
     targets: tuple[str, ...]
+    events: tuple[str, ...] = ()  # the Events this step acts on (their payload is the answer)
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,6 +203,8 @@ def advance(flow: Flow, state: FlowState, given: Input, ctx: Context) -> Outcome
     if state.status == "ended":
         raise FlowBug(f"{flow.name} has ended; start a new one")
     step = flow.step(state.step)
+    if isinstance(given, Event):
+        return _on_event(flow, state, step, given, ctx)
     prompt = ask(flow, state, ctx)
     answer = read_answer(prompt, given, ctx.reading)
     if isinstance(answer, Retry):
@@ -210,15 +213,32 @@ def advance(flow: Flow, state: FlowState, given: Input, ctx: Context) -> Outcome
     decision = step.handle(state, answer, ctx)
     if isinstance(decision, Retry):
         return _retry(flow, state, ctx, decision.problem, as_mapping(answer))
+    return _move(flow, state, step, decision,
+                 (*_dates_read(prompt.form, given, answer), *decision.say), ctx)
+
+
+def _move(flow: Flow, state: FlowState, step: Step, decision: Go,
+          said: tuple[Message, ...], ctx: Context) -> Outcome:
+    """Carry out a step's decision along a declared edge (any other is a bug)."""
     if decision.to not in step.targets:
         raise FlowBug(f"{flow.name}.{step.id} may not go to {decision.to}")
-    said = (*_dates_read(prompt.form, given, answer), *decision.say)
     moved = replace(state, data={**state.data, **decision.data}, status="active")
     if decision.to == END:
         ended = replace(moved, status="ended", trail=_walked(state))
         return Outcome(ended, said, decision.effects)
     moved = replace(moved, step=decision.to, trail=_walked(state))
     return Outcome(moved, (*said, ask(flow, moved, ctx)), decision.effects)
+
+
+def _on_event(flow: Flow, state: FlowState, step: Step, event: Event, ctx: Context) -> Outcome:
+    """An event the current step names moves the flow as an answer would; any other one
+    changes nothing and says nothing (nobody typed it, so there is nobody to correct)."""
+    if event.name not in step.events:
+        return Outcome(state, ())
+    decision = step.handle(state, dict(event.payload), ctx)
+    if isinstance(decision, Retry):  # an event the step cannot use now: nothing changes
+        return Outcome(state, ())
+    return _move(flow, state, step, decision, decision.say, ctx)
 
 
 def _dates_read(form: Form | None, given: Input, answer: Answer) -> tuple[Message, ...]:
@@ -306,7 +326,7 @@ def read_answer(prompt: Message, given: Input, reading: Reading) -> Answer | Ret
                 given = Submit({empty[0].id: given.text})
             else:
                 return Retry(Text.fill_form.format(fields=_field_list(prompt.form)))
-        if isinstance(given, Choose):
+        if not isinstance(given, Submit):  # a choice (an event never gets here)
             return Retry(Text.form_not_choice)
         return read_form(prompt.form, given.values, reading)
     return Retry(Text.nothing_to_answer)

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from flows.engine import Retry
 
 
-class T:
+class FeedbackText:
     """Every sentence the checker says, in one place."""
 
     rejected = (
@@ -76,5 +76,5 @@ def check_behaviour(
     for field_id, where in labels.items():
         word = character_label(values.get(field_id, ""))
         if word is not None:
-            return Retry(T.rejected.format(where=where, word=word, rep=rep))
+            return Retry(FeedbackText.rejected.format(where=where, word=word, rep=rep))
     return None

@@ -42,7 +42,7 @@ PLANNED_MODEL: Mapping[str, str] = {"TRAINING": "training", "JOB_AID": "training
                                     "PRACTICE": "coaching", "COACHING": "coaching"}
 
 
-class T:
+class LeafText:
     """Every sentence of the leaf steps, in one place."""
 
     feedback = ("Give {rep} the feedback: what you observed (behaviour, not character), "
@@ -137,9 +137,9 @@ class T:
               "Impact: {impact}\nEvidence: {evidence}\nSuggested owner of the fix: {owner}")
 
 
-DOERS = (Choice("rep", T.rep), Choice("manager", T.manager))
-DECIDERS = (Choice("manager", T.manager), Choice("leader", T.leader))
-_OPTIONS = Field("options", T.options, "long_text", required=False)
+DOERS = (Choice("rep", LeafText.rep), Choice("manager", LeafText.manager))
+DECIDERS = (Choice("manager", LeafText.manager), Choice("leader", LeafText.leader))
+_OPTIONS = Field("options", LeafText.options, "long_text", required=False)
 
 
 def _date(id_: str, label: str) -> Field:
@@ -161,50 +161,54 @@ def _step(prompt: str, record: Callable[..., LeafRecord], *fields: Field,
                     record)
 
 
-_TRIAL = _step(T.trial, Trial, Field("evidence", T.evidence, "long_text"),
-               Field("trial", T.trial_field), _date("trial_until", T.trial_until))
-_CONSEQUENCES = _step(T.consequences, ConsequenceChange,
-                      Field("what_changes", T.what_changes, "long_text"),
-                      Field("decider", T.decider, "choice", options=DECIDERS),
-                      _date("by", T.by))
+_TRIAL = _step(LeafText.trial, Trial, Field("evidence", LeafText.evidence, "long_text"),
+               Field("trial", LeafText.trial_field), _date("trial_until", LeafText.trial_until))
+_CONSEQUENCES = _step(LeafText.consequences, ConsequenceChange,
+                      Field("what_changes", LeafText.what_changes, "long_text"),
+                      Field("decider", LeafText.decider, "choice", options=DECIDERS),
+                      _date("by", LeafText.by))
 
 STEPS: Mapping[str, LeafStep] = {
-    "DEFINE_GAP": _step(T.gap, GapRestated, Field("gap_statement", T.gap_statement),
+    "DEFINE_GAP": _step(LeafText.gap, GapRestated, Field("gap_statement", LeafText.gap_statement),
                         options=False),
-    "FEEDBACK": _step(T.feedback, Feedback, Field("observed", T.observed, "long_text"),
-                      Field("instead", T.instead), _date("check_in", T.check_in)),
-    "CLARIFY_EXPECTATIONS": _step(T.expectations, Expectations, Field("what", T.what),
-                                  Field("how_much", T.how_much), Field("how_well", T.how_well),
-                                  _date("by_when", T.by_when)),
-    "EXPLAIN_WHY": _step(T.why, WhyItMatters, Field("why", T.why_field, "long_text"),
-                         _date("check_in", T.check_in)),
-    "REMOVE_OBSTACLE": _step(T.obstacle, Obstacle, Field("obstacle", T.obstacle_field),
-                             Field("remover", T.remover, "choice", options=DOERS),
-                             _date("by", T.by)),
-    "TRAINING": _step(T.training, SkillTraining, Field("skill", T.skill),
-                      Field("good_looks_like", T.good, "long_text")),
-    "JOB_AID": _step(T.job_aid, JobAid, Field("aid", T.aid),
-                     _date("walk_through", T.walk_through)),
-    "PRACTICE": _step(T.practice, Practice, Field("skill", T.skill), Field("how", T.how)),
-    "COACHING": _step(T.coaching, CoachingGoal, Field("behaviour", T.behaviour),
-                      Field("goal", T.goal)),
-    "SET_PRIORITIES": _step(T.priorities, Priorities,
-                            Field("priorities", T.priority_order, "long_text"),
-                            Field("time_blocks", T.time_blocks)),
+    "FEEDBACK": _step(LeafText.feedback, Feedback, Field("observed", LeafText.observed,
+                                                         "long_text"),
+                      Field("instead", LeafText.instead), _date("check_in", LeafText.check_in)),
+    "CLARIFY_EXPECTATIONS": _step(LeafText.expectations, Expectations, Field("what", LeafText.what),
+                                  Field("how_much", LeafText.how_much), Field("how_well",
+                                                                              LeafText.how_well),
+                                  _date("by_when", LeafText.by_when)),
+    "EXPLAIN_WHY": _step(LeafText.why, WhyItMatters, Field("why", LeafText.why_field, "long_text"),
+                         _date("check_in", LeafText.check_in)),
+    "REMOVE_OBSTACLE": _step(LeafText.obstacle, Obstacle, Field("obstacle",
+                                                                LeafText.obstacle_field),
+                             Field("remover", LeafText.remover, "choice", options=DOERS),
+                             _date("by", LeafText.by)),
+    "TRAINING": _step(LeafText.training, SkillTraining, Field("skill", LeafText.skill),
+                      Field("good_looks_like", LeafText.good, "long_text")),
+    "JOB_AID": _step(LeafText.job_aid, JobAid, Field("aid", LeafText.aid),
+                     _date("walk_through", LeafText.walk_through)),
+    "PRACTICE": _step(LeafText.practice, Practice, Field("skill", LeafText.skill),
+                      Field("how", LeafText.how)),
+    "COACHING": _step(LeafText.coaching, CoachingGoal, Field("behaviour", LeafText.behaviour),
+                      Field("goal", LeafText.goal)),
+    "SET_PRIORITIES": _step(LeafText.priorities, Priorities,
+                            Field("priorities", LeafText.priority_order, "long_text"),
+                            Field("time_blocks", LeafText.time_blocks)),
     "ADDRESS_BELIEF": _TRIAL,
     "ADDRESS_FEAR": _TRIAL,
     "REMOVE_PUNISHMENT": _CONSEQUENCES,
     "REMOVE_REWARD": _CONSEQUENCES,
     "ARRANGE_CONSEQUENCES": _CONSEQUENCES,
-    "COACHING_DISCUSSION": _step(T.accountability, Accountability,
-                                 Field("problem", T.problem, "long_text"),
-                                 Field("alternatives", T.alternatives, "long_text"),
-                                 Field("agreed_action", T.agreed_action),
-                                 _date("follow_up", T.follow_up), options=False),
+    "COACHING_DISCUSSION": _step(LeafText.accountability, Accountability,
+                                 Field("problem", LeafText.problem, "long_text"),
+                                 Field("alternatives", LeafText.alternatives, "long_text"),
+                                 Field("agreed_action", LeafText.agreed_action),
+                                 _date("follow_up", LeafText.follow_up), options=False),
 }
 ESCALATION = Form("escalation", (
-    Field("owner", T.fix_owner), Field("impact", T.impact, "long_text"),
-    Field("evidence", T.evidence, "long_text"),
+    Field("owner", LeafText.fix_owner), Field("impact", LeafText.impact, "long_text"),
+    Field("evidence", LeafText.evidence, "long_text"),
 ))
 
 
@@ -227,7 +231,8 @@ def read(leaf: str, values: Mapping[str, str], today: date) -> LeafRecord | Retr
     for f in step.form.fields:
         raw = values.get(f.id, "")
         if f.kind == "date":
-            due = future_date(raw, today, past=T.date_past, far=T.date_far, label=f.label)
+            due = future_date(raw, today, past=LeafText.date_past, far=LeafText.date_far,
+                              label=f.label)
             if isinstance(due, Retry):
                 return due
             typed[f.id] = due
@@ -253,13 +258,13 @@ def summary(record: LeafRecord) -> str:
     """The agreed solution, in one line, from the record."""
     values = record.values()
     if isinstance(record, Escalation):
-        values["fix_owner_or_above"] = record.owner or T.above
-    return T.said[record.kind].format(**values)
+        values["fix_owner_or_above"] = record.owner or LeafText.above
+    return LeafText.said[record.kind].format(**values)
 
 
 def action(record: LeafRecord) -> ActionDraft | None:
     """The action item a record implies (the rep's by default), or None."""
-    template = T.act.get(record.kind)
+    template = LeafText.act.get(record.kind)
     if template is None:
         return None
     text = template.format(**record.values())
@@ -285,13 +290,13 @@ def leader_decides(record: LeafRecord) -> str | None:
     """A consequence change the leader above must decide (pay or policy): the impact
     line of its escalation; None when the manager decides."""
     if isinstance(record, ConsequenceChange) and record.decider == "leader":
-        return T.leader_decides.format(**record.values())
+        return LeafText.leader_decides.format(**record.values())
     return None
 
 
 def notice(*, coach: str, rep: str, leaf: str, impact: str, evidence: str,
            owner: str) -> str:
-    return T.notice.format(coach=coach, rep=rep, leaf=leaf_name(leaf), impact=impact,
+    return LeafText.notice.format(coach=coach, rep=rep, leaf=leaf_name(leaf), impact=impact,
                            evidence=evidence, owner=owner or "-")
 
 

@@ -85,7 +85,17 @@ class Submit:
     values: Mapping[str, str] = field(default_factory=dict)
 
 
-Input = Say | Choose | Submit
+@dataclass(frozen=True, slots=True)
+class Event:
+    """Something that happened without the person typing: a scheduled check-in coming due,
+    a model's answer arriving later. Only a step that names it (``Step.events``) acts on
+    it; any other step lets it pass."""
+
+    name: str
+    payload: Mapping[str, Any] = field(default_factory=dict)
+
+
+Input = Say | Choose | Submit | Event
 
 
 def message_to_json(message: Message) -> dict[str, Any]:

@@ -9,7 +9,7 @@ solution chart again.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any, Literal
 
@@ -45,13 +45,14 @@ from flows.messages import Choice, Field, Form, Message
 from flows.playbook import Playbook
 from flows.roam import fmt
 from flows.sled_text import MODEL_LABELS, PRIVATE_NOTE
+from flows.spec import FlowSpec, rep_named_in
 
 NAME = "review"
 STAGES = {"R": "R — Results", "N": "N — Next step", "C": "C — Solution chart again"}
 ReviewOutcome = Literal["met", "not_done", "improving", "no_change", "no_action"]
 
 
-class T:
+class ReviewText:
     """Every sentence this flow says, in one place."""
 
     title = "Action plan review"
@@ -113,48 +114,110 @@ class T:
     }
 
 
-VALUE = Form("metric_now", (Field("value", T.value, "number"),))
-STATUS = (Choice("done", T.done_choice), Choice("not_done", T.not_done_choice))
-RESCHEDULE = Form("reschedule", (Field("due", T.new_due, "date", hint="YYYY-MM-DD"),))
+VALUE = Form("metric_now", (Field("value", ReviewText.value, "number"),))
+STATUS = (Choice("done", ReviewText.done_choice), Choice("not_done", ReviewText.not_done_choice))
+RESCHEDULE = Form("reschedule", (Field("due", ReviewText.new_due, "date", hint="YYYY-MM-DD"),))
 ACCOUNTABILITY = Form("accountability", (
-    Field("problem", T.problem, "long_text"),
-    Field("alternatives", T.alternatives, "long_text"),
-    Field("agreed_action", T.agreed_action),
-    Field("due", T.action_due, "date", hint="YYYY-MM-DD"),
-    Field("follow_up", T.follow_up, "date", hint="YYYY-MM-DD"),
+    Field("problem", ReviewText.problem, "long_text"),
+    Field("alternatives", ReviewText.alternatives, "long_text"),
+    Field("agreed_action", ReviewText.agreed_action),
+    Field("due", ReviewText.action_due, "date", hint="YYYY-MM-DD"),
+    Field("follow_up", ReviewText.follow_up, "date", hint="YYYY-MM-DD"),
 ))
 NEXT_SESSION = Form("next_session", (
-    Field("session_date", T.session_date, "date", hint="YYYY-MM-DD"),
+    Field("session_date", ReviewText.session_date, "date", hint="YYYY-MM-DD"),
 ))
 NEXT_REVIEW = Form("next_review", (
-    Field("review_date", T.review_date, "date", hint="YYYY-MM-DD"),
-    Field("note", T.review_note, "long_text", required=False),
+    Field("review_date", ReviewText.review_date, "date", hint="YYYY-MM-DD"),
+    Field("note", ReviewText.review_note, "long_text", required=False),
 ))
 NO_ACTION = Form("no_action", (Field("reason", "Why not now", required=False),))
 PLAN_REVIEW = Form("plan_review", (
-    Field("review_date", T.review_date, "date", hint="YYYY-MM-DD"),
-    Field("note", T.review_note, "long_text", required=False),
+    Field("review_date", ReviewText.review_date, "date", hint="YYYY-MM-DD"),
+    Field("note", ReviewText.review_note, "long_text", required=False),
 ))
 ROUTE = {"met": "next_focus", "not_done": "accountability", "improving": "next_review"}
-SAID = {"met": T.met, "improving": T.improving, "no_change": T.no_change}
+SAID = {"met": ReviewText.met, "improving": ReviewText.improving, "no_change": ReviewText.no_change}
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewAction:
+    """An open action of the plan under review."""
+
+    id: str
+    description: str
+    owner: str  # "rep" or "manager"
+    due: str  # ISO date, "" when none
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewPlan:
+    """What a review starts from, as /review gathers it. Kept in the conversation's data
+    as plain JSON (``as_data``) and read back typed (``of``); the answers given during
+    the review (value, statuses, dates) sit beside it under their own keys.
+    ``imported``: the metric's latest imported value (value, start, end), suggested, not
+    asked; ``earlier_chart``: the chart answers last given about this gap (answers, date),
+    suggested if the chart runs again."""
+
+    review_id: int
+    session_id: int
+    rep_name: str
+    rep_ref: str
+    metric: str
+    baseline: float
+    target: float
+    actions: tuple[ReviewAction, ...] = ()
+    rep_id: int | None = None
+    imported: Mapping[str, Any] | None = None
+    earlier_chart: Mapping[str, Any] | None = None
+
+    @classmethod
+    def of(cls, data: Mapping[str, Any]) -> ReviewPlan:
+        rep_id = data.get("rep_id")
+        return cls(
+            review_id=int(data["review_id"]), session_id=int(data["session_id"]),
+            rep_name=str(data.get("rep_name", "")), rep_ref=str(data.get("rep_ref", "")),
+            metric=str(data.get("metric") or "the metric"),
+            baseline=float(data["baseline"]), target=float(data["target"]),
+            actions=tuple(ReviewAction(str(a["id"]), str(a["description"]),
+                                       str(a.get("owner", "rep")), str(a.get("due", "")))
+                          for a in data.get("actions", [])),
+            rep_id=rep_id if isinstance(rep_id, int) else None,
+            imported=as_mapping(data.get("imported")) or None,
+            earlier_chart=as_mapping(data.get("earlier_chart")) or None)
+
+    def as_data(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "review_id": self.review_id, "session_id": self.session_id,
+            "rep_name": self.rep_name, "rep_ref": self.rep_ref, "metric": self.metric,
+            "baseline": self.baseline, "target": self.target,
+            "actions": [{"id": a.id, "description": a.description, "owner": a.owner,
+                         "due": a.due} for a in self.actions]}
+        if self.rep_id is not None:
+            data["rep_id"] = self.rep_id
+        if self.imported:
+            data["imported"] = dict(self.imported)
+        if self.earlier_chart:
+            data["earlier_chart"] = dict(self.earlier_chart)
+        return data
 
 
 def start(playbook: Playbook, ctx: Context, data: Mapping[str, Any],
           flow: Flow | None = None) -> Outcome:
-    """``data`` holds review_id, session_id, rep_name, rep_ref, metric, baseline,
-    target and the open actions (each with id, description, owner and due); optionally
-    ``imported`` (the metric's latest imported value, start, end: suggested, not asked) and
-    ``earlier_chart`` (answers, date: suggested if the chart runs again). ``flow`` is
-    this flow already built from ``playbook`` (built here when not given)."""
-    actions = [{"id": str(a["id"]), "description": str(a["description"]),
-                "owner": str(a.get("owner", "rep")), "due": str(a.get("due", ""))}
-               for a in data.get("actions", [])]
-    earlier = as_mapping(data.get("earlier_chart"))
-    clean = {**data, "baseline": float(data["baseline"]), "target": float(data["target"]),
-             "actions": actions,
+    """Start from a :class:`ReviewPlan` as plain data (``ReviewPlan.as_data``); other keys
+    are kept as they are. ``flow`` is this flow already built from ``playbook`` (built
+    here when not given)."""
+    plan = ReviewPlan.of(data)
+    earlier = plan.earlier_chart or {}
+    clean = {**data, **plan.as_data(),
              SUGGESTED_KEY: from_earlier(as_mapping(earlier.get("answers")),
                                          str(earlier.get("date", "")))}
     return begin(flow or build(playbook), clean, ctx)
+
+
+def plan_of(state: FlowState) -> ReviewPlan:
+    """The plan this review started from, typed."""
+    return ReviewPlan.of(state.data)
 
 
 def outcome(baseline: float, target: float, value: float, done: Mapping[str, str]) -> ReviewOutcome:
@@ -172,11 +235,10 @@ def outcome(baseline: float, target: float, value: float, done: Mapping[str, str
 
 
 def fill(template: str, state: FlowState, **extra: str) -> str:
+    plan = plan_of(state)
     return template.format(
-        rep=state.data.get("rep_name", "the rep"), rep_ref=state.data.get("rep_ref", ""),
-        metric=state.data.get("metric", "the metric"),
-        baseline=fmt(float(state.data.get("baseline", 0))),
-        target=fmt(float(state.data.get("target", 0))), **STAGES, **extra)
+        rep=plan.rep_name or "the rep", rep_ref=plan.rep_ref, metric=plan.metric,
+        baseline=fmt(plan.baseline), target=fmt(plan.target), **STAGES, **extra)
 
 
 def build(playbook: Playbook) -> Flow:
@@ -191,21 +253,22 @@ def build(playbook: Playbook) -> Flow:
                            ("reschedule", *decide)),
         "next_focus": Step("next_focus", "N", _focus_prompt, _next_focus, ("next_session",)),
         "next_session": Step("next_session", "N", _next_session_prompt, _next_session, (END,)),
-        "accountability": Step("accountability", "N", _form(T.accountability, ACCOUNTABILITY),
+        "accountability": Step("accountability", "N", _form(ReviewText.accountability,
+                                                            ACCOUNTABILITY),
                                _accountability, (END,)),
-        "next_review": Step("next_review", "N", _form(T.next_review, NEXT_REVIEW),
+        "next_review": Step("next_review", "N", _form(ReviewText.next_review, NEXT_REVIEW),
                             _next_review, (END,)),
-        "no_action": Step("no_action", "C", _form(T.no_action, NO_ACTION), _no_action,
+        "no_action": Step("no_action", "C", _form(ReviewText.no_action, NO_ACTION), _no_action,
                           (END,)),
         "escalation": Step("escalation", "C", _escalation_prompt, _escalation,
                            ("plan_review",)),
-        "private_note": Step("private_note", "C", _form(T.private_note, PRIVATE_NOTE),
+        "private_note": Step("private_note", "C", _form(ReviewText.private_note, PRIVATE_NOTE),
                              _private_note, ("plan_review",)),
         "leaf_step": Step("leaf_step", "C", _leaf_prompt, _leaf_step, ("plan_review",)),
         "plan_review": Step("plan_review", "C", _plan_prompt, _plan_review, (END,)),
     }
     steps.update(chart_steps(chart, "C", _after_leaf))
-    return Flow(NAME, T.title, STAGES, steps, "metric_now")
+    return Flow(NAME, ReviewText.title, STAGES, steps, "metric_now")
 
 
 def _form(template: str, form: Form) -> Prompt:
@@ -214,21 +277,21 @@ def _form(template: str, form: Form) -> Prompt:
 
 def _metric_prompt(state: FlowState, ctx: Context) -> Message:
     """Ask for the focus metric; with an imported value, show it and let a blank keep it."""
-    imported = as_mapping(state.data.get("imported"))
+    imported = as_mapping(plan_of(state).imported)
     if not imported:
-        return Message(fill(T.metric, state), form=VALUE)
+        return Message(fill(ReviewText.metric, state), form=VALUE)
     value = fmt(float(imported["value"]))
-    text = fill(T.metric, state) + "\n" + T.imported.format(
+    text = fill(ReviewText.metric, state) + "\n" + ReviewText.imported.format(
         value=value, start=imported["start"], end=imported["end"])
-    field = Field("value", T.value, "number", required=False,
-                  hint=T.imported_hint.format(value=value))
+    field = Field("value", ReviewText.value, "number", required=False,
+                  hint=ReviewText.imported_hint.format(value=value))
     return Message(text, form=Form(VALUE.id, (field,)))
 
 
 def _value_given(state: FlowState, answer: Answer) -> float:
     """The value typed, else the imported one the prompt offered (a blank confirms it)."""
     typed = as_mapping(answer).get("value")
-    return number(typed) if typed else float(as_mapping(state.data.get("imported"))["value"])
+    return number(typed) if typed else float(as_mapping(plan_of(state).imported)["value"])
 
 
 def _metric_now(state: FlowState, answer: Answer, ctx: Context) -> Go:
@@ -242,8 +305,8 @@ def _action_prompt(state: FlowState, ctx: Context) -> Message:
     actions = item_loop.items(state, "actions")
     i = item_loop.position(state, "action_status")
     action = actions[i]
-    owner = state.data.get("rep_name", "") if action["owner"] == "rep" else T.manager
-    text = T.action.format(n=i + 1, total=len(actions), description=action["description"],
+    owner = plan_of(state).rep_name if action["owner"] == "rep" else ReviewText.manager
+    text = ReviewText.action.format(n=i + 1, total=len(actions), description=action["description"],
                            owner=owner)
     return Message(text, choices=STATUS)
 
@@ -269,15 +332,16 @@ def _late_of_manager(state: FlowState) -> list[Mapping[str, Any]]:
 
 def _reschedule_prompt(state: FlowState, ctx: Context) -> Message:
     action = _late_of_manager(state)[item_loop.position(state, "reschedule")]
-    text = T.reschedule.format(description=action["description"], due=action["due"] or "-")
+    text = ReviewText.reschedule.format(description=action["description"], due=action["due"] or "-")
     return Message(text, form=RESCHEDULE)
 
 
 def _reschedule(state: FlowState, answer: Answer, ctx: Context) -> Go | Retry:
     late = _late_of_manager(state)
     i = item_loop.position(state, "reschedule")
-    due = future_date(as_mapping(answer)["due"], ctx.today, past=T.date_past, far=T.date_far,
-                      label=T.new_due)
+    due = future_date(as_mapping(answer)["due"], ctx.today, past=ReviewText.date_past,
+                      far=ReviewText.date_far,
+                      label=ReviewText.new_due)
     if isinstance(due, Retry):
         return due
     moved = {**as_mapping(state.data.get("rescheduled")), late[i]["id"]: due.isoformat()}
@@ -303,14 +367,14 @@ def _route(state: FlowState, ctx: Context) -> Go:
     value = float(state.data["metric_value"])
     statuses = _statuses(state)
     of_rep = _of_rep(state)
-    result = outcome(float(state.data["baseline"]), float(state.data["target"]), value, of_rep)
+    result = outcome(plan_of(state).baseline, plan_of(state).target, value, of_rep)
     data = {"metric_value": value, "action_status": statuses, "outcome": result,
             "rescheduled": dict(as_mapping(state.data.get("rescheduled")))}
     shown = fmt(value)
     if result == "not_done":
         names = [str(a["description"]) for a in item_loop.items(state, "actions")
                  if of_rep.get(a["id"], "done") != "done"]
-        said = fill(T.not_done, state, actions="; ".join(names))
+        said = fill(ReviewText.not_done, state, actions="; ".join(names))
     else:
         said = fill(SAID[result], state, value=shown)
     to = ROUTE.get(result, ctx.playbook.chart.start)
@@ -319,7 +383,7 @@ def _route(state: FlowState, ctx: Context) -> Go:
 
 def _focus_prompt(state: FlowState, ctx: Context) -> Message:
     choices = tuple(Choice(f.id, f.label) for f in ctx.playbook.focus_areas)
-    return Message(fill(T.next_focus, state), choices=choices)
+    return Message(fill(ReviewText.next_focus, state), choices=choices)
 
 
 def _next_focus(state: FlowState, answer: Answer, ctx: Context) -> Go:
@@ -332,16 +396,16 @@ def _focus_label(state: FlowState, ctx: Context) -> str:
 
 
 def _next_session_prompt(state: FlowState, ctx: Context) -> Message:
-    return Message(fill(T.next_session, state, focus=_focus_label(state, ctx)),
+    return Message(fill(ReviewText.next_session, state, focus=_focus_label(state, ctx)),
                    form=NEXT_SESSION)
 
 
 def _next_session(state: FlowState, answer: Answer, ctx: Context) -> Go | Retry:
-    when = future_date(as_mapping(answer)["session_date"], ctx.today, past=T.date_past,
-                       far=T.date_far, label=T.session_date)
+    when = future_date(as_mapping(answer)["session_date"], ctx.today, past=ReviewText.date_past,
+                       far=ReviewText.date_far, label=ReviewText.session_date)
     if isinstance(when, Retry):
         return when
-    then = fill(T.next_session_planned, state, focus=_focus_label(state, ctx),
+    then = fill(ReviewText.next_session_planned, state, focus=_focus_label(state, ctx),
                 date=when.isoformat())
     return _complete(state, "met", {}, next_focus=str(state.data["next_focus"]),
                      next_session_date=when, then=then)
@@ -350,16 +414,17 @@ def _next_session(state: FlowState, answer: Answer, ctx: Context) -> Go | Retry:
 def _accountability(state: FlowState, answer: Answer, ctx: Context) -> Go | Retry:
     values = as_mapping(answer)
     dates: dict[str, date] = {}
-    for key, label in (("due", T.action_due), ("follow_up", T.follow_up)):
-        when = future_date(values[key], ctx.today, past=T.date_past, far=T.date_far,
+    for key, label in (("due", ReviewText.action_due), ("follow_up", ReviewText.follow_up)):
+        when = future_date(values[key], ctx.today, past=ReviewText.date_past,
+                           far=ReviewText.date_far,
                            label=label)
         if isinstance(when, Retry):
             return when
         dates[key] = when
     commitment = ActionDraft(values["agreed_action"], "rep", dates["due"])
-    then = (fill(T.commitment, state, action=commitment.description,
+    then = (fill(ReviewText.commitment, state, action=commitment.description,
                  due=commitment.due.isoformat())
-            + fill(T.next_review_planned, state, date=dates["follow_up"].isoformat()))
+            + fill(ReviewText.next_review_planned, state, date=dates["follow_up"].isoformat()))
     return _complete(state, "not_done", {"coaching_discussion": dict(values)},
                      leaf="COACHING_DISCUSSION", next_review_date=dates["follow_up"],
                      actions=(commitment,), then=then)
@@ -367,13 +432,13 @@ def _accountability(state: FlowState, answer: Answer, ctx: Context) -> Go | Retr
 
 def _next_review(state: FlowState, answer: Answer, ctx: Context) -> Go | Retry:
     values = as_mapping(answer)
-    review = future_date(values["review_date"], ctx.today, past=T.date_past,
-                         far=T.date_far, label=T.review_date)
+    review = future_date(values["review_date"], ctx.today, past=ReviewText.date_past,
+                         far=ReviewText.date_far, label=ReviewText.review_date)
     if isinstance(review, Retry):
         return review
     return _complete(state, "improving", {"note": values.get("note", "")},
                      next_review_date=review,
-                     then=fill(T.next_review_planned, state, date=review.isoformat()))
+                     then=fill(ReviewText.next_review_planned, state, date=review.isoformat()))
 
 
 def _after_leaf(leaf: str) -> str:
@@ -400,7 +465,7 @@ def _no_action(state: FlowState, answer: Answer, ctx: Context) -> Go:
 
 
 def _escalation_prompt(state: FlowState, ctx: Context) -> Message:
-    return Message(fill(leaf_steps.T.escalation, state, above=leaf_steps.T.above),
+    return Message(fill(leaf_steps.LeafText.escalation, state, above=leaf_steps.LeafText.above),
                    form=leaf_steps.ESCALATION)
 
 
@@ -408,9 +473,9 @@ def _escalation(state: FlowState, answer: Answer, ctx: Context) -> Go:
     record = leaf_steps.escalation(as_mapping(answer))
     leaf = _leaf(state)
     raised = RaiseEscalation(
-        state.data["session_id"], leaf, record.impact, record.evidence, fix_owner=record.owner,
-        review_id=state.data["review_id"],
-        notice=leaf_steps.notice(coach=ctx.actor.name, rep=str(state.data.get("rep_name")),
+        plan_of(state).session_id, leaf, record.impact, record.evidence, fix_owner=record.owner,
+        review_id=plan_of(state).review_id,
+        notice=leaf_steps.notice(coach=ctx.actor.name, rep=plan_of(state).rep_name,
                                  leaf=leaf, impact=record.impact, evidence=record.evidence,
                                  owner=record.owner))
     return Go("plan_review", {"leaf_record": record.values()}, (raised,))
@@ -418,13 +483,13 @@ def _escalation(state: FlowState, answer: Answer, ctx: Context) -> Go:
 
 def _private_note(state: FlowState, answer: Answer, ctx: Context) -> Go:
     leaf = _leaf(state)
-    note = KeepPrivateNote(state.data["session_id"], PRIVATE[leaf], as_mapping(answer)["note"])
+    note = KeepPrivateNote(plan_of(state).session_id, PRIVATE[leaf], as_mapping(answer)["note"])
     return Go("plan_review", {"leaf_record": leaf_steps.private_record(leaf).values()},
               (note,))
 
 
 def _leaf_prompt(state: FlowState, ctx: Context) -> Message:
-    return Message(leaf_steps.prompt(_leaf(state), str(state.data.get("rep_name", "the rep"))),
+    return Message(leaf_steps.prompt(_leaf(state), plan_of(state).rep_name or "the rep"),
                    form=leaf_steps.form(_leaf(state)))
 
 
@@ -438,9 +503,9 @@ def _leaf_step(state: FlowState, answer: Answer, ctx: Context) -> Go | Retry:
     if decided_above:
         solution = leaf_steps.summary(record)
         effects.append(RaiseEscalation(
-            state.data["session_id"], leaf, decided_above, solution,
-            review_id=state.data["review_id"],
-            notice=leaf_steps.notice(coach=ctx.actor.name, rep=str(state.data.get("rep_name")),
+            plan_of(state).session_id, leaf, decided_above, solution,
+            review_id=plan_of(state).review_id,
+            notice=leaf_steps.notice(coach=ctx.actor.name, rep=plan_of(state).rep_name,
                                      leaf=leaf, impact=decided_above, evidence=solution,
                                      owner="")))
     return Go("plan_review", {"leaf_record": record.values()}, tuple(effects))
@@ -466,24 +531,24 @@ def _planned(state: FlowState) -> tuple[LeafRecord, ActionDraft | None, str | No
 
 def _plan_prompt(state: FlowState, ctx: Context) -> Message:
     record, action, model = _planned(state)
-    rep_ref = str(state.data.get("rep_ref", ""))
+    rep_ref = plan_of(state).rep_ref
     if model is not None:
-        plan = T.plan_model.format(model=MODEL_LABELS[model], rep_ref=rep_ref)
+        plan = ReviewText.plan_model.format(model=MODEL_LABELS[model], rep_ref=rep_ref)
     elif action is not None:
-        owner = state.data.get("rep_name", "") if action.owner == "rep" else T.manager
-        plan = T.plan_action.format(action=action.description, owner=owner,
+        owner = plan_of(state).rep_name if action.owner == "rep" else ReviewText.manager
+        plan = ReviewText.plan_action.format(action=action.description, owner=owner,
                                     due=action.due.isoformat())
     elif _leaf(state) in PRIVATE:
-        plan = T.plan_private
+        plan = ReviewText.plan_private
     else:
-        plan = T.plan_step.format(summary=leaf_steps.summary(record))
-    return Message(fill(T.plan_review, state, plan=plan), form=PLAN_REVIEW)
+        plan = ReviewText.plan_step.format(summary=leaf_steps.summary(record))
+    return Message(fill(ReviewText.plan_review, state, plan=plan), form=PLAN_REVIEW)
 
 
 def _plan_review(state: FlowState, answer: Answer, ctx: Context) -> Go | Retry:
     values = as_mapping(answer)
-    review = future_date(values["review_date"], ctx.today, past=T.date_past,
-                         far=T.date_far, label=T.review_date)
+    review = future_date(values["review_date"], ctx.today, past=ReviewText.date_past,
+                         far=ReviewText.date_far, label=ReviewText.review_date)
     if isinstance(review, Retry):
         return review
     record, action, model = _planned(state)
@@ -493,12 +558,12 @@ def _plan_review(state: FlowState, answer: Answer, ctx: Context) -> Go | Retry:
                      actions=(action,) if action else (), next_model=model)
     said = done.say
     if model is not None:
-        said = (*said, Message(fill(T.model_next, state, model=MODEL_LABELS[model])))
+        said = (*said, Message(fill(ReviewText.model_next, state, model=MODEL_LABELS[model])))
     return replace(done, effects=(*done.effects, _leaf_outcome(state, record)), say=said)
 
 
 def _leaf_outcome(state: FlowState, record: LeafRecord) -> RecordLeafOutcome:
-    return RecordLeafOutcome(state.data["session_id"], state.data["review_id"], _leaf(state),
+    return RecordLeafOutcome(plan_of(state).session_id, plan_of(state).review_id, _leaf(state),
                              str(state.data.get("category")), record)
 
 
@@ -520,12 +585,16 @@ def _complete(
     rescheduled = tuple((action_id, date.fromisoformat(str(due))) for action_id, due
                         in as_mapping(state.data.get("rescheduled")).items() if action_id in late)
     effect = CompleteReview(
-        review_id=state.data["review_id"], session_id=state.data["session_id"],
+        review_id=plan_of(state).review_id, session_id=plan_of(state).session_id,
         metric_value=float(state.data["metric_value"]), outcome=result,
         action_status=_statuses(state), notes=notes, leaf=leaf,
         next_review_date=next_review_date, next_focus=next_focus,
         next_session_date=next_session_date, actions=actions, rescheduled=rescheduled,
         next_model=next_model,
     )
-    done = Message(fill(T.done, state, outcome=T.outcomes[result]) + then)
+    done = Message(fill(ReviewText.done, state, outcome=ReviewText.outcomes[result]) + then)
     return Go(END, effects=(effect,), say=(done,))
+
+
+SPEC = FlowSpec(NAME, title=ReviewText.title, short_title="Plan review", runs_in="modal",
+                build=build, start=start, subject=rep_named_in, resumed_by="/review {ref}")

@@ -43,6 +43,7 @@ from flows.leaf_steps import PRIVATE, SYSTEMIC
 from flows.messages import Choice, Form, Message
 from flows.playbook import Playbook
 from flows.reading import stored_number
+from flows.sled_session import SledSession
 from flows.sled_text import (
     ACTION,
     AGREED,
@@ -60,9 +61,10 @@ from flows.sled_text import (
     SET_STAGE,
     STAGES,
     SUCCESS,
-    T,
+    SledText,
     action_form,
 )
+from flows.spec import FlowSpec, rep_named_in
 
 NAME = "sled"
 MODEL_FOR_LEAF = {"TRAINING": "training", "JOB_AID": "training", "FEEDBACK": "training",
@@ -73,18 +75,20 @@ MANAGER_OWNED = {"REMOVE_OBSTACLE", "REMOVE_PUNISHMENT", "REMOVE_REWARD", "ARRAN
 
 def start(playbook: Playbook, ctx: Context, data: Mapping[str, Any],
           flow: Flow | None = None) -> Outcome:
-    """``data`` holds session_id, rep_id, rep_name, rep_ref and the brief (with ROAM);
+    """``data`` is a :class:`SledSession` as plain data (the brief with ROAM);
     ``flow`` is this flow already built from ``playbook`` (built here when not given)."""
     flow = flow or build(playbook)
+    session = SledSession.of(data)
     card = Message(sled_analysis.context_card(data), flow=NAME, step="context")
     # The card is shown once; the conversation keeps only the ROAM numbers it asks about.
-    kept = {**data, "brief": {"roam": data.get("brief", {}).get("roam", {})}}
+    shown = replace(session, brief={"roam": session.brief.get("roam", {})})
+    kept = {**data, **shown.as_data()}
     return begin(flow, kept, ctx, intro=(card,))
 
 
 def _fill(template: str, state: FlowState, **extra: Any) -> str:
-    return template.format(rep=state.data.get("rep_name", "the rep"),
-                           rep_ref=state.data.get("rep_ref", ""), **STAGES, **extra)
+    return template.format(rep=SledSession.of(state.data).rep_or_default,
+                           rep_ref=SledSession.of(state.data).rep_ref, **STAGES, **extra)
 
 
 
@@ -111,9 +115,9 @@ def build(playbook: Playbook) -> Flow:
         return "leaf_step"
 
     steps: dict[str, Step] = {
-        "set_stage": Step("set_stage", "S", _prompt_form(T.set_stage, SET_STAGE),
+        "set_stage": Step("set_stage", "S", _prompt_form(SledText.set_stage, SET_STAGE),
                           lambda s, a, c: Go("rep_aligned", {"set_stage": a}), ("rep_aligned",)),
-        "rep_aligned": Step("rep_aligned", "S", _prompt_choice(T.aligned, ALIGNED),
+        "rep_aligned": Step("rep_aligned", "S", _prompt_choice(SledText.aligned, ALIGNED),
                             _aligned, ("gap", "set_stage")),
         "gap": Step("gap", "L", sled_analysis.gap_prompt, sled_analysis.choose_gap,
                     ("views", "stretch_goal")),
@@ -123,12 +127,12 @@ def build(playbook: Playbook) -> Flow:
                              sled_analysis.stretch, ("focus",)),
         "focus": Step("focus", "L", sled_analysis.focus_prompt, sled_analysis.focus,
                       ("problem_agreed", "action")),
-        "problem_agreed": Step("problem_agreed", "L", _prompt_choice(T.agreed, AGREED),
+        "problem_agreed": Step("problem_agreed", "L", _prompt_choice(SledText.agreed, AGREED),
                                _agreed, (chart.start, "views")),
-        "no_action": Step("no_action", "E", _prompt_form(T.no_action, NO_ACTION), _no_action,
+        "no_action": Step("no_action", "E", _prompt_form(SledText.no_action, NO_ACTION), _no_action,
                           (END,)),
         "escalation": Step("escalation", "E", _escalation_prompt, _escalation, ("action",)),
-        "private_note": Step("private_note", "E", _prompt_form(T.private_note, PRIVATE_NOTE),
+        "private_note": Step("private_note", "E", _prompt_form(SledText.private_note, PRIVATE_NOTE),
                              _private_note, ("action",)),
         "leaf_step": Step("leaf_step", "E", _leaf_prompt, _leaf_step,
                           ("action", "more_actions")),
@@ -140,7 +144,7 @@ def build(playbook: Playbook) -> Flow:
                            lambda s, a, c: Go("committed", {"next_model": a}), ("committed",)),
         "committed": Step("committed", "D", _committed_prompt, _committed,
                           ("action", "not_committed", "handoff", END)),
-        "not_committed": Step("not_committed", "D", _prompt_choice(T.not_committed,
+        "not_committed": Step("not_committed", "D", _prompt_choice(SledText.not_committed,
                                                                     NOT_COMMITTED),
                               _not_committed, (chart.start, END)),
         "handoff": Step("handoff", "D", _handoff_prompt, _handoff, (END,)),
@@ -151,15 +155,15 @@ def build(playbook: Playbook) -> Flow:
 
 def _aligned(state: FlowState, answer: Answer, ctx: Context) -> Go:
     if answer == "revise":
-        return Go("set_stage", say=(Message(_fill(T.not_aligned, state)),))
+        return Go("set_stage", say=(Message(_fill(SledText.not_aligned, state)),))
     values = {**as_mapping(state.data.get("set_stage")), "rep_aligned": answer == "yes"}
     return Go("gap", {"rep_aligned": answer == "yes"},
-              (RecordStage(state.data["session_id"], "S", values),))
+              (RecordStage(SledSession.of(state.data).session_id, "S", values),))
 
 
 def _agreed(state: FlowState, answer: Answer, ctx: Context) -> Go:
     if answer == "revise":
-        return Go("views", say=(Message(T.revisit),))
+        return Go("views", say=(Message(SledText.revisit),))
     values = {
         "roam": state.data.get("brief", {}).get("roam", {}),
         "gap": state.data.get("gap"),
@@ -168,33 +172,33 @@ def _agreed(state: FlowState, answer: Answer, ctx: Context) -> Go:
         "focus_area": state.data.get("focus"),
         "problem_agreed": answer == "yes",
     }
-    intro = Message(_fill(T.chart_intro, state))
+    intro = Message(_fill(SledText.chart_intro, state))
     return Go(ctx.playbook.chart.start, {"problem_agreed": answer == "yes"},
-              (RecordStage(state.data["session_id"], "L", values),), say=(intro,))
+              (RecordStage(SledSession.of(state.data).session_id, "L", values),), say=(intro,))
 
 
 def _explore_record(state: FlowState, **extra: Any) -> RecordStage:
     values = {"chart_answers": dict(chart_answers(state)), "leaf": state.data.get("leaf"),
               "category": state.data.get("category"), **extra}
-    return RecordStage(state.data["session_id"], "E", values)
+    return RecordStage(SledSession.of(state.data).session_id, "E", values)
 
 
 def _no_action(state: FlowState, answer: Answer, ctx: Context) -> Go:
     reason = as_mapping(answer).get("reason", "")
-    sid = state.data["session_id"]
+    sid = SledSession.of(state.data).session_id
     return Go(END, {"no_action": answer}, (
         _explore_record(state, reason=reason),
         CompleteSession(sid, "no_action", leaf="NO_ACTION", category="none",
                         agreed_solution=reason or None),
         RecordLeafOutcome(sid, None, "NO_ACTION", "none", NoAction(reason)),
-    ), say=(Message(T.no_action_done),))
+    ), say=(Message(SledText.no_action_done),))
 
 
 def _private_note(state: FlowState, answer: Answer, ctx: Context) -> Go:
     leaf = str(state.data.get("leaf"))
     solution = ctx.playbook.chart.leaves[leaf].next
     note = as_mapping(answer)["note"]
-    sid = state.data["session_id"]
+    sid = SledSession.of(state.data).session_id
     return Go("action", {"private_note": "kept", "agreed_solution": solution}, (
         KeepPrivateNote(sid, PRIVATE[leaf], note),
         _explore_record(state, agreed_solution=solution, private_note=True),
@@ -202,7 +206,7 @@ def _private_note(state: FlowState, answer: Answer, ctx: Context) -> Go:
 
 
 def _escalation_prompt(state: FlowState, ctx: Context) -> Message:
-    return Message(_fill(leaf_steps.T.escalation, state, above=leaf_steps.T.above),
+    return Message(_fill(leaf_steps.LeafText.escalation, state, above=leaf_steps.LeafText.above),
                    form=leaf_steps.ESCALATION)
 
 
@@ -211,10 +215,10 @@ def _escalation(state: FlowState, answer: Answer, ctx: Context) -> Go:
     commits to, because the problem is not the rep's."""
     values = as_mapping(answer)
     record = leaf_steps.escalation(values)
-    leaf, sid = str(state.data.get("leaf")), state.data["session_id"]
+    leaf, sid = str(state.data.get("leaf")), SledSession.of(state.data).session_id
     raised = RaiseEscalation(
         sid, leaf, record.impact, record.evidence, fix_owner=record.owner,
-        notice=leaf_steps.notice(coach=ctx.actor.name, rep=str(state.data.get("rep_name")),
+        notice=leaf_steps.notice(coach=ctx.actor.name, rep=SledSession.of(state.data).rep_name,
                                  leaf=leaf, impact=record.impact, evidence=record.evidence,
                                  owner=record.owner))
     solution = leaf_steps.summary(record)
@@ -225,7 +229,7 @@ def _escalation(state: FlowState, answer: Answer, ctx: Context) -> Go:
 
 def _leaf_prompt(state: FlowState, ctx: Context) -> Message:
     leaf = str(state.data.get("leaf"))
-    return Message(leaf_steps.prompt(leaf, str(state.data.get("rep_name", "the rep"))),
+    return Message(leaf_steps.prompt(leaf, str(SledSession.of(state.data).rep_or_default)),
                    form=leaf_steps.form(leaf))
 
 
@@ -241,8 +245,8 @@ def _leaf_step(state: FlowState, answer: Answer, ctx: Context) -> Go | Retry:
     decided_above = leaf_steps.leader_decides(record)
     if decided_above:
         effects.insert(0, RaiseEscalation(
-            state.data["session_id"], leaf, decided_above, solution,
-            notice=leaf_steps.notice(coach=ctx.actor.name, rep=str(state.data.get("rep_name")),
+            SledSession.of(state.data).session_id, leaf, decided_above, solution,
+            notice=leaf_steps.notice(coach=ctx.actor.name, rep=SledSession.of(state.data).rep_name,
                                      leaf=leaf, impact=decided_above, evidence=solution,
                                      owner="")))
     data: dict[str, Any] = {"leaf_record": record.values(), "agreed_solution": solution,
@@ -266,18 +270,18 @@ def _private(state: FlowState) -> bool:
 
 def _action_prompt(state: FlowState, ctx: Context) -> Message:
     rep = ctx.subject
-    rep_names = (str(state.data.get("rep_ref", "")), *((rep.name, rep.email) if rep else ()))
-    form = action_form(str(state.data.get("rep_name", "")), rep_names, ctx.actor.name,
+    rep_names = (SledSession.of(state.data).rep_ref, *((rep.name, rep.email) if rep else ()))
+    form = action_form(SledSession.of(state.data).rep_name, rep_names, ctx.actor.name,
                        ctx.actor.email, base=PRIVATE_ACTION if _private(state) else ACTION)
     if _private(state):
-        return Message(_fill(T.private_action, state), form=form)
-    mine = T.manager_owned if state.data.get("leaf") in MANAGER_OWNED else ""
-    return Message(_fill(T.action, state) + mine, form=form)
+        return Message(_fill(SledText.private_action, state), form=form)
+    mine = SledText.manager_owned if state.data.get("leaf") in MANAGER_OWNED else ""
+    return Message(_fill(SledText.action, state) + mine, form=form)
 
 
 def _action(state: FlowState, answer: Answer, ctx: Context) -> Go | Retry:
     values = as_mapping(answer)
-    due = future_date(values["due"], ctx.today, past=T.due_past, far=T.too_far)
+    due = future_date(values["due"], ctx.today, past=SledText.due_past, far=SledText.too_far)
     if isinstance(due, Retry):
         return due
     # Shared only when the rep owns it or the manager says so; never after a private leaf.
@@ -290,13 +294,13 @@ def _action(state: FlowState, answer: Answer, ctx: Context) -> Go | Retry:
 
 
 def _more_prompt(state: FlowState, ctx: Context) -> Message:
-    return Message(T.more.format(count=len(state.data.get("actions", []))), choices=MORE)
+    return Message(SledText.more.format(count=len(state.data.get("actions", []))), choices=MORE)
 
 
 def _more(state: FlowState, answer: Answer, ctx: Context) -> Go | Retry:
     if answer == "add":
         if len(state.data.get("actions", [])) >= MAX_ACTIONS:
-            return Retry(T.too_many)
+            return Retry(SledText.too_many)
         return Go("action")
     return Go("success")
 
@@ -306,18 +310,19 @@ def _success_prompt(state: FlowState, ctx: Context) -> Message:
     (its actual) and the target, so only the review date is left to type."""
     numbers = sled_analysis.gap_numbers(state)
     if not numbers or numbers.get("target") is None:
-        return Message(_fill(T.success, state), form=SUCCESS)
+        return Message(_fill(SledText.success, state), form=SUCCESS)
     known = {"metric": str(numbers["metric"]),
              "baseline": stored_number(float(numbers["actual"])),
              "target": stored_number(float(numbers["target"]))}
     form = replace(SUCCESS, fields=tuple(replace(f, value=known.get(f.id, f.value))
                                          for f in SUCCESS.fields))
-    return Message(_fill(T.success_from_data, state, metric=known["metric"]), form=form)
+    return Message(_fill(SledText.success_from_data, state, metric=known["metric"]), form=form)
 
 
 def _success(state: FlowState, answer: Answer, ctx: Context) -> Go | Retry:
     values = as_mapping(answer)
-    review = future_date(values["review_date"], ctx.today, past=T.review_past, far=T.too_far)
+    review = future_date(values["review_date"], ctx.today, past=SledText.review_past,
+                         far=SledText.too_far)
     if isinstance(review, Retry):
         return review
     success = {**values, "review_date": review.isoformat()}
@@ -330,7 +335,7 @@ def _model_prompt(state: FlowState, ctx: Context) -> Message:
     suggested = MODEL_FOR_LEAF.get(str(state.data.get("leaf")), "none")
     choices = tuple(Choice(c.id, c.label + (" (suggested)" if c.id == suggested else ""))
                     for c in MODELS)
-    return Message(T.model, choices=choices)
+    return Message(SledText.model, choices=choices)
 
 
 def _plan_text(state: FlowState, *, for_rep: bool = False) -> str:
@@ -341,7 +346,7 @@ def _plan_text(state: FlowState, *, for_rep: bool = False) -> str:
     for a in state.data.get("actions", []):
         if for_rep and not a.get("shared"):
             continue
-        owner = state.data.get("rep_name") if a["owner"] == "rep" else "manager"
+        owner = SledSession.of(state.data).rep_name if a["owner"] == "rep" else "manager"
         lines.append(f"  • {a['description']} — {owner}, due {a['due']}")
     if success:
         lines.append(f"Success: {success['metric']} from {roam.fmt(number(success['baseline']))}"
@@ -351,7 +356,7 @@ def _plan_text(state: FlowState, *, for_rep: bool = False) -> str:
 
 
 def _committed_prompt(state: FlowState, ctx: Context) -> Message:
-    template = T.private_committed if _private(state) else T.committed
+    template = SledText.private_committed if _private(state) else SledText.committed
     return Message(_fill(template, state), choices=COMMITTED)
 
 
@@ -373,7 +378,7 @@ def _leaf_outcome(state: FlowState) -> RecordLeafOutcome | None:
         record = leaf_steps.rebuild(leaf, as_mapping(state.data["leaf_record"]))
     else:
         return None
-    return RecordLeafOutcome(state.data["session_id"], None, leaf,
+    return RecordLeafOutcome(SledSession.of(state.data).session_id, None, leaf,
                              str(state.data.get("category")), record)
 
 
@@ -385,7 +390,7 @@ def _committed(state: FlowState, answer: Answer, ctx: Context) -> Go:
     focus_label = ctx.playbook.focus_label(str(state.data.get("focus", "")))
     state = state.with_data(focus_label=focus_label, committed=True)
     success = as_mapping(state.data.get("success"))
-    sid = state.data["session_id"]
+    sid = SledSession.of(state.data).session_id
     model = str(state.data.get("next_model", "none"))
     complete = CompleteSession(
         sid, "completed",
@@ -406,7 +411,8 @@ def _committed(state: FlowState, answer: Answer, ctx: Context) -> Go:
     outcome = _leaf_outcome(state)
     if outcome is not None:
         effects.append(outcome)
-    messages = [Message(T.done.format(rep=state.data["rep_name"], plan=_plan_text(state)))]
+    rep = SledSession.of(state.data).rep_name
+    messages = [Message(SledText.done.format(rep=rep, plan=_plan_text(state)))]
     if ctx.subject is not None:
         messages += _to_rep(state, ctx, ctx.subject.email)
     data = {"focus_label": focus_label, "committed": True}
@@ -420,9 +426,9 @@ def _to_rep(state: FlowState, ctx: Context, rep_email: str) -> list[Message]:
     if _private(state):
         if not ctx.playbook.tell_rep_after_private_leaf:
             return []
-        return [Message(T.rep_private.format(manager=ctx.actor.name), to=rep_email)]
+        return [Message(SledText.rep_private.format(manager=ctx.actor.name), to=rep_email)]
     plan = _plan_text(state, for_rep=True)
-    return [Message(T.rep_summary.format(manager=ctx.actor.name, plan=plan), to=rep_email)]
+    return [Message(SledText.rep_summary.format(manager=ctx.actor.name, plan=plan), to=rep_email)]
 
 
 def _not_committed(state: FlowState, answer: Answer, ctx: Context) -> Go:
@@ -431,8 +437,8 @@ def _not_committed(state: FlowState, answer: Answer, ctx: Context) -> Go:
             "leaf": None, "category": None, "actions": [], "leaf_record": None,
             "agreed_solution": None, "success": None, "next_model": None}
         return Go(ctx.playbook.chart.start, cleared,
-                  say=(Message(_fill(T.chart_intro, state)),))
-    sid = state.data["session_id"]
+                  say=(Message(_fill(SledText.chart_intro, state)),))
+    sid = SledSession.of(state.data).session_id
     complete = CompleteSession(sid, "no_agreement", leaf=state.data.get("leaf"),
                                category=state.data.get("category"),
                                agreed_solution=state.data.get("agreed_solution"),
@@ -440,23 +446,27 @@ def _not_committed(state: FlowState, answer: Answer, ctx: Context) -> Go:
     record = RecordStage(sid, "D", {"actions": state.data.get("actions", []),
                                     "rep_committed": False})
     return Go(END, effects=(record, complete),
-              say=(Message(_fill(T.no_agreement_done, state)),))
+              say=(Message(_fill(SledText.no_agreement_done, state)),))
 
 
 def _handoff_prompt(state: FlowState, ctx: Context) -> Message:
     model = MODEL_LABELS[str(state.data.get("next_model"))]
-    return Message(_fill(T.handoff, state, model=model), choices=HANDOFF)
+    return Message(_fill(SledText.handoff, state, model=model), choices=HANDOFF)
 
 
 def _handoff(state: FlowState, answer: Answer, ctx: Context) -> Go:
     if answer == "now":
         return Go(END, effects=(StartFlow(str(state.data["next_model"]),
-                                          state.data["session_id"]),))
+                                          SledSession.of(state.data).session_id),))
     return Go(END, say=(Message(f"Saved. Run it later with /model {state.data['rep_ref']}."),))
 
 
 def _cancel(state: FlowState) -> tuple[Effect, ...]:
     if state.step == "handoff":  # the plan is committed and the session complete: keep it
         return ()
-    return (CompleteSession(state.data["session_id"], "cancelled"),)
+    return (CompleteSession(SledSession.of(state.data).session_id, "cancelled"),)
 
+
+SPEC = FlowSpec(NAME, title="Coaching session (SLED)", short_title="Coaching session",
+                runs_in="modal", build=build, start=start, subject=rep_named_in,
+                resumed_by="/coach {ref}")

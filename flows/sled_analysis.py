@@ -15,7 +15,8 @@ from flows.chart_steps import SUGGESTED_KEY, suggestion
 from flows.effects import RecordStage
 from flows.engine import Answer, Context, FlowState, Go, as_mapping
 from flows.messages import Choice, Message
-from flows.sled_text import MODEL_LABELS, STAGES, STRETCH, VIEWS, T, views_from_data
+from flows.sled_session import SledSession
+from flows.sled_text import MODEL_LABELS, STAGES, STRETCH, VIEWS, SledText, views_from_data
 
 GAP_SPECIFIC = "Q01_gap_specific"
 STANDARD_ACHIEVABLE = "Q03_standard_achievable"
@@ -24,8 +25,8 @@ METRIC = "metric:"
 
 
 def fill(template: str, state: FlowState, **extra: Any) -> str:
-    return template.format(rep=state.data.get("rep_name", "the rep"),
-                           rep_ref=state.data.get("rep_ref", ""), **STAGES, **extra)
+    return template.format(rep=SledSession.of(state.data).rep_or_default,
+                           rep_ref=SledSession.of(state.data).rep_ref, **STAGES, **extra)
 
 
 # The context card -----------------------------------------------------------------------
@@ -34,29 +35,30 @@ def fill(template: str, state: FlowState, **extra: Any) -> str:
 def context_card(data: Mapping[str, Any]) -> str:
     """What the manager sees before the session: history, plans, blockers, ROAM."""
     brief = data.get("brief", {})
-    lines = [T.card_title.format(rep=data["rep_name"])]
+    lines = [SledText.card_title.format(rep=data["rep_name"])]
     last = brief.get("last_session")
-    lines.append(T.card_last.format(date=last["date"], focus=last["focus"],
-                                    leaf=last["leaf"] or "open") if last else T.card_no_last)
+    lines.append(SledText.card_last.format(date=last["date"], focus=last["focus"],
+                                    leaf=last["leaf"] or "open") if last else SledText.card_no_last)
     if brief.get("review_due"):
-        lines.append(T.card_review.format(date=brief["review_due"]))
+        lines.append(SledText.card_review.format(date=brief["review_due"]))
     model = brief.get("pending_model")
     if model:
         label = MODEL_LABELS.get(model["model"], model["model"])
-        lines.append(T.card_model.format(model=label, date=model["date"],
+        lines.append(SledText.card_model.format(model=label, date=model["date"],
                                          rep_ref=data.get("rep_ref", "")))
     actions = brief.get("open_actions", [])
-    lines.append(T.card_actions.format(count=len(actions) or "none"))
-    lines += [(T.card_blocked_note if a.get("note") and a["status"] == "blocked"
-               else T.card_action).format(**{"note": "", **a}) for a in actions[:8]]
+    lines.append(SledText.card_actions.format(count=len(actions) or "none"))
+    lines += [(SledText.card_blocked_note if a.get("note") and a["status"] == "blocked"
+               else SledText.card_action).format(**{"note": "", **a}) for a in actions[:8]]
     checkins = brief.get("checkins", [])
     if checkins:
-        lines.append(T.card_checkins)
-        lines += [T.card_checkin.format(**c) for c in checkins[:3]]
+        lines.append(SledText.card_checkins)
+        lines += [SledText.card_checkin.format(**c) for c in checkins[:3]]
     blockers = [c for c in checkins[:3] if c.get("blockers")]
     if blockers:
-        lines.append(T.card_blockers)
-        lines += [T.card_blocker.format(week=c["week"], note=c["blockers"]) for c in blockers]
+        lines.append(SledText.card_blockers)
+        lines += [SledText.card_blocker.format(week=c["week"],
+                                               note=c["blockers"]) for c in blockers]
     lines.append(roam.describe(brief.get("roam", {})))
     return "\n".join(lines)
 
@@ -78,7 +80,7 @@ def gap_choices(state: FlowState) -> tuple[Choice, ...]:
 
 
 def gap_prompt(state: FlowState, ctx: Context) -> Message:
-    return Message(fill(T.gap, state), choices=gap_choices(state))
+    return Message(fill(SledText.gap, state), choices=gap_choices(state))
 
 
 def choose_gap(state: FlowState, answer: Answer, ctx: Context) -> Go:
@@ -99,15 +101,16 @@ def choose_gap(state: FlowState, answer: Answer, ctx: Context) -> Go:
 def suggested_answers(line: roam.Line) -> dict[str, list[Any]]:
     """Chart answers the numbers decide: Q01 (the gap has numbers) and Q03 (a teammate
     met the same standard in the same period), each with its evidence in one line."""
-    found = {GAP_SPECIFIC: suggestion(True, T.gap_in_numbers.format(gap=roam.gap_text(line)))}
+    found = {GAP_SPECIFIC: suggestion(True,
+                                      SledText.gap_in_numbers.format(gap=roam.gap_text(line)))}
     if line.peers:
         if line.peers_met:
-            reason = T.peers_met.format(met=line.peers_met, peers=line.peers,
+            reason = SledText.peers_met.format(met=line.peers_met, peers=line.peers,
                                         metric=line.metric)
         else:
-            avg = (T.team_avg.format(value=roam.fmt(line.benchmark))
+            avg = (SledText.team_avg.format(value=roam.fmt(line.benchmark))
                    if line.benchmark is not None else "")
-            reason = T.peers_missed.format(peers=line.peers, metric=line.metric, avg=avg)
+            reason = SledText.peers_missed.format(peers=line.peers, metric=line.metric, avg=avg)
         found[STANDARD_ACHIEVABLE] = suggestion(line.peers_met > 0, reason)
     return found
 
@@ -119,9 +122,9 @@ def gap_numbers(state: FlowState) -> Mapping[str, Any]:
 def views_prompt(state: FlowState, ctx: Context) -> Message:
     numbers = gap_numbers(state)
     if not numbers:
-        return Message(fill(T.views, state), form=VIEWS)
+        return Message(fill(SledText.views, state), form=VIEWS)
     statement = str(numbers["statement"])
-    return Message(fill(T.views_from_data, state, gap=statement),
+    return Message(fill(SledText.views_from_data, state, gap=statement),
                    form=views_from_data(statement))
 
 
@@ -136,10 +139,10 @@ def views(state: FlowState, answer: Answer, ctx: Context) -> Go:
 
 def focus_prompt(state: FlowState, ctx: Context) -> Message:
     """The focus areas; the one a review planned for this session comes first, marked."""
-    planned = state.data.get("planned_focus")
-    choices = sorted((Choice(f.id, f.label + (T.planned if f.id == planned else ""))
+    planned = SledSession.of(state.data).planned_focus
+    choices = sorted((Choice(f.id, f.label + (SledText.planned if f.id == planned else ""))
                       for f in ctx.playbook.focus_areas), key=lambda c: c.id != planned)
-    return Message(fill(T.focus, state), choices=tuple(choices))
+    return Message(fill(SledText.focus, state), choices=tuple(choices))
 
 
 def focus(state: FlowState, answer: Answer, ctx: Context) -> Go:
@@ -150,14 +153,14 @@ def focus(state: FlowState, answer: Answer, ctx: Context) -> Go:
     values = {"roam": _snapshot(state), "gap": STRETCH_GAP, "stretch_goal": stretch["goal"],
               "rep_view": stretch.get("rep_view", ""), "focus_area": answer}
     return Go("action", {"focus": answer, "agreed_solution": stretch["goal"]},
-              (RecordStage(state.data["session_id"], "L", values),))
+              (RecordStage(SledSession.of(state.data).session_id, "L", values),))
 
 
 # The stretch path ------------------------------------------------------------------------
 
 
 def stretch_prompt(state: FlowState, ctx: Context) -> Message:
-    return Message(fill(T.stretch_goal, state), form=STRETCH)
+    return Message(fill(SledText.stretch_goal, state), form=STRETCH)
 
 
 def stretch(state: FlowState, answer: Answer, ctx: Context) -> Go:

@@ -13,7 +13,7 @@ STAGES = {
 }
 
 
-class T:
+class SledText:
     """Every sentence this flow says, in one place."""
 
     set_stage = ("{S}\nState today's purpose, objectives and agenda, "
@@ -116,7 +116,7 @@ def views_from_data(gap: str) -> Form:
     """The views form when the gap came from the data: its numbers are already known."""
     given, *rest = VIEWS.fields
     return Form(VIEWS.id, (Field(given.id, given.label, required=False,
-                                 hint=T.gap_kept.format(gap=gap)), *rest))
+                                 hint=SledText.gap_kept.format(gap=gap)), *rest))
 
 NO_ACTION = Form("no_action", (Field("reason", "Why not now", required=False),))
 PRIVATE_NOTE = Form("private_note", (Field("note", "Private note", "long_text"),))

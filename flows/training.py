@@ -30,12 +30,13 @@ from flows.feedback import check_behaviour
 from flows.messages import Choice, Field, Form, Message
 from flows.model_steps import teach_stage
 from flows.playbook import Playbook
+from flows.spec import FlowSpec, rep_named_in
 
 NAME = "training"
 STAGES = {"T": "T — Tell", "S": "S — Show", "D": "D — Do", "R": "R — Review"}
 
 
-class T:
+class TrainingText:
     """Every sentence this flow says, in one place."""
 
     title = "Field training (Tell, Show, Do, Review)"
@@ -83,36 +84,41 @@ class T:
 
 
 TELL = Form("tell", (
-    Field("steps", T.tell_steps, "long_text"),
-    Field("why", T.tell_why, "long_text"),
-    Field("good", T.tell_good, "long_text"),
+    Field("steps", TrainingText.tell_steps, "long_text"),
+    Field("why", TrainingText.tell_why, "long_text"),
+    Field("good", TrainingText.tell_good, "long_text"),
 ))
 SHOW = Form("show", (
-    Field("how", T.show_how, "choice",
-          options=(Choice("live", T.show_live), Choice("recording", T.show_recording))),
-    Field("notes", T.show_notes, "long_text"),
+    Field("how", TrainingText.show_how, "choice",
+          options=(Choice("live", TrainingText.show_live),
+                   Choice("recording", TrainingText.show_recording))),
+    Field("notes", TrainingText.show_notes, "long_text"),
 ))
 DO = Form("do", (
-    Field("role_play", T.do_role_play, "long_text"),
-    Field("live", T.do_live, "long_text", required=False, hint=T.do_live_hint),
+    Field("role_play", TrainingText.do_role_play, "long_text"),
+    Field("live", TrainingText.do_live, "long_text", required=False,
+          hint=TrainingText.do_live_hint),
 ))
-SELF_ASSESSMENT = Form("self_assessment", (Field("self_assessment", T.rep_view, "long_text"),))
-POSITIVES = Form("positives", (Field("positives", T.positives_label, "long_text"),))
+SELF_ASSESSMENT = Form("self_assessment", (Field("self_assessment", TrainingText.rep_view,
+                                                 "long_text"),))
+POSITIVES = Form("positives", (Field("positives", TrainingText.positives_label, "long_text"),))
 CONSTRUCTIVE = Form("constructive", (
-    Field("point_1", T.point_1, "long_text"),
-    Field("point_2", T.point_2, "long_text", required=False),
+    Field("point_1", TrainingText.point_1, "long_text"),
+    Field("point_2", TrainingText.point_2, "long_text", required=False),
 ))
-DECISIONS = (Choice("repeat", T.repeat), Choice("move_on", T.move_on),
-             Choice("coaching", T.hand_off))
+DECISIONS = (Choice("repeat", TrainingText.repeat), Choice("move_on", TrainingText.move_on),
+             Choice("coaching", TrainingText.hand_off))
 
 
-NEXT = {"repeat": T.next_repeat, "coaching": T.next_coaching, "move_on": T.next_move_on}
+NEXT = {"repeat": TrainingText.next_repeat, "coaching": TrainingText.next_coaching,
+        "move_on": TrainingText.next_move_on}
 
 
-def start(playbook: Playbook, ctx: Context, data: Mapping[str, Any]) -> Outcome:
+def start(playbook: Playbook, ctx: Context, data: Mapping[str, Any],
+          flow: Flow | None = None) -> Outcome:
     """``data`` holds session_id, rep_name, rep_ref, focus (a label) and, when one is
     planned, review_date (the plan's next review)."""
-    return begin(build(playbook), data, ctx)
+    return begin(flow or build(playbook), data, ctx)
 
 
 def fill(template: str, state: FlowState, **extra: str) -> str:
@@ -124,22 +130,26 @@ def fill(template: str, state: FlowState, **extra: str) -> str:
 
 def build(playbook: Playbook) -> Flow:
     steps: dict[str, Step] = {
-        **teach_stage(NAME, "T", "tell", TELL, (T.tell, T.tell_check, T.tell_hint),
+        **teach_stage(NAME, "T", "tell", TELL, (TrainingText.tell, TrainingText.tell_check,
+                                                TrainingText.tell_hint),
                       "show", fill),
-        **teach_stage(NAME, "S", "show", SHOW, (T.show, T.show_check, T.show_hint),
+        **teach_stage(NAME, "S", "show", SHOW, (TrainingText.show, TrainingText.show_check,
+                                                TrainingText.show_hint),
                       "do", fill),
-        **teach_stage(NAME, "D", "do", DO, (T.do, T.do_check, T.do_hint),
+        **teach_stage(NAME, "D", "do", DO, (TrainingText.do, TrainingText.do_check,
+                                            TrainingText.do_hint),
                       "self_assessment", fill),
-        "self_assessment": Step("self_assessment", "R", _form(T.self_assessment, SELF_ASSESSMENT),
+        "self_assessment": Step("self_assessment", "R", _form(TrainingText.self_assessment,
+                                                              SELF_ASSESSMENT),
                                 lambda s, a, c: Go("positives", {"self_assessment": a}),
                                 ("positives",)),
-        "positives": Step("positives", "R", _form(T.positives, POSITIVES), _positives,
+        "positives": Step("positives", "R", _form(TrainingText.positives, POSITIVES), _positives,
                           ("constructive",)),
-        "constructive": Step("constructive", "R", _form(T.constructive, CONSTRUCTIVE),
+        "constructive": Step("constructive", "R", _form(TrainingText.constructive, CONSTRUCTIVE),
                              _constructive, ("decision",)),
         "decision": Step("decision", "R", _decision_prompt, _decision, (END,)),
     }
-    return Flow(NAME, T.title, STAGES, steps, "tell")
+    return Flow(NAME, TrainingText.title, STAGES, steps, "tell")
 
 
 def _form(template: str, form: Form) -> Prompt:
@@ -148,20 +158,21 @@ def _form(template: str, form: Form) -> Prompt:
 
 def _positives(state: FlowState, answer: Answer, ctx: Context) -> Go | Retry:
     values = as_mapping(answer)
-    problem = check_behaviour(values, {"positives": T.positives_label}, _rep(state))
+    problem = check_behaviour(values, {"positives": TrainingText.positives_label}, _rep(state))
     return problem or Go("constructive", {"positives": values})
 
 
 def _constructive(state: FlowState, answer: Answer, ctx: Context) -> Go | Retry:
     if not as_mapping(state.data.get("positives")):
-        raise FlowBug(T.no_positives_yet)
+        raise FlowBug(TrainingText.no_positives_yet)
     values = as_mapping(answer)
-    problem = check_behaviour(values, {"point_1": T.point_1, "point_2": T.point_2}, _rep(state))
+    problem = check_behaviour(values, {"point_1": TrainingText.point_1,
+                                       "point_2": TrainingText.point_2}, _rep(state))
     return problem or Go("decision", {"constructive": values})
 
 
 def _decision_prompt(state: FlowState, ctx: Context) -> Message:
-    return Message(fill(T.decision, state), choices=DECISIONS)
+    return Message(fill(TrainingText.decision, state), choices=DECISIONS)
 
 
 def _decision(state: FlowState, answer: Answer, ctx: Context) -> Go:
@@ -176,8 +187,8 @@ def _decision(state: FlowState, answer: Answer, ctx: Context) -> Go:
     sid = state.data["session_id"]
     then = fill(NEXT[decision], state)
     if state.data.get("review_date"):
-        then += fill(T.next_review, state)
-    done = Message(fill(T.done, state, next=then))
+        then += fill(TrainingText.next_review, state)
+    done = Message(fill(TrainingText.done, state, next=then))
     return Go(END, {"decision": decision},
               (RecordModelStage(sid, NAME, "R", values), CompleteModel(sid, NAME, decision)),
               say=(done,))
@@ -185,3 +196,7 @@ def _decision(state: FlowState, answer: Answer, ctx: Context) -> Go:
 
 def _rep(state: FlowState) -> str:
     return str(state.data.get("rep_name", "the rep"))
+
+
+SPEC = FlowSpec(NAME, title=TrainingText.title, short_title="Field training", runs_in="modal",
+                build=build, start=start, subject=rep_named_in, resumed_by="/model {ref}")

@@ -44,7 +44,7 @@ from storage.models import (
     Review,
     SessionStage,
 )
-from storage.unit import Unit
+from storage.unit import UnitOfWork
 
 OPEN_ACTION = ("open", "in_progress", "blocked")
 FINISHED = ("completed", "no_action", "no_agreement")  # sessions that count as held
@@ -78,7 +78,7 @@ def open_session(conn: Connection, manager_id: int, rep_id: int, now: datetime) 
     return int(key[0])
 
 
-def apply(unit: Unit, effect: Effect, *, actor_id: int, now: datetime) -> None:
+def apply(unit: UnitOfWork, effect: Effect, *, actor_id: int, now: datetime) -> None:
     """Store one effect. ``StartFlow`` is the caller's to carry out. Stage records (most
     turns) are Core statements on the connection; the rest use the ORM session."""
     match effect:

@@ -86,6 +86,28 @@ def by_platform_id(db: Session, platform: str, tenant: str, user_id: str) -> Per
                      {"platform": platform, "tenant": tenant})
 
 
+def bind_if_unbound(person: Person, platform: str, user_id: str | None) -> None:
+    """Store the person's ``platform`` user id, unless they have one there already (a
+    platform without ids of its own, such as the console, binds nothing)."""
+    if not user_id:
+        return
+    if platform == "slack" and person.slack_user_id is None:
+        person.slack_user_id = user_id
+    elif platform == "teams" and person.teams_user_id is None:
+        person.teams_user_id = user_id
+
+
+def bound_platforms(conn: Connection, email: str, org_id: int) -> list[str]:
+    """The platforms the person of ``org_id`` with this email is bound to (has a user id
+    on), in a fixed order; empty when nobody has the email or they are bound nowhere."""
+    row = conn.execute(select(Person.slack_user_id, Person.teams_user_id).where(
+        Person.org_id == org_id, Person.email == email.strip().lower())).first()
+    if row is None:
+        return []
+    return [platform for platform, user_id in zip(("slack", "teams"), row, strict=True)
+            if user_id]
+
+
 def _in_scope(db: Session, role: str, boss_id: int) -> list[Person]:
     query = select(Person).where(SCOPE[role], Person.active.is_(True)).order_by(Person.name)
     return list(db.scalars(query, {"boss": boss_id}))

@@ -14,14 +14,17 @@ Added = Literal["added", "attached", "already", "taken", "not_a_rep"]
 
 
 def add_report(db: Session, manager: Person, *, email: str, name: str, timezone: str,
-               slack_user_id: str | None, now: datetime) -> tuple[Added, Person | None]:
-    """Create the rep under ``manager``, or attach an existing rep who has no manager."""
+               platform: str, user_id: str | None,
+               now: datetime) -> tuple[Added, Person | None]:
+    """Create the rep under ``manager``, or attach an existing rep who has no manager;
+    either way bound to ``user_id`` on ``platform`` unless bound there already."""
     email = email.strip().lower()
     person = people.by_email(db, email, manager.org_id)
     if person is None:
         person = Person(org_id=manager.org_id, email=email, name=name or email, role="rep",
                         manager_id=manager.id, timezone=timezone or "UTC",
-                        slack_user_id=slack_user_id, active=True, created_at=now, updated_at=now)
+                        active=True, created_at=now, updated_at=now)
+        people.bind_if_unbound(person, platform, user_id)
         db.add(person)
         db.flush()
         return "added", person
@@ -32,6 +35,5 @@ def add_report(db: Session, manager: Person, *, email: str, name: str, timezone:
     if person.role != "rep" or person.id == manager.id:
         return "not_a_rep", person
     person.manager_id, person.updated_at = manager.id, now
-    if person.slack_user_id is None and slack_user_id:
-        person.slack_user_id = slack_user_id
+    people.bind_if_unbound(person, platform, user_id)
     return "attached", person

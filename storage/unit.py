@@ -11,7 +11,7 @@ from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 
-class Unit:
+class UnitOfWork:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
         self._db: Session | None = None

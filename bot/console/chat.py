@@ -10,6 +10,8 @@ from dataclasses import replace
 from typing import TextIO
 
 from bot.bootstrap import App
+from bot.channels.local import deliver
+from bot.channels.who import Who
 from bot.clock import ManualClock
 from bot.console.protocol import (
     Answer,
@@ -20,8 +22,6 @@ from bot.console.protocol import (
     parse_line,
     render,
 )
-from bot.delivery import deliver
-from bot.runner import Who
 from flows.engine import Reading, check_field
 from flows.messages import Input, Message, Say, Submit
 

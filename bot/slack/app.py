@@ -4,9 +4,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
+from aiohttp import web
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
@@ -15,19 +18,26 @@ from slack_sdk.oauth.installation_store.async_cacheable_installation_store impor
 )
 
 from bot.bootstrap import App
+from bot.channels.database import Database
+from bot.channels.gateway import Gateway
+from bot.channels.hosting import SHUTDOWN_WAIT
+from bot.channels.outbox import OutboxWorker
 from bot.settings import ConfigError
+from bot.slack import http
 from bot.slack.clients import (
     API_TIMEOUT,
     Clients,
     Sleep,
     api_logger,
+    api_session,
     api_url,
     retry_handlers,
     web_client,
 )
+from bot.slack.handlers import SlackHandlers
 from bot.slack.installations import InstallationStore, StateStore
 from bot.slack.listeners import register
-from bot.slack.surface import SlackSurface
+from bot.slack.notifier import SlackNotifier
 
 log = logging.getLogger("coach.slack")
 BOT_SCOPES = ("commands", "chat:write", "im:history", "im:write", "users:read",
@@ -36,11 +46,42 @@ BOT_SCOPES = ("commands", "chat:write", "im:history", "im:write", "users:read",
 
 @dataclass
 class SlackApp:
+    """The Slack surface as ``coach serve`` hosts it (bot/channels/hosting.py)."""
+
     bolt: AsyncApp
-    surface: SlackSurface
+    surface: SlackHandlers
+    gateway: Gateway
     oauth: bool
     http: bool  # serve POST /slack/events (only with a signing secret to verify it)
+    signing_secret: str = ""
+    socket_mode: bool = False  # also listen over Socket Mode (SLACK_APP_TOKEN)
+    app_token: str = ""
     api_timeout: float = API_TIMEOUT  # seconds for one Web API call, OAuth's included
+
+    def add_routes(self, web_app: web.Application) -> None:
+        http.add_routes(web_app, self.bolt, self.signing_secret if self.http else "")
+
+    async def lifetime(self, web_app: web.Application) -> AsyncIterator[None]:
+        """One keep-alive connection pool for every Web API call, Socket Mode when on;
+        at shutdown the work after the acks finishes before the pool closes."""
+        client = self.bolt.client
+        shared = client.session is None
+        if shared:
+            client.session = api_session(self.api_timeout)
+        handler = None
+        if self.socket_mode:
+            from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+
+            handler = AsyncSocketModeHandler(self.bolt, self.app_token)
+            await handler.connect_async()  # type: ignore[no-untyped-call]
+        yield
+        if handler is not None:
+            await handler.close_async()  # type: ignore[no-untyped-call]
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.gateway.idle(), timeout=SHUTDOWN_WAIT)
+        if shared and client.session is not None:
+            await client.session.close()
+            client.session = None
 
 
 def enabled(app: App) -> bool:
@@ -51,11 +92,13 @@ def enabled(app: App) -> bool:
 
 
 def build_slack(app: App, *, sleep: Sleep = asyncio.sleep, threaded: bool | None = None,
-                delivery_delay: float = 0.0, api_timeout: float = API_TIMEOUT) -> SlackApp:
+                delivery_delay: float = 0.0, api_timeout: float = API_TIMEOUT,
+                socket_mode: bool = False, gateway: Gateway | None = None) -> SlackApp:
     """The Slack side of ``coach serve``; ``sleep`` waits out Retry-After (tests record it);
     ``threaded`` picks where database work runs (default: threads for PostgreSQL only);
     every Web API call (the OAuth exchange too: Bolt gives it this client) gives up after
-    ``api_timeout`` seconds."""
+    ``api_timeout`` seconds. ``gateway``: the channel layer shared with other surfaces
+    (made here when Slack is the only one); Slack's notifier is registered on its outbox."""
     s = app.settings
     oauth = bool(s.slack_client_id and s.slack_client_secret)
     if not s.slack_signing_secret and (oauth or not s.slack_app_token):
@@ -67,28 +110,34 @@ def build_slack(app: App, *, sleep: Sleep = asyncio.sleep, threaded: bool | None
     client = web_client(token=None if oauth else s.slack_bot_token,
                         base_url=api_url(s.slack_api_url), timeout=api_timeout,
                         retry_handlers=retry_handlers(sleep), logger=api_logger(s.coach_log_level))
-    surface = SlackSurface(app, Clients(client, None), threaded=threaded,
-                           delivery_delay=delivery_delay)
+    if gateway is None:
+        database = Database(app.engine, threaded=threaded)
+        outbox = OutboxWorker(app.sessions, app.clock, database, delay=delivery_delay)
+        gateway = Gateway(app.runner, database, outbox)
+    clients = Clients(client, None)
+    surface = SlackHandlers(app, clients, gateway)
+    gateway.outbox.register(SlackNotifier(clients, surface.identity))
     if oauth:
         assert s.slack_client_id and s.slack_client_secret
         # Cached in memory: authorizing a request must not wait for the database or auth.test.
         store = AsyncCacheableInstallationStore(
-            InstallationStore(s.slack_client_id, app.engine, surface.run))
+            InstallationStore(s.slack_client_id, app.engine, gateway.database))
         settings = AsyncOAuthSettings(
             client_id=s.slack_client_id, client_secret=s.slack_client_secret,
             scopes=list(BOT_SCOPES), installation_store=store, installation_store_bot_only=True,
-            state_store=StateStore(app.engine, surface.run))
+            state_store=StateStore(app.engine, gateway.database))
         settings.authorize = AsyncInstallationStoreAuthorize(
             logger=log, installation_store=store, client_id=s.slack_client_id,
             client_secret=s.slack_client_secret, bot_only=True, cache_enabled=True,
             client=client)
         bolt = AsyncApp(client=client, signing_secret=s.slack_signing_secret,
                         oauth_settings=settings, process_before_response=True)
-        surface.delivery.clients.store = store
+        clients.store = store
     else:
         # Socket Mode requests skip signature checks; HTTP is not served without a secret.
         bolt = AsyncApp(client=client, signing_secret=s.slack_signing_secret or "",
                         process_before_response=True)
     register(bolt, surface, oauth=oauth)
-    return SlackApp(bolt, surface, oauth, http=bool(s.slack_signing_secret),
-                    api_timeout=api_timeout)
+    return SlackApp(bolt, surface, gateway, oauth, http=bool(s.slack_signing_secret),
+                    signing_secret=s.slack_signing_secret or "", socket_mode=socket_mode,
+                    app_token=s.slack_app_token or "", api_timeout=api_timeout)

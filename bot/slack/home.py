@@ -1,69 +1,19 @@
-"""The App Home tab: what a manager, rep or leader sees (views.publish)."""
+"""The App Home tab: what a manager, rep or leader sees (views.publish), drawn from the
+neutral home data (bot/services/home.py)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy.orm import Session
-
-from bot.runner import zone
+from bot.clock import zone
+from bot.services.home import HomeData
 from bot.slack import limits
 from bot.slack.render import Block, clip, dumps, escape, plain, sections
-from bot.slack.text import T
-from flows.playbook import Playbook
-from storage import home, people
-from storage.coaching import week_start
-from storage.models import Person
+from bot.slack.text import SlackText
+from storage import people
 
-DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MAX_REPS = 20
 MAX_ITEMS = 15
-
-
-@dataclass(frozen=True)
-class HomeData:
-    name: str
-    role: str
-    email: str
-    reps: list[home.RepLine] = field(default_factory=list)
-    meetings: list[home.Meeting] = field(default_factory=list)
-    items: list[home.Item] = field(default_factory=list)
-    next_checkin: str = ""
-    checkin_status: str = ""
-    figures: home.TreeFigures | None = None
-    window_days: int = 14
-    timezone: str = "UTC"
-
-
-def load(db: Session, person: Person, now: datetime, playbook: Playbook) -> HomeData:
-    today = now.astimezone(zone(person.timezone)).date()
-    data = HomeData(person.name, person.role, person.email,
-                    window_days=playbook.digest.coverage_days, timezone=person.timezone)
-    if person.role in people.COACHING_ROLES:
-        data.reps.extend(home.rep_lines(db, person, today))
-        data.meetings.extend(home.next_meetings(db, person, now))
-    if person.role == "rep":
-        data.items.extend(home.rep_items(db, person, today))
-        status = home.checkin_status(db, person, week_start(today)) or "not started"
-        when = next_checkin(now, person.timezone, playbook.checkin.day, playbook.checkin.time)
-        return HomeData(**{**data.__dict__, "next_checkin": when, "checkin_status": status})
-    if person.role == "leader":
-        figures = home.tree_figures(db, person, now, playbook.digest.coverage_days)
-        return HomeData(**{**data.__dict__, "figures": figures})
-    return data
-
-
-def next_checkin(now: datetime, tz: str, day: str, time: str) -> str:
-    local = now.astimezone(zone(tz))
-    hour, minute = (int(x) for x in time.split(":"))
-    ahead = (DAYS.index(day) - local.weekday()) % 7
-    when = (local + timedelta(days=ahead)).replace(hour=hour, minute=minute, second=0,
-                                                   microsecond=0)
-    if when <= local:
-        when += timedelta(days=7)
-    return when.strftime("%a %d %b, %H:%M")
 
 
 def view(data: HomeData) -> dict[str, Any]:
@@ -76,7 +26,7 @@ def view(data: HomeData) -> dict[str, Any]:
     elif data.role == "rep":
         blocks += _rep(data)
     else:
-        blocks += sections(T.home_admin)
+        blocks += sections(SlackText.home_admin)
     return {"type": "home", "blocks": blocks[:limits.VIEW_BLOCKS]}
 
 
@@ -96,50 +46,54 @@ def _button(text: str, action_id: str, value: dict[str, Any], primary: bool = Fa
 
 
 def _manager(data: HomeData) -> list[Block]:
-    blocks: list[Block] = [_header(T.home_manager)]
+    blocks: list[Block] = [_header(SlackText.home_manager)]
     if not data.reps:
-        blocks += sections(T.home_no_reps)
+        blocks += sections(SlackText.home_no_reps)
     for rep in data.reps[:MAX_REPS]:
-        line = T.home_rep_line.format(
+        line = SlackText.home_rep_line.format(
             name=escape(rep.name), open=rep.open_actions,
-            overdue=T.home_overdue.format(n=rep.overdue_actions) if rep.overdue_actions else "",
+            overdue=(SlackText.home_overdue.format(n=rep.overdue_actions)
+                     if rep.overdue_actions else ""),
             last=rep.last_session.isoformat() if rep.last_session else "none",
-            in_progress=T.home_in_progress if rep.session_open else "")
-        label = T.continue_session if rep.session_open else T.home_start
+            in_progress=SlackText.home_in_progress if rep.session_open else "")
+        label = SlackText.continue_session if rep.session_open else SlackText.home_start
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": clip(line, 2900)},
                        "accessory": _button(label, f"coach.cmd.{rep.id}",
                                             {"t": f"/coach {rep.email}"}, rep.session_open)})
     if len(data.reps) > MAX_REPS:
         blocks.append({"type": "context", "elements": [
             {"type": "mrkdwn", "text": f"…and {len(data.reps) - MAX_REPS} more: `/coach name`"}]})
-    blocks += [{"type": "divider"}, _header(T.home_meetings)]
+    blocks += [{"type": "divider"}, _header(SlackText.home_meetings)]
     local = zone(data.timezone)
     meetings = [f"• {m.meeting_type.replace('_', ' ')}"
                 f"{' with ' + m.subject if m.subject else ''}: "
                 f"{m.at.astimezone(local):%a %d %b %H:%M %Z}" for m in data.meetings]
-    blocks += sections("\n".join(meetings) or T.home_no_meetings)
+    blocks += sections("\n".join(meetings) or SlackText.home_no_meetings)
     return blocks
 
 
 def _rep(data: HomeData) -> list[Block]:
-    blocks: list[Block] = [_header(T.home_items)]
+    blocks: list[Block] = [_header(SlackText.home_items)]
     if not data.items:
-        blocks += sections(T.home_no_items)
+        blocks += sections(SlackText.home_no_items)
     for item in data.items[:MAX_ITEMS]:
-        text = T.home_item.format(description=escape(item.description), due=item.due.isoformat(),
-                                  overdue=T.home_item_overdue if item.overdue else "",
-                                  status=item.status.replace("_", " "))
+        text = SlackText.home_item.format(
+            description=escape(item.description), due=item.due.isoformat(),
+            overdue=SlackText.home_item_overdue if item.overdue else "",
+            status=item.status.replace("_", " "))
         if not item.owned:  # the manager's, shared for information: no buttons
-            text += T.home_item_managers
+            text += SlackText.home_item_managers
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": clip(text, 2900)}})
         if item.owned:
             blocks.append({"type": "actions", "block_id": f"item.{item.id}", "elements": [
-                _button(T.home_done, "coach.item.done", {"id": item.id}, True),
-                _button(T.home_blocked, "coach.item.blocked", {"id": item.id})]})
+                _button(SlackText.home_done, "coach.item.done", {"id": item.id}, True),
+                _button(SlackText.home_blocked, "coach.item.blocked", {"id": item.id})]})
+    checkin = SlackText.home_checkin.format(when=data.next_checkin,
+                                            status=data.checkin_status.replace("_", " "))
     blocks += [{"type": "divider"},
-               {"type": "section", "text": {"type": "mrkdwn", "text": T.home_checkin.format(
-                   when=data.next_checkin, status=data.checkin_status.replace("_", " "))},
-                "accessory": _button(T.home_checkin_now, "coach.cmd.checkin", {"t": "/checkin"})}]
+               {"type": "section", "text": {"type": "mrkdwn", "text": checkin},
+                "accessory": _button(SlackText.home_checkin_now, "coach.cmd.checkin",
+                                     {"t": "/checkin"})}]
     return blocks
 
 
@@ -148,7 +102,7 @@ def _leader(data: HomeData) -> list[Block]:
     if f is None:
         return []
     coverage = f"{round(100 * f.reps_coached / f.reps)}%" if f.reps else "-"
-    return [_header(T.home_digest), *sections(T.home_digest_body.format(
+    return [_header(SlackText.home_digest), *sections(SlackText.home_digest_body.format(
         reps=f.reps, days=data.window_days, coached=f.reps_coached, coverage=coverage,
         sessions=f.sessions, open=f.open_actions, overdue=f.overdue_actions,
         escalations=f.open_escalations, email=data.email))]

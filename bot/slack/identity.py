@@ -10,24 +10,24 @@ the Slack id on the person, and the profile's time zone when the person has none
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Literal, TypeVar
+from typing import Literal
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.channels.database import Database
+from bot.channels.directory import Binding
+from bot.channels.who import Who
 from bot.clock import Clock
-from bot.runner import Who
+from bot.slack.text import SlackText
 from bot.slack.workspaces import Workspaces
 from storage import people
 from storage.models import Person
 
 log = logging.getLogger("coach.slack.identity")
-R = TypeVar("R")
-Run = Callable[..., Awaitable[Any]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,41 +39,35 @@ class Profile:
     team: str = ""  # the user's own workspace, as Slack says ("" when read from storage)
 
 
-@dataclass(frozen=True, slots=True)
-class Resolved:
-    status: Literal["known", "unknown", "conflict", "outside"]
-    email: str = ""
-
-
 class Identity:
-    def __init__(self, sessions: sessionmaker[Session], clock: Clock, run: Run,
+    def __init__(self, sessions: sessionmaker[Session], clock: Clock, database: Database,
                  workspaces: Workspaces) -> None:
-        self.sessions, self.clock, self.run = sessions, clock, run
+        self.sessions, self.clock, self.run = sessions, clock, database.run
         self.workspaces = workspaces
         self.known: set[tuple[str, str]] = set()
 
-    async def resolve(self, client: AsyncWebClient, who: Who) -> Resolved:
+    async def bind(self, client: AsyncWebClient, who: Who) -> Binding:
         key = (who.tenant, who.user_key)
         if key in self.known:
-            return Resolved("known")
+            return Binding("known")
         org = await self.workspaces.org_of(who.tenant)
         if org is None:
-            return Resolved("outside")
+            return Binding("outside")
         found = await self.run(self._by_id, org, who.user_key)
         if found:
             self.known.add(key)
-            return Resolved("known")
+            return Binding("known")
         profile = await profile_of(client, who.user_key)
         if profile is None or not profile.email:
-            return Resolved("unknown")
+            return Binding("unknown")
         if not await self.in_org(profile, org):
             log.warning("Slack user %s of workspace %s is not in org %s", who.user_key,
                         profile.team, org)
-            return Resolved("outside")
+            return Binding("outside")
         status = await self.run(self._bind, org, profile)
         if status == "known":
             self.known.add(key)
-        return Resolved(status, profile.email)
+        return Binding(status, profile.email)
 
     async def in_org(self, profile: Profile, org: int) -> bool:
         """Whether the profile's own workspace belongs to ``org`` (a stored profile, with no
@@ -95,7 +89,7 @@ class Identity:
             return None
         stored = await self.run(self._id_by_email, org, email)
         if stored:
-            return str(stored)
+            return stored
         try:
             response = await client.users_lookupByEmail(email=email)
         except SlackApiError as exc:
@@ -140,6 +134,30 @@ class Identity:
                 person.timezone = profile.timezone
             person.updated_at = self.clock.now()
             return "known"
+
+
+@dataclass(frozen=True, slots=True)
+class SlackDirectory:
+    """The channel layer's Directory for one Slack request: binds through ``identity``
+    with the request's own Web API client."""
+
+    identity: Identity
+    client: AsyncWebClient
+
+    async def bind(self, who: Who) -> Binding:
+        return await self.identity.bind(self.client, who)
+
+    def stranger(self, binding: Binding) -> str:
+        return stranger_text(binding)
+
+
+def stranger_text(binding: Binding) -> str:
+    """Why a Slack user we could not bind sees nothing, and what to do about it."""
+    if binding.status == "outside":
+        return SlackText.outside
+    if binding.status == "conflict":
+        return SlackText.rebound.format(email=binding.email)
+    return SlackText.unknown.format(email=f" ({binding.email})" if binding.email else "")
 
 
 async def profile_of(client: AsyncWebClient, user_id: str) -> Profile | None:

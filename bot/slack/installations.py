@@ -2,14 +2,13 @@
 
 The synchronous stores work with the engine every other query uses (SQLite or
 PostgreSQL); these wrappers give Bolt the async interface it asks for and run
-the store's queries through the surface's ``run`` (a worker thread). Their tables
+the store's queries through ``Database.run`` (off the event loop). Their tables
 come from our Alembic migration 0002_slack. Tokens are stored in clear.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
@@ -20,14 +19,15 @@ from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy import Engine
 
-Run = Callable[..., Awaitable[Any]]
+from bot.channels.database import Database
+
 STATE_SECONDS = 600
 
 
 class InstallationStore(AsyncInstallationStore):
-    def __init__(self, client_id: str, engine: Engine, run: Run) -> None:
+    def __init__(self, client_id: str, engine: Engine, database: Database) -> None:
         self.sync = SQLAlchemyInstallationStore(client_id=client_id, engine=engine)
-        self.run = run
+        self.run = database.run
 
     @property
     def logger(self) -> logging.Logger:
@@ -68,9 +68,9 @@ class InstallationStore(AsyncInstallationStore):
 
 
 class StateStore(AsyncOAuthStateStore):
-    def __init__(self, engine: Engine, run: Run) -> None:
+    def __init__(self, engine: Engine, database: Database) -> None:
         self.sync = SQLAlchemyOAuthStateStore(expiration_seconds=STATE_SECONDS, engine=engine)
-        self.run = run
+        self.run = database.run
 
     @property
     def logger(self) -> logging.Logger:

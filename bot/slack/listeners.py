@@ -1,4 +1,4 @@
-"""Bolt listeners: parse, ack at once, and leave the work to the surface.
+"""Bolt listeners: parse, ack at once, and leave the work to the handlers.
 
 The app runs with ``process_before_response=True``: each listener acks before it
 returns, so Bolt answers Slack straight away (no polling for the ack), and the
@@ -14,14 +14,14 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.runner import Who
+from bot.channels.who import Who
 from bot.slack import parse
-from bot.slack.surface import SlackSurface
+from bot.slack.handlers import SlackHandlers
 
 log = logging.getLogger("coach.slack")
 
 
-def register(bolt: AsyncApp, surface: SlackSurface, *, oauth: bool) -> None:
+def register(bolt: AsyncApp, surface: SlackHandlers, *, oauth: bool) -> None:
     @bolt.command("/coach")
     async def coach_command(ack: Any, body: dict[str, Any], client: Any, respond: Any) -> None:
         cmd = parse.command(body)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from bot import command_table
-from bot.runner import Who
+from bot.channels.who import Who
 from bot.slack.render import ViewMeta
 from flows.messages import Choose, Input, Message, Say, Submit, message_from_json
 
@@ -25,7 +25,7 @@ ActionKind = Literal["choose", "form", "ack", "cmd", "item", "pick", "unknown"]
 
 
 @dataclass(frozen=True, slots=True)
-class Command:
+class SlashCommand:
     who: Who
     kind: CommandKind
     given: Say | None = None
@@ -111,7 +111,7 @@ def read_meta(raw: Any) -> ViewMeta:
 # Slash commands ---------------------------------------------------------------------------
 
 
-def command(body: Mapping[str, Any]) -> Command:
+def command(body: Mapping[str, Any]) -> SlashCommand:
     """``/coach [text]``: the picker, help, team add, a runner command or a rep to coach."""
     who = Who(PLATFORM, tenant_of(body), _str(body.get("user_id")))
     extra: dict[str, Any] = {"trigger_id": _str(body.get("trigger_id")),
@@ -122,19 +122,19 @@ def command(body: Mapping[str, Any]) -> Command:
     found = MENTION.search(text)
     mention = found.group(1) if found else None
     if not text:
-        return Command(who, "picker", **extra)
+        return SlashCommand(who, "picker", **extra)
     if verb == "help":
-        return Command(who, "help", **extra)
+        return SlashCommand(who, "help", **extra)
     if verb == "team":
         action = rest.split(" ", 1)[0].lower()
         if action == "add" and mention:
-            return Command(who, "team_add", mention=mention, **extra)
-        return Command(who, "team_usage", **extra)
+            return SlashCommand(who, "team_add", mention=mention, **extra)
+        return SlashCommand(who, "team_usage", **extra)
     if verb in RUNNER_VERBS:
         ref = MENTION.sub("", rest).strip()
-        return Command(who, "runner", Say(f"/{verb} {ref}".strip()), mention, **extra)
+        return SlashCommand(who, "runner", Say(f"/{verb} {ref}".strip()), mention, **extra)
     ref = MENTION.sub("", text).strip()
-    return Command(who, "coach", Say(f"/coach {ref}".strip()), mention, **extra)
+    return SlashCommand(who, "coach", Say(f"/coach {ref}".strip()), mention, **extra)
 
 
 # Block actions ----------------------------------------------------------------------------

@@ -15,18 +15,16 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from bot import command_table
+from bot.channels.presentation import prompt_of, window_title
 from bot.slack import limits
 from bot.slack.limits import units
-from bot.slack.text import T
+from bot.slack.text import SlackText
 from flows.messages import Choice, Field, Form, Message, message_to_json
 
 Block = dict[str, Any]
 MODAL_CALLBACK = "coach.step"
 FORM_CALLBACK = "coach.form"
 MAX_BUTTONS = 5
-FLOW_TITLES = {"sled": "Coaching session", "training": "Field training",
-               "coaching": "Sales coaching", "review": "Plan review", "checkin": "Weekly check-in"}
-DM_FLOWS = frozenset({"checkin"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,12 +134,6 @@ def sections(raw: str) -> list[Block]:
             for piece in split_escaped(raw, limits.SECTION_TEXT)]
 
 
-def prompt_of(messages: Sequence[Message]) -> Message | None:
-    """The message that asks for an answer: the last one with choices or a form."""
-    last = messages[-1] if messages else None
-    return last if last is not None and (last.choices or last.form) else None
-
-
 # Choices ----------------------------------------------------------------------------------
 
 
@@ -171,7 +163,7 @@ def choice_blocks(message: Message) -> list[Block]:
         blocks.append({"type": "actions", "block_id": clip(f"select.{k}.{step}", limits.ID),
                        "elements": [{
                            "type": "static_select", "action_id": f"coach.select.{k}",
-                           "placeholder": plain(T.pick, limits.PLACEHOLDER),
+                           "placeholder": plain(SlackText.pick, limits.PLACEHOLDER),
                            "options": [{"text": plain(c.label, limits.OPTION_TEXT),
                                         "value": option_value(k + i, c)}
                                        for i, c in enumerate(chunk)]}]})
@@ -192,7 +184,8 @@ def _input(f: Field, nonce: int) -> Block:
     elif f.kind in ("number", "integer"):
         element = {"type": "number_input", "is_decimal_allowed": f.kind == "number"}
     elif f.kind == "choice" and f.options:
-        element = {"type": "static_select", "placeholder": plain(T.pick, limits.PLACEHOLDER),
+        element = {"type": "static_select",
+                   "placeholder": plain(SlackText.pick, limits.PLACEHOLDER),
                    "options": [_option(o) for o in f.options[:limits.OPTIONS]]}
     else:
         element = {"type": "plain_text_input", "multiline": f.kind == "long_text"}
@@ -240,7 +233,7 @@ def form_button(message: Message) -> Block:
         value = dumps({"s": message.step, "f": message.flow, "r": 1})
     return {"type": "actions", "block_id": clip(f"form.{message.step}", limits.ID),
             "elements": [{"type": "button", "action_id": "coach.form", "style": "primary",
-                          "text": plain(T.fill_in, limits.BUTTON_TEXT), "value": value}]}
+                          "text": plain(SlackText.fill_in, limits.BUTTON_TEXT), "value": value}]}
 
 
 # Modals -----------------------------------------------------------------------------------
@@ -250,7 +243,7 @@ def _text_blocks(message: Message) -> list[Block]:
     blocks = sections(slack_commands(message.text))
     notes = []  # the chart's result names its leaf in the text, by label: no id note here
     if message.private:
-        notes.append(T.private)
+        notes.append(SlackText.private)
     if notes:
         blocks.append({"type": "context", "elements": [
             {"type": "mrkdwn", "text": escape(n)} for n in notes]})
@@ -261,7 +254,7 @@ def _fit(texts: list[Block], controls: list[Block], limit: int) -> list[Block]:
     """Keep the controls whole; drop the earliest text when the blocks do not fit."""
     room = limit - len(controls)
     if len(texts) > room:
-        notice = {"type": "context", "elements": [{"type": "mrkdwn", "text": T.shortened}]}
+        notice = {"type": "context", "elements": [{"type": "mrkdwn", "text": SlackText.shortened}]}
         texts = [notice, *texts[len(texts) - room + 1:]]
     return texts + controls
 
@@ -281,7 +274,7 @@ def modal(messages: Sequence[Message], *, nonce: int = 0, channel: str | None = 
             texts.append({"type": "divider"})
         texts += _text_blocks(message)
     if not texts:
-        texts = sections(T.nothing)
+        texts = sections(SlackText.nothing)
     controls: list[Block] = []
     if prompt is not None and prompt.form is not None:
         controls = input_blocks(prompt.form, nonce)
@@ -290,15 +283,15 @@ def modal(messages: Sequence[Message], *, nonce: int = 0, channel: str | None = 
     flow = prompt.flow if prompt else next((m.flow for m in messages if m.flow), None)
     view: dict[str, Any] = {
         "type": "modal", "callback_id": FORM_CALLBACK if channel else MODAL_CALLBACK,
-        "title": plain(title or FLOW_TITLES.get(flow or "", T.app_name), limits.MODAL_TITLE),
-        "close": plain(T.later if prompt else T.close, limits.MODAL_TITLE),
+        "title": plain(title or window_title(flow) or SlackText.app_name, limits.MODAL_TITLE),
+        "close": plain(SlackText.later if prompt else SlackText.close, limits.MODAL_TITLE),
         "notify_on_close": prompt is not None and channel is None,
         "private_metadata": ViewMeta(prompt.flow if prompt else None,
                                      prompt.step if prompt else None, nonce, channel).dump(),
         "blocks": _fit(texts, controls, limits.VIEW_BLOCKS),
     }
     if prompt is not None and prompt.form is not None:
-        view["submit"] = plain(T.next, limits.MODAL_TITLE)
+        view["submit"] = plain(SlackText.next, limits.MODAL_TITLE)
     return view
 
 
@@ -320,7 +313,7 @@ def dm(message: Message, *, ack_session: int | None = None) -> tuple[str, list[B
     if ack_session is not None:
         controls.append({"type": "actions", "block_id": "ack", "elements": [{
             "type": "button", "action_id": "coach.ack", "style": "primary",
-            "text": plain(T.acknowledge, limits.BUTTON_TEXT),
+            "text": plain(SlackText.acknowledge, limits.BUTTON_TEXT),
             "value": dumps({"session": ack_session})}]})
     blocks = _fit(_text_blocks(replace(message, text=raw)), controls, limits.MESSAGE_BLOCKS)
     fallback = escape(clip_escaped(slack_commands(message.text), limits.FALLBACK_TEXT))
@@ -339,13 +332,13 @@ PICKER_MAX = 2 * limits.OPTIONS  # more people than this: /coach <name> searches
 
 def picker(reps: Sequence[tuple[int, str]]) -> dict[str, Any]:
     """``/coach`` alone: the manager's reports to pick from (selects of 100 at most)."""
-    blocks: list[Block] = [*sections(T.picker)]
+    blocks: list[Block] = [*sections(SlackText.picker)]
     for k in range(0, min(len(reps), PICKER_MAX), limits.OPTIONS):
         blocks.append({"type": "actions", "block_id": f"pick.{k}", "elements": [{
             "type": "static_select", "action_id": "coach.pick",
-            "placeholder": plain(T.pick, limits.PLACEHOLDER),
+            "placeholder": plain(SlackText.pick, limits.PLACEHOLDER),
             "options": [{"text": plain(name, limits.OPTION_TEXT), "value": str(pid)}
                         for pid, name in reps[k:k + limits.OPTIONS]]}]})
     return {"type": "modal", "callback_id": "coach.picker",
-            "title": plain(T.picker_title, limits.MODAL_TITLE),
-            "close": plain(T.close, limits.MODAL_TITLE), "blocks": blocks}
+            "title": plain(SlackText.picker_title, limits.MODAL_TITLE),
+            "close": plain(SlackText.close, limits.MODAL_TITLE), "blocks": blocks}

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.signature import SignatureVerifier
 
-MAX_BODY = 1024 * 1024  # bytes; aiohttp answers 413 beyond it, before anything is read
+MAX_BODY = 1024 * 1024  # bytes; the server answers 413 beyond it (bot/server.py MAX_BODY)
 TIMESTAMP_DIGITS = 12  # seconds since 1970 fit in 10 digits until the year 2286
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 
-class T:
+class SlackText:
     app_name = "smOS Coach"
     pick = "Choose…"
     fill_in = "Fill in…"
@@ -36,9 +36,6 @@ class T:
                     "them to your team.")
     rebound = ("Your Slack account looks different from the one on file for {email}. "
                "Ask your admin to update your Slack user id.")
-    crashed = "Sorry, something went wrong on my side. Please try again."
-    busy = ("The database is busy right now, so that was not saved. "
-            "Please try again in a moment.")
     busy_submit = ("The database is busy right now, so your answer was not saved. "
                    "Please press submit again in a moment.")
     help_more = ("The App Home tab shows what is next for you; you can also write to me "

@@ -12,33 +12,31 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import IntegrityError
 
 from bot.bootstrap import App
+from bot.channels.database import Database
 from bot.slack.clients import Clients
 from storage import tenancy
 from storage.models import DEFAULT_ORG
 
 log = logging.getLogger("coach.slack.workspaces")
 PLATFORM = "slack"
-Run = Callable[..., Awaitable[Any]]
 
 
 class Workspaces:
-    def __init__(self, app: App, clients: Clients, run: Run) -> None:
-        self.app, self.clients, self.run = app, clients, run
+    def __init__(self, app: App, clients: Clients, database: Database) -> None:
+        self.app, self.clients, self.run = app, clients, database.run
         self._ready = False
         self._lock = asyncio.Lock()
 
     async def org_of(self, tenant: str) -> int | None:
         """The organisation of a workspace; None: not ours, its users see nothing."""
         await self.ensure_linked()
-        org: int | None = await self.run(self._org_of, tenant)
-        return org
+        return await self.run(self._org_of, tenant)
 
     async def ensure_linked(self) -> None:
         """Link the configured workspaces (and, with one token, the token's own) once."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot import command_table
-from bot.commands import commands
+from bot.services.commands import commands
 from bot.slack import parse, render
 
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bot import playbook as loader
-from bot.playbook import DEFAULT_PLAYBOOK, PlaybookConfigError, load_playbook
+from bot import playbook_loader as loader
+from bot.playbook_loader import DEFAULT_PLAYBOOK, PlaybookConfigError, load_playbook
 
 
 def write(tmp_path: Path, text: str | bytes, name: str = "my-playbook.yaml") -> Path:

@@ -92,7 +92,7 @@ def test_orm_objects_and_core_statements_share_the_turns_transaction(db_url: str
     from sqlalchemy import func
 
     from storage.models import Person
-    from storage.unit import Unit
+    from storage.unit import UnitOfWork
 
     app = make_app(db_url)
     now = datetime.now(UTC)
@@ -103,7 +103,7 @@ def test_orm_objects_and_core_statements_share_the_turns_transaction(db_url: str
 
     with app.engine.connect() as conn:
         with conn.begin() as tx:
-            unit = Unit(conn)
+            unit = UnitOfWork(conn)
             unit.db.add(Person(org_id=1, email="unit-a@example.com", name="A", role="rep",
                                timezone="UTC", created_at=now, updated_at=now))
             assert count(unit.conn) == 1  # flushed before the Core query ran
@@ -112,7 +112,7 @@ def test_orm_objects_and_core_statements_share_the_turns_transaction(db_url: str
         assert count(conn) == 0  # rolled back with the turn
         conn.rollback()
         with conn.begin():
-            unit = Unit(conn)
+            unit = UnitOfWork(conn)
             unit.db.add(Person(org_id=1, email="unit-b@example.com", name="B", role="rep",
                                timezone="UTC", created_at=now, updated_at=now))
             unit.finish()

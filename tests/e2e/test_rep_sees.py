@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.playbook import load_playbook
+from bot.playbook_loader import load_playbook
 from storage.models import ActionItem, CoachingSession, LeafOutcome
 from tests.leaf_script import (
     ALICE,

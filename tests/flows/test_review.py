@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from typing import Any
 
@@ -345,3 +346,13 @@ def test_the_chart_rerun_suggests_the_answers_given_earlier(ctx: Context) -> Non
     changed = play(flow, at_q04.state, ctx, Choose("yes"))  # the rep knows now
     assert changed.state.step == "Q05_knows_what"
     assert "Suggested" not in changed.last.text  # never answered before
+
+
+def test_the_review_plan_is_typed_and_stored_as_plain_data() -> None:
+    plan = review.ReviewPlan.of(data(rep_id=7, imported=IMPORTED))
+    assert plan.baseline == 150.0 and plan.target == 200.0 and plan.rep_id == 7
+    assert [a.owner for a in plan.actions] == ["rep", "manager"]
+    assert review.ReviewPlan.of(plan.as_data()) == plan
+    assert json.loads(json.dumps(plan.as_data())) == plan.as_data()  # JSON, as stored
+    with pytest.raises(KeyError):
+        review.ReviewPlan.of({k: v for k, v in data().items() if k != "session_id"})

@@ -259,3 +259,17 @@ def test_the_chart_result_names_the_leaf_by_its_label(ctx: Context, leaf_id: str
     assert said.leaf == leaf_id
     assert said.text == f"Solution chart: {leaf.label}. {leaf.next}"
     assert leaf_id not in texts(run.messages) and f"({leaf.category})" not in said.text
+
+
+def test_the_session_a_sled_starts_from_is_typed_and_stored_as_plain_data(ctx: Context) -> None:
+    from flows.sled_session import SledSession
+
+    session = SledSession.of({**data(), "planned_focus": "discovery"})
+    assert (session.session_id, session.rep_id, session.rep_ref) == (SID, 2, "@sam")
+    assert SledSession.of(session.as_data()) == session
+    started = sled.start(ctx.playbook, ctx, session.as_data())
+    kept = SledSession.of(started.state.data)
+    assert kept.brief == {"roam": session.brief["roam"]}  # the card is shown, not kept
+    assert kept.planned_focus == "discovery"
+    with pytest.raises(KeyError):
+        SledSession.of({"rep_name": "Sam"})

@@ -56,15 +56,15 @@ async def fake() -> AsyncIterator[FakeSlack]:
 async def start(app: App, fake: FakeSlack, *, socket_mode: bool = False,
                 **options: Any) -> AsyncIterator[Harness]:
     sleeps = Sleeps()
-    slack = build_slack(app, sleep=sleeps, **options)
-    server = TestServer(make_web_app(app, slack, socket_mode=socket_mode, delivery_every=None),
+    slack = build_slack(app, sleep=sleeps, socket_mode=socket_mode, **options)
+    server = TestServer(make_web_app(app, slack, delivery_every=None),
                         host="127.0.0.1")
     client = TestClient(server)
     await client.start_server()
     try:
         yield Harness(app, slack, fake, SlackHTTP(client, slack, fake), sleeps)
     finally:
-        await slack.surface.background.idle()
+        await slack.gateway.idle()
         await client.close()
         app.close()
 

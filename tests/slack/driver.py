@@ -47,7 +47,7 @@ class SlackHTTP:
         self._trigger = 0
 
     async def settle(self) -> None:
-        await self.slack.surface.background.idle()
+        await self.slack.gateway.idle()
 
     async def post(self, body: str, content_type: str, headers: dict[str, str] | None = None,
                    **extra: str) -> ClientResponse:

@@ -16,13 +16,14 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.bootstrap import bootstrap
+from bot.channels.gateway import GatewayText
+from bot.channels.who import Who
 from bot.clock import ManualClock
 from bot.demo import MANAGER, load_demo
-from bot.runner import T as RunnerText
-from bot.runner import Who
+from bot.runner import TurnText as RunnerText
 from bot.server import REQUEST_BUSY_TIMEOUT
 from bot.settings import Settings
-from bot.slack.text import T
+from bot.slack.text import SlackText
 from flows.messages import Say
 from storage.models import Conversation, TransitionLog
 from tests.slack.conftest import IDS, Harness, slack_settings, start
@@ -88,7 +89,7 @@ async def test_a_submission_while_another_process_writes_is_kept_for_another_sub
     inputs = [b["block_id"] for b in view["blocks"] if b["type"] == "input"]
     assert body["response_action"] == "errors"  # the modal stays open, the answer in it
     assert list(body["errors"]) == [inputs[0]]
-    assert body["errors"][inputs[0]] == T.busy_submit
+    assert body["errors"][inputs[0]] == SlackText.busy_submit
     assert stored(serving) == before  # nothing stored
     assert serving.fake.of("views.update") == []
 
@@ -106,7 +107,7 @@ async def test_a_button_while_another_process_writes_asks_to_try_again(
         assert response.status == 200
         await asyncio.wait_for(http.settle(), timeout=5)
     dms = [c.args["text"] for c in serving.fake.of("chat.postMessage")]
-    assert dms == [T.busy]
+    assert dms == [GatewayText.busy]
     with serving.app.sessions() as db:
         assert db.scalar(select(func.count(Conversation.id))) == 0
 

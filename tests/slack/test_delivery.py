@@ -1,5 +1,5 @@
-"""The Slack outbox: no second DM after a crash between Slack's answer and marking the row
-sent, and one recipient whose calls hang holds up no one else."""
+"""The outbox worker with Slack's notifier: no second DM after a crash between Slack's
+answer and marking the row sent, and one recipient whose calls hang holds up no one else."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from bot.channels import outbox as outbox_worker
 from bot.demo import DOMAIN
-from bot.slack import delivery as delivery_module
 from flows.messages import Message, message_to_json
 from storage import deliveries, outbox
 from storage.models import Outbox
@@ -53,7 +53,7 @@ async def test_a_dm_slack_took_before_a_crash_is_not_sent_again(
         real_mark_sent(*args)  # type: ignore[arg-type]
 
     monkeypatch.setattr(deliveries, "mark_sent", crash_once)
-    delivery = harness.slack.surface.delivery
+    delivery = harness.slack.gateway.outbox
     with pytest.raises(RuntimeError):
         await delivery.run_once()
     assert dms_to(fake, "alice") == ["Your action plan"]
@@ -62,7 +62,7 @@ async def test_a_dm_slack_took_before_a_crash_is_not_sent_again(
     assert statuses(harness) == {"conv:1:v2:0": "pending"}
 
     assert await delivery.run_once() == 0  # still leased to the sender that died
-    app.clock.set(app.clock.now() + timedelta(seconds=delivery_module.LEASE_SECONDS + 1))
+    app.clock.set(app.clock.now() + timedelta(seconds=outbox_worker.LEASE_SECONDS + 1))
     assert await delivery.run_once() == 1  # found in the DM: marked sent, not posted
     assert dms_to(fake, "alice") == ["Your action plan"]
     assert statuses(harness) == {"conv:1:v2:0": "sent"}
@@ -77,7 +77,7 @@ async def test_a_resend_that_never_arrived_is_sent_and_a_first_send_is_not_check
     fake.clock = lambda: app.clock.now().timestamp()
     enqueue(harness, "conv:1:v2:0", "alice", "First")
     fake.fail("chat.postMessage", 503, 3)  # refused through the client's retries
-    delivery = harness.slack.surface.delivery
+    delivery = harness.slack.gateway.outbox
     assert await delivery.run_once() == 0
     assert fake.of("conversations.history") == []  # a first send does not look back
     app.clock.set(app.clock.now() + timedelta(minutes=5))
@@ -92,7 +92,7 @@ async def test_a_workspace_that_hides_its_history_gets_the_resend(
     app, fake = harness.app, harness.fake
     enqueue(harness, "conv:1:v2:0", "alice", "Plan")
     fake.fail("chat.postMessage", 503, 3)
-    delivery = harness.slack.surface.delivery
+    delivery = harness.slack.gateway.outbox
     assert await delivery.run_once() == 0
     monkeypatch.setattr(fake, "_history", lambda args: {"ok": False, "error": "missing_scope"})
     app.clock.set(app.clock.now() + timedelta(minutes=5))
@@ -113,7 +113,7 @@ async def test_a_recipient_whose_calls_hang_holds_up_no_one_else(quick: Harness)
     enqueue(quick, "conv:1:v2:1", "alice", "To Alice, second")
     enqueue(quick, "conv:2:v2:0", "bob", "To Bob")
     fake.hang("chat.postMessage", IDS["alice"])
-    delivery = quick.slack.surface.delivery
+    delivery = quick.slack.gateway.outbox
     assert await asyncio.wait_for(delivery.run_once(), timeout=5) == 1
     [alice] = [c for c in fake.calls if c.args.get("channel") == IDS["alice"]]
     [bob] = [c for c in fake.calls if c.args.get("channel") == IDS["bob"]]

@@ -8,7 +8,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from storage.models import Checkin, Conversation
+from bot.channels.who import Who
+from flows.messages import Say
+from storage import tenancy
+from storage.models import DEFAULT_ORG, Checkin, Conversation, Person
 from tests.slack.conftest import IDS, Harness
 from tests.slack.driver import SlackDriver, find_choice, sample, view_text
 
@@ -118,7 +121,17 @@ async def test_typing_in_the_dm_runs_the_turn(harness: Harness) -> None:
 
 
 async def test_the_scheduler_can_open_a_checkin(harness: Harness) -> None:
-    assert await harness.slack.surface.start_checkin("T0TEAM", IDS["bob"])
+    """A turn Bob did not start: its check-in reaches his DM through the outbox."""
+    app = harness.app
+    with app.sessions.begin() as db:  # the scheduler opens check-ins for bound people
+        tenancy.link(db, DEFAULT_ORG, "slack", "T0TEAM", app.clock.now())
+        person = db.scalar(select(Person).where(Person.email.startswith("bob@")))
+        assert person is not None
+        person.slack_user_id = IDS["bob"]
+    bob = Who("slack", "T0TEAM", IDS["bob"])
+    opened = await harness.slack.gateway.on_behalf(bob, Say("/checkin"), "checkin:2026-W49")
+    assert opened.status == "ok"
+    await harness.http.settle()
     assert "weekly check-in" in last_dm(harness, IDS["bob"])["text"]
     buttons = [e["text"]["text"] for b in last_dm(harness, IDS["bob"])["blocks"]
                if b["type"] == "actions" for e in b["elements"]]

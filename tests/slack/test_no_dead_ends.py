@@ -8,7 +8,7 @@ import re
 from typing import Any
 
 from bot import command_table
-from bot.cli import _parser as coach_cli
+from bot.cli.main import _parser as coach_cli
 from bot.demo import DOMAIN
 from bot.slack import render
 from flows.messages import Choice, Field, Form, Message

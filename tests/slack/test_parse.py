@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from bot.runner import Who
+from bot.channels.who import Who
 from bot.slack import parse
 from bot.slack.render import ViewMeta
 from flows.messages import Choose, Say, Submit

@@ -9,6 +9,7 @@ import time
 import pytest
 from sqlalchemy import func, select
 
+from bot.channels.who import Who
 from storage.models import Conversation, Outbox, ProcessedEvent, TransitionLog
 from tests.slack.conftest import IDS, Harness
 from tests.slack.driver import SlackDriver, find_choice, sign
@@ -91,7 +92,7 @@ async def test_outbox_dm_rate_limited_past_the_retries_waits_for_retry_after(
         row = db.scalars(select(Outbox)).one()
         row.kind, row.payload = "slack", {**row.payload, "tenant": "T0TEAM"}
         row.status, row.attempts = "pending", 0
-    delivery = harness.slack.surface.delivery
+    delivery = harness.slack.gateway.outbox
     assert await delivery.run_once() == 0
     assert harness.sleeps.waited == [30.0, 30.0]  # the client's own two retries
     with harness.app.sessions() as db:
@@ -128,12 +129,12 @@ async def test_a_double_click_advances_the_flow_once(harness: Harness) -> None:
 
 async def test_a_submission_does_not_wait_long_for_earlier_work(
         harness: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
-    from bot.slack import surface
+    from bot.slack import handlers
 
     driver = SlackDriver(harness.http, IDS["maya"])
     await driver.say("/coach alice")
-    monkeypatch.setattr(surface, "SUBMIT_WAIT", 0.01)
-    lock = harness.slack.surface.background.lock(("T0TEAM", IDS["maya"]))
+    monkeypatch.setattr(handlers, "SUBMIT_WAIT", 0.01)
+    lock = harness.slack.gateway.background.lock(Who("slack", "T0TEAM", IDS["maya"]))
     async with lock:  # earlier work stuck (say, waiting out a long Retry-After)
         view = await asyncio.wait_for(
             driver.submit(purpose="p", objectives="o", value_to_rep="v"), timeout=5)

@@ -9,10 +9,11 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.services.home import HomeData
 from bot.slack import home, render
 from bot.slack.limits import check_message, check_view, units
 from bot.slack.parse import action
-from bot.slack.text import T
+from bot.slack.text import SlackText
 from flows.messages import Choice, Field, Form, Message, Say
 from storage.home import Item, RepLine, TreeFigures
 
@@ -107,13 +108,13 @@ def test_home_views_fit() -> None:
             for i in range(300)]
     items = [Item(i, "d" * 5000, __import__("datetime").date(2026, 1, 1), "open", True)
              for i in range(300)]
-    for data in (home.HomeData("M", "manager", "m@x", reps=many),
-                 home.HomeData("R", "rep", "r@x", items=items, next_checkin="Fri",
+    for data in (HomeData("M", "manager", "m@x", reps=many),
+                 HomeData("R", "rep", "r@x", items=items, next_checkin="Fri",
                                checkin_status="open"),
-                 home.HomeData("L", "leader", "l@x", figures=TreeFigures(9, 3, 4, 5, 1, 0)),
-                 home.HomeData("A", "admin", "a@x")):
+                 HomeData("L", "leader", "l@x", figures=TreeFigures(9, 3, 4, 5, 1, 0)),
+                 HomeData("A", "admin", "a@x")):
         assert check_view(home.view(data)) == []
-    for text in (T.unknown.format(email=" (a@b)"), T.outside):
+    for text in (SlackText.unknown.format(email=" (a@b)"), SlackText.outside):
         assert check_view(home.stranger_view(text)) == []
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
-from bot.playbook import load_playbook
+from bot.playbook_loader import load_playbook
 from bot.slack.render import escape
 from storage.models import ActionItem, CoachingSession, Person
 from tests.leaf_script import ALICE, PRIVATE_NOTE, SECRET, Script, rep_plan_text

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import insert, select, text
 
 from bot.demo import DOMAIN
-from bot.slack.text import T
+from bot.slack.text import SlackText
 from storage import tenancy
 from storage.models import Organization, Person
 from tests.slack.conftest import IDS, Harness, start
@@ -63,8 +63,8 @@ async def test_a_known_user_id_from_another_workspace_sees_nothing(harness: Harn
     opened = len(harness.fake.of("views.open"))
 
     # The same user id, but the payload says the user belongs to another workspace.
-    assert await command(harness, IDS["maya"], "T0OTHER", "alice") == T.outside
-    assert await command(harness, IDS["maya"], "T0OTHER", "") == T.outside
+    assert await command(harness, IDS["maya"], "T0OTHER", "alice") == SlackText.outside
+    assert await command(harness, IDS["maya"], "T0OTHER", "") == SlackText.outside
     assert len(harness.fake.of("views.open")) == opened
     home = await home_of(harness, IDS["maya"], "T0OTHER", "Ev0CONNECT")
     assert "Alice" not in home and "smOS Coach is not set up" in home
@@ -75,7 +75,7 @@ async def test_a_slack_connect_user_in_our_workspace_is_not_bound_by_email(
     # The request comes through our workspace, but users.info says the user is another
     # company's, with the email of one of our (not yet bound) people.
     harness.fake.add_user("U0GUEST", f"alice@{DOMAIN}", "Not Alice", team="T0OTHER")
-    assert await command(harness, "U0GUEST", harness.http.team, "") == T.outside
+    assert await command(harness, "U0GUEST", harness.http.team, "") == SlackText.outside
     home = await home_of(harness, "U0GUEST", harness.http.team, "Ev0GUEST")
     assert "smOS Coach is not set up" in home
     assert stored(harness, f"alice@{DOMAIN}").slack_user_id is None
@@ -154,10 +154,10 @@ async def test_two_workspaces_with_the_same_email_see_only_their_own(oauth: Harn
     assert stored(oauth, f"maya@{DOMAIN}", org=1).slack_user_id == IDS["maya"]
     assert stored(oauth, f"maya@{DOMAIN}", org=2).slack_user_id == "U0EVIL"
     # Our Maya's user id arriving from their workspace finds nobody there.
-    assert await command(oauth, IDS["maya"], THEIRS, "alice") == T.outside
-    assert await command(oauth, "U0EVIL", THEIRS, "alice") != T.outside
+    assert await command(oauth, IDS["maya"], THEIRS, "alice") == SlackText.outside
+    assert await command(oauth, "U0EVIL", THEIRS, "alice") != SlackText.outside
     assert "Alice" not in json.dumps([c.args for c in oauth.fake.of("views.open")])
-    assert await command(oauth, "U0NEWCO", UNLINKED, "") == T.outside
+    assert await command(oauth, "U0NEWCO", UNLINKED, "") == SlackText.outside
     published = {c.headers["Authorization"] for c in oauth.fake.of("views.publish")}
     assert published == {"Bearer xoxb-installed", f"Bearer xoxb-{THEIRS}",
                          f"Bearer xoxb-{UNLINKED}"}

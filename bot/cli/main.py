@@ -5,31 +5,28 @@ from __future__ import annotations
 
 import argparse
 import io
-import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, InterfaceError, OperationalError
+from sqlalchemy.exc import InterfaceError, OperationalError
 
-from bot.bootstrap import App, bootstrap
-from bot.clock import ManualClock, SystemClock
-from bot.playbook import PlaybookConfigError
-from bot.settings import ConfigError, Settings, load_settings
-from storage.db import LONG_BUSY_TIMEOUT
+from bot.cli.chart import run_chart
+from bot.cli.demo import run_demo
+from bot.cli.errors import (
+    EXIT_BAD_INPUT,
+    EXIT_NO_DATABASE,
+    DatabaseUnavailable,
+    UsageError,
+    reason,
+)
+from bot.cli.imports import run_import
+from bot.cli.opening import open_app
+from bot.cli.workspaces import link_workspace, list_workspaces
+from bot.playbook_loader import PlaybookConfigError
+from bot.settings import ConfigError
 
-EXIT_BAD_INPUT = 2
-EXIT_NO_DATABASE = 3
 PORTS = range(1, 65536)
-
-
-class UsageError(Exception):
-    """Bad input from the command line: printed as one line, exit code 2."""
-
-
-class DatabaseUnavailable(Exception):
-    """The database cannot be reached or opened: printed as one line, exit code 3."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -44,7 +41,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"coach: {exc}", file=sys.stderr)
         return EXIT_NO_DATABASE
     except (OperationalError, InterfaceError) as exc:  # lost after a good start
-        print(f"coach: the database stopped answering: {_reason(exc)}", file=sys.stderr)
+        print(f"coach: the database stopped answering: {reason(exc)}", file=sys.stderr)
         return EXIT_NO_DATABASE
     except BrokenPipeError:
         return 0
@@ -76,13 +73,13 @@ def _parser() -> argparse.ArgumentParser:
         imp.add_argument("file", type=Path, metavar="FILE.csv")
         imp.add_argument("--skip-bad", action="store_true",
                          help="import the good rows and report the bad ones")
-        imp.set_defaults(run=_import, kind=noun)
+        imp.set_defaults(run=run_import, kind=noun)
 
     chart = sub.add_parser("chart", help="walk the solution chart")
     chart.add_argument("--answers", type=Path, metavar="FILE.json",
                        help='answers like {"Q01_gap_specific": true, ...}; without it, ask')
     chart.add_argument("--json", action="store_true", help="print leaf, category and path as JSON")
-    chart.set_defaults(run=_chart)
+    chart.set_defaults(run=run_chart)
 
     serve = sub.add_parser("serve", help="run the service: Slack, health checks")
     serve.add_argument("--host", default="0.0.0.0", help="address to listen on (default: all)")
@@ -94,44 +91,13 @@ def _parser() -> argparse.ArgumentParser:
     link = slack_sub.add_parser("link", help="let a Slack workspace (team or enterprise id) "
                                 "reach the organisation's people")
     link.add_argument("workspace", metavar="TEAM_ID")
-    link.set_defaults(run=_slack_link)
+    link.set_defaults(run=link_workspace)
     slack_sub.add_parser("workspaces", help="list the linked Slack workspaces") \
-        .set_defaults(run=_slack_workspaces)
+        .set_defaults(run=list_workspaces)
 
     demo = sub.add_parser("demo", help="load the demo org (safe to run twice)")
-    demo.set_defaults(run=_demo)
+    demo.set_defaults(run=run_demo)
     return parser
-
-
-def _app(manual_clock: bool = False, busy_timeout: float = LONG_BUSY_TIMEOUT) -> App:
-    settings = load_settings()
-    try:
-        return bootstrap(settings, ManualClock() if manual_clock else SystemClock(),
-                         busy_timeout=busy_timeout)
-    except (OperationalError, InterfaceError) as exc:
-        raise DatabaseUnavailable(f"cannot open the database {_shown_url(settings)}: "
-                                  f"{_reason(exc)}") from None
-    except (ArgumentError, ImportError) as exc:  # not a URL, or a database we have no driver for
-        raise UsageError(f"DATABASE_URL {_shown_url(settings)} is not a database we can use "
-                         "(sqlite:///path/to/coach.db or postgresql://user@host/db): "
-                         f"{_reason(exc)}") from None
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-
-
-def _shown_url(settings: Settings) -> str:
-    """DATABASE_URL as an error may show it: without its password."""
-    try:
-        return make_url(settings.database_url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return repr(settings.database_url[:80])
-
-
-def _reason(exc: BaseException) -> str:
-    """The driver's own first line, without SQLAlchemy's SQL and background link."""
-    cause = getattr(exc, "orig", None) or exc
-    lines = str(cause).strip().splitlines()
-    return lines[0].strip() if lines else type(cause).__name__
 
 
 def _chat(args: argparse.Namespace) -> int:
@@ -140,7 +106,7 @@ def _chat(args: argparse.Namespace) -> int:
     from storage import people
     from storage.models import DEFAULT_ORG
 
-    app = _app(manual_clock=args.jsonl)
+    app = open_app(manual_clock=args.jsonl)
     try:
         now = app.clock.now()
         with app.sessions.begin() as db:
@@ -171,7 +137,7 @@ def _utf8_streams() -> None:
 
 
 def _db_upgrade(args: argparse.Namespace) -> int:
-    app = _app()
+    app = open_app()
     app.close()
     print("Database is at the latest schema.")
     return 0
@@ -182,7 +148,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     if args.port not in PORTS:
         raise UsageError(f"--port must be between 1 and 65535 (got {args.port})")
-    app = _app(busy_timeout=REQUEST_BUSY_TIMEOUT)
+    app = open_app(busy_timeout=REQUEST_BUSY_TIMEOUT)
     try:
         return serve(app, args.host, args.port)
     except OSError as exc:  # a busy or forbidden port, a host name that does not resolve
@@ -190,93 +156,3 @@ def _serve(args: argparse.Namespace) -> int:
                          f"{exc.strerror or exc}") from None
     finally:
         app.close()
-
-
-def _demo(args: argparse.Namespace) -> int:
-    from bot.demo import load_demo
-
-    app = _app()
-    try:
-        now = app.clock.now()
-        with app.sessions.begin() as db:
-            added = load_demo(db, now.date(), now)
-        print("Demo org loaded." if added else "Demo org already loaded; nothing changed.")
-        return 0
-    finally:
-        app.close()
-
-
-def _slack_link(args: argparse.Namespace) -> int:
-    from storage import tenancy
-
-    workspace = args.workspace.strip()
-    if not workspace.isalnum() or not workspace.isascii() or len(workspace) > 64:
-        raise UsageError(f"{args.workspace!r} is not a Slack team or enterprise id "
-                         "(like T0123ABCD)")
-    app = _app()
-    try:
-        with app.sessions.begin() as db:
-            result = tenancy.link(db, tenancy.DEFAULT_ORG, "slack", workspace, app.clock.now())
-        if result == "elsewhere":
-            raise UsageError(f"Slack workspace {workspace} belongs to another organisation")
-        print(f"Slack workspace {workspace} "
-              f"{'linked' if result == 'linked' else 'was already linked'}.")
-        return 0
-    finally:
-        app.close()
-
-
-def _slack_workspaces(args: argparse.Namespace) -> int:
-    from storage import tenancy
-
-    app = _app()
-    try:
-        with app.sessions() as db:
-            for workspace in tenancy.workspaces_of(db, tenancy.DEFAULT_ORG, "slack"):
-                print(workspace)
-        return 0
-    finally:
-        app.close()
-
-
-def _import(args: argparse.Namespace) -> int:
-    from bot.imports import ImportRejected, import_metrics, import_people, stderr_progress
-
-    run = import_people if args.kind == "people" else import_metrics
-    app = _app()
-    try:
-        with app.sessions.begin() as db:
-            try:
-                report = run(db, args.file, now=app.clock.now(), skip_bad=args.skip_bad,
-                             progress=stderr_progress(f"{args.kind} import"))
-            except ImportRejected as rejected:
-                print(f"coach: {rejected.report.summary()}", file=sys.stderr)
-                return EXIT_BAD_INPUT
-        print(report.summary())
-        return EXIT_BAD_INPUT if report.bad else 0
-    finally:
-        app.close()
-
-
-def _chart(args: argparse.Namespace) -> int:
-    from bot.chart_cli import interactive, walk_file
-    from bot.playbook import load_playbook
-
-    playbook = load_playbook(load_settings().coach_playbook)
-    if args.answers is None:
-        result = interactive(playbook.chart, input, print)
-        if result is None:
-            return EXIT_BAD_INPUT
-    else:
-        result = walk_file(playbook.chart, args.answers)
-    if args.json:
-        print(json.dumps(result.as_json()))
-    else:
-        steps = " → ".join(f"{q} {'yes' if a else 'no'}" for q, a in result.path)
-        print(f"{result.leaf} ({result.category})\npath: {steps}\n"
-              f"next: {playbook.chart.leaves[result.leaf].next}")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -1,7 +1,8 @@
-"""Slash commands shared by every platform: /coach, /resume, /pause, /back, /cancel, ...
+"""The coaching commands every platform shares: /coach, /resume, /pause, /back, /cancel, ...
 
 Each command runs inside a :class:`bot.runner.Turn` (one transaction) and either
-answers directly or starts / moves a flow.
+answers directly or starts / moves a flow. The runner is given this table (bootstrap)
+and never imports it.
 """
 
 from __future__ import annotations
@@ -9,16 +10,19 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from bot import command_table
-from bot.runner import Command, Turn, subject_in
+from bot.runner import CommandHandler, Turn
+from bot.services.handoffs import model_data
 from flows import engine, roam
 from flows.engine import FlowState, Outcome
 from flows.messages import Choice, Message
+from flows.review import ReviewAction, ReviewPlan
+from flows.sled_session import SledSession
 from storage import briefing, coaching, conversations, people
-from storage.models import CoachingSession, Conversation, Person
+from storage.models import CoachingSession, Conversation
 from storage.people import Coachee
 
 
-class T:
+class CommandText:
     help = "What you can do:"
     help_footer = "Answer with the number or the name of a choice, or fill in the form."
     whom = "Whom do you want to coach? {names}\nSay /coach <name or email>."
@@ -69,7 +73,7 @@ MAX_LISTED = 20
 MAX_NAMED = 30  # more people than this to coach: ask for a name instead of listing them
 
 
-def commands() -> dict[str, Command]:
+def commands() -> dict[str, CommandHandler]:
     return {"help": help_, "hello": hello, "coach": coach, "resume": resume, "pause": pause,
             "back": back, "cancel": cancel, "model": model, "review": review,
             "checkin": checkin}
@@ -78,7 +82,7 @@ def commands() -> dict[str, Command]:
 def help_(turn: Turn, rest: str) -> None:
     """The commands this person's role may use here (a rep sees no /coach)."""
     lines = command_table.help_lines(turn.me.role, turn.who.platform)
-    turn.say(Message("\n".join([T.help, *lines, T.help_footer])))
+    turn.say(Message("\n".join([CommandText.help, *lines, CommandText.help_footer])))
 
 
 def hello(turn: Turn, rest: str) -> None:
@@ -97,28 +101,31 @@ def _pick_rep(turn: Turn, ref: str, verb: str,
     me = turn.me
     if me.role not in people.COACHING_ROLES:
         turn.log("refused", verb=verb, ref=ref[:200], reason="role")
-        turn.say(Message(T.not_a_coach))
+        turn.say(Message(CommandText.not_a_coach))
         return None
     if allowed is None:
         allowed = people.coachable(turn.conn, me.id, me.role)
     if not ref:
         if not allowed:
-            turn.say(Message(T.no_reports))
+            turn.say(Message(CommandText.no_reports))
         elif len(allowed) > MAX_NAMED:  # a large tree: search, not a list of thousands
-            turn.say(Message(T.whom_search.format(count=len(allowed))))
+            turn.say(Message(CommandText.whom_search.format(count=len(allowed))))
         else:
-            turn.say(Message(T.whom.format(names=", ".join(p.name for p in allowed))))
+            turn.say(Message(CommandText.whom.format(names=", ".join(p.name for p in allowed))))
         return None
     found = people.find(allowed, ref)
     if len(found) > 1:
         names = ", ".join(f"{p.name} <{p.email}>" for p in found[:MAX_LISTED])
-        turn.say(Message(T.ambiguous.format(ref=ref, names=names) if len(found) <= MAX_LISTED
-                         else T.ambiguous_many.format(ref=ref, count=len(found), names=names)))
+        if len(found) <= MAX_LISTED:
+            text = CommandText.ambiguous.format(ref=ref, names=names)
+        else:
+            text = CommandText.ambiguous_many.format(ref=ref, count=len(found), names=names)
+        turn.say(Message(text))
         return None
     if not found:
         turn.log("refused", verb=verb, ref=ref[:200], reason="not in reporting line")
         tree = " (anyone in your organisation)" if me.role == "leader" else ""
-        turn.say(Message(T.not_yours.format(ref=ref[:80], tree=tree)))
+        turn.say(Message(CommandText.not_yours.format(ref=ref[:80], tree=tree)))
         return None
     return found[0]
 
@@ -139,11 +146,9 @@ def coach(turn: Turn, ref: str) -> None:
         return
     session_id = coaching.open_session(turn.conn, me.id, rep.id, turn.now)
     planned_focus = coaching.start_planned_session(turn.db, rep.id, session_id)
-    turn.begin_flow("sled", rep, str(rep.id), {
-        "session_id": session_id, "rep_id": rep.id, "rep_name": rep.name,
-        "rep_ref": rep.email, "brief": brief(turn, rep),
-        **({"planned_focus": planned_focus} if planned_focus else {}),
-    }, row=existing, looked_up=True)
+    session = SledSession(session_id, rep.name, rep.email, rep.id, brief(turn, rep),
+                          planned_focus or None)
+    turn.begin_flow("sled", rep, str(rep.id), session.as_data(), row=existing, looked_up=True)
 
 
 def brief(turn: Turn, rep: Coachee) -> dict[str, Any]:
@@ -183,12 +188,12 @@ def _resume(turn: Turn, row: Any) -> None:
     turn.set_aside(row.id)
     state = FlowState.from_json(row.state)
     flow = turn.flows[state.flow]
-    subject = subject_in(state)
+    subject = turn.flows.subject(state)
     if not turn.may_continue(row, state, subject):
         return
     stage = flow.stages.get(flow.step(state.step).stage, state.step)
     resumed = Outcome(FlowState(state.flow, state.step, state.data, state.trail, "active"), (
-        Message(T.resumed.format(stage=stage, rep=subject.name if subject else "you")),
+        Message(CommandText.resumed.format(stage=stage, rep=subject.name if subject else "you")),
         engine.ask(flow, state, turn.context(subject)),
     ))
     turn.store(row, state, resumed, subject, event="resume")
@@ -207,20 +212,21 @@ def resume(turn: Turn, ref: str) -> None:
     a numbered list to pick from (/resume 2, or a name)."""
     paused = _paused(turn)
     if ref:
-        picked = _pick(paused, ref)
-        if turn.active is not None and not ref.isdecimal() and _matches(turn.active, ref):
+        picked = _pick(turn, paused, ref)
+        if turn.active is not None and not ref.isdecimal() and _matches(turn, turn.active, ref):
             _resume(turn, turn.active)  # the one in progress, named: shown again
         elif len(picked) == 1:
             _resume(turn, picked[0])
         elif picked:
             _list_paused(turn, picked)
         else:
-            turn.say(Message(T.no_match.format(ref=ref[:80]) if paused else T.none_paused))
+            turn.say(Message(CommandText.no_match.format(ref=ref[:80]) if paused
+                             else CommandText.none_paused))
         return
     if turn.active is not None:
         if paused:
-            turn.say(Message(T.also_paused.format(items="; ".join(
-                T.paused_item.format(number=i, label=_label(turn, r))
+            turn.say(Message(CommandText.also_paused.format(items="; ".join(
+                CommandText.paused_item.format(number=i, label=_label(turn, r))
                 for i, r in enumerate(paused[:MAX_LISTED], 1)))))
         _resume(turn, turn.active)
     elif len(paused) == 1:
@@ -228,42 +234,42 @@ def resume(turn: Turn, ref: str) -> None:
     elif paused:
         _list_paused(turn, paused)
     else:
-        turn.say(Message(T.none_paused))
+        turn.say(Message(CommandText.none_paused))
 
 
-def _pick(paused: list[Conversation], ref: str) -> list[Conversation]:
+def _pick(turn: Turn, paused: list[Conversation], ref: str) -> list[Conversation]:
     """``ref`` is a number from the list, or names a rep or a flow."""
     if ref.isdecimal() and len(ref) <= 3:
         index = int(ref)
         return [paused[index - 1]] if 1 <= index <= len(paused) else []
-    return [r for r in paused if _matches(r, ref)]
+    return [r for r in paused if _matches(turn, r, ref)]
 
 
 def _list_paused(turn: Turn, rows: list[Conversation]) -> None:
     shown = rows[:MAX_LISTED]
     every = _paused(turn)
     numbers = [every.index(r) + 1 for r in shown]
-    items = "\n".join(T.paused_item.format(number=n, label=_label(turn, r))
+    items = "\n".join(CommandText.paused_item.format(number=n, label=_label(turn, r))
                       for n, r in zip(numbers, shown, strict=True))
-    turn.say(Message(T.several_paused.format(items=items), choices=tuple(
+    turn.say(Message(CommandText.several_paused.format(items=items), choices=tuple(
         Choice(f"/resume {n}", _label(turn, r)) for n, r in zip(numbers, shown, strict=True))))
 
 
 def _label(turn: Turn, row: Any) -> str:
-    subject = subject_in(FlowState.from_json(row.state))
+    subject = turn.flows.subject(FlowState.from_json(row.state))
     title = turn.flows[row.flow].title
-    return T.with_rep.format(title=title, rep=subject.name) if subject else title
+    return CommandText.with_rep.format(title=title, rep=subject.name) if subject else title
 
 
-def _matches(row: Any, ref: str) -> bool:
-    subject = subject_in(FlowState.from_json(row.state))
+def _matches(turn: Turn, row: Any, ref: str) -> bool:
+    subject = turn.flows.subject(FlowState.from_json(row.state))
     return row.flow == ref.strip().casefold() or bool(subject and people.find([subject], ref))
 
 
 def _current(turn: Turn, verb: str) -> tuple[Any, FlowState] | None:
     row = turn.active  # already loaded with the person: no second query
     if row is None:
-        turn.say(Message(T.nothing_to.format(verb=verb)))
+        turn.say(Message(CommandText.nothing_to.format(verb=verb)))
         return None
     return row, FlowState.from_json(row.state)
 
@@ -278,7 +284,7 @@ def back(turn: Turn, rest: str) -> None:
     found = _current(turn, "go back in")
     if found:
         row, state = found
-        subject = subject_in(state)
+        subject = turn.flows.subject(state)
         if not turn.may_continue(row, state, subject):
             return
         outcome = engine.back(turn.flows[state.flow], state, turn.context(subject),
@@ -293,19 +299,19 @@ def cancel(turn: Turn, rest: str) -> None:
         return
     row, state = found
     answer = rest.strip().casefold()
-    subject = subject_in(state)
+    subject = turn.flows.subject(state)
     flow = turn.flows[state.flow]
     if answer in ("no", "n"):
-        turn.say(Message(T.going_on), engine.ask(flow, state, turn.context(subject)))
+        turn.say(Message(CommandText.going_on), engine.ask(flow, state, turn.context(subject)))
         return
     if len(state.trail) > CONFIRM_CANCEL_AFTER and answer not in ("yes", "y"):
-        turn.say(Message(T.confirm_cancel.format(count=len(state.trail), title=flow.title),
-                         choices=(Choice("/cancel yes", T.cancel_yes),
-                                  Choice("/cancel no", T.cancel_no))))
+        ask = CommandText.confirm_cancel.format(count=len(state.trail), title=flow.title)
+        turn.say(Message(ask, choices=(Choice("/cancel yes", CommandText.cancel_yes),
+                                       Choice("/cancel no", CommandText.cancel_no))))
         return
     effects = flow.on_cancel(state)
     ended = FlowState(state.flow, state.step, state.data, state.trail, "ended")
-    turn.store(row, state, Outcome(ended, (Message(T.cancelled),), effects), subject,
+    turn.store(row, state, Outcome(ended, (Message(CommandText.cancelled),), effects), subject,
                event="cancel")
 
 
@@ -321,26 +327,12 @@ def _still_open(turn: Turn, flow: str, subject_key: str, **same: object) -> Any:
     return row if all(data.get(k) == v for k, v in same.items()) else None
 
 
-def model_data(turn: Turn, session: CoachingSession, rep: Person | Coachee) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "session_id": session.id, "rep_id": rep.id, "rep_name": rep.name, "rep_ref": rep.email,
-        "metric": session.metric,
-        "focus": turn.flows.playbook.focus_label(session.focus_area or ""),
-    }
-    if session.baseline is not None and session.target is not None:
-        data.update(baseline=session.baseline, target=session.target)
-    review = coaching.next_review(turn.db, rep.id)
-    if review is not None:
-        data["review_date"] = review[0].due_date.isoformat()
-    return data
-
-
 def _open_model(turn: Turn, rep: Coachee) -> Conversation | None:
     """A training or coaching conversation about ``rep`` not finished yet (e.g. a coaching
     run whose Review was planned for a later day)."""
     for row in conversations.open_for(turn.db, turn.who.platform, turn.who.tenant,
                                       turn.who.user_key):
-        if row.flow in T.model_names and row.subject == str(rep.id):
+        if row.flow in CommandText.model_names and row.subject == str(rep.id):
             return row
     return None
 
@@ -351,7 +343,7 @@ def model(turn: Turn, ref: str) -> None:
         return
     if coaching.latest_leaf(turn.db, rep.id) == "REFER_PERSONAL":  # METHOD §4: no skills work
         turn.log("refused", verb="model", ref=rep.email, reason="REFER_PERSONAL")
-        turn.say(Message(T.no_model_personal.format(rep=rep.name, ref=rep.email)))
+        turn.say(Message(CommandText.no_model_personal.format(rep=rep.name, ref=rep.email)))
         return
     unfinished = _open_model(turn, rep)
     if unfinished is not None:
@@ -359,7 +351,7 @@ def model(turn: Turn, ref: str) -> None:
         return
     pending = coaching.pending_model(turn.db, rep.id)
     if pending is None:
-        turn.say(Message(T.no_model.format(rep=rep.name, ref=rep.email)))
+        turn.say(Message(CommandText.no_model.format(rep=rep.name, ref=rep.email)))
         return
     turn.begin_flow(pending.model, rep, str(rep.id), model_data(turn, pending.session, rep))
 
@@ -369,19 +361,19 @@ def planned_for(turn: Turn, rep: Coachee) -> list[str]:
     lines: list[str] = []
     session = coaching.planned_session(turn.db, rep.id)
     if session is not None:
-        lines.append(T.planned_session.format(
+        lines.append(CommandText.planned_session.format(
             focus=turn.flows.playbook.focus_label(session.focus_area),
             date=session.due_date.isoformat(), ref=rep.email))
     pending = coaching.pending_model(turn.db, rep.id)
     if pending is not None:
-        name = T.model_names.get(pending.model, pending.model)
-        lines.append(T.planned_model_review.format(model=name, ref=rep.email,
+        name = CommandText.model_names.get(pending.model, pending.model)
+        lines.append(CommandText.planned_model_review.format(model=name, ref=rep.email,
                                                    date=pending.review_due.isoformat())
-                     if pending.review_due else T.planned_model.format(model=name,
+                     if pending.review_due else CommandText.planned_model.format(model=name,
                                                                        ref=rep.email))
     review = coaching.next_review(turn.db, rep.id)
     if review is not None:
-        lines.append(T.planned_review.format(date=review[0].due_date.isoformat(),
+        lines.append(CommandText.planned_review.format(date=review[0].due_date.isoformat(),
                                              ref=rep.email))
     return lines
 
@@ -393,51 +385,54 @@ def review(turn: Turn, ref: str) -> None:
     found = coaching.next_review(turn.db, rep.id)
     if found is None:
         planned = planned_for(turn, rep)
-        turn.say(Message(T.no_review_but.format(rep=rep.name, planned="\n".join(planned))
-                         if planned else T.no_review.format(rep=rep.name)))
+        turn.say(Message(CommandText.no_review_but.format(rep=rep.name, planned="\n".join(planned))
+                         if planned else CommandText.no_review.format(rep=rep.name)))
         return
     planned_review, session = found
     row = _still_open(turn, "review", str(rep.id), review_id=planned_review.id)
     if row is not None:
         _resume(turn, row)
         return
-    turn.begin_flow("review", rep, str(rep.id), {
-        "review_id": planned_review.id, "session_id": session.id, "rep_id": rep.id,
-        "rep_name": rep.name, "rep_ref": rep.email, "metric": session.metric or "the metric",
-        "baseline": session.baseline or 0.0, "target": session.target or 0.0,
-        "actions": [{"id": str(a.id), "description": a.description,
-                     "owner": "rep" if a.owner_id == rep.id else "manager",
-                     "due": a.due_date.isoformat()}
-                    for a in coaching.actions_of(turn.db, session.id)
-                    if a.status in coaching.OPEN_ACTION],
-        **review_data(turn, rep, session),
-    })
+    actions = tuple(
+        ReviewAction(str(a.id), a.description, "rep" if a.owner_id == rep.id else "manager",
+                     a.due_date.isoformat())
+        for a in coaching.actions_of(turn.db, session.id) if a.status in coaching.OPEN_ACTION)
+    plan = ReviewPlan(
+        review_id=planned_review.id, session_id=session.id, rep_id=rep.id,
+        rep_name=rep.name, rep_ref=rep.email, metric=session.metric or "the metric",
+        baseline=session.baseline or 0.0, target=session.target or 0.0, actions=actions,
+        imported=imported_value(turn, rep, session), earlier_chart=earlier_chart(turn, session))
+    turn.begin_flow("review", rep, str(rep.id), plan.as_data())
 
 
-def review_data(turn: Turn, rep: Coachee, session: CoachingSession) -> dict[str, Any]:
-    """What a review need not ask again: the focus metric's latest imported value, and
-    the chart answers last given about this gap (suggested when the chart runs again)."""
-    data: dict[str, Any] = {}
-    if session.metric:
-        row = coaching.latest_metric(turn.db, rep.id, session.metric, turn.context().today)
-        if row is not None:
-            data["imported"] = {"value": row.actual, "start": row.period_start.isoformat(),
-                                "end": row.period_end.isoformat()}
+def imported_value(turn: Turn, rep: Coachee, session: CoachingSession) -> dict[str, Any] | None:
+    """The focus metric's latest imported value: the review suggests it, not asks it."""
+    if not session.metric:
+        return None
+    row = coaching.latest_metric(turn.db, rep.id, session.metric, turn.context().today)
+    if row is None:
+        return None
+    return {"value": row.actual, "start": row.period_start.isoformat(),
+            "end": row.period_end.isoformat()}
+
+
+def earlier_chart(turn: Turn, session: CoachingSession) -> dict[str, Any] | None:
+    """The chart answers last given about this gap (suggested when the chart runs again)."""
     earlier = coaching.last_chart(turn.db, session)
-    if earlier is not None:
-        answers, day = earlier
-        data["earlier_chart"] = {"answers": answers, "date": day.isoformat()}
-    return data
+    if earlier is None:
+        return None
+    answers, day = earlier
+    return {"answers": answers, "date": day.isoformat()}
 
 
 def checkin(turn: Turn, rest: str) -> None:
     me = turn.person
     if me.role != "rep":
-        turn.say(Message(T.not_rep))
+        turn.say(Message(CommandText.not_rep))
         return
     row = coaching.checkin_for_week(turn.db, me, turn.context().today)
     if row.status == "answered":
-        turn.say(Message(T.checkin_done))
+        turn.say(Message(CommandText.checkin_done))
         return
     key = f"week:{row.period_start.isoformat()}"
     conversation = _still_open(turn, "checkin", key, checkin_id=row.id)

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 from collections.abc import Callable
 from pathlib import Path
 
+from bot.cli.errors import EXIT_BAD_INPUT, UsageError
+from bot.playbook_loader import load_playbook
+from bot.settings import load_settings
 from flows.chart import Chart, ChartResult, MissingAnswer, parse_answer, walk
 
 
 def walk_file(chart: Chart, path: Path) -> ChartResult:
-    from bot.cli import UsageError
-
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -65,3 +67,20 @@ def interactive(chart: Chart, read: Callable[[str], str],
                     answers[q.id] = answer
                     break
                 write("Please answer yes or no.")
+
+
+def run_chart(args: argparse.Namespace) -> int:
+    playbook = load_playbook(load_settings().coach_playbook)
+    if args.answers is None:
+        result = interactive(playbook.chart, input, print)
+        if result is None:
+            return EXIT_BAD_INPUT
+    else:
+        result = walk_file(playbook.chart, args.answers)
+    if args.json:
+        print(json.dumps(result.as_json()))
+    else:
+        steps = " → ".join(f"{q} {'yes' if a else 'no'}" for q, a in result.path)
+        print(f"{result.leaf} ({result.category})\npath: {steps}\n"
+              f"next: {playbook.chart.leaves[result.leaf].next}")
+    return 0

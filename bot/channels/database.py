@@ -1,50 +1,52 @@
-"""Work after the ack: tracked tasks (so shutdown and tests can wait for them), one lock
-per person, so one person's updates are handled one at a time, in order, and the lane
-SQLite work goes through."""
+"""One typed way for async code to run synchronous database work: ``await db.run(fn, *args)``.
+
+Why a lane and not simply ``asyncio.to_thread``: PostgreSQL work waits on the network,
+so it runs in a pool of threads. SQLite (the embedded default) takes one writer at a
+time and its work is CPU-bound in this process; handing every sqlite3 call between a
+thread and the loop for the GIL costs more than the work under load, which is what
+``bench_slack`` measures. So SQLite work goes through one :class:`DatabaseLane` that
+runs items in order, in its thread while requests are few and on the loop in short
+stretches while many arrive. The trick is kept behind this one interface: callers
+only ever see ``run``.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import collections
-import logging
-import weakref
-from collections.abc import Callable, Coroutine
-from concurrent.futures import Executor
+import functools
+from collections.abc import Callable
+from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import Any
+
+from sqlalchemy import Engine
 
 from storage.db import is_busy
 
-log = logging.getLogger("coach.slack")
+POOL_THREADS = 8  # PostgreSQL: turns of different people side by side
 
 
-class Background:
-    def __init__(self) -> None:
-        self.tasks: set[asyncio.Task[Any]] = set()
-        self._locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = (
-            weakref.WeakValueDictionary())
+class Database:
+    """Runs database work off the event loop (see the module docstring for the SQLite lane).
 
-    def lock(self, key: tuple[str, str]) -> asyncio.Lock:
-        found = self._locks.get(key)
-        if found is None:
-            found = asyncio.Lock()
-            self._locks[key] = found
-        return found
+    ``threaded``: a pool of threads (default for PostgreSQL) or the lane (SQLite)."""
 
-    def spawn(self, work: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
-        task = asyncio.get_running_loop().create_task(work)
-        self.tasks.add(task)
-        task.add_done_callback(self._done)
-        return task
+    def __init__(self, engine: Engine, *, threaded: bool | None = None) -> None:
+        sqlite = engine.dialect.name == "sqlite"
+        self.threaded = not sqlite if threaded is None else threaded
+        workers = 1 if sqlite else POOL_THREADS
+        self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="coach-db")
+        self.lane = DatabaseLane(self.executor)
 
-    def _done(self, task: asyncio.Task[Any]) -> None:
-        self.tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("background work failed", exc_info=task.exception())
+    async def run[**P, R](self, fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+        work = functools.partial(fn, *args, **kwargs)
+        if self.threaded:
+            return await asyncio.get_running_loop().run_in_executor(self.executor, work)
+        result: R = await self.lane.run(work)
+        return result
 
-    async def idle(self) -> None:
-        """Wait until no work is left (work may start more work)."""
-        while pending := [task for task in self.tasks if not task.done()]:
-            await asyncio.wait(pending)
+    def close(self) -> None:
+        self.executor.shutdown(wait=True)
 
 
 class DatabaseLane:

@@ -1,14 +1,17 @@
-"""Where database work runs after the ack: on the loop for SQLite, one item at a time."""
+"""Where database work runs after the ack: ``Database.run``, through a pool of threads, or
+for SQLite the lane (on the loop in stretches, one item at a time)."""
 
 from __future__ import annotations
 
 import asyncio
 import itertools
 import time
+from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine
 
-from bot.slack.background import DatabaseLane
+from bot.channels.database import Database, DatabaseLane
 
 
 async def test_items_run_in_order_and_requests_are_answered_in_between() -> None:
@@ -96,3 +99,26 @@ async def test_the_tail_of_a_burst_runs_on_the_loop() -> None:
                                        for _ in range(4)))
     assert names[0].startswith("coach-db")  # no backlog seen yet
     assert names[1:] == [main] * 3  # queued already, and nothing arrived meanwhile
+
+
+@pytest.mark.parametrize("threaded", [True, False], ids=["pool", "lane"])
+async def test_database_run_passes_arguments_and_returns_or_raises(tmp_path: Path,
+                                                                   threaded: bool) -> None:
+    """One typed call for either path: positional and keyword arguments in, the value (or
+    the exception) out."""
+    engine = create_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    database = Database(engine, threaded=threaded)
+
+    def add(a: int, b: int = 0) -> int:
+        return a + b
+
+    def fail() -> None:
+        raise LookupError("gone")
+
+    try:
+        assert await database.run(add, 2, b=3) == 5
+        with pytest.raises(LookupError):
+            await database.run(fail)
+    finally:
+        database.close()
+        engine.dispose()

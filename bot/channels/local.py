@@ -1,7 +1,7 @@
 """Send what the outbox holds for a local channel (the console), each row once.
 
 It sends inside the transaction that marks the rows, which suits an instant local send.
-Network channels lease rows and send with no transaction open (bot/slack/delivery.py).
+Network channels lease rows and send with no transaction open (bot/channels/outbox.py).
 """
 
 from __future__ import annotations
@@ -11,19 +11,12 @@ from collections.abc import Callable
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.channels.outbox import DeliveryFailed
 from bot.clock import Clock
 from flows.messages import Message, message_from_json
 from storage import outbox
 
-log = logging.getLogger("coach.delivery")
-
-
-class DeliveryError(Exception):
-    """A send that may work later; ``retry_after`` in seconds when the platform said so."""
-
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
+log = logging.getLogger("coach.channels.local")
 
 
 Send = Callable[[str, str, Message], None]  # (tenant, recipient email, message)
@@ -37,7 +30,7 @@ def deliver(sessions: sessionmaker[Session], clock: Clock, channel: str, send: S
             message = message_from_json(row.payload["message"])
             try:
                 send(str(row.payload.get("tenant", "")), row.target, message)
-            except DeliveryError as exc:
+            except DeliveryFailed as exc:
                 log.warning("delivery %s failed: %s", row.idempotency_key, exc)
                 outbox.failed(row, clock.now(), str(exc), exc.retry_after)
                 continue

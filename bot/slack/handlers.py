@@ -1,118 +1,79 @@
-"""What happens after the ack: run the turn, then show its messages where they belong.
+"""What happens after the ack: run the turn through the gateway, then show its messages
+where they belong.
 
-A coaching flow lives in a modal (views.open, then views.update per step); the
-check-in and anything sent to someone else live in the DM. Per person, one update
-is handled at a time. The runner decides everything about the method; this module
-only chooses the Slack surface and calls the Web API.
+A coaching flow lives in a modal (views.open, then views.update per step); a flow that
+runs in the DM (the check-in) and anything sent to someone else live in the DM. The
+gateway (bot/channels/) runs turns one person at a time and decides nothing about
+Slack; this module only chooses the Slack surface and calls the Web API.
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
 import itertools
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.bootstrap import App
-from bot.runner import T as RunnerText
-from bot.runner import Who
-from bot.slack import render
-from bot.slack.background import Background, DatabaseLane
+from bot.channels.directory import Binding
+from bot.channels.gateway import Gateway
+from bot.channels.presentation import prompt_of, runs_in_dm
+from bot.channels.who import Who
+from bot.channels.work import BackgroundWork
+from bot.services import plans, team
+from bot.services.context import ServiceContext
+from bot.services.home import home_of
+from bot.services.team import NewReport
+from bot.slack import home, render
 from bot.slack.clients import Clients
-from bot.slack.delivery import Delivery
-from bot.slack.identity import Identity, Resolved
-from bot.slack.parse import Action, Command, Submission
-from bot.slack.records import Records
-from bot.slack.text import T
+from bot.slack.identity import Identity, SlackDirectory
+from bot.slack.parse import Action, SlashCommand, Submission
+from bot.slack.store import SlackStore
+from bot.slack.text import SlackText
 from bot.slack.workspaces import Workspaces
-from flows.messages import Message, Say
-from storage.db import DatabaseBusy, is_busy
+from flows.messages import Input, Message, Say
+from storage.db import DatabaseBusy
 
 log = logging.getLogger("coach.slack")
 Reply = Callable[[str], Awaitable[Any]]
-DB_THREADS = 8
 SUBMIT_WAIT = 1.5  # seconds a view submission waits for the same person's earlier work
 
 
-class SlackSurface:
-    def __init__(self, app: App, clients: Clients, *, threaded: bool | None = None,
-                 delivery_delay: float = 0.0) -> None:
-        self.app = app
-        sqlite = app.engine.dialect.name == "sqlite"
-        self.threaded = not sqlite if threaded is None else threaded
-        workers = 1 if sqlite else DB_THREADS
-        self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="coach-db")
-        self.lane = DatabaseLane(self.executor)
-        self.background = Background()
-        self.workspaces = Workspaces(app, clients, self.run)
-        self.identity = Identity(app.sessions, app.clock, self.run, self.workspaces)
-        self.records = Records(app, self.run)
-        self.delivery = Delivery(app.sessions, app.clock, clients, self.identity, self.run,
-                                 delivery_delay)
+class SlackHandlers:
+    def __init__(self, app: App, clients: Clients, gateway: Gateway) -> None:
+        self.app, self.clients, self.gateway = app, clients, gateway
+        self.run = gateway.database.run
+        self.workspaces = Workspaces(app, clients, gateway.database)
+        self.identity = Identity(app.sessions, app.clock, gateway.database, self.workspaces)
+        self.store = SlackStore(app.sessions, app.clock)
+        self.services = ServiceContext(app.sessions, app.clock, app.playbook)
         self._nonce = itertools.count(1)
 
-    async def run(self, fn: Callable[..., Any], *args: Any) -> Any:
-        """Run synchronous database work without holding up the requests coming in.
+    @property
+    def background(self) -> BackgroundWork:
+        """The gateway's work after the ack (shutdown and tests wait for it)."""
+        return self.gateway.background
 
-        SQLite (one writer at a time, in-process, CPU-bound) goes through one lane that
-        switches between a thread and the event loop with the load (see DatabaseLane).
-        PostgreSQL waits on the network: its work runs in a pool of threads.
-        """
-        if self.threaded:
-            loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(self.executor, functools.partial(fn, *args))
-        return await self.lane.run(functools.partial(fn, *args))
-
-    def close(self) -> None:
-        self.executor.shutdown(wait=True)
-
-    async def turn(self, who: Who, given: Any, expect_step: str | None = None, *,
+    async def turn(self, who: Who, given: Input, expect_step: str | None = None, *,
                    client: AsyncWebClient | None = None) -> list[Message]:
-        """One runner turn. A Slack user the runner does not know yet is bound by email
-        (users.info) and the turn runs again; one we cannot bind is told how to get in.
-        Raises DatabaseBusy when nothing could be stored (see ``_guarded``)."""
-        handle = functools.partial(self.app.runner.attempt, expect_step=expect_step)
-        replies: list[Message] = await self.run(handle, who, given)
-        if client is not None and [m.text for m in replies] == [RunnerText.unknown_person]:
-            resolved = await self.identity.resolve(client, who)
-            if resolved.status != "known":
-                return [Message(self.stranger(resolved))]
-            replies = await self.run(handle, who, given)
-        self.delivery.kick(self.background)
-        return replies
-
-    def stranger(self, resolved: Resolved) -> str:
-        if resolved.status == "outside":
-            return T.outside
-        if resolved.status == "conflict":
-            return T.rebound.format(email=resolved.email)
-        return T.unknown.format(email=f" ({resolved.email})" if resolved.email else "")
+        """One turn through the gateway; with ``client``, an unknown Slack user is bound
+        by email first. Raises DatabaseBusy when nothing could be stored: Slack answers
+        that itself (a modal keeps the answer open, other work apologises in the DM)."""
+        directory = SlackDirectory(self.identity, client) if client is not None else None
+        result = await self.gateway.turn(who, given, expect_step, directory=directory)
+        if result.status == "busy":
+            raise DatabaseBusy
+        return list(result.messages)
 
     def spawn(self, who: Who, client: AsyncWebClient, work: Coroutine[Any, Any, Any]) -> None:
-        self.background.spawn(self._guarded(who, client, work))
+        async def tell(text: str) -> None:
+            await client.chat_postMessage(channel=who.user_key, text=text)
 
-    async def _guarded(self, who: Who, client: AsyncWebClient,
-                       work: Coroutine[Any, Any, Any]) -> None:
-        try:
-            async with self.background.lock((who.tenant, who.user_key)):
-                await work
-        except Exception as exc:
-            if is_busy(exc):
-                log.warning("database busy: work of %s not stored", who.user_key)
-            else:
-                log.exception("slack work failed",
-                              extra={"user": who.user_key, "tenant": who.tenant})
-            try:
-                await client.chat_postMessage(channel=who.user_key,
-                                              text=T.busy if is_busy(exc) else T.crashed)
-            except SlackApiError:
-                log.warning("could not tell %s about the failure", who.user_key)
+        self.gateway.spawn(who, work, tell)
 
     # Showing messages ---------------------------------------------------------------------
 
@@ -135,11 +96,11 @@ class SlackSurface:
                    trigger_id: str = "", view_id: str = "", view_hash: str = "",
                    nonce: int | None = None, reply: Reply | None = None) -> None:
         """A modal for a coaching flow, the DM for a check-in, plain text for the rest."""
-        prompt = render.prompt_of(replies)
+        prompt = prompt_of(replies)
         nonce = next(self._nonce) if nonce is None else nonce
         if view_id:
             await self.update_view(client, view_id, view_hash, render.modal(replies, nonce=nonce))
-        elif prompt is not None and prompt.flow not in render.DM_FLOWS and trigger_id:
+        elif prompt is not None and not runs_in_dm(prompt.flow) and trigger_id:
             await self.open_view(client, who, trigger_id, render.modal(replies, nonce=nonce))
         elif prompt is None and reply is not None:
             text = render.slack_commands("\n\n".join(m.text for m in replies))
@@ -153,12 +114,12 @@ class SlackSurface:
         response = await client.views_open(trigger_id=trigger_id, view=view)
         view_id = str((response.get("view") or {}).get("id") or "")
         if view_id:
-            await self.run(self.records.remember_view, view_id, who)
+            await self.run(self.store.remember_view, view_id, who)
 
     async def owns_view(self, a: Action) -> bool:
         """A button in a modal may only change the clicking user's own modal: Slack's
         payload does not say whose a view is, so we keep the owner of each one we open."""
-        if await self.run(self.records.owns_view, a.view_id, a.who):
+        if await self.run(self.store.owns_view, a.view_id, a.who):
             return True
         log.warning("Slack user %s acted on view %s, not theirs: ignored", a.who.user_key,
                     a.view_id)
@@ -166,35 +127,36 @@ class SlackSurface:
 
     async def known(self, client: AsyncWebClient, who: Who, reply: Reply) -> bool:
         """Bind an unknown Slack user by email first; a user we cannot bind gets told how."""
-        resolved = await self.identity.resolve(client, who)
-        if resolved.status == "known":
+        directory = SlackDirectory(self.identity, client)
+        binding = await directory.bind(who)
+        if binding.status == "known":
             return True
-        await reply(self.stranger(resolved))
+        await reply(directory.stranger(binding))
         return False
 
     # Slash command ------------------------------------------------------------------------
 
-    async def on_command(self, cmd: Command, client: AsyncWebClient, reply: Reply) -> None:
+    async def on_command(self, cmd: SlashCommand, client: AsyncWebClient, reply: Reply) -> None:
         if cmd.kind in ("team_usage", "team_add", "picker") and not await self.known(
                 client, cmd.who, reply):
             return
         if cmd.kind == "team_usage":
-            await reply(T.team_usage)
+            await reply(SlackText.team_usage)
             return
         if cmd.kind == "help":
             replies = await self.turn(cmd.who, Say("/help"), client=client)
-            text = "\n\n".join(m.text for m in replies) + "\n" + T.help_more
+            text = "\n\n".join(m.text for m in replies) + "\n" + SlackText.help_more
             await reply(render.escape(render.slack_commands(text)))
             return
         if cmd.kind == "team_add":
             await self._team_add(cmd, client, reply)
             return
         if cmd.kind == "picker":
-            reps = await self.run(self.records.coachable, cmd.who)
+            reps = await self.run(team.coachable, self.services, cmd.who)
             if not reps:
-                await reply(T.no_reports)
+                await reply(SlackText.no_reports)
             elif len(reps) > render.PICKER_MAX:  # a large tree: search by name, no long lists
-                await reply(T.picker_search.format(count=len(reps)))
+                await reply(SlackText.picker_search.format(count=len(reps)))
             else:
                 await self.open_view(client, cmd.who, cmd.trigger_id, render.picker(reps))
             return
@@ -207,20 +169,25 @@ class SlackSurface:
         replies = await self.turn(cmd.who, given, client=client)
         await self.show(client, cmd.who, replies, trigger_id=cmd.trigger_id, reply=reply)
 
-    async def _team_add(self, cmd: Command, client: AsyncWebClient, reply: Reply) -> None:
+    async def _team_add(self, cmd: SlashCommand, client: AsyncWebClient, reply: Reply) -> None:
         if not self.app.playbook.managers_may_add_reports:
-            await reply(T.team_not_allowed)
+            await reply(SlackText.team_not_allowed)
             return
         assert cmd.mention is not None
         profile = await self.identity.email_of(client, cmd.who, cmd.mention)
         if profile is None or not profile.email:
-            await reply(T.team_no_email.format(who=f"<@{cmd.mention}>"))
+            await reply(SlackText.team_no_email.format(who=f"<@{cmd.mention}>"))
             return
         org = await self.workspaces.org_of(cmd.who.tenant)
         if org is None or not await self.identity.in_org(profile, org):
-            await reply(T.team_outside.format(who=f"<@{cmd.mention}>"))
+            await reply(SlackText.team_outside.format(who=f"<@{cmd.mention}>"))
             return
-        await reply(await self.run(self.records.add_report, cmd.who, profile))
+        new = NewReport(profile.email, profile.name, profile.timezone, profile.user_id)
+        added = await self.run(team.add_report, self.services, cmd.who, new)
+        if added.result == "not_a_manager":
+            await reply(SlackText.team_not_manager)
+        else:
+            await reply(SlackText.team_added[added.result].format(name=added.name))
 
     # Block actions ------------------------------------------------------------------------
 
@@ -229,6 +196,7 @@ class SlackSurface:
         if in_modal and a.kind in ("choose", "cmd", "pick") and not await self.owns_view(a):
             return
         if a.kind == "choose":
+            assert a.given is not None
             replies = await self.turn(a.who, a.given, a.expect_step or a.meta.step,
                                       client=client)
             if in_modal:
@@ -236,28 +204,35 @@ class SlackSurface:
                     replies, nonce=a.meta.nonce + 1, channel=a.meta.channel))
                 return
             if a.channel and a.message_ts:
+                chose = SlackText.chose.format(label=a.label)
                 await client.chat_update(channel=a.channel, ts=a.message_ts, text=a.label,
-                                         blocks=render.answered(a.message_blocks,
-                                                                T.chose.format(label=a.label)))
+                                         blocks=render.answered(a.message_blocks, chose))
             await self.post(client, a.channel or a.who.user_key, replies)
         elif a.kind == "form":
             await self._open_form(a, client)
         elif a.kind in ("cmd", "pick"):
             given = a.given
             if a.kind == "pick":
-                email = await self.run(self.records.email_of, a.data.get("person"))
+                email = await self.run(team.email_of, self.services, a.data.get("person"))
                 given = Say(f"/coach {email or ''}".strip())
+            assert given is not None  # parse gives every command button its input
             replies = await self.turn(a.who, given, client=client)
             await self.show(client, a.who, replies, trigger_id=a.trigger_id,
                             view_id=a.view_id if in_modal else "",
                             view_hash=a.view_hash if in_modal else "")
         elif a.kind == "ack":
-            text = await self.run(self.records.acknowledge, a.who, a.data["session"])
+            thanked = await self.run(plans.acknowledge, self.services, a.who, a.data["session"])
+            text = (SlackText.acknowledged.format(name=thanked.first_name) if thanked
+                    else SlackText.not_yours)
             await client.chat_update(channel=a.channel, ts=a.message_ts, text=text,
                                      blocks=render.answered(a.message_blocks, text))
         elif a.kind == "item":
-            text = await self.run(self.records.item_status, a.who, a.data["id"],
-                                  a.data["status"])
+            status = a.data["status"]
+            item = await self.run(plans.set_item_status, self.services, a.who, a.data["id"],
+                                  status)
+            template = SlackText.item_done if status == "done" else SlackText.item_blocked
+            text = (template.format(description=item.description) if item is not None
+                    else SlackText.item_missing)
             if a.view_type == "home":
                 await self.publish_home(client, a.who)
             await client.chat_postMessage(channel=a.who.user_key, text=render.escape(text))
@@ -267,7 +242,7 @@ class SlackSurface:
     async def _open_form(self, a: Action, client: AsyncWebClient) -> None:
         message = a.data.get("message")
         if not isinstance(message, Message):
-            message = render.prompt_of(await self.turn(a.who, Say("/resume")))
+            message = prompt_of(await self.turn(a.who, Say("/resume")))
         if message is None or message.form is None:
             return
         view = render.modal([message], nonce=next(self._nonce), channel=a.channel or "dm")
@@ -278,7 +253,7 @@ class SlackSurface:
     async def on_submission(self, s: Submission, ack: Callable[..., Awaitable[Any]],
                             client: AsyncWebClient) -> None:
         """Before the ack (a local database turn): answer with the next view, or errors."""
-        lock = self.background.lock((s.who.tenant, s.who.user_key))
+        lock = self.background.lock(s.who)
         held = False
         try:  # wait for this person's earlier work, but never past Slack's 3 seconds
             held = await asyncio.wait_for(lock.acquire(), timeout=SUBMIT_WAIT)
@@ -292,7 +267,7 @@ class SlackSurface:
         finally:
             if held:
                 lock.release()
-        prompt = render.prompt_of(replies)
+        prompt = prompt_of(replies)
         retry = prompt is not None and (prompt.flow, prompt.step) == (s.meta.flow, s.meta.step)
         if s.meta.channel and not retry:
             await ack()
@@ -310,10 +285,10 @@ class SlackSurface:
         if s.given.values:
             field_id = next(iter(s.given.values))
             await ack(response_action="errors",
-                      errors={render.input_block_id(s.meta.nonce, field_id): T.busy_submit})
+                      errors={render.input_block_id(s.meta.nonce, field_id): SlackText.busy_submit})
             return
         await ack()
-        await client.chat_postMessage(channel=s.who.user_key, text=T.busy_submit)
+        await client.chat_postMessage(channel=s.who.user_key, text=SlackText.busy_submit)
 
     async def on_closed(self, who: Who, client: AsyncWebClient) -> None:
         """A session modal closed mid-flow: pause it and offer a way back in the DM. The
@@ -325,41 +300,33 @@ class SlackSurface:
         blocks = [*render.sections(text), {
             "type": "actions", "block_id": "resume", "elements": [{
                 "type": "button", "action_id": "coach.cmd.resume", "style": "primary",
-                "text": render.plain(T.continue_session, 75),
+                "text": render.plain(SlackText.continue_session, 75),
                 "value": render.dumps({"t": "/resume"})}]}]
         await client.chat_postMessage(channel=who.user_key, text=render.escape(text),
                                       blocks=blocks)
 
-    async def start_checkin(self, tenant: str, user_id: str) -> bool:
-        """For the scheduler: open this week's check-in in the rep's DM."""
-        client = await self.delivery.clients.for_tenant(tenant)
-        if client is None:
-            return False
-        who = Who("slack", tenant, user_id)
-        async with self.background.lock((tenant, user_id)):
-            await self.post(client, user_id, await self.turn(who, Say("/checkin"), client=client))
-        return True
-
     # Events -------------------------------------------------------------------------------
 
-    async def claim(self, key: tuple[str, str] | None) -> bool:
-        return key is None or bool(await self.run(self.records.claim_event, key))
+    async def first_delivery(self, key: tuple[str, str] | None) -> bool:
+        """Whether this event is new (Slack retries a delivery it thinks we missed)."""
+        return key is None or await self.run(self.store.claim_event, key)
 
     async def on_home(self, who: Who, client: AsyncWebClient, key: tuple[str, str] | None) -> None:
-        if await self.claim(key):
+        if await self.first_delivery(key):
             await self.publish_home(client, who)
 
     async def publish_home(self, client: AsyncWebClient, who: Who) -> None:
-        from bot.slack import home
-
-        resolved = await self.identity.resolve(client, who)
-        if resolved.status != "known":
-            view = home.stranger_view(self.stranger(resolved))
+        directory = SlackDirectory(self.identity, client)
+        binding = await directory.bind(who)
+        if binding.status != "known":
+            view = home.stranger_view(directory.stranger(binding))
         else:
-            view = home.view(await self.run(self.records.home_data, who))
+            data = await self.run(home_of, self.services, who)
+            view = (home.view(data) if data is not None  # bound a moment ago, gone since:
+                    else home.stranger_view(directory.stranger(Binding("unknown"))))
         await client.views_publish(user_id=who.user_key, view=view)
 
     async def on_dm(self, who: Who, text: str, channel: str, client: AsyncWebClient,
                     key: tuple[str, str] | None) -> None:
-        if await self.claim(key):
+        if await self.first_delivery(key):
             await self.post(client, channel, await self.turn(who, Say(text), client=client))

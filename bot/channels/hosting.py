@@ -1,0 +1,59 @@
+"""What ``coach serve`` needs from a surface, and the channel layer's own lifetime there.
+
+The server mounts each configured surface without knowing which: a surface adds its
+routes and runs its background work for the life of the web application; the shared
+gateway's outbox catch-up loop and shutdown are mounted once per gateway."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from typing import Protocol
+
+from aiohttp import web
+
+from bot.channels.gateway import Gateway
+
+SHUTDOWN_WAIT = 10.0  # seconds the work after the acks may take to finish at shutdown
+
+
+class HostedSurface(Protocol):
+    """A platform adapter as the server sees it."""
+
+    gateway: Gateway
+
+    def add_routes(self, web_app: web.Application) -> None:
+        """Add the platform's HTTP endpoints (none for a socket-only surface)."""
+        ...
+
+    def lifetime(self, web_app: web.Application) -> AsyncIterator[None]:
+        """Open connections before the first request; close them after the last work."""
+        ...
+
+
+Lifetime = Callable[[web.Application], AsyncIterator[None]]
+
+
+def gateway_lifetime(gateway: Gateway) -> Lifetime:
+    """At shutdown, after every surface closed: the last work done, the database closed."""
+    async def lifetime(web_app: web.Application) -> AsyncIterator[None]:
+        yield
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(gateway.idle(), timeout=SHUTDOWN_WAIT)
+        gateway.close()
+
+    return lifetime
+
+
+def outbox_loop(gateway: Gateway, every: float) -> Lifetime:
+    """Catch up on outbox rows rescheduled (429, 5xx, unknown recipient) every ``every``
+    seconds; stopped first at shutdown."""
+    async def lifetime(web_app: web.Application) -> AsyncIterator[None]:
+        task = asyncio.create_task(gateway.outbox.forever(every))
+        yield
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    return lifetime

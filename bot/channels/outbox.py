@@ -1,0 +1,172 @@
+"""Send the outbox through one notifier per platform: lease → send → mark.
+
+Rows are leased in one short transaction, sent with no transaction open, then marked
+sent or failed; a failure the notifier reports as :class:`DeliveryFailed` reschedules
+the row (``retry_after`` when the platform said how long to wait) and keeps the
+recipient's later rows behind it. See storage/deliveries.py.
+
+Recipients are served side by side (``RECIPIENTS_AT_ONCE``), each one's rows in order,
+so one slow recipient holds up no one else. A row handed out before (its sender died
+after the platform took the message) carries ``resend_since``: a notifier that can
+look whether it arrived does so before sending again (Slack does).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.channels.database import Database
+from bot.channels.work import BackgroundWork
+from bot.clock import Clock
+from flows.messages import Message, message_from_json
+from storage import deliveries
+
+log = logging.getLogger("coach.channels.outbox")
+LEASE_SECONDS = 120
+RECIPIENTS_AT_ONCE = 4
+
+
+@dataclass(frozen=True, slots=True)
+class LeasedMessage:
+    """One outbox row handed to a notifier: whom it goes to, in which tenant, and how
+    to tell whether an earlier try arrived (its idempotency ``key``, ``resend_since``)."""
+
+    id: int
+    key: str
+    tenant: str
+    target: str  # the recipient's email
+    message: Message
+    plan_session: int | None  # an action plan the recipient may acknowledge
+    resend_since: datetime | None
+
+
+class DeliveryFailed(Exception):
+    """A send that may work later; ``retry_after`` in seconds when the platform said so."""
+
+    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after
+
+
+class Notifier(Protocol):
+    """Sends one leased message on one platform, or raises :class:`DeliveryFailed`."""
+
+    channel: str
+
+    async def send(self, row: LeasedMessage) -> None: ...
+
+
+class OutboxWorker:
+    def __init__(self, sessions: sessionmaker[Session], clock: Clock, database: Database,
+                 notifiers: Iterable[Notifier] = (), delay: float = 0.0) -> None:
+        self.sessions, self.clock, self.database = sessions, clock, database
+        self.notifiers: dict[str, Notifier] = {n.channel: n for n in notifiers}
+        self.delay = delay
+        self._lock = asyncio.Lock()
+        self._again = False
+        self._scheduled = False
+
+    def register(self, notifier: Notifier) -> None:
+        """Send the rows of ``notifier.channel`` through it from now on."""
+        self.notifiers[notifier.channel] = notifier
+
+    def wake(self, work: BackgroundWork) -> None:
+        """After a turn: one pass soon (``delay`` gathers the turns of a busy moment)."""
+        if self._scheduled or not self.notifiers:
+            return
+        self._scheduled = True
+        work.spawn(self._soon())
+
+    async def _soon(self) -> None:
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        self._scheduled = False
+        await self.run_once()
+
+    async def forever(self, every: float) -> None:
+        """Catch up on rows that were rescheduled (429, 5xx, unknown recipient)."""
+        while True:
+            await asyncio.sleep(every)
+            try:
+                await self.run_once()
+            except Exception:
+                log.exception("outbox pass failed")
+
+    async def run_once(self) -> int:
+        """Send every due row once; return how many were sent. Passes never overlap."""
+        if self._lock.locked():
+            self._again = True
+            return 0
+        sent = 0
+        async with self._lock:
+            while True:
+                self._again = False
+                rows = await self.database.run(self._lease)
+                sent += await self._send_all(rows)
+                if not (rows or self._again):
+                    return sent
+
+    async def _send_all(self, rows: Sequence[tuple[str, LeasedMessage]]) -> int:
+        """Each recipient's rows in order; up to RECIPIENTS_AT_ONCE recipients at a time."""
+        queues: dict[tuple[str, str, str], list[tuple[str, LeasedMessage]]] = {}
+        for channel, row in rows:
+            queues.setdefault((channel, row.tenant, row.target), []).append((channel, row))
+        gate = asyncio.Semaphore(RECIPIENTS_AT_ONCE)
+
+        async def one_recipient(queue: list[tuple[str, LeasedMessage]]) -> int:
+            async with gate:
+                for index, (channel, row) in enumerate(queue):
+                    behind = [r.id for _, r in queue[index + 1:]]
+                    if not await self._send(self.notifiers[channel], row, behind):
+                        return index
+                return len(queue)
+
+        results = await asyncio.gather(*(one_recipient(q) for q in queues.values()),
+                                       return_exceptions=True)
+        for result in results:  # every recipient had its turn; now report a failure
+            if isinstance(result, BaseException):
+                raise result
+        return sum(r for r in results if isinstance(r, int))
+
+    def _lease(self) -> list[tuple[str, LeasedMessage]]:
+        leased: list[tuple[str, LeasedMessage]] = []
+        with self.sessions.begin() as db:
+            for channel in self.notifiers:
+                for lease in deliveries.lease_due(db, channel=channel, now=self.clock.now(),
+                                                  lease_seconds=LEASE_SECONDS):
+                    row = lease.row
+                    leased.append((channel, LeasedMessage(
+                        row.id, row.idempotency_key, str(row.payload.get("tenant", "")),
+                        row.target, message_from_json(row.payload["message"]),
+                        deliveries.plan_session(db, row), lease.resend_since)))
+        return leased
+
+    async def _send(self, notifier: Notifier, row: LeasedMessage, behind: list[int]) -> bool:
+        """Send one row; False when it failed (it is rescheduled, with those ``behind``)."""
+        try:
+            if row.message.private:  # a manager's note never goes to anyone else
+                raise DeliveryFailed("a private message is never sent to someone else")
+            await notifier.send(row)
+        except DeliveryFailed as exc:
+            log.warning("%s delivery %s failed: %s", notifier.channel, row.id, exc)
+            await self.database.run(self._mark_failed, row.id, str(exc), exc.retry_after,
+                                    behind)
+            return False
+        await self.database.run(self._mark, row.id)
+        return True
+
+    def _mark(self, row_id: int) -> None:
+        with self.sessions.begin() as db:
+            deliveries.mark_sent(db, row_id, self.clock.now())
+
+    def _mark_failed(self, row_id: int, error: str, wait: float | None,
+                     behind: list[int]) -> None:
+        with self.sessions.begin() as db:
+            deliveries.mark_failed(db, row_id, self.clock.now(), error, wait, behind)

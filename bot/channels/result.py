@@ -1,0 +1,28 @@
+"""The typed outcome of one turn: what happened, and the messages to show.
+
+Surfaces branch on ``status``, never on the text of a reply."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from flows.messages import Message
+
+TurnStatus = Literal["ok", "unknown_person", "stale", "refused", "busy", "crashed"]
+
+
+@dataclass(frozen=True, slots=True)
+class TurnResult:
+    """``ok``: the turn ran (its messages may still say "no"); ``unknown_person``: the
+    speaker is not bound to a person; ``stale``: another answer won the race twice;
+    ``refused``: the answer was meant for another step (the question is asked again);
+    ``busy``: the database was held by another writer, nothing stored; ``crashed``: a
+    bug, nothing stored (the details are in the log, never in the messages)."""
+
+    status: TurnStatus
+    messages: tuple[Message, ...] = ()
+
+    @property
+    def stored(self) -> bool:
+        return self.status in ("ok", "refused")

@@ -1,0 +1,70 @@
+"""What each role sees at a glance (a platform's home tab draws it): a manager's reps and
+meetings, a rep's action items and next check-in, a leader's figures for their tree."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from bot.channels.who import Who
+from bot.clock import zone
+from bot.services.context import ServiceContext, person_of
+from flows.playbook import Playbook
+from storage import home, people
+from storage.coaching import week_start
+from storage.models import Person
+
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@dataclass(frozen=True)
+class HomeData:
+    name: str
+    role: str
+    email: str
+    reps: list[home.RepLine] = field(default_factory=list)
+    meetings: list[home.Meeting] = field(default_factory=list)
+    items: list[home.Item] = field(default_factory=list)
+    next_checkin: str = ""
+    checkin_status: str = ""
+    figures: home.TreeFigures | None = None
+    window_days: int = 14
+    timezone: str = "UTC"
+
+
+def load(db: Session, person: Person, now: datetime, playbook: Playbook) -> HomeData:
+    today = now.astimezone(zone(person.timezone)).date()
+    data = HomeData(person.name, person.role, person.email,
+                    window_days=playbook.digest.coverage_days, timezone=person.timezone)
+    if person.role in people.COACHING_ROLES:
+        data.reps.extend(home.rep_lines(db, person, today))
+        data.meetings.extend(home.next_meetings(db, person, now))
+    if person.role == "rep":
+        data.items.extend(home.rep_items(db, person, today))
+        status = home.checkin_status(db, person, week_start(today)) or "not started"
+        when = next_checkin(now, person.timezone, playbook.checkin.day, playbook.checkin.time)
+        return HomeData(**{**data.__dict__, "next_checkin": when, "checkin_status": status})
+    if person.role == "leader":
+        figures = home.tree_figures(db, person, now, playbook.digest.coverage_days)
+        return HomeData(**{**data.__dict__, "figures": figures})
+    return data
+
+
+def next_checkin(now: datetime, tz: str, day: str, time: str) -> str:
+    local = now.astimezone(zone(tz))
+    hour, minute = (int(x) for x in time.split(":"))
+    ahead = (DAYS.index(day) - local.weekday()) % 7
+    when = (local + timedelta(days=ahead)).replace(hour=hour, minute=minute, second=0,
+                                                   microsecond=0)
+    if when <= local:
+        when += timedelta(days=7)
+    return when.strftime("%a %d %b, %H:%M")
+
+
+def home_of(ctx: ServiceContext, who: Who) -> HomeData | None:
+    """The home data of the person behind ``who`` (None: nobody we know)."""
+    with ctx.sessions() as db:
+        person = person_of(db, who)
+        return None if person is None else load(db, person, ctx.clock.now(), ctx.playbook)

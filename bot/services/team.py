@@ -1,0 +1,57 @@
+"""A manager's team: whom they may coach (the picker), and adding a direct report."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from bot.channels.who import Who
+from bot.services.context import ServiceContext, person_of
+from storage import conversations, people, team
+from storage.models import Person
+from storage.team import Added
+
+
+@dataclass(frozen=True, slots=True)
+class NewReport:
+    """Someone to add, as the manager's platform knows them."""
+
+    email: str
+    name: str
+    timezone: str
+    user_id: str  # their id on the manager's platform, bound at once
+
+
+@dataclass(frozen=True, slots=True)
+class ReportAdded:
+    result: Added | Literal["not_a_manager"]
+    name: str = ""
+
+
+def coachable(ctx: ServiceContext, who: Who) -> list[tuple[int, str]]:
+    """(id, name) of everyone this person may coach."""
+    with ctx.sessions() as db:
+        me = person_of(db, who)
+        return [] if me is None else [(p.id, p.name) for p in people.coachable_by(db, me)]
+
+
+def email_of(ctx: ServiceContext, person_id: object) -> str | None:
+    if not isinstance(person_id, int):
+        return None
+    with ctx.sessions() as db:
+        person = db.get(Person, person_id)
+        return person.email if person else None
+
+
+def add_report(ctx: ServiceContext, who: Who, new: NewReport) -> ReportAdded:
+    with ctx.sessions.begin() as db:
+        me = person_of(db, who)
+        if me is None or me.role not in people.COACHING_ROLES:
+            return ReportAdded("not_a_manager")
+        now = ctx.clock.now()
+        result, person = team.add_report(
+            db, me, email=new.email, name=new.name, timezone=new.timezone,
+            platform=who.platform, user_id=new.user_id, now=now)
+        conversations.log(db, at=now, flow="-", event="team_add", person_id=me.id,
+                          detail={"result": result, "email": new.email})
+        return ReportAdded(result, person.name if person is not None else new.email)

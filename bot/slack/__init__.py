@@ -1,0 +1,2 @@
+"""The Slack surface: listeners, parse, render, its notifier and directory, clients,
+installations, workspaces and limits. Everything else is shared (bot/channels/)."""

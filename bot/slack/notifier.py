@@ -1,0 +1,98 @@
+"""Slack's notifier for the outbox worker (bot/channels/outbox.py): one DM per row.
+
+Each message carries its idempotency key in Slack message metadata. A row handed
+out before (its sender died after Slack took the message, or a call timed out
+after it arrived) is first looked for in the recipient's DM since then
+(``conversations.history``) and only sent if it is not there: exactly once where
+Slack lets us check, at least once where it does not (see docs/slack.md). A 429
+that outlives the client's own retries is reported with its Retry-After.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.channels.outbox import DeliveryFailed, LeasedMessage
+from bot.slack import render
+from bot.slack.clients import Clients, retry_after
+from bot.slack.identity import Identity
+
+log = logging.getLogger("coach.slack.notifier")
+CHANNEL = "slack"
+METADATA_EVENT = "coach_outbox"  # Slack message metadata: {"key": <idempotency key>}
+CLOCK_SKEW = timedelta(minutes=5)  # our clock against Slack's, when reading back history
+HISTORY_PAGES = 5  # pages of 200 messages read back at most before a resend
+
+
+class SlackNotifier:
+    channel = CHANNEL
+
+    def __init__(self, clients: Clients, identity: Identity) -> None:
+        self.clients, self.identity = clients, identity
+
+    async def send(self, row: LeasedMessage) -> None:
+        """Send one row as a DM (unless an earlier try already arrived)."""
+        try:
+            await self._send(row)
+        except SlackApiError as exc:
+            status = exc.response.status_code
+            wait = retry_after(exc.response.headers) if status == 429 else None
+            raise DeliveryFailed(f"{status} {exc.response.get('error')}", wait) from exc
+        except (TimeoutError, aiohttp.ClientError) as exc:  # it may still have arrived
+            raise DeliveryFailed(f"no answer from Slack ({type(exc).__name__})") from exc
+
+    async def _send(self, row: LeasedMessage) -> None:
+        client = await self.clients.for_tenant(row.tenant)
+        if client is None:
+            raise DeliveryFailed(f"no Slack installation for workspace {row.tenant!r}")
+        user_id = await self.identity.user_id_for(client, row.target, row.tenant)
+        if user_id is None:
+            raise DeliveryFailed(f"no Slack user for {row.target}")
+        if row.resend_since is not None and await self._arrived(client, user_id, row):
+            log.info("slack delivery %s had arrived before: not sent again", row.id)
+            return
+        text, blocks = render.dm(row.message, ack_session=row.plan_session)
+        await client.chat_postMessage(channel=user_id, text=text, blocks=blocks,
+                                      metadata=outbox_metadata(row.key))
+
+    async def _arrived(self, client: AsyncWebClient, user_id: str, row: LeasedMessage) -> bool:
+        """Is this row's message already in the recipient's DM (sent since the row was
+        first handed out)? A workspace that will not let us look gets it again."""
+        assert row.resend_since is not None
+        oldest = f"{(row.resend_since - CLOCK_SKEW).timestamp():.6f}"
+        try:
+            opened = await client.conversations_open(users=user_id)
+            channel = str((opened.get("channel") or {}).get("id") or user_id)
+            cursor = None
+            for _ in range(HISTORY_PAGES):
+                page = await client.conversations_history(
+                    channel=channel, oldest=oldest, include_all_metadata=True, limit=200,
+                    cursor=cursor)
+                if any(carries_key(m, row.key) for m in page.get("messages") or []):
+                    return True
+                cursor = (page.get("response_metadata") or {}).get("next_cursor")
+                if not cursor:
+                    return False
+        except SlackApiError as exc:
+            if exc.response.status_code != 200:
+                raise  # 429 / 5xx: try again later, still checking first
+            log.warning("cannot check the DM of %s before a resend (%s): sending again",
+                        row.target, exc.response.get("error"))
+        return False
+
+
+def outbox_metadata(key: str) -> dict[str, Any]:
+    """Slack message metadata naming the outbox row a message came from."""
+    return {"event_type": METADATA_EVENT, "event_payload": {"key": key}}
+
+
+def carries_key(message: dict[str, Any], key: str) -> bool:
+    metadata = message.get("metadata") or {}
+    payload = metadata.get("event_payload") or {}
+    return bool(metadata.get("event_type") == METADATA_EVENT and payload.get("key") == key)

@@ -1,0 +1,33 @@
+"""Which surfaces ``coach serve`` hosts: every platform whose settings are complete, all
+on one shared gateway (so one outbox worker sends through every platform's notifier)."""
+
+from __future__ import annotations
+
+import logging
+
+from bot.bootstrap import App
+from bot.channels.database import Database
+from bot.channels.gateway import Gateway
+from bot.channels.hosting import HostedSurface
+from bot.channels.outbox import OutboxWorker
+
+log = logging.getLogger("coach.server")
+
+
+def shared_gateway(app: App, delivery_delay: float = 0.0) -> Gateway:
+    database = Database(app.engine)
+    return Gateway(app.runner, database,
+                   OutboxWorker(app.sessions, app.clock, database, delay=delivery_delay))
+
+
+def configured_surfaces(app: App, delivery_delay: float) -> list[HostedSurface]:
+    from bot.slack.app import build_slack, enabled
+
+    gateway = shared_gateway(app, delivery_delay)
+    surfaces: list[HostedSurface] = []
+    if enabled(app):
+        surfaces.append(build_slack(app, socket_mode=bool(app.settings.slack_app_token),
+                                    gateway=gateway))
+    else:
+        log.warning("Slack is off: no SLACK_SIGNING_SECRET with a token or client id")
+    return surfaces
