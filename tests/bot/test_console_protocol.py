@@ -16,7 +16,7 @@ from sqlalchemy import select
 from bot.console.chat import ConsoleText, run_jsonl
 from bot.console.protocol import Answer, BadLine, SetClock, SwitchUser, dump, parse_line
 from bot.demo import DOMAIN, MANAGER
-from bot.runner import T as RunnerText
+from bot.runner import TurnText as RunnerText
 from flows.messages import Choose, Say, Submit
 from storage.models import Conversation
 from tests.fuzz import count, fuzz

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from flows.effects import RecordCheckin
 from storage import coaching
 from storage.models import ActionItem, Checkin, Person
-from storage.unit import Unit
+from storage.unit import UnitOfWork
 from tests.support import START, Console, full_session, make_app
 
 
@@ -21,7 +21,7 @@ def test_a_forged_check_in_update_of_someone_elses_item_changes_nothing(db_url: 
     manager_item = items["Share top-rep call recordings"]
     assert rep_item.owner_id == rep_item.rep_id and manager_item.owner_id != rep_item.rep_id
     with app.engine.begin() as conn:
-        unit = Unit(conn)
+        unit = UnitOfWork(conn)
         rep = unit.db.get(Person, rep_item.rep_id)
         assert rep is not None
         checkin = coaching.checkin_for_week(unit.db, rep, START.date())
