@@ -36,9 +36,9 @@ from bench.history import (
 from bench.machine import describe, percentile
 from bot.bootstrap import App, bootstrap
 from bot.clock import ManualClock
-from bot.runner import Who
+from bot.channels.who import Who
 from bot.settings import Settings
-from bot.slack import home
+from bot.services import home
 from flows.messages import Say
 from storage import briefing, conversations
 from storage.models import Person

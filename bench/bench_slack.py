@@ -151,7 +151,7 @@ async def _site(web_app: web.Application) -> int:
 
 def setup(app: Any, managers: int) -> None:
     """``managers`` managers with one rep each; half of them mid-session at a yes/no step."""
-    from bot.runner import Who
+    from bot.channels.who import Who
     from flows.messages import Say, Submit
     from storage import tenancy
     from storage.models import DEFAULT_ORG, Person

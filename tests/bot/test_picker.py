@@ -4,7 +4,7 @@ a name matching many lists a few of them."""
 from __future__ import annotations
 
 from bench.history import NOW, PLATFORM, TENANT, build_people
-from bot.runner import Who
+from bot.channels.who import Who
 from flows.messages import Say
 from tests.support import make_app
 

@@ -26,8 +26,8 @@ from bench.history import (
     build_people,
     fix_sequences,
 )
-from bot.runner import Who
-from bot.slack import home
+from bot.channels.who import Who
+from bot.services import home
 from flows.messages import Say, Submit
 from storage import conversations
 from storage.models import Person

@@ -9,7 +9,7 @@ from functools import partial
 from sqlalchemy import Engine, event, select
 
 from bench.history import NOW, Org, Scale, add_history, build_people, fix_sequences
-from bot.slack import home as home_tab
+from bot.services import home as home_tab
 from storage import home
 from storage.coaching import FINISHED, OPEN_ACTION
 from storage.models import ActionItem, CoachingSession, Escalation, Person
