@@ -35,10 +35,10 @@ from bench.history import (
 )
 from bench.machine import describe, percentile
 from bot.bootstrap import App, bootstrap
-from bot.clock import ManualClock
 from bot.channels.who import Who
-from bot.settings import Settings
+from bot.clock import ManualClock
 from bot.services import home
+from bot.settings import Settings
 from flows.messages import Say
 from storage import briefing, conversations
 from storage.models import Person
