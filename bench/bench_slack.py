@@ -153,7 +153,7 @@ def setup(app: Any, managers: int) -> None:
     """``managers`` managers with one rep each; half of them mid-session at a yes/no step."""
     from bot.channels.who import Who
     from flows.messages import Say, Submit
-    from storage import tenancy
+    from storage import tenancy, views
     from storage.models import DEFAULT_ORG, Person
 
     now = datetime.now(UTC)
@@ -168,6 +168,9 @@ def setup(app: Any, managers: int) -> None:
             db.add(Person(org_id=DEFAULT_ORG, email=f"r{n}@bench.example",
                           name=f"Rep {n}", role="rep", manager_id=boss.id, timezone="UTC",
                           slack_user_id=f"UR{n}", created_at=now, updated_at=now))
+            # The click case's modal (click_body) is this manager's: a button may update only
+            # its own user's modal, so the bench records the owner as opening it would.
+            views.remember(db, f"VB{n}", TEAM, f"UM{n}", now)
     for n in range(managers // 2, managers):
         who = Who("slack", TEAM, f"UM{n}")
         app.runner.handle(who, Say(f"/coach r{n}@bench.example"))
