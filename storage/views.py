@@ -6,19 +6,40 @@ change the view of the user who clicks it (defence in depth against forged paylo
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import Table, bindparam, delete, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from storage.models import SlackView
 
 KEPT = timedelta(days=7)  # a modal left open longer than this is refused, then reopened
 
+# Every /coach records its modal: prebuilt Core statements, no ORM objects (hot path).
+_views = cast(Table, SlackView.__table__)
+_PRUNE = delete(_views).where(_views.c.opened_at < bindparam("before"))
+
+
+def _upsert(make: Callable[[Table], Any]) -> Any:
+    statement = make(_views)
+    return statement.on_conflict_do_update(
+        index_elements=["view_id"],
+        set_={"tenant": statement.excluded.tenant, "user_key": statement.excluded.user_key,
+              "opened_at": statement.excluded.opened_at})
+
+
+_REMEMBER = {"postgresql": _upsert(pg_insert), "sqlite": _upsert(sqlite_insert)}
+
 
 def remember(db: Session, view_id: str, tenant: str, user_key: str, now: datetime) -> None:
-    db.execute(delete(SlackView).where(SlackView.opened_at < now - KEPT))
-    db.merge(SlackView(view_id=view_id, tenant=tenant, user_key=user_key, opened_at=now))
+    conn = db.connection()
+    conn.execute(_PRUNE, {"before": now - KEPT})
+    conn.execute(_REMEMBER[conn.dialect.name], {"view_id": view_id, "tenant": tenant,
+                                                "user_key": user_key, "opened_at": now})
 
 
 def owner(db: Session, view_id: str) -> tuple[str, str] | None:
