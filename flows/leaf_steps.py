@@ -296,14 +296,10 @@ def leader_decides(record: LeafRecord) -> str | None:
 
 def notice(*, coach: str, rep: str, leaf: str, impact: str, evidence: str,
            owner: str) -> str:
-    return LeafText.notice.format(coach=coach, rep=rep, leaf=leaf_name(leaf), impact=impact,
-                           evidence=evidence, owner=owner or "-")
+    """The escalation owner's message; ``leaf`` is the leaf's label from the playbook."""
+    return LeafText.notice.format(coach=coach, rep=rep, leaf=leaf, impact=impact,
+                                  evidence=evidence, owner=owner or "-")
 
 
 def private_record(leaf: str) -> PrivateMatter:
     return PrivateMatter(PRIVATE[leaf])
-
-
-def leaf_name(leaf: str) -> str:
-    """A leaf id as people read it (``ESCALATE_SYSTEMIC`` → "escalate systemic")."""
-    return leaf.replace("_", " ").lower()

@@ -476,7 +476,8 @@ def _escalation(state: FlowState, answer: Answer, ctx: Context) -> Go:
         plan_of(state).session_id, leaf, record.impact, record.evidence, fix_owner=record.owner,
         review_id=plan_of(state).review_id,
         notice=leaf_steps.notice(coach=ctx.actor.name, rep=plan_of(state).rep_name,
-                                 leaf=leaf, impact=record.impact, evidence=record.evidence,
+                                 leaf=ctx.playbook.leaf_label(leaf), impact=record.impact,
+                                 evidence=record.evidence,
                                  owner=record.owner))
     return Go("plan_review", {"leaf_record": record.values()}, (raised,))
 
@@ -506,7 +507,8 @@ def _leaf_step(state: FlowState, answer: Answer, ctx: Context) -> Go | Retry:
             plan_of(state).session_id, leaf, decided_above, solution,
             review_id=plan_of(state).review_id,
             notice=leaf_steps.notice(coach=ctx.actor.name, rep=plan_of(state).rep_name,
-                                     leaf=leaf, impact=decided_above, evidence=solution,
+                                     leaf=ctx.playbook.leaf_label(leaf), impact=decided_above,
+                                     evidence=solution,
                                      owner="")))
     return Go("plan_review", {"leaf_record": record.values()}, tuple(effects))
 

@@ -219,7 +219,8 @@ def _escalation(state: FlowState, answer: Answer, ctx: Context) -> Go:
     raised = RaiseEscalation(
         sid, leaf, record.impact, record.evidence, fix_owner=record.owner,
         notice=leaf_steps.notice(coach=ctx.actor.name, rep=SledSession.of(state.data).rep_name,
-                                 leaf=leaf, impact=record.impact, evidence=record.evidence,
+                                 leaf=ctx.playbook.leaf_label(leaf), impact=record.impact,
+                                 evidence=record.evidence,
                                  owner=record.owner))
     solution = leaf_steps.summary(record)
     return Go("action", {"escalation": dict(values), "leaf_record": record.values(),
@@ -247,7 +248,8 @@ def _leaf_step(state: FlowState, answer: Answer, ctx: Context) -> Go | Retry:
         effects.insert(0, RaiseEscalation(
             SledSession.of(state.data).session_id, leaf, decided_above, solution,
             notice=leaf_steps.notice(coach=ctx.actor.name, rep=SledSession.of(state.data).rep_name,
-                                     leaf=leaf, impact=decided_above, evidence=solution,
+                                     leaf=ctx.playbook.leaf_label(leaf), impact=decided_above,
+                                     evidence=solution,
                                      owner="")))
     data: dict[str, Any] = {"leaf_record": record.values(), "agreed_solution": solution,
                             "actions": []}
