@@ -127,18 +127,6 @@ def create(conn: Connection, *, platform: str, tenant: str, user_key: str, flow:
     return Live(int(key[0]), 1, state, flow, status)
 
 
-def current(db: Session, platform: str, tenant: str, user_key: str,
-            statuses: tuple[str, ...] = ("active",)) -> Conversation | None:
-    """The user's most recently touched conversation in one of ``statuses``."""
-    return db.scalar(
-        select(Conversation)
-        .where(Conversation.platform == platform, Conversation.tenant == tenant,
-               Conversation.user_key == user_key, Conversation.status.in_(statuses))
-        .order_by(Conversation.updated_at.desc(), Conversation.id.desc())
-        .limit(1)
-    )
-
-
 def pause_others(conn: Connection, platform: str, tenant: str, user_key: str, *,
                  keep: int | None, now: datetime) -> int:
     """Pause every active conversation of the user but ``keep`` (one active at a time);

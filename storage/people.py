@@ -108,38 +108,12 @@ def bound_platforms(conn: Connection, email: str, org_id: int) -> list[str]:
             if user_id]
 
 
-def _in_scope(db: Session, role: str, boss_id: int) -> list[Person]:
-    query = select(Person).where(SCOPE[role], Person.active.is_(True)).order_by(Person.name)
-    return list(db.scalars(query, {"boss": boss_id}))
-
-
-def reports_of(db: Session, manager_id: int) -> list[Person]:
-    return _in_scope(db, "manager", manager_id)
-
-
-def tree_of(db: Session, leader_id: int) -> list[Person]:
-    """Everyone below ``leader_id`` (any depth), by a recursive query."""
-    return _in_scope(db, "leader", leader_id)
-
-
 def coachable_by(db: Session, coach: Person) -> list[Person]:
     """METHOD §9: a manager coaches their reports; a leader anyone in their tree."""
-    return _in_scope(db, coach.role, coach.id) if coach.role in SCOPE else []
-
-
-def leader_above(db: Session, person: Person) -> Person | None:
-    """The nearest leader up the line (the owner of an escalation)."""
-    seen: set[int] = set()
-    current = person
-    while current.manager_id is not None and current.manager_id not in seen:
-        seen.add(current.manager_id)
-        manager = db.get(Person, current.manager_id)
-        if manager is None:
-            return None
-        if manager.role == "leader":
-            return manager
-        current = manager
-    return None
+    if coach.role not in SCOPE:
+        return []
+    query = select(Person).where(SCOPE[coach.role], Person.active.is_(True)).order_by(Person.name)
+    return list(db.scalars(query, {"boss": coach.id}))
 
 
 class Named(Protocol):
