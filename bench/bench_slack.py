@@ -125,7 +125,7 @@ async def _serve(conn: Any, db_url: str, managers: int, threaded: bool,
     if prof is not None:
         prof.enable()
     await asyncio.get_running_loop().run_in_executor(None, conn.recv)
-    await slack.surface.background.idle()
+    await slack.handlers.background.idle()
     if prof is not None:
         prof.disable()
     conn.send(_logged(app))

@@ -21,9 +21,9 @@ from sqlalchemy import Table, bindparam, select, text
 
 from bench.machine import describe, percentile
 from bot.bootstrap import App, bootstrap
+from bot.cli.demo_org import MANAGER, load_demo
 from bot.clock import ManualClock
 from bot.console.chat import who
-from bot.demo import MANAGER, load_demo
 from bot.settings import Settings
 from flows.messages import Choose, Input, Say, Submit
 from storage.db import make_engine

@@ -26,7 +26,7 @@ from flows.effects import RaiseEscalation, StartFlow
 from flows.engine import Context, FlowState, Outcome
 from flows.messages import Choose, Event, Input, Message, Say, message_to_json
 from storage import coaching, conversations, outbox, people
-from storage.conversations import Live, Speaker, StaleConversation
+from storage.conversations import ActiveConversation, Speaker, StaleConversation
 from storage.db import DatabaseBusy, is_busy
 from storage.models import Conversation, Person
 from storage.people import Coachee
@@ -68,7 +68,7 @@ class Turn:
     now: datetime
     flows: FlowSet
     hand_off: HandOff
-    active: Live | None = None  # the conversation the turn's first query found
+    active: ActiveConversation | None = None  # the conversation the turn's first query found
     out: list[Message] = field(default_factory=list)
 
     @property
@@ -120,7 +120,7 @@ class Turn:
                            payload={"tenant": self.who.tenant,
                                     "message": message_to_json(message)})
 
-    def may_continue(self, row: Live | Conversation, state: FlowState,
+    def may_continue(self, row: ActiveConversation | Conversation, state: FlowState,
                      subject: engine.Person | None) -> bool:
         """METHOD §9 on every turn, not only at /coach: a conversation about a rep goes on
         only while the speaker may still coach that rep. When the right has gone (the rep
@@ -156,7 +156,7 @@ class Turn:
                                    self.who.user_key, keep=keep, now=self.now)
 
     def begin_flow(self, flow: str, subject: Person | Coachee | None, subject_key: str,
-                   data: dict[str, object], row: Live | Conversation | None = None,
+                   data: dict[str, object], row: ActiveConversation | Conversation | None = None,
                    looked_up: bool = False) -> None:
         """Start ``flow``, reusing the ended conversation row of the same kind and subject
         (``looked_up``: the caller already searched for it and passes what it found).
@@ -169,7 +169,7 @@ class Turn:
         outcome = self.flows.start(flow, self.context(about), data)
         self.store(row, None, outcome, about, event="start", subject_key=subject_key)
 
-    def store(self, row: Conversation | Live | None, before: FlowState | None,
+    def store(self, row: Conversation | ActiveConversation | None, before: FlowState | None,
               outcome: Outcome, subject: engine.Person | None, event: str = "step",
               subject_key: str = "") -> None:
         """Persist effects, state and log for one flow outcome; carry out hand-offs.
@@ -204,7 +204,8 @@ class Turn:
         # Keep the turn's view of the conversation in progress true for what follows
         # (a hand-off starting the next flow must not pause the one that just ended).
         if state.status == "active":
-            self.active = Live(row.id, version, state.to_json(), state.flow, state.status)
+            self.active = ActiveConversation(row.id, version, state.to_json(), state.flow,
+                                             state.status)
         elif self.active is not None and self.active.id == row.id:
             self.active = None
         self.outgoing(row.id, version, (*outcome.messages, *notices))
@@ -292,7 +293,7 @@ class TurnRunner:
             command = self.commands["help"]
         command(turn, rest.strip())
 
-    def _step(self, turn: Turn, row: Live | None, given: Input) -> None:
+    def _step(self, turn: Turn, row: ActiveConversation | None, given: Input) -> None:
         if row is None:
             if not isinstance(given, Event):  # an event for no conversation: nothing to say
                 turn.say(Message(TurnText.nothing_open))
@@ -329,7 +330,7 @@ def pause_note(flows: FlowSet, state: FlowState) -> str:
     return TurnText.paused_with.format(rep=subject.name, title=flow.title, resume=resume)
 
 
-def _off_step(turn: Turn, row: Live | None, expect_step: str | None) -> bool:
+def _off_step(turn: Turn, row: ActiveConversation | None, expect_step: str | None) -> bool:
     """An input meant for another step than the open conversation's (a stale button, a
     second terminal) is refused, and the current question asked again; a /command too."""
     if expect_step is None or row is None:

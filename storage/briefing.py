@@ -37,7 +37,7 @@ from sqlalchemy import (
 from flows.roam import CheckinCounts, MetricRow
 from storage import people
 from storage.coaching import FINISHED, MODELS, OPEN_ACTION
-from storage.conversations import LIVE_COLUMNS, Live, live_of
+from storage.conversations import ACTIVE_COLUMNS, ActiveConversation, active_of
 from storage.models import (
     ActionItem,
     Checkin,
@@ -86,7 +86,7 @@ _about = and_(_conversation.c.platform == bindparam("platform"),
               _conversation.c.subject == sql_cast(_people.c.id, String))
 _CANDIDATES = {
     role: (select(_people.c.id, _people.c.email, _people.c.name, _people.c.role,
-                  _people.c.manager_id, *LIVE_COLUMNS)
+                  _people.c.manager_id, *ACTIVE_COLUMNS)
            .select_from(_people.outerjoin(_conversation, _about))
            .where(scope, _people.c.active.is_(True))
            .order_by(_people.c.name, _people.c.id))
@@ -95,14 +95,14 @@ _CANDIDATES = {
 
 
 def candidates(conn: Connection, coach_id: int, role: str, platform: str, tenant: str,
-               user_key: str) -> list[tuple[Coachee, Live | None]]:
+               user_key: str) -> list[tuple[Coachee, ActiveConversation | None]]:
     """The people ``coach_id`` may coach, each with this user's SLED conversation about
     them (any status), in one query."""
     query = _CANDIDATES.get(role)
     if query is None:
         return []
     params = {"boss": coach_id, "platform": platform, "tenant": tenant, "user_key": user_key}
-    return [(Coachee(r.id, r.email, r.name, r.role, r.manager_id), live_of(r))
+    return [(Coachee(r.id, r.email, r.name, r.role, r.manager_id), active_of(r))
             for r in conn.execute(query, params)]
 
 

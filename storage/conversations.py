@@ -29,7 +29,7 @@ class Speaker:
 
 
 @dataclass(slots=True)
-class Live:
+class ActiveConversation:
     """The speaker's active conversation, as the turn's first query reads it."""
 
     id: int
@@ -43,13 +43,13 @@ class Live:
 _people = cast(Table, Person.__table__)
 _conversation = cast(Table, Conversation.__table__)
 _BY_COLUMN = {"slack": _people.c.slack_user_id, "teams": _people.c.teams_user_id}
-# The columns a Live is read from, for any query that joins a conversation (live_of).
-LIVE_COLUMNS = (_conversation.c.id.label("cid"), _conversation.c.version,
+# The columns an ActiveConversation is read from, for a query joining a conversation.
+ACTIVE_COLUMNS = (_conversation.c.id.label("cid"), _conversation.c.version,
                 _conversation.c.state, _conversation.c.flow, _conversation.c.status)
 _TURN_QUERIES = {
     platform: (
         select(_people.c.id, _people.c.email, _people.c.name, _people.c.role,
-               _people.c.timezone, *LIVE_COLUMNS)
+               _people.c.timezone, *ACTIVE_COLUMNS)
         .select_from(_people.outerjoin(_conversation, and_(
             _conversation.c.person_id == _people.c.id,
             _conversation.c.platform == bindparam("platform"),
@@ -65,7 +65,7 @@ _TURN_QUERIES = {
     for platform, column, org in (*((p, c, org_of_request()) for p, c in _BY_COLUMN.items()),
                                   ("email", _people.c.email, DEFAULT_ORG))
 }
-_FIND = select(*LIVE_COLUMNS).where(
+_FIND = select(*ACTIVE_COLUMNS).where(
     _conversation.c.platform == bindparam("platform"),
     _conversation.c.tenant == bindparam("tenant"),
     _conversation.c.user_key == bindparam("user_key"),
@@ -80,11 +80,11 @@ _SAVE = (
 )
 
 
-def live_of(row: Any) -> Live | None:
-    """The conversation in a row selected with LIVE_COLUMNS (None: an outer join missed)."""
+def active_of(row: Any) -> ActiveConversation | None:
+    """The conversation in a row selected with ACTIVE_COLUMNS (None: an outer join missed)."""
     if row.cid is None:
         return None
-    return Live(row.cid, row.version, row.state, row.flow, row.status)
+    return ActiveConversation(row.cid, row.version, row.state, row.flow, row.status)
 
 
 def _on(db: Connection | Session) -> Connection:
@@ -93,7 +93,7 @@ def _on(db: Connection | Session) -> Connection:
 
 def load_turn(
     conn: Connection, platform: str, tenant: str, user_key: str
-) -> tuple[Speaker | None, Live | None]:
+) -> tuple[Speaker | None, ActiveConversation | None]:
     """The person behind ``user_key`` (in the org linked to ``tenant``) and their active
     conversation, in one query."""
     query = _TURN_QUERIES.get(platform, _TURN_QUERIES["email"])
@@ -102,21 +102,21 @@ def load_turn(
     row = conn.execute(query, params).first()
     if row is None:
         return None, None
-    return Speaker(row.id, row.email, row.name, row.role, row.timezone), live_of(row)
+    return Speaker(row.id, row.email, row.name, row.role, row.timezone), active_of(row)
 
 
 def find(
     conn: Connection, platform: str, tenant: str, user_key: str, flow: str, subject: str
-) -> Live | None:
+) -> ActiveConversation | None:
     """The user's conversation of this kind about this subject, in any status."""
     row = conn.execute(_FIND, {"platform": platform, "tenant": tenant, "user_key": user_key,
                                "flow": flow, "subject": subject}).first()
-    return live_of(row) if row else None
+    return active_of(row) if row else None
 
 
 def create(conn: Connection, *, platform: str, tenant: str, user_key: str, flow: str,
            subject: str, person_id: int, state: dict[str, Any], status: str,
-           now: datetime) -> Live:
+           now: datetime) -> ActiveConversation:
     """A new conversation row at version 1."""
     result = conn.execute(_CREATE, {
         "platform": platform, "tenant": tenant, "user_key": user_key, "flow": flow,
@@ -124,7 +124,7 @@ def create(conn: Connection, *, platform: str, tenant: str, user_key: str, flow:
         "version": 1, "updated_at": now})
     key = result.inserted_primary_key
     assert key is not None
-    return Live(int(key[0]), 1, state, flow, status)
+    return ActiveConversation(int(key[0]), 1, state, flow, status)
 
 
 def pause_others(conn: Connection, platform: str, tenant: str, user_key: str, *,
@@ -151,7 +151,7 @@ def open_for(db: Session, platform: str, tenant: str, user_key: str) -> list[Con
     ))
 
 
-def save(db: Connection | Session, row: Conversation | Live, *, state: dict[str, Any],
+def save(db: Connection | Session, row: Conversation | ActiveConversation, *, state: dict[str, Any],
          status: str, now: datetime) -> int:
     """Write new state if nobody else did since we read ``row.version``; return the version."""
     result = _on(db).execute(_SAVE, {"cid": row.id, "seen": row.version, "state": state,

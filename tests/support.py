@@ -8,9 +8,9 @@ from datetime import datetime
 from typing import Any
 
 from bot.bootstrap import App, bootstrap
+from bot.cli.demo_org import MANAGER, load_demo
 from bot.clock import ManualClock
 from bot.console.chat import run_jsonl
-from bot.demo import MANAGER, load_demo
 from bot.settings import Settings
 
 START = datetime.fromisoformat("2026-12-01T15:00:00+00:00")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from bot import demo
+from bot.cli import demo_org as demo
 from bot.cli.opening import open_app
 
 

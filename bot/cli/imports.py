@@ -7,8 +7,8 @@ import argparse
 import sys
 
 from bot.cli.errors import EXIT_BAD_INPUT
+from bot.cli.import_files import ImportRejected, import_metrics, import_people, stderr_progress
 from bot.cli.opening import open_app
-from bot.imports import ImportRejected, import_metrics, import_people, stderr_progress
 
 
 def run_import(args: argparse.Namespace) -> int:

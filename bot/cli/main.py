@@ -101,8 +101,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _chat(args: argparse.Namespace) -> int:
+    from bot.cli.demo_org import MANAGER, load_demo
     from bot.console.chat import Terminal, run_jsonl
-    from bot.demo import MANAGER, load_demo
     from storage import people
     from storage.models import DEFAULT_ORG
 

@@ -12,7 +12,7 @@ from bot.channels.who import Who
 from bot.clock import zone
 from bot.services.context import ServiceContext, person_of
 from flows.playbook import Playbook
-from storage import home, people
+from storage import overviews, people
 from storage.coaching import week_start
 from storage.models import Person
 
@@ -24,12 +24,12 @@ class HomeData:
     name: str
     role: str
     email: str
-    reps: list[home.RepLine] = field(default_factory=list)
-    meetings: list[home.Meeting] = field(default_factory=list)
-    items: list[home.Item] = field(default_factory=list)
+    reps: list[overviews.RepLine] = field(default_factory=list)
+    meetings: list[overviews.Meeting] = field(default_factory=list)
+    items: list[overviews.Item] = field(default_factory=list)
     next_checkin: str = ""
     checkin_status: str = ""
-    figures: home.TreeFigures | None = None
+    figures: overviews.TreeFigures | None = None
     window_days: int = 14
     timezone: str = "UTC"
 
@@ -39,15 +39,15 @@ def load(db: Session, person: Person, now: datetime, playbook: Playbook) -> Home
     data = HomeData(person.name, person.role, person.email,
                     window_days=playbook.digest.coverage_days, timezone=person.timezone)
     if person.role in people.COACHING_ROLES:
-        data.reps.extend(home.rep_lines(db, person, today))
-        data.meetings.extend(home.next_meetings(db, person, now))
+        data.reps.extend(overviews.rep_lines(db, person, today))
+        data.meetings.extend(overviews.next_meetings(db, person, now))
     if person.role == "rep":
-        data.items.extend(home.rep_items(db, person, today))
-        status = home.checkin_status(db, person, week_start(today)) or "not started"
+        data.items.extend(overviews.rep_items(db, person, today))
+        status = overviews.checkin_status(db, person, week_start(today)) or "not started"
         when = next_checkin(now, person.timezone, playbook.checkin.day, playbook.checkin.time)
         return HomeData(**{**data.__dict__, "next_checkin": when, "checkin_status": status})
     if person.role == "leader":
-        figures = home.tree_figures(db, person, now, playbook.digest.coverage_days)
+        figures = overviews.tree_figures(db, person, now, playbook.digest.coverage_days)
         return HomeData(**{**data.__dict__, "figures": figures})
     return data
 

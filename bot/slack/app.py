@@ -49,7 +49,7 @@ class SlackApp:
     """The Slack surface as ``coach serve`` hosts it (bot/channels/hosting.py)."""
 
     bolt: AsyncApp
-    surface: SlackHandlers
+    handlers: SlackHandlers
     gateway: Gateway
     oauth: bool
     http: bool  # serve POST /slack/events (only with a signing secret to verify it)
@@ -115,8 +115,8 @@ def build_slack(app: App, *, sleep: Sleep = asyncio.sleep, threaded: bool | None
         outbox = OutboxWorker(app.sessions, app.clock, database, delay=delivery_delay)
         gateway = Gateway(app.runner, database, outbox)
     clients = Clients(client, None)
-    surface = SlackHandlers(app, clients, gateway)
-    gateway.outbox.register(SlackNotifier(clients, surface.identity))
+    handlers = SlackHandlers(app, clients, gateway)
+    gateway.outbox.register(SlackNotifier(clients, handlers.identity))
     if oauth:
         assert s.slack_client_id and s.slack_client_secret
         # Cached in memory: authorizing a request must not wait for the database or auth.test.
@@ -137,7 +137,7 @@ def build_slack(app: App, *, sleep: Sleep = asyncio.sleep, threaded: bool | None
         # Socket Mode requests skip signature checks; HTTP is not served without a secret.
         bolt = AsyncApp(client=client, signing_secret=s.slack_signing_secret or "",
                         process_before_response=True)
-    register(bolt, surface, oauth=oauth)
-    return SlackApp(bolt, surface, gateway, oauth, http=bool(s.slack_signing_secret),
+    register(bolt, handlers, oauth=oauth)
+    return SlackApp(bolt, handlers, gateway, oauth, http=bool(s.slack_signing_secret),
                     signing_secret=s.slack_signing_secret or "", socket_mode=socket_mode,
                     app_token=s.slack_app_token or "", api_timeout=api_timeout)

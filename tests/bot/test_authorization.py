@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from bot.demo import DOMAIN
+from bot.cli.demo_org import DOMAIN
 from storage import people
 from storage.models import (
     ActionItem,

@@ -165,12 +165,12 @@ def test_the_database_lost_after_a_good_start_is_one_line(
         capsys: pytest.CaptureFixture[str]) -> None:
     from sqlalchemy.exc import OperationalError
 
-    import bot.demo
+    import bot.cli.demo_org
 
     def lost(*args: object, **kwargs: object) -> bool:
         raise OperationalError("SELECT 1", {}, Exception("server closed the connection"))
 
-    monkeypatch.setattr(bot.demo, "load_demo", lost)
+    monkeypatch.setattr(bot.cli.demo_org, "load_demo", lost)
     code, _, err = run_cli(["demo"], monkeypatch, f"sqlite:///{tmp_path / 'c.db'}", capsys)
     assert (code, err) == (3, "coach: the database stopped answering: "
                               "server closed the connection\n")

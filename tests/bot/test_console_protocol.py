@@ -13,9 +13,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import select
 
+from bot.cli.demo_org import DOMAIN, MANAGER
 from bot.console.chat import ConsoleText, run_jsonl
 from bot.console.protocol import Answer, BadLine, SetClock, SwitchUser, dump, parse_line
-from bot.demo import DOMAIN, MANAGER
 from bot.runner import TurnText as RunnerText
 from flows.messages import Choose, Say, Submit
 from storage.models import Conversation

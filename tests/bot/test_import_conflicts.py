@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import Engine, event, select, text
 from sqlalchemy.orm import Session
 
-from bot.imports import ImportRejected, import_people
+from bot.cli.import_files import ImportRejected, import_people
 from storage.db import make_engine, make_sessions
 from storage.locks import IMPORTS_KEY
 from storage.models import Person

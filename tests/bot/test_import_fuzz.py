@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot import import_metrics, import_people
-from bot.import_table import ImportRejected, ImportReport, rows_in
+from bot.cli import import_metrics, import_people
+from bot.cli.import_table import ImportRejected, ImportReport, rows_in
 from tests.fuzz import count, fuzz
 
 pytestmark = pytest.mark.filterwarnings("ignore:Generating overly large repr")

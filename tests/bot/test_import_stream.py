@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from bot import import_metrics as metrics_import
-from bot.imports import ImportRejected, import_metrics
+from bot.cli import import_metrics as metrics_import
+from bot.cli.import_files import ImportRejected, import_metrics
 from storage.db import make_sessions
 from storage.models import Metric
 from tests.bot.test_imports import LATER, METRICS_HEADER, count, seed, write

@@ -11,7 +11,13 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from bot.imports import ImportRejected, ImportReport, import_metrics, import_people, stderr_progress
+from bot.cli.import_files import (
+    ImportRejected,
+    ImportReport,
+    import_metrics,
+    import_people,
+    stderr_progress,
+)
 from storage.db import make_sessions
 from storage.models import Metric, Person
 

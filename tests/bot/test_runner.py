@@ -67,8 +67,8 @@ def test_a_stale_version_is_retried_not_merged(db_url: str,
 
 
 def test_a_button_for_an_earlier_question_does_not_advance_twice(db_url: str) -> None:
+    from bot.cli.demo_org import MANAGER
     from bot.console.chat import who
-    from bot.demo import MANAGER
     from flows.messages import Choose
 
     app = make_app(db_url)

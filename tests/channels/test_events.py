@@ -11,7 +11,7 @@ from sqlalchemy import select
 from bot.bootstrap import App
 from bot.channels.gateway import Gateway
 from bot.channels.who import Who
-from bot.demo import MANAGER
+from bot.cli.demo_org import MANAGER
 from bot.flowset import SPECS, FlowSet
 from bot.runner import Turn, TurnRunner
 from bot.services.commands import commands

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from bot.bootstrap import App
 from bot.channels.gateway import GatewayText
 from bot.channels.who import Who
-from bot.demo import DOMAIN, MANAGER
+from bot.cli.demo_org import DOMAIN, MANAGER
 from bot.runner import TurnText
 from flows.messages import Choose, Say
 from storage import tenancy

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from bot.bootstrap import App
 from bot.channels.outbox import DeliveryFailed
-from bot.demo import DOMAIN
+from bot.cli.demo_org import DOMAIN
 from flows.messages import Message, message_to_json
 from storage import outbox
 from storage.models import Outbox

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from bot.bootstrap import App
 from bot.channels.routing import Route, route
 from bot.channels.who import Who
-from bot.demo import DOMAIN, MANAGER
+from bot.cli.demo_org import DOMAIN, MANAGER
 from storage import tenancy
 from storage.models import DEFAULT_ORG, Outbox, Person
 from tests.channels.fakes import ALICE_TEAMS_ID, FakeNotifier, shared_gateway

@@ -6,7 +6,7 @@ import json
 
 from sqlalchemy import func, select
 
-from bot.demo import DOMAIN
+from bot.cli.demo_org import DOMAIN
 from storage.models import (
     ActionItem,
     CoachingSession,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.demo import DOMAIN
+from bot.cli.demo_org import DOMAIN
 from storage.models import ActionItem, Escalation, LeafOutcome, Person, Review
 from tests.support import Console, full_session, last_step, make_app, texts
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.demo import DOMAIN
+from bot.cli.demo_org import DOMAIN
 from storage.models import ActionItem, CoachingSession, Conversation
 from tests.support import Console, last_step, make_app, texts
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from bot.channels.who import Who
-from bot.demo import DOMAIN, MANAGER
+from bot.cli.demo_org import DOMAIN, MANAGER
 from bot.services import plans, team
 from bot.services.context import ServiceContext
 from bot.services.home import home_of, next_checkin

@@ -10,7 +10,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.bootstrap import App
-from bot.demo import DOMAIN
+from bot.cli.demo_org import DOMAIN
 from bot.server import make_web_app
 from bot.slack.app import SlackApp, build_slack
 from tests.slack.driver import SECRET, SlackHTTP

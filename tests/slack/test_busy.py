@@ -18,8 +18,8 @@ from sqlalchemy import func, select
 from bot.bootstrap import bootstrap
 from bot.channels.gateway import GatewayText
 from bot.channels.who import Who
+from bot.cli.demo_org import MANAGER, load_demo
 from bot.clock import ManualClock
-from bot.demo import MANAGER, load_demo
 from bot.runner import TurnText as RunnerText
 from bot.server import REQUEST_BUSY_TIMEOUT
 from bot.settings import Settings

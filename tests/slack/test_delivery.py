@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.channels import outbox as outbox_worker
-from bot.demo import DOMAIN
+from bot.cli.demo_org import DOMAIN
 from flows.messages import Message, message_to_json
 from storage import deliveries, outbox
 from storage.models import Outbox

@@ -8,8 +8,8 @@ import re
 from typing import Any
 
 from bot import command_table
+from bot.cli.demo_org import DOMAIN
 from bot.cli.main import _parser as coach_cli
-from bot.demo import DOMAIN
 from bot.slack import render
 from flows.messages import Choice, Field, Form, Message
 from tests.slack.conftest import IDS, Harness

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import select
 
-from bot.demo import DOMAIN
+from bot.cli.demo_org import DOMAIN
 from storage.models import ActionItem, Cadence, CadenceOccurrence, CoachingSession, Person
 from tests.slack.conftest import IDS, Harness, slack_settings, start
 from tests.slack.driver import SlackDriver, view_text

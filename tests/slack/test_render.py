@@ -15,7 +15,7 @@ from bot.slack.limits import check_message, check_view, units
 from bot.slack.parse import action
 from bot.slack.text import SlackText
 from flows.messages import Choice, Field, Form, Message, Say
-from storage.home import Item, RepLine, TreeFigures
+from storage.overviews import Item, RepLine, TreeFigures
 
 texts = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)),
                 max_size=4000) | st.sampled_from(["&" * 9000, "<@U1>" * 2000, "😀" * 4000,

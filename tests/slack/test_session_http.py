@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.demo import DOMAIN
+from bot.cli.demo_org import DOMAIN
 from storage.models import ActionItem, CoachingSession, Person, Review, SessionStage
 from tests.slack.conftest import IDS, Harness
 from tests.slack.driver import SlackDriver, view_text

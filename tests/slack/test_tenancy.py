@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import insert, select, text
 
-from bot.demo import DOMAIN
+from bot.cli.demo_org import DOMAIN
 from bot.slack.text import SlackText
 from storage import tenancy
 from storage.models import Organization, Person

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.import_table import (
+from bot.cli.import_table import (
     LOCK_WAIT,
     ImportRejected,
     ImportReport,

@@ -11,9 +11,9 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
-from bot.import_metrics import import_metrics
-from bot.import_people import import_people
-from bot.import_table import ImportRejected, ImportReport, Progress
+from bot.cli.import_metrics import import_metrics
+from bot.cli.import_people import import_people
+from bot.cli.import_table import ImportRejected, ImportReport, Progress
 
 __all__ = [
     "ImportRejected",

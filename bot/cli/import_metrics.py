@@ -20,8 +20,8 @@ from sqlalchemy import Connection, Table, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from bot.import_people import aware_utc
-from bot.import_table import (
+from bot.cli.import_people import aware_utc
+from bot.cli.import_table import (
     LOCK_WAIT,
     ImportRejected,
     ImportReport,

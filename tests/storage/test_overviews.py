@@ -1,4 +1,4 @@
-"""storage.home: the App Home figures, counted in the database in a constant number of
+"""storage.overviews: the App Home figures, counted in the database in a constant number of
 queries whatever the team or tree size, and equal to counting the rows one by one."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from sqlalchemy import Engine, event, select
 
 from bench.history import NOW, Org, Scale, add_history, build_people, fix_sequences
 from bot.services import home as home_tab
-from storage import home
+from storage import overviews
 from storage.coaching import FINISHED, OPEN_ACTION
 from storage.models import ActionItem, CoachingSession, Escalation, Person
 from tests.support import make_app
@@ -46,7 +46,7 @@ def test_home_figures_are_the_rows_counted_one_by_one(db_url: str) -> None:
     today = NOW.date()
     with app.sessions() as db:  # type: ignore[attr-defined]
         manager = db.get(Person, built.manager_of(0))
-        lines = home.rep_lines(db, manager, today)
+        lines = overviews.rep_lines(db, manager, today)
         reps = db.scalars(select(Person).where(Person.manager_id == manager.id)).all()
         assert [line.id for line in lines] == [p.id for p in sorted(reps, key=lambda p: p.name)]
         for line in lines:
@@ -59,7 +59,7 @@ def test_home_figures_are_the_rows_counted_one_by_one(db_url: str) -> None:
                 len(actions), sum(a.due_date < today for a in actions),
                 max(ended).date(), False)
         vp = db.get(Person, built.vp)
-        figures = home.tree_figures(db, vp, NOW, 60)
+        figures = overviews.tree_figures(db, vp, NOW, 60)
         rep_ids = set(built.reps)
         since = NOW - timedelta(days=60)
         recent = [s for s in db.scalars(select(CoachingSession)) if s.rep_id in rep_ids
@@ -68,7 +68,7 @@ def test_home_figures_are_the_rows_counted_one_by_one(db_url: str) -> None:
             ActionItem.status.in_(OPEN_ACTION))) if a.rep_id in rep_ids]
         escalations = db.scalars(select(Escalation).where(Escalation.owner_id == vp.id,
                                                           Escalation.status == "open")).all()
-        assert figures == home.TreeFigures(
+        assert figures == overviews.TreeFigures(
             len(rep_ids), len({s.rep_id for s in recent}), len(recent), len(open_actions),
             sum(a.due_date < NOW.date() for a in open_actions), len(escalations))
         assert figures.reps == 90 and figures.open_actions > 0 and figures.overdue_actions > 0
