@@ -7,6 +7,8 @@ about a platform.
 
 from __future__ import annotations
 
+import base64
+import binascii
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -47,11 +49,23 @@ class Form:
 
 
 @dataclass(frozen=True, slots=True)
+class Image:
+    """A picture shown with a message where the platform shows pictures (Slack); the text
+    says everything it shows, and ``alt`` says it in a sentence."""
+
+    png: bytes
+    alt: str
+    name: str = "image.png"
+
+
+@dataclass(frozen=True, slots=True)
 class Message:
     """One message from the bot.
 
     ``to`` is the recipient's email; ``None`` means the person who sent the input.
     ``private`` marks text that must never reach the rep (a manager's notes).
+    ``image`` is an optional picture (the digest's chart); platforms without pictures
+    send the text alone.
     """
 
     text: str
@@ -62,6 +76,7 @@ class Message:
     leaf: str | None = None
     to: str | None = None
     private: bool = False
+    image: Image | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +114,11 @@ Input = Say | Choose | Submit | Event
 
 
 def message_to_json(message: Message) -> dict[str, Any]:
-    """A plain-data copy of a message (for the outbox and the console protocol)."""
+    """A plain-data copy of a message (for the outbox and the console protocol); an image
+    travels as base64 PNG, under ``"image"`` only when there is one."""
+    image = {} if message.image is None else {"image": {
+        "png": base64.b64encode(message.image.png).decode("ascii"),
+        "alt": message.image.alt, "name": message.image.name}}
     return {
         "text": message.text, "flow": message.flow, "step": message.step,
         "choices": [{"id": c.id, "label": c.label} for c in message.choices],
@@ -111,6 +130,7 @@ def message_to_json(message: Message) -> dict[str, Any]:
                        for f in message.form.fields],
         },
         "leaf": message.leaf, "to": message.to, "private": message.private,
+        **image,
     }
 
 
@@ -125,6 +145,19 @@ def message_from_json(raw: Mapping[str, Any]) -> Message:
                   f.get("hint", ""), str(f.get("value") or ""))
             for f in form["fields"])),
         leaf=raw.get("leaf"), to=raw.get("to"), private=bool(raw.get("private", False)),
+        image=_image(raw.get("image")),
     )
+
+
+def _image(raw: Any) -> Image | None:
+    """The picture of a stored message; a damaged one is dropped (the text still goes)."""
+    if not isinstance(raw, Mapping):
+        return None
+    try:
+        png = base64.b64decode(str(raw.get("png", "")), validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    return Image(png, str(raw.get("alt", "")), str(raw.get("name") or "image.png")) if png \
+        else None
 
 YES_NO = (Choice("yes", "Yes"), Choice("no", "No"))

@@ -13,6 +13,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 
 from bot.cli.chart import run_chart
 from bot.cli.demo import run_demo
+from bot.cli.digest import run_digest
 from bot.cli.errors import (
     EXIT_BAD_INPUT,
     EXIT_NO_DATABASE,
@@ -80,6 +81,16 @@ def _parser() -> argparse.ArgumentParser:
                        help='answers like {"Q01_gap_specific": true, ...}; without it, ask')
     chart.add_argument("--json", action="store_true", help="print leaf, category and path as JSON")
     chart.set_defaults(run=run_chart)
+
+    digest = sub.add_parser("digest", help="print a leader's or a manager's weekly digest "
+                            "(not sent)")
+    digest.add_argument("--leader", required=True, metavar="EMAIL",
+                        help="whose digest: a leader (their whole tree) or a manager (their team)")
+    digest.add_argument("--week", metavar="YYYY-Www",
+                        help="the ISO week reported on (default: the last full week)")
+    digest.add_argument("--json", action="store_true",
+                        help="print one JSON object (the keys are in the README)")
+    digest.set_defaults(run=run_digest)
 
     serve = sub.add_parser("serve", help="run the service: Slack, health checks")
     serve.add_argument("--host", default="0.0.0.0", help="address to listen on (default: all)")

@@ -227,7 +227,7 @@ def _initial(f: Field) -> dict[str, Any]:
 def form_button(message: Message) -> Block:
     """In a DM a form opens in a modal: the button carries the form when it fits."""
     assert message.form is not None
-    slim = replace(message, text=clip(message.text, 300), choices=(), to=None)
+    slim = replace(message, text=clip(message.text, 300), choices=(), to=None, image=None)
     value = dumps({"m": message_to_json(slim)})
     if units(value) > limits.BUTTON_VALUE:
         value = dumps({"s": message.step, "f": message.flow, "r": 1})
