@@ -65,6 +65,8 @@ class FakeSlack:
     _released: asyncio.Event = field(default_factory=asyncio.Event)
     _view_waiters: list[tuple[int, Any]] = field(default_factory=list)
     installs: list[str] = field(default_factory=list)  # teams oauth.v2.access installs next
+    # files_upload_v2: file id → {"name", "title", "alt_txt", "data"} (data once uploaded)
+    files: dict[str, dict[str, Any]] = field(default_factory=dict)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     @property
@@ -80,6 +82,7 @@ class FakeSlack:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/respond/{name}", self._respond)
+        app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_get("/socket", self._socket)
         self.server = TestServer(app, host="127.0.0.1")
         await self.server.start_server()
@@ -158,6 +161,17 @@ class FakeSlack:
         await self.sockets[-1].send_json(envelope)
         return await asyncio.wait_for(waiter, timeout=10)
 
+    async def _upload(self, request: web.Request) -> web.Response:
+        """Step 2 of files_upload_v2: the bytes, posted to the URL getUploadURLExternal gave."""
+        file_id = request.match_info["file_id"]
+        data = await request.read()
+        self.calls.append(Call("upload", {"file_id": file_id, "length": len(data)},
+                               dict(request.headers)))
+        if file_id not in self.files:
+            return web.Response(status=404, text="unknown upload")
+        self.files[file_id]["data"] = data
+        return web.Response(text=f"OK - {len(data)}")
+
     async def _respond(self, request: web.Request) -> web.Response:
         body = await request.json()
         self.calls.append(Call("response_url", body, dict(request.headers)))
@@ -171,7 +185,7 @@ class FakeSlack:
                 args.update(await request.json())
             else:
                 args.update(dict(await request.post()))
-        for key in ("view", "blocks"):
+        for key in ("view", "blocks", "files"):
             if isinstance(args.get(key), str):
                 args[key] = json.loads(args[key])
         if (method, str(args.get("channel", ""))) in self.hangs:
@@ -227,6 +241,16 @@ class FakeSlack:
         if method == "chat.update":
             return {"ok": True, "channel": args.get("channel"), "ts": f"{n}.000100",
                     "message": {"text": args.get("text"), "blocks": args.get("blocks")}}
+        if method == "files.getUploadURLExternal":
+            assert self.server is not None
+            file_id = f"F{n}"
+            self.files[file_id] = {"name": args.get("filename"), "title": None,
+                                   "alt_txt": args.get("alt_txt"), "data": None,
+                                   "length": int(args.get("length") or 0)}
+            return {"ok": True, "file_id": file_id,
+                    "upload_url": str(self.server.make_url(f"/upload/{file_id}"))}
+        if method == "files.completeUploadExternal":
+            return self._complete_upload(args, n)
         if method == "conversations.open":
             return {"ok": True, "channel": {"id": self.dm_of(str(args.get("users", "")))}}
         if method == "conversations.history":
@@ -267,6 +291,24 @@ class FakeSlack:
         self.history.setdefault(channel, []).append(message)
         shown = {k: v for k, v in message.items() if k != "metadata"}
         return {"ok": True, "channel": channel, "ts": message["ts"], "message": shown}
+
+    def _complete_upload(self, args: dict[str, Any], n: int) -> dict[str, Any]:
+        """Step 3: files uploaded in full are shared as one message in ``channel_id``."""
+        shared = []
+        for entry in args.get("files") or []:
+            stored = self.files.get(entry.get("id", ""))
+            if stored is None or stored["data"] is None \
+                    or len(stored["data"]) != stored["length"]:
+                return {"ok": False, "error": "file_upload_not_completed"}
+            stored["title"] = entry.get("title")
+            shared.append({"id": entry["id"], "name": stored["name"], "title": stored["title"],
+                           "mimetype": "image/png"})
+        channel = args.get("channel_id")
+        if channel:
+            self.history.setdefault(self.dm_of(str(channel)), []).append(
+                {"type": "message", "text": "", "files": shared, "bot_id": "B0BOT",
+                 "ts": f"{int(self.clock())}.{n:06d}"})
+        return {"ok": True, "files": shared}
 
     def _history(self, args: dict[str, Any]) -> dict[str, Any]:
         """Newest first, after ``oldest``; metadata only with include_all_metadata."""
