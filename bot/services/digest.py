@@ -185,7 +185,7 @@ class Digest:
 
 def iso_week(monday: date) -> str:
     year, week, _ = monday.isocalendar()
-    return f"{year}-W{week:02d}"
+    return f"{year:04d}-W{week:02d}"
 
 
 def parse_week(text: str) -> date:
@@ -195,6 +195,8 @@ def parse_week(text: str) -> date:
     if match is None:
         raise ValueError(f"{text[:40]!r} is not an ISO week: write it like 2026-W49")
     year, week = int(match.group(1)), int(match.group(2))
+    if not 1 <= year <= 9999:
+        raise ValueError(f"{year} is not a year we can count weeks in (1 to 9999)")
     try:
         return date.fromisocalendar(year, week, 1)
     except ValueError:
