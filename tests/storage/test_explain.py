@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from typing import Any
 
 import psycopg
@@ -27,14 +28,14 @@ from bench.history import (
     fix_sequences,
 )
 from bot.channels.who import Who
-from bot.services import home
+from bot.services import digest, home
 from flows.messages import Say, Submit
 from storage import conversations
-from storage.models import Person
+from storage.models import Cadence, CadenceOccurrence, Person
 from tests.support import make_app
 
 GROWING = {"coaching_session", "action_item", "checkin", "metric", "review", "transition_log",
-           "conversation", "leaf_outcome", "escalation", "outbox"}
+           "conversation", "leaf_outcome", "escalation", "outbox", "cadence_occurrence"}
 SMALL = Scale(reps=24, sessions=6, actions=30, checkins=12, months=6)
 
 
@@ -114,6 +115,33 @@ def test_app_home_reads_no_growing_table_whole(db_url: str) -> None:
             person = db.get(Person, person_id)
             assert person is not None
             home.load(db, person, NOW, app.playbook)
+    problems = [p for statement, params in seen for p in full_scans(app.engine, statement,
+                                                                     params)]
+    app.close()
+    assert problems == []
+
+
+def test_the_digest_reads_no_growing_table_whole(db_url: str) -> None:
+    """Every figure of a VP's, a leader's and a manager's weekly digest goes by the people
+    in scope (a rep's sessions, actions, check-ins, metrics; an owner's cadences and
+    escalations)."""
+    app, org = org_with_history(db_url)
+    with app.sessions.begin() as db:  # each manager's weekly team meeting, a year of them
+        for manager in org.managers:
+            cadence = Cadence(owner_id=manager, meeting_type="team_meeting", rhythm="weekly",
+                              day="mon", time="09:00", timezone="UTC")
+            db.add(cadence)
+            db.flush()
+            db.add_all(CadenceOccurrence(cadence_id=cadence.id, status="held",
+                                         scheduled_for=NOW - timedelta(weeks=k))
+                       for k in range(52))
+    monday = NOW.date() - timedelta(days=NOW.weekday() + 7)
+    with captured(app.engine) as seen, app.sessions() as db:
+        for person_id in (org.vp, org.leader_of(3), org.manager_of(3)):
+            person = db.get(Person, person_id)
+            assert person is not None
+            digest.build(db, person, monday, app.playbook, NOW)
+    assert len(seen) >= 3 * 11
     problems = [p for statement, params in seen for p in full_scans(app.engine, statement,
                                                                      params)]
     app.close()
