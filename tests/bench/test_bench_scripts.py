@@ -29,3 +29,18 @@ def test_bench_history_commands_run_on_a_small_org(db_url: str) -> None:
     assert figures["manager App Home"][2] == figures["VP App Home"][2] - 1
     assert all(p50 > 0 for p50, _, _ in figures.values())
     app.close()
+
+
+def test_bench_digest_runs_on_a_small_org(db_url: str) -> None:
+    """The digest bench loads its org, checks the raw SQL counts what the digest counts,
+    and the digest's statement count is the fixed one for every recipient."""
+    import pytest
+
+    from bench.bench_digest import run
+    from storage.digest import STATEMENTS
+
+    if not db_url.startswith("postgresql"):
+        pytest.skip("bench_digest is a PostgreSQL benchmark (COPY, raw PostgreSQL SQL)")
+    found = run(db_url, scale=0.004, samples=2)
+    assert [f.statements for f in found] == [STATEMENTS] * 3
+    assert all(f.p50 > 0 and f.raw_p50 > 0 for f in found)
