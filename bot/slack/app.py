@@ -40,7 +40,7 @@ from bot.slack.listeners import register
 from bot.slack.notifier import SlackNotifier
 
 log = logging.getLogger("coach.slack")
-BOT_SCOPES = ("commands", "chat:write", "im:history", "im:write", "users:read",
+BOT_SCOPES = ("commands", "chat:write", "files:write", "im:history", "im:write", "users:read",
               "users:read.email")
 
 
