@@ -220,6 +220,8 @@ def build(db: Session, recipient: Person, week: date, playbook: Playbook,
                             "managers (their team) and leaders (their tree)")
     settings = playbook.digest
     monday = week - timedelta(days=week.weekday())
+    if monday > now.astimezone(zone(recipient.timezone)).date():
+        raise DigestRefused(f"week {iso_week(monday)} has not started yet")
     weeks = figures_of.Weeks.ending(monday, zone(recipient.timezone),
                                     settings.compare_weeks + 1, now)
     systemic_leaves = [leaf.id for leaf in playbook.chart.leaves.values()

@@ -183,6 +183,7 @@ def test_coach_digest_prints_the_text_or_one_json_object(
     (["--leader", email("lena"), "--week", "2026-W60"], "2026 has no ISO week 60"),
     (["--leader", email("lena"), "--week", "last week"], "is not an ISO week"),
     (["--leader", email("xena")], "nobody with the email"),  # another org's
+    (["--leader", email("lena"), "--week", "2026-W50"], "week 2026-W50 has not started yet"),
 ])
 def test_coach_digest_refuses_bad_input_in_one_line(
         org: Any, cli: None, capsys: pytest.CaptureFixture[str], args: list[str],
