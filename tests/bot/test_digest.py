@@ -217,3 +217,11 @@ def test_property_every_weeks_name_reads_back_as_its_monday(day: date) -> None:
     count("digest --week round trip")
     monday = day - timedelta(days=day.weekday())
     assert digest.parse_week(digest.iso_week(monday)) == monday
+
+
+def test_the_chart_draws_weeks_without_figures() -> None:
+    from bot.services.digest_chart import trends_png
+
+    png = trends_png(["2026-W47", "2026-W48"], {"coverage": [None, None],
+                                                "sessions per manager": [None, 2.0]})
+    assert png.startswith(b"\x89PNG") and len(png) > 1000
