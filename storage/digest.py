@@ -26,12 +26,26 @@ Definitions (the README's "Weekly digest" names them too):
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, Table, and_, case, func, literal, or_, select
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Integer,
+    Select,
+    Table,
+    and_,
+    any_,
+    case,
+    func,
+    literal,
+    or_,
+    select,
+)
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.orm import Session
 
 from storage import people
@@ -53,6 +67,9 @@ PERIOD_DAYS = 92  # a result metric's period is at most a quarter long
 UNRESOLVED = ("open", "acknowledged")  # escalation statuses still waiting for someone
 COUNTED_MEETINGS = ("held", "skipped", "planned")  # "moved" counts where it moved to
 LISTED_ESCALATIONS = 10
+# PostgreSQL, up to this many reps in scope: their rows found by index, rep by rep (see
+# _member); above it (a VP's whole org) a hash join over the window's rows reads less.
+ARRAY_UP_TO = 2_000
 
 _people = cast(Table, Person.__table__)
 _sessions = cast(Table, CoachingSession.__table__)
@@ -118,6 +135,7 @@ class Scope:
 
     boss_id: int
     role: str
+    by_array: bool = False  # PostgreSQL: membership as one array (see _member)
 
     def __post_init__(self) -> None:
         if self.role not in people.SCOPE:
@@ -190,6 +208,8 @@ def figures(db: Session, scope: Scope, weeks: Weeks, coverage_days: int,
     out = Figures(weeks)
     params = {"boss": scope.boss_id}
     _teams(db, scope, out, params)
+    scope = replace(scope, by_array=db.get_bind().dialect.name == "postgresql"
+                    and out.reps <= ARRAY_UP_TO)
     _sessions_by_manager(db, scope, out, params)
     _coverage(db, scope, out, params, coverage_days)
     _solution_mix(db, scope, out, params)
@@ -205,16 +225,29 @@ def figures(db: Session, scope: Scope, weeks: Weeks, coverage_days: int,
 
 # --- who is in scope -------------------------------------------------------------------
 
-def _reps(scope: Scope) -> Select[Any]:
-    """The active reps in scope: the people.SCOPE definition (METHOD §9), reps only."""
-    return select(_people.c.id).where(people.SCOPE[scope.role], _people.c.active.is_(True),
-                                      _people.c.role == "rep")
+def _in_reps(scope: Scope, column: Any) -> ColumnElement[bool]:
+    """``column`` is an active rep in scope: people.SCOPE (METHOD §9), reps only."""
+    return _member(scope, column, select(_people.c.id).where(
+        people.SCOPE[scope.role], _people.c.active.is_(True), _people.c.role == "rep"))
 
 
 def _owned(scope: Scope, owner: Any) -> ColumnElement[bool]:
     """Whose cadences and escalations count: the recipient's and everyone's in scope."""
     everyone = select(_people.c.id).where(people.SCOPE[scope.role])
-    return or_(owner == scope.boss_id, owner.in_(everyone))
+    return or_(owner == scope.boss_id, _member(scope, owner, everyone))
+
+
+def _member(scope: Scope, column: Any, ids: Select[Any]) -> ColumnElement[bool]:
+    """``column IN (ids)``; on PostgreSQL ``column = ANY(<ids as one array>)``. PostgreSQL
+    cannot estimate a recursive CTE's size (it guesses tens of thousands of rows), so with
+    IN it hashes whole tables even for a leader of 200 reps; the array is computed once
+    (an InitPlan) and the index of ``column`` probed per id. Up to ARRAY_UP_TO reps: past
+    that, reading the window's rows of the whole org once is cheaper than a probe per rep."""
+    if not scope.by_array:
+        return cast(ColumnElement[bool], column.in_(ids))
+    found = ids.subquery()
+    as_array = select(func.array_agg(found.c.id)).scalar_subquery()
+    return cast(ColumnElement[bool], column == any_(sql_cast(as_array, ARRAY(Integer))))
 
 
 def _week_of(column: Any, bounds: Sequence[Any]) -> Any:
@@ -238,7 +271,7 @@ def _teams(db: Session, scope: Scope, out: Figures, params: dict[str, Any]) -> N
     rows = db.execute(
         select(boss.c.id, boss.c.email, boss.c.name, func.count().label("reps"))
         .select_from(rep.join(boss, rep.c.manager_id == boss.c.id))
-        .where(rep.c.id.in_(_reps(scope)))
+        .where(_in_reps(scope, rep.c.id))
         .group_by(boss.c.id, boss.c.email, boss.c.name), params)
     for row in rows:
         _manager(out, row.id, row.email, row.name).reps = row.reps
@@ -246,7 +279,7 @@ def _teams(db: Session, scope: Scope, out: Figures, params: dict[str, Any]) -> N
 
 
 def _held(weeks: Weeks, since: datetime, scope: Scope) -> list[ColumnElement[bool]]:
-    return [_sessions.c.rep_id.in_(_reps(scope)), _sessions.c.status.in_(FINISHED),
+    return [_in_reps(scope, _sessions.c.rep_id), _sessions.c.status.in_(FINISHED),
             _sessions.c.ended_at >= since, _sessions.c.ended_at < weeks.end(weeks.count - 1)]
 
 
@@ -357,7 +390,7 @@ def _action_items(db: Session, scope: Scope, out: Figures, params: dict[str, Any
                              1))),
         ]
     row = db.execute(select(*columns).where(
-        a.rep_id.in_(_reps(scope)),
+        _in_reps(scope, a.rep_id),
         or_(is_open, a.created_at >= weeks.start(0), a.updated_at >= weeks.start(0))),
         params).one()
     out.opened = [int(row[3 * k]) for k in range(weeks.count)]
@@ -379,7 +412,7 @@ def _checkins_by_manager(db: Session, scope: Scope, out: Figures,
                .label("confirmed"))
         .select_from(_checkins.join(rep, c.person_id == rep.c.id)
                      .join(boss, rep.c.manager_id == boss.c.id))
-        .where(c.person_id.in_(_reps(scope)), c.period_start >= weeks.mondays[0],
+        .where(_in_reps(scope, c.person_id), c.period_start >= weeks.mondays[0],
                c.period_start <= weeks.mondays[-1])
         .group_by(boss.c.id, boss.c.email, boss.c.name, week), params)
     out.answered, out.unanswered = [0] * weeks.count, [0] * weeks.count
@@ -399,7 +432,7 @@ def _results(db: Session, scope: Scope, out: Figures, params: dict[str, Any]) ->
                     func.count(case((holds, 1)))]
     rows = db.execute(
         select(m.metric, *columns)
-        .where(m.person_id.in_(_reps(scope)), m.kind == "result",
+        .where(_in_reps(scope, m.person_id), m.kind == "result",
                m.period_start >= weeks.mondays[0] - timedelta(days=PERIOD_DAYS),
                m.period_start <= weeks.last_day(weeks.count - 1),
                m.period_end >= weeks.mondays[0] + timedelta(days=6))

@@ -31,6 +31,7 @@ from bot.channels.who import Who
 from bot.services import digest, home
 from flows.messages import Say, Submit
 from storage import conversations
+from storage import digest as figures
 from storage.models import Cadence, CadenceOccurrence, Person
 from tests.support import make_app
 
@@ -121,10 +122,13 @@ def test_app_home_reads_no_growing_table_whole(db_url: str) -> None:
     assert problems == []
 
 
-def test_the_digest_reads_no_growing_table_whole(db_url: str) -> None:
+@pytest.mark.parametrize("array_up_to", [figures.ARRAY_UP_TO, 0])
+def test_the_digest_reads_no_growing_table_whole(db_url: str, array_up_to: int,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     """Every figure of a VP's, a leader's and a manager's weekly digest goes by the people
     in scope (a rep's sessions, actions, check-ins, metrics; an owner's cadences and
-    escalations)."""
+    escalations), by an array of ids (PostgreSQL, a scope up to ARRAY_UP_TO reps) or IN."""
+    monkeypatch.setattr(figures, "ARRAY_UP_TO", array_up_to)
     app, org = org_with_history(db_url)
     with app.sessions.begin() as db:  # each manager's weekly team meeting, a year of them
         for manager in org.managers:
