@@ -27,7 +27,8 @@ def trends_png(weeks: Sequence[str], series: Mapping[str, Sequence[float | None]
         shares.plot(x[:len(values)], values, marker="o", label=name)
     shares.set_ylim(0, 105)
     shares.set_ylabel("%")
-    shares.legend(loc="lower left", fontsize="small")
+    shares.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=len(SHARES),
+                  fontsize="small", frameon=False)
     shares.grid(alpha=0.3)
     bars = [0.0 if v is None else v for v in series.get(COUNT, ())]
     counts.bar(x[:len(bars)], bars, color="tab:gray")
