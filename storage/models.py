@@ -403,3 +403,8 @@ Index("ix_review_session_status", Review.session_id, Review.status)
 Index("ix_escalation_owner_status", Escalation.owner_id, Escalation.status)
 Index("ix_action_item_rep_status_due", ActionItem.rep_id, ActionItem.status, ActionItem.due_date)
 Index("ix_coaching_session_rep_ended", CoachingSession.rep_id, CoachingSession.ended_at)
+# The weekly digest of a whole org (a VP's) reads the reported weeks by these (0010).
+Index("ix_coaching_session_ended_at", CoachingSession.ended_at)
+Index("ix_checkin_period_start", Checkin.period_start)
+Index("ix_metric_period_start", Metric.period_start)
+Index("ix_cadence_occurrence_scheduled_for", CadenceOccurrence.scheduled_for)
