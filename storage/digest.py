@@ -86,7 +86,7 @@ class Weeks:
     """The reported ISO week and the ones before it, oldest first, in the recipient's zone.
 
     ``bounds[k]`` .. ``bounds[k + 1]`` is week k as UTC instants; the last bound is clipped
-    at ``now`` for a week not over yet. ``mondays[k]`` is week k's Monday, ``last_days[k]``
+    at ``now`` for a week not over yet. ``mondays[k]`` is week k's Monday, ``last_day(k)``
     its last day (or today in an unfinished week)."""
 
     mondays: tuple[date, ...]

@@ -19,7 +19,7 @@ from bot.clock import ManualClock
 from bot.services import digest
 from flows.messages import message_from_json, message_to_json
 from storage import people
-from storage.models import DEFAULT_ORG, Person
+from storage.models import DEFAULT_ORG, CoachingSession, Person
 from tests import digest_org
 from tests.digest_org import NOW, PRIVATE, W48, email
 from tests.fuzz import count, fuzz
@@ -119,6 +119,25 @@ def test_the_week_parameter_moves_every_window(org: Any) -> None:
     assert w47["solution_mix"] == {"training": 1}
     # any day of a week means that week
     assert json_of(org, "lena", W48 + timedelta(days=3))["week"] == "2026-W48"
+
+
+def test_the_week_is_the_recipients_own(org: Any) -> None:
+    """A session late on Sunday 29 Nov UTC is already Monday 30 Nov in Auckland: in W48
+    for a leader in UTC, in W49 for the same leader in Auckland."""
+    with org.sessions.begin() as db:
+        lena = people.by_email(db, email("lena"), DEFAULT_ORG)
+        mia = people.by_email(db, email("mia"), DEFAULT_ORG)
+        rae = people.by_email(db, email("rae"), DEFAULT_ORG)
+        assert lena is not None and mia is not None and rae is not None
+        db.add(CoachingSession(manager_id=mia.id, rep_id=rae.id, status="completed",
+                               started_at=digest_org.at(29, hour=12),
+                               ended_at=digest_org.at(29, hour=12)))
+    assert json_of(org, "lena")["sessions_per_manager"]["by_manager"][email("mia")] == 4
+    with org.sessions.begin() as db:
+        lena = people.by_email(db, email("lena"), DEFAULT_ORG)
+        assert lena is not None
+        lena.timezone = "Pacific/Auckland"
+    assert json_of(org, "lena")["sessions_per_manager"]["by_manager"][email("mia")] == 3
 
 
 def test_the_text_names_each_figures_detail_and_no_private_note(org: Any) -> None:
