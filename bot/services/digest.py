@@ -53,7 +53,9 @@ class DigestText:
     gap_entry = "{name} {logged}/{confirmed}"
     flags = "Systemic flags ({days} days): {flags} [systemic_flags]"
     no_flags = "Systemic flags ({days} days): none [systemic_flags]"
-    flag = "{kind} {value} for {reps} reps in {teams} teams"
+    flag = "{kind} “{value}” for {reps} in {teams}"
+    reps = ("rep", "reps")
+    teams = ("team", "teams")
     flag_kinds: ClassVar[dict[str, str]] = {
         "category": "category", "focus_area": "focus area", "leaf": "systemic leaf"}
     gaps = ("Whole-job balance, focus areas no session touched in {days} days: {areas} "
@@ -322,8 +324,9 @@ def render_text(d: Digest, playbook: Playbook) -> str:
                            confirmed=g.confirmed) for email, g in d.perception_gap.items()))
         if d.perception_gap else t.no_gap)
     lines.append(t.flags.format(days=d.systemic_days, flags="; ".join(
-        t.flag.format(kind=t.flag_kinds[f.kind], value=_flag_value(f, playbook), reps=f.reps,
-                      teams=f.teams) for f in d.systemic_flags))
+        t.flag.format(kind=t.flag_kinds[f.kind], value=_flag_value(f, playbook),
+                      reps=_counted(f.reps, t.reps), teams=_counted(f.teams, t.teams))
+        for f in d.systemic_flags))
         if d.systemic_flags else t.no_flags.format(days=d.systemic_days))
     lines.append(t.gaps.format(days=figures_of.QUARTER_DAYS, areas=", ".join(
         playbook.focus_label(f) for f in d.whole_job_gaps))
@@ -334,6 +337,10 @@ def render_text(d: Digest, playbook: Playbook) -> str:
         for e in d.oldest_escalations)) if d.oldest_escalations else ""
     lines.append(t.escalations.format(count=d.open_escalations, oldest=oldest))
     return "\n".join(lines)
+
+
+def _counted(n: int, words: tuple[str, str]) -> str:
+    return f"{n} {words[0] if n == 1 else words[1]}"
 
 
 def _flag_value(flag: figures_of.Flag, playbook: Playbook) -> str:
