@@ -41,7 +41,8 @@ async def test_the_text_then_the_picture_in_the_same_dm(harness: Harness) -> Non
     [uploaded] = fake.of("upload")
     [done] = fake.of("files.completeUploadExternal")
     assert done.args["channel_id"] == "D0ALICE"
-    assert fake.files[asked_id(asked, fake)]["data"] == PNG
+    assert [f["id"] for f in done.args["files"]] == [uploaded.args["file_id"]]
+    assert fake.files[uploaded.args["file_id"]]["data"] == PNG  # the bytes, as sent
     assert [f["name"] for f in shared_files(harness)] == ["digest-3-2026-W48.png"]
     order = [c.method for c in fake.calls if c.method in (
         "chat.postMessage", "files.getUploadURLExternal", "upload",
@@ -50,12 +51,6 @@ async def test_the_text_then_the_picture_in_the_same_dm(harness: Harness) -> Non
                      "files.completeUploadExternal"]
     assert uploaded.args["length"] == len(PNG)
     assert statuses(harness) == {KEY: "sent"}
-
-
-def asked_id(call: object, fake: object) -> str:
-    [file_id] = [k for k, v in fake.files.items()  # type: ignore[attr-defined]
-                 if v["name"] == call.args["filename"]]  # type: ignore[attr-defined]
-    return str(file_id)
 
 
 async def test_a_picture_refused_after_the_text_is_sent_alone_on_the_retry(
@@ -74,14 +69,14 @@ async def test_a_picture_refused_after_the_text_is_sent_alone_on_the_retry(
     assert [f["name"] for f in shared_files(harness)] == [image_file_name(KEY)]
     assert statuses(harness) == {KEY: "sent"}
     # a further resend (the mark lost once more) finds both parts: sends nothing
-    harness_rows_pending(harness)
+    mark_pending_again(harness)
     app.clock.set(app.clock.now() + timedelta(minutes=5))
     assert await delivery.run_once() == 1
     assert len(fake.of("chat.postMessage")) == 1
     assert len(fake.of("files.completeUploadExternal")) == 1
 
 
-def harness_rows_pending(harness: Harness) -> None:
+def mark_pending_again(harness: Harness) -> None:
     """As if the sender died after both parts arrived, before marking the row sent."""
     from sqlalchemy import update
 
