@@ -41,7 +41,7 @@ def gateway_lifetime(gateway: Gateway) -> Lifetime:
         yield
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(gateway.idle(), timeout=SHUTDOWN_WAIT)
-        gateway.close()
+        await gateway.close()
 
     return lifetime
 
