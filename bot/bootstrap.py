@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -16,7 +16,7 @@ from bot.services.commands import commands
 from bot.services.handoffs import start_model
 from bot.settings import Settings
 from flows.playbook import Playbook
-from storage.db import LONG_BUSY_TIMEOUT, make_engine, make_loop_engine, make_sessions
+from storage.db import LONG_BUSY_TIMEOUT, make_engine, make_sessions
 from storage.migrate import upgrade
 
 
@@ -58,15 +58,3 @@ def bootstrap(settings: Settings, clock: Clock | None = None, *, migrate: bool =
     clock = clock or SystemClock()
     runner = TurnRunner(engine, flows, clock, commands(), start_model)
     return App(settings, engine, sessions, playbook, flows, clock, runner)
-
-
-def served(app: App) -> App:
-    """The app as a surface serves it: on PostgreSQL, the same app on an engine whose
-    work runs on the event loop (``make_loop_engine``; ``Database.run`` drives it, and
-    the surface's ``Database`` closes it), so that acks never wait for a turn; on SQLite,
-    or when already served, the app itself."""
-    if app.engine.dialect.name != "postgresql" or app.engine.dialect.is_async:
-        return app
-    engine = make_loop_engine(app.settings.sqlalchemy_url)
-    runner = TurnRunner(engine, app.flows, app.clock, app.runner.commands, app.runner.hand_off)
-    return replace(app, engine=engine, sessions=make_sessions(engine), runner=runner)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 
-from bot.bootstrap import App, served
+from bot.bootstrap import App
 from bot.channels.database import Database
 from bot.channels.gateway import Gateway
 from bot.channels.hosting import HostedSurface
@@ -15,7 +15,6 @@ log = logging.getLogger("coach.server")
 
 
 def shared_gateway(app: App, delivery_delay: float = 0.0) -> Gateway:
-    """``app`` as ``served`` gives it (the surfaces built on this gateway use the same)."""
     database = Database(app.engine)
     return Gateway(app.runner, database,
                    OutboxWorker(app.sessions, app.clock, database, delay=delivery_delay))
@@ -24,7 +23,6 @@ def shared_gateway(app: App, delivery_delay: float = 0.0) -> Gateway:
 def configured_surfaces(app: App, delivery_delay: float) -> list[HostedSurface]:
     from bot.slack.app import build_slack, enabled
 
-    app = served(app)
     gateway = shared_gateway(app, delivery_delay)
     surfaces: list[HostedSurface] = []
     if enabled(app):

@@ -16,9 +16,6 @@ def _dumps(value: Any) -> str:
 
 
 LONG_BUSY_TIMEOUT = 30.0  # seconds: commands and imports wait for another writer
-# PostgreSQL: connections kept open per engine, as many as the units of work a server
-# runs side by side (bot/channels/database.py); more would be opened and closed again.
-POOL_SIZE = 8
 
 
 class DatabaseBusy(Exception):
@@ -51,21 +48,7 @@ def make_engine(url: str, *, busy_timeout: float = LONG_BUSY_TIMEOUT,
         # SQLAlchemy dispatch events around every statement.
         engine.dialect.do_begin = _begin_immediate  # type: ignore[method-assign]
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=POOL_SIZE, **options)
-
-
-def make_loop_engine(url: str, **options: Any) -> Engine:
-    """A PostgreSQL engine on psycopg's async driver, used through SQLAlchemy's ordinary
-    synchronous API: code using it runs inside ``greenlet_spawn`` (``Database.run`` in
-    bot/channels/database.py), where each round trip to the server yields to the event
-    loop instead of blocking a thread. Outside one it raises ``MissingGreenlet``."""
-    from sqlalchemy.ext.asyncio import create_async_engine
-
-    if not url.startswith("postgresql+psycopg://"):
-        raise ValueError("the event-loop engine is for PostgreSQL through psycopg only")
-    options = {"json_serializer": _dumps, "json_deserializer": orjson.loads, **options}
-    return create_async_engine(url, pool_pre_ping=True, pool_size=POOL_SIZE,
-                               **options).sync_engine
+    return create_engine(url, pool_pre_ping=True, **options)
 
 
 def _begin_immediate(dbapi_connection: Any) -> None:

@@ -1,20 +1,13 @@
 """One typed way for async code to run synchronous database work: ``await db.run(fn, *args)``.
 
-Where the work runs depends on the engine, and callers only ever see ``run``:
-
-- PostgreSQL as ``coach serve`` runs it (an engine from ``storage.db.make_loop_engine``,
-  psycopg's async driver): on the event loop, in a greenlet (SQLAlchemy's
-  ``greenlet_spawn``). The turn's code stays synchronous, but every round trip to the
-  server yields to the loop, so an ack waits at most for one stretch of Python between
-  two round trips. In a pool of threads the same Python contends with the loop for the
-  GIL, and under load the acks queued behind the turns (``bench_slack --database-url``:
-  see bench/RESULTS.md for the figures that chose this).
-- PostgreSQL on an ordinary engine (tests, the CLI): a pool of threads.
-- SQLite (the embedded default) takes one writer at a time and its work is CPU-bound
-  in this process; handing every sqlite3 call between a thread and the loop for the GIL
-  costs more than the work under load. So SQLite work goes through one
-  :class:`DatabaseLane` that runs items in order, in its thread while requests are few
-  and on the loop in short stretches while many arrive.
+Why a lane and not simply ``asyncio.to_thread``: PostgreSQL work waits on the network,
+so it runs in a pool of threads. SQLite (the embedded default) takes one writer at a
+time and its work is CPU-bound in this process; handing every sqlite3 call between a
+thread and the loop for the GIL costs more than the work under load, which is what
+``bench_slack`` measures. So SQLite work goes through one :class:`DatabaseLane` that
+runs items in order, in its thread while requests are few and on the loop in short
+stretches while many arrive. The trick is kept behind this one interface: callers
+only ever see ``run``.
 """
 
 from __future__ import annotations
@@ -27,48 +20,33 @@ from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import Any
 
 from sqlalchemy import Engine
-from sqlalchemy.util import greenlet_spawn
 
-from storage.db import POOL_SIZE, is_busy
+from storage.db import is_busy
+
+POOL_THREADS = 8  # PostgreSQL: turns of different people side by side
 
 
 class Database:
-    """Runs database work without blocking the event loop (see the module docstring).
+    """Runs database work off the event loop (see the module docstring for the SQLite lane).
 
-    ``engine``: the engine the work uses; an async-driver engine (make_loop_engine) means
-    the work runs in greenlets on the loop, and ``close`` waits for its connections.
-    ``threaded`` (other engines): a pool of threads (default for PostgreSQL) or the lane
-    (SQLite)."""
+    ``threaded``: a pool of threads (default for PostgreSQL) or the lane (SQLite)."""
 
     def __init__(self, engine: Engine, *, threaded: bool | None = None) -> None:
         sqlite = engine.dialect.name == "sqlite"
-        self.engine = engine
-        self.on_loop = bool(engine.dialect.is_async)
         self.threaded = not sqlite if threaded is None else threaded
-        workers = 1 if sqlite else POOL_SIZE  # PostgreSQL: turns of different people
+        workers = 1 if sqlite else POOL_THREADS
         self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="coach-db")
         self.lane = DatabaseLane(self.executor)
-        # On the loop, as many units of work at once as the pool keeps connections for:
-        # the rest wait their turn here instead of opening connections to close again.
-        self.slots = asyncio.Semaphore(POOL_SIZE)
 
     async def run[**P, R](self, fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
         work = functools.partial(fn, *args, **kwargs)
-        if self.on_loop:
-            async with self.slots:
-                done: R = await greenlet_spawn(work)
-            return done
         if self.threaded:
             return await asyncio.get_running_loop().run_in_executor(self.executor, work)
         result: R = await self.lane.run(work)
         return result
 
-    async def close(self) -> None:
-        """Let the threads go; an engine on the loop closes its connections (which only
-        works from the loop, so this is the one place that does it)."""
+    def close(self) -> None:
         self.executor.shutdown(wait=True)
-        if self.on_loop:
-            await greenlet_spawn(self.engine.dispose)
 
 
 class DatabaseLane:

@@ -91,5 +91,5 @@ class Gateway:
         """Wait until the work after every ack is done (shutdown, tests)."""
         await self.background.idle()
 
-    async def close(self) -> None:
-        await self.database.close()
+    def close(self) -> None:
+        self.database.close()

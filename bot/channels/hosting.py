@@ -41,7 +41,7 @@ def gateway_lifetime(gateway: Gateway) -> Lifetime:
         yield
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(gateway.idle(), timeout=SHUTDOWN_WAIT)
-        await gateway.close()
+        gateway.close()
 
     return lifetime
 

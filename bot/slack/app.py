@@ -17,7 +17,7 @@ from slack_sdk.oauth.installation_store.async_cacheable_installation_store impor
     AsyncCacheableInstallationStore,
 )
 
-from bot.bootstrap import App, served
+from bot.bootstrap import App
 from bot.channels.database import Database
 from bot.channels.gateway import Gateway
 from bot.channels.hosting import SHUTDOWN_WAIT
@@ -95,8 +95,7 @@ def build_slack(app: App, *, sleep: Sleep = asyncio.sleep, threaded: bool | None
                 delivery_delay: float = 0.0, api_timeout: float = API_TIMEOUT,
                 socket_mode: bool = False, gateway: Gateway | None = None) -> SlackApp:
     """The Slack side of ``coach serve``; ``sleep`` waits out Retry-After (tests record it);
-    ``threaded`` picks where database work runs (default: on the event loop for
-    PostgreSQL, the lane for SQLite; True: a pool of threads, as PostgreSQL did before);
+    ``threaded`` picks where database work runs (default: threads for PostgreSQL only);
     every Web API call (the OAuth exchange too: Bolt gives it this client) gives up after
     ``api_timeout`` seconds. ``gateway``: the channel layer shared with other surfaces
     (made here when Slack is the only one); Slack's notifier is registered on its outbox."""
@@ -112,8 +111,6 @@ def build_slack(app: App, *, sleep: Sleep = asyncio.sleep, threaded: bool | None
                         base_url=api_url(s.slack_api_url), timeout=api_timeout,
                         retry_handlers=retry_handlers(sleep), logger=api_logger(s.coach_log_level))
     if gateway is None:
-        if not threaded:  # (a shared gateway's app was served already: bot/surfaces.py)
-            app = served(app)
         database = Database(app.engine, threaded=threaded)
         outbox = OutboxWorker(app.sessions, app.clock, database, delay=delivery_delay)
         gateway = Gateway(app.runner, database, outbox)

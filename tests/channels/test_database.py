@@ -120,5 +120,5 @@ async def test_database_run_passes_arguments_and_returns_or_raises(tmp_path: Pat
         with pytest.raises(LookupError):
             await database.run(fail)
     finally:
-        await database.close()
+        database.close()
         engine.dispose()

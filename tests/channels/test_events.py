@@ -83,7 +83,7 @@ async def test_an_event_moves_the_flow_that_waits_for_it_and_is_sent_once(db_url
         again = await gateway.on_behalf(ME, answer, "answer:1")  # nothing open any more
         assert again.messages == () and len(queued(app)) == 1
     finally:
-        await gateway.close()
+        gateway.close()
         app.close()
 
 
@@ -100,5 +100,5 @@ async def test_the_scheduler_opens_a_checkin_for_a_rep_who_did_not_write(db_url:
                 f"checkin:2026-W49:alice:{i}" for i in range(len(opened.messages))]
             assert {r.kind for r in rows} == {"console"}
     finally:
-        await gateway.close()
+        gateway.close()
         app.close()

@@ -44,7 +44,7 @@ async def test_an_unknown_user_is_bound_through_the_directory_and_the_turn_runs_
             maya = db.scalar(select(Person).where(Person.email == MANAGER))
             assert maya is not None and maya.teams_user_id == NEWCOMER.user_key
     finally:
-        await gateway.close()
+        gateway.close()
         app.close()
 
 
@@ -60,7 +60,7 @@ async def test_a_user_the_directory_cannot_bind_is_told_why_in_its_words(db_url:
         assert bare.status == "unknown_person"
         assert [m.text for m in bare.messages] == [TurnText.unknown_person]
     finally:
-        await gateway.close()
+        gateway.close()
         app.close()
 
 
@@ -74,7 +74,7 @@ async def test_an_answer_for_another_step_is_refused_by_status(db_url: str) -> N
         assert result.status == "refused"
         assert result.messages[0].text == TurnText.wrong_step
     finally:
-        await gateway.close()
+        gateway.close()
         app.close()
 
 
@@ -101,7 +101,7 @@ async def test_failed_work_is_answered_with_an_apology_and_no_exception_text(
         assert told == [GatewayText.crashed, GatewayText.busy]
         assert "secret" not in "".join(told)
     finally:
-        await gateway.close()
+        gateway.close()
         app.close()
 
 
@@ -131,5 +131,5 @@ async def test_one_persons_work_runs_in_order_anothers_alongside(db_url: str) ->
         await gateway.idle()
         assert order == ["lee", "maya 1", "maya 2"]
     finally:
-        await gateway.close()
+        gateway.close()
         app.close()

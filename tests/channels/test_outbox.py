@@ -53,7 +53,7 @@ async def test_a_retry_after_reschedules_the_row_and_keeps_the_next_behind(
         assert await gateway.outbox.run_once() == 2
         assert [m.message.text for m in fake.sent] == ["to Bob", "first", "second"]
     finally:
-        await gateway.close()
+        gateway.close()
         app.close()
 
 
@@ -68,7 +68,7 @@ async def test_a_private_note_is_never_sent_to_anyone(db_url: str) -> None:
         assert fake.sent == []
         assert "private" in (rows(app)["k1"].last_error or "")
     finally:
-        await gateway.close()
+        gateway.close()
         app.close()
 
 
@@ -81,5 +81,5 @@ async def test_rows_of_a_channel_without_a_notifier_wait(db_url: str) -> None:
         assert await gateway.outbox.run_once() == 0
         assert rows(app)["k1"].status == "pending"
     finally:
-        await gateway.close()
+        gateway.close()
         app.close()

@@ -45,7 +45,7 @@ async def test_a_console_managers_plan_reaches_a_rep_bound_on_another_platform(
     try:
         assert await gateway.outbox.run_once() == len(rows)
     finally:
-        await gateway.close()
+        gateway.close()
         app.close()
     assert [m.target for m in teams.sent] == [ALICE] * len(rows)
     assert all(m.tenant == "tenant-1" for m in teams.sent)
