@@ -21,9 +21,10 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from storage.db import is_busy
+from storage.db import POOL_SIZE, is_busy
 
-POOL_THREADS = 8  # PostgreSQL: turns of different people side by side
+POOL_THREADS = POOL_SIZE  # PostgreSQL: turns of different people side by side, one
+# connection each
 
 
 class Database:
