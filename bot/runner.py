@@ -70,6 +70,9 @@ class Turn:
     hand_off: HandOff
     active: ActiveConversation | None = None  # the conversation the turn's first query found
     out: list[Message] = field(default_factory=list)
+    # Other active conversations of this user, besides ``active``, as far as the turn knows
+    # (None: unknown); set_aside pauses them only when there may be some.
+    others_active: int | None = None
 
     @property
     def conn(self) -> Connection:
@@ -126,8 +129,7 @@ class Turn:
         only while the speaker may still coach that rep. When the right has gone (the rep
         moved to another manager, the speaker's role changed), the conversation is closed
         with a clear message; what was recorded stays, nothing is sent to the rep."""
-        if subject is None or people.may_coach(self.conn, self.me.id, self.me.role,
-                                               subject.id):
+        if subject is None or self._may_coach(row, subject.id):
             return True
         flow = self.flows[state.flow]
         closed = FlowState(state.flow, state.step, state.data, state.trail, "ended")
@@ -135,6 +137,14 @@ class Turn:
         self.store(row, state, Outcome(closed, (Message(text),), flow.on_cancel(state)), None,
                    event="revoked")
         return False
+
+    def _may_coach(self, row: ActiveConversation | Conversation, rep_id: int) -> bool:
+        """people.may_coach, answered by the turn's first query when it could be (a manager
+        speaking about the conversation's own subject), else asked."""
+        if (isinstance(row, ActiveConversation) and row.manager_coaches is not None
+                and self.me.role == "manager" and row.subject == str(rep_id)):
+            return row.manager_coaches
+        return people.may_coach(self.conn, self.me.id, self.me.role, rep_id)
 
     def log(self, event: str, flow: str = "-", **detail: object) -> None:
         conversations.log(self.conn, at=self.now, flow=flow, event=event,
@@ -152,8 +162,10 @@ class Turn:
             self.store(row, state, Outcome(paused, (note,)), self.flows.subject(state),
                        event="pause")
             self.active = None
-        conversations.pause_others(self.conn, self.who.platform, self.who.tenant,
-                                   self.who.user_key, keep=keep, now=self.now)
+        if self.others_active != 0:
+            conversations.pause_others(self.conn, self.who.platform, self.who.tenant,
+                                       self.who.user_key, keep=keep, now=self.now)
+            self.others_active = 0
 
     def begin_flow(self, flow: str, subject: Person | Coachee | None, subject_key: str,
                    data: dict[str, object], row: ActiveConversation | Conversation | None = None,
@@ -260,7 +272,8 @@ class TurnRunner:
                     return TurnResult("unknown_person", (Message(TurnText.unknown_person),))
                 unit = UnitOfWork(conn)
                 try:
-                    turn = Turn(unit, who, me, now, self.flows, self.hand_off, active=row)
+                    turn = Turn(unit, who, me, now, self.flows, self.hand_off, active=row,
+                                others_active=row.also_active if row is not None else 0)
                     typed = command_of(given)
                     refused = _off_step(turn, row, expect_step)
                     if refused:

@@ -4,7 +4,8 @@ costs more in SQLAlchemy than in the database):
 - ``candidates``: whom the coach may coach (METHOD §9), each with the coach's SLED
   conversation about them, if there is one;
 - ``card``: the chosen rep's context card — last finished session, the next planned
-  review, a planned model not yet run, open action items, latest answered check-ins
+  review, a planned model not yet run, the next session a review planned (which
+  ``/coach`` picks up), open action items, latest answered check-ins
   (with their blockers), the check-ins' activity counts, and the metric rows of the
   rep's latest period, the rep's and their manager's other reports' (the team
   benchmark) — as one row of JSON arrays
@@ -46,6 +47,7 @@ from storage.models import (
     Metric,
     ModelRun,
     Person,
+    PlannedSession,
     Review,
 )
 from storage.people import Coachee
@@ -61,6 +63,7 @@ _checkins = cast(Table, Checkin.__table__)
 _metrics = cast(Table, Metric.__table__)
 _reviews = cast(Table, Review.__table__)
 _runs = cast(Table, ModelRun.__table__)
+_planned = cast(Table, PlannedSession.__table__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +78,8 @@ class Card:
     activity: list[CheckinCounts] = field(default_factory=list)  # answered check-ins' counts
     metrics: list[MetricRow] = field(default_factory=list)  # the rep's
     team_metrics: list[MetricRow] = field(default_factory=list)  # the manager's other reports'
+    # The next session a review planned for the rep, not started yet: id, focus (area id)
+    planned: dict[str, Any] | None = None
 
 
 # Whom a coach may coach, each with their SLED conversation ------------------------------
@@ -184,10 +189,14 @@ def _card_query(dialect: str) -> Select[Any]:
                    _metrics.c.period_end == latest.c.period_end)))
                .where(_metrics.c.person_id.in_(team))
                .scalar_subquery())
+    # As coaching.planned_session: the one /coach picks up (its focus comes first).
+    next_session = (select(obj("id", _planned.c.id, "focus", _planned.c.focus_area))
+                    .where(_planned.c.rep_id == bindparam("rep"), _planned.c.status == "planned")
+                    .order_by(_planned.c.due_date, _planned.c.id).limit(1).scalar_subquery())
     return select(last.label("last"), review_due.label("review_due"),
                   pending_model.label("pending_model"), actions.label("actions"),
                   checkins.label("checkins"), activity.label("activity"),
-                  metrics.label("metrics"))
+                  metrics.label("metrics"), next_session.label("planned"))
 
 
 _CARD = {dialect: _card_query(dialect) for dialect in ("sqlite", "postgresql")}
@@ -210,6 +219,7 @@ def card(conn: Connection, rep_id: int, manager_id: int | None, today: date) -> 
     actions = sorted(_json(row.actions) or [], key=lambda a: (a["due"], a["id"]))
     checkins = sorted(_json(row.checkins) or [], key=lambda c: c["week"], reverse=True)
     model = _json(row.pending_model)
+    planned = _json(row.planned)
     mine: list[MetricRow] = []
     team: list[MetricRow] = []
     for m in _json(row.metrics) or []:
@@ -231,4 +241,5 @@ def card(conn: Connection, rep_id: int, manager_id: int | None, today: date) -> 
                                         if isinstance(v, int | float)})
                          for c in _json(row.activity) or []), key=lambda c: c.week),
         metrics=mine, team_metrics=team,
+        planned={"id": int(planned["id"]), "focus": str(planned["focus"])} if planned else None,
     )

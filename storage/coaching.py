@@ -55,6 +55,9 @@ _sessions = cast(Table, CoachingSession.__table__)
 _stages = cast(Table, SessionStage.__table__)
 _OPEN_SESSION = insert(_sessions)
 _SESSION_FIELDS = update(_sessions).where(_sessions.c.id == bindparam("sid"))
+_planned = cast(Table, PlannedSession.__table__)
+_START_PLANNED = (update(_planned).where(_planned.c.id == bindparam("pid"))
+                  .values(status="started", session_id=bindparam("sid")))
 
 
 def _stage_upsert(make: Callable[[Table], Any]) -> Any:
@@ -366,13 +369,9 @@ def planned_session(db: Session, rep_id: int) -> PlannedSession | None:
                      .order_by(PlannedSession.due_date, PlannedSession.id).limit(1))
 
 
-def start_planned_session(db: Session, rep_id: int, session_id: int) -> str | None:
-    """A new session picks up the planned one: its focus area (to pre-select), or None."""
-    planned = planned_session(db, rep_id)
-    if planned is None:
-        return None
-    planned.status, planned.session_id = "started", session_id
-    return planned.focus_area
+def start_planned_session(conn: Connection, planned_id: int, session_id: int) -> None:
+    """A new session picks up the planned one (found by the context card's query)."""
+    conn.execute(_START_PLANNED, {"pid": planned_id, "sid": session_id})
 
 
 def next_review(db: Session, rep_id: int) -> tuple[Review, CoachingSession] | None:

@@ -6,10 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, and_, bindparam, insert, select
+from sqlalchemy import Connection, Table, and_, bindparam, func, insert, select
 from sqlalchemy.orm import Session
 
 from storage.models import DEFAULT_ORG, Conversation, Person, TransitionLog
+from storage.people import manager_coaches
 from storage.tenancy import org_of_request
 
 
@@ -37,6 +38,11 @@ class ActiveConversation:
     state: dict[str, Any]
     flow: str
     status: str
+    # Only the turn's first query fills these (None: not known, ask the database):
+    subject: str | None = None  # the subject column: whom or what it is about
+    manager_coaches: bool | None = None  # people.may_coach for a manager speaker and the
+    # person whose id is ``subject`` (the runner uses it only when that is the flow's subject)
+    also_active: int | None = None  # the user's other active conversations (normally 0)
 
 
 # Table-level (not ORM) statements, built once: the hot path of every turn.
@@ -49,7 +55,9 @@ ACTIVE_COLUMNS = (_conversation.c.id.label("cid"), _conversation.c.version,
 _TURN_QUERIES = {
     platform: (
         select(_people.c.id, _people.c.email, _people.c.name, _people.c.role,
-               _people.c.timezone, *ACTIVE_COLUMNS)
+               _people.c.timezone, *ACTIVE_COLUMNS, _conversation.c.subject,
+               manager_coaches(_people.c.id, _conversation.c.subject).label("coaches"),
+               func.count(_conversation.c.id).over().label("active_count"))
         .select_from(_people.outerjoin(_conversation, and_(
             _conversation.c.person_id == _people.c.id,
             _conversation.c.platform == bindparam("platform"),
@@ -72,6 +80,14 @@ _FIND = select(*ACTIVE_COLUMNS).where(
     _conversation.c.flow == bindparam("flow"), _conversation.c.subject == bindparam("subject"))
 _CREATE = insert(_conversation)
 _LOG = insert(cast(Table, TransitionLog.__table__))
+_PAUSE_OTHERS = (
+    _conversation.update()
+    .where(_conversation.c.platform == bindparam("of_platform"),
+           _conversation.c.tenant == bindparam("of_tenant"),
+           _conversation.c.user_key == bindparam("of_user"), _conversation.c.status == "active",
+           _conversation.c.id != bindparam("keep"))
+    .values(status="paused", version=_conversation.c.version + 1, updated_at=bindparam("now"))
+)
 _SAVE = (
     _conversation.update()
     .where(_conversation.c.id == bindparam("cid"), _conversation.c.version == bindparam("seen"))
@@ -95,14 +111,21 @@ def load_turn(
     conn: Connection, platform: str, tenant: str, user_key: str
 ) -> tuple[Speaker | None, ActiveConversation | None]:
     """The person behind ``user_key`` (in the org linked to ``tenant``) and their active
-    conversation, in one query."""
+    conversation, in one query that also answers what the turn would otherwise ask in
+    more round trips: whether a manager speaker may still coach the conversation's
+    subject (METHOD §9), and whether other conversations are active too."""
     query = _TURN_QUERIES.get(platform, _TURN_QUERIES["email"])
     key = user_key if platform in _BY_COLUMN else user_key.strip().lower()
     params = {"platform": platform, "tenant": tenant, "user_key": key}
     row = conn.execute(query, params).first()
     if row is None:
         return None, None
-    return Speaker(row.id, row.email, row.name, row.role, row.timezone), active_of(row)
+    me = Speaker(row.id, row.email, row.name, row.role, row.timezone)
+    if row.cid is None:
+        return me, None
+    return me, ActiveConversation(row.cid, row.version, row.state, row.flow, row.status,
+                                  subject=row.subject, manager_coaches=bool(row.coaches),
+                                  also_active=int(row.active_count) - 1)
 
 
 def find(
@@ -131,13 +154,9 @@ def pause_others(conn: Connection, platform: str, tenant: str, user_key: str, *,
                  keep: int | None, now: datetime) -> int:
     """Pause every active conversation of the user but ``keep`` (one active at a time);
     the version moves on, so a turn that read one of them before is refused as stale."""
-    query = (_conversation.update()
-             .where(_conversation.c.platform == platform, _conversation.c.tenant == tenant,
-                    _conversation.c.user_key == user_key, _conversation.c.status == "active")
-             .values(status="paused", version=_conversation.c.version + 1, updated_at=now))
-    if keep is not None:
-        query = query.where(_conversation.c.id != keep)
-    return conn.execute(query).rowcount
+    return conn.execute(_PAUSE_OTHERS, {
+        "of_platform": platform, "of_tenant": tenant, "of_user": user_key,
+        "keep": keep if keep is not None else 0, "now": now}).rowcount  # ids are positive
 
 
 def open_for(db: Session, platform: str, tenant: str, user_key: str) -> list[Conversation]:

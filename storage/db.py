@@ -16,6 +16,10 @@ def _dumps(value: Any) -> str:
 
 
 LONG_BUSY_TIMEOUT = 30.0  # seconds: commands and imports wait for another writer
+# PostgreSQL: connections kept open per engine, as many as the threads a server runs
+# database work in (bot/channels/database.py); fewer meant opening and closing
+# overflow connections under load.
+POOL_SIZE = 8
 
 
 class DatabaseBusy(Exception):
@@ -48,7 +52,7 @@ def make_engine(url: str, *, busy_timeout: float = LONG_BUSY_TIMEOUT,
         # SQLAlchemy dispatch events around every statement.
         engine.dialect.do_begin = _begin_immediate  # type: ignore[method-assign]
         return engine
-    return create_engine(url, pool_pre_ping=True, **options)
+    return create_engine(url, pool_pre_ping=True, pool_size=POOL_SIZE, **options)
 
 
 def _begin_immediate(dbapi_connection: Any) -> None:

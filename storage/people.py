@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol, cast
 
-from sqlalchemy import Connection, Table, bindparam, func, select
+from sqlalchemy import ColumnElement, Connection, String, Table, bindparam, exists, func, select
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.orm import Session
 
 from storage.models import DEFAULT_ORG, Person
@@ -51,6 +52,16 @@ _MAY_COACH = {
     "manager": _ACTIVE_REP.where(_people.c.manager_id == bindparam("boss")),
     "leader": _ACTIVE_REP.where(bindparam("boss").in_(select(_above.c.id))),
 }
+
+
+def manager_coaches(boss: ColumnElement[int], subject: ColumnElement[str]) -> ColumnElement[bool]:
+    """``may_coach`` for a manager as an expression, for the turn's first query to carry:
+    whether ``boss`` has an active report whose id, written as text, is ``subject`` (a
+    conversation's subject column). The same condition as ``_MAY_COACH["manager"]``;
+    bounded by the manager's team (``person.manager_id`` is indexed)."""
+    report = _people.alias("report")
+    return exists().where(report.c.manager_id == boss, report.c.active.is_(True),
+                          sql_cast(report.c.id, String) == subject)
 
 
 def may_coach(conn: Connection, coach_id: int, role: str, rep_id: int) -> bool:

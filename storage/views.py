@@ -10,7 +10,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, select
+from sqlalchemy import Connection, Table, bindparam, delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -19,9 +19,12 @@ from storage.models import SlackView
 
 KEPT = timedelta(days=7)  # a modal left open longer than this is refused, then reopened
 
-# Every /coach records its modal: prebuilt Core statements, no ORM objects (hot path).
+# Every /coach records its modal and every click checks one: prebuilt Core statements,
+# no ORM objects (hot path).
 _views = cast(Table, SlackView.__table__)
 _PRUNE = delete(_views).where(_views.c.opened_at < bindparam("before"))
+_OWNER = select(_views.c.tenant, _views.c.user_key).where(
+    _views.c.view_id == bindparam("view_id"), _views.c.opened_at >= bindparam("since"))
 
 
 def _upsert(make: Callable[[Table], Any]) -> Any:
@@ -35,14 +38,25 @@ def _upsert(make: Callable[[Table], Any]) -> Any:
 _REMEMBER = {"postgresql": _upsert(pg_insert), "sqlite": _upsert(sqlite_insert)}
 
 
-def remember(db: Session, view_id: str, tenant: str, user_key: str, now: datetime) -> None:
-    conn = db.connection()
-    conn.execute(_PRUNE, {"before": now - KEPT})
+def _on(db: Connection | Session) -> Connection:
+    return db if isinstance(db, Connection) else db.connection()
+
+
+def remember(db: Connection | Session, view_id: str, tenant: str, user_key: str,
+             now: datetime) -> None:
+    """Record (or move) the owner of a view we opened."""
+    conn = _on(db)
     conn.execute(_REMEMBER[conn.dialect.name], {"view_id": view_id, "tenant": tenant,
                                                 "user_key": user_key, "opened_at": now})
 
 
-def owner(db: Session, view_id: str) -> tuple[str, str] | None:
-    """(tenant, user) who the view was opened for; None: not a view we opened."""
-    row = db.scalar(select(SlackView).where(SlackView.view_id == view_id))
+def prune(db: Connection | Session, now: datetime) -> int:
+    """Forget views opened longer than ``KEPT`` ago (``owner`` refuses them anyway)."""
+    return _on(db).execute(_PRUNE, {"before": now - KEPT}).rowcount
+
+
+def owner(db: Connection | Session, view_id: str, now: datetime) -> tuple[str, str] | None:
+    """(tenant, user) who the view was opened for; None: not a view we opened, or one
+    opened longer than ``KEPT`` ago."""
+    row = _on(db).execute(_OWNER, {"view_id": view_id, "since": now - KEPT}).first()
     return None if row is None else (row.tenant, row.user_key)

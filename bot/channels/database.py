@@ -1,13 +1,15 @@
 """One typed way for async code to run synchronous database work: ``await db.run(fn, *args)``.
 
 Why a lane and not simply ``asyncio.to_thread``: PostgreSQL work waits on the network,
-so it runs in a pool of threads. SQLite (the embedded default) takes one writer at a
-time and its work is CPU-bound in this process; handing every sqlite3 call between a
-thread and the loop for the GIL costs more than the work under load, which is what
-``bench_slack`` measures. So SQLite work goes through one :class:`DatabaseLane` that
-runs items in order, in its thread while requests are few and on the loop in short
-stretches while many arrive. The trick is kept behind this one interface: callers
-only ever see ``run``.
+so it runs in a pool of threads (running it on the event loop instead, through
+psycopg's async driver in greenlets, was measured and lost: each round trip then waits
+for a loop iteration shared with the requests; bench/RESULTS.md). SQLite (the embedded
+default) takes one writer at a time and its work is CPU-bound in this process; handing
+every sqlite3 call between a thread and the loop for the GIL costs more than the work
+under load, which is what ``bench_slack`` measures. So SQLite work goes through one
+:class:`DatabaseLane` that runs items in order, in its thread while requests are few
+and on the loop in short stretches while many arrive. The trick is kept behind this
+one interface: callers only ever see ``run``.
 """
 
 from __future__ import annotations
@@ -21,9 +23,10 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from storage.db import is_busy
+from storage.db import POOL_SIZE, is_busy
 
-POOL_THREADS = 8  # PostgreSQL: turns of different people side by side
+POOL_THREADS = POOL_SIZE  # PostgreSQL: turns of different people side by side, one
+# connection each
 
 
 class Database:

@@ -7,6 +7,7 @@ and never imports it.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any, ClassVar
 
 from bot import command_table
@@ -131,7 +132,8 @@ def _pick_rep(turn: Turn, ref: str, verb: str,
 
 
 def coach(turn: Turn, ref: str) -> None:
-    # Two reads (storage/briefing.py) and three writes: /coach is the busiest command.
+    # Two reads (storage/briefing.py: whom, then the card, which also finds a planned
+    # session to pick up) and three writes: /coach is the busiest command.
     me, who = turn.me, turn.who
     found = (briefing.candidates(turn.conn, me.id, me.role, who.platform, who.tenant,
                                  who.user_key)
@@ -144,20 +146,21 @@ def coach(turn: Turn, ref: str) -> None:
     if existing is not None and existing.status != "ended":
         _resume(turn, existing)
         return
+    today = turn.context().today
+    card = briefing.card(turn.conn, rep.id, rep.manager_id, today)
     session_id = coaching.open_session(turn.conn, me.id, rep.id, turn.now)
-    planned_focus = coaching.start_planned_session(turn.db, rep.id, session_id)
-    session = SledSession(session_id, rep.name, rep.email, rep.id, brief(turn, rep),
-                          planned_focus or None)
+    if card.planned is not None:  # a review planned this session: pick it up, focus first
+        coaching.start_planned_session(turn.conn, card.planned["id"], session_id)
+    session = SledSession(session_id, rep.name, rep.email, rep.id, brief(turn, rep, card, today),
+                          card.planned["focus"] if card.planned else None)
     turn.begin_flow("sled", rep, str(rep.id), session.as_data(), row=existing, looked_up=True)
 
 
-def brief(turn: Turn, rep: Coachee) -> dict[str, Any]:
+def brief(turn: Turn, rep: Coachee, card: briefing.Card, today: date) -> dict[str, Any]:
     """The context card's facts: last session, the next review, a model not yet run, open
     actions, check-ins and their blockers, ROAM (against the rep's team: the manager's
     other reports; check-in counts for activity no imported metric covers)."""
-    today = turn.context().today
     playbook = turn.flows.playbook
-    card = briefing.card(turn.conn, rep.id, rep.manager_id, today)
     last = card.last
     labels = {a.id: a.label for a in playbook.checkin.activities}
     return {

@@ -49,7 +49,7 @@ class SlackHandlers:
         self.run = gateway.database.run
         self.workspaces = Workspaces(app, clients, gateway.database)
         self.identity = Identity(app.sessions, app.clock, gateway.database, self.workspaces)
-        self.store = SlackStore(app.sessions, app.clock)
+        self.store = SlackStore(app.engine, app.sessions, app.clock)
         self.services = ServiceContext(app.sessions, app.clock, app.playbook)
         self._nonce = itertools.count(1)
 

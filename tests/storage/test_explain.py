@@ -15,7 +15,7 @@ from typing import Any
 
 import psycopg
 import pytest
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, insert
 
 from bench.history import (
     NOW,
@@ -29,14 +29,16 @@ from bench.history import (
 )
 from bot.channels.who import Who
 from bot.services import digest, home
+from bot.slack.store import SlackStore
 from flows.messages import Say, Submit
-from storage import conversations
+from storage import conversations, views
 from storage import digest as figures
-from storage.models import Cadence, CadenceOccurrence, Person
+from storage.models import Cadence, CadenceOccurrence, Person, PlannedSession
 from tests.support import make_app
 
 GROWING = {"coaching_session", "action_item", "checkin", "metric", "review", "transition_log",
-           "conversation", "leaf_outcome", "escalation", "outbox", "cadence_occurrence"}
+           "conversation", "leaf_outcome", "escalation", "outbox", "cadence_occurrence",
+           "planned_session", "slack_view"}
 SMALL = Scale(reps=24, sessions=6, actions=30, checkins=12, months=6)
 
 
@@ -53,6 +55,10 @@ def captured(engine: Engine) -> Iterator[list[tuple[str, Any]]]:
         yield seen
     finally:
         event.remove(engine, "before_cursor_execute", keep)
+
+
+def plan_problems(engine: Engine, seen: list[tuple[str, Any]]) -> list[str]:
+    return [p for statement, params in seen for p in full_scans(engine, statement, params)]
 
 
 def full_scans(engine: Engine, statement: str, parameters: Any) -> list[str]:
@@ -94,6 +100,12 @@ def test_turns_read_no_growing_table_whole(db_url: str, command: str) -> None:
     app, org = org_with_history(db_url)
     manager = Who(PLATFORM, TENANT, org.email(org.manager_of(3)))
     rep = Who(PLATFORM, TENANT, org.email(org.reps[3]))
+    with app.engine.begin() as conn:  # a session a review planned: /coach picks it up
+        for n, rep_id in enumerate(org.reps[:8]):
+            conn.execute(insert(PlannedSession).values(
+                rep_id=rep_id, manager_id=org.manager_of(n), focus_area="prospecting",
+                due_date=NOW.date(), status="planned" if n == 3 else "started",
+                created_at=NOW))
     with captured(app.engine) as seen:
         app.runner.handle(manager, Say(f"{command} {org.email(org.reps[3])}"))
         if command == "/coach":  # and an answer to its first question
@@ -148,6 +160,24 @@ def test_the_digest_reads_no_growing_table_whole(db_url: str, array_up_to: int,
     assert len(seen) >= 3 * 11
     problems = [p for statement, params in seen for p in full_scans(app.engine, statement,
                                                                      params)]
+    app.close()
+    assert problems == []
+
+
+def test_slack_view_owners_are_read_written_and_pruned_by_index(db_url: str) -> None:
+    """Every /coach records its modal's owner, every click reads one, now and then the
+    old ones go: by key and by the opened_at index, never the whole table."""
+    app = make_app(db_url, demo=False, start=NOW)
+    store = SlackStore(app.engine, app.sessions, app.clock)
+    with app.engine.begin() as conn:
+        for n in range(60):
+            views.remember(conn, f"V{n}", "T1", f"U{n}", NOW - timedelta(days=n % 12))
+    with captured(app.engine) as seen:
+        store.remember_view("VNEW", Who("slack", "T1", "U1"))  # the first one prunes too
+        assert store.owns_view("VNEW", Who("slack", "T1", "U1"))
+        assert not store.owns_view("V11", Who("slack", "T1", "U11"))  # too old: refused
+    assert {s.split()[0] for s, _ in seen} >= {"DELETE", "INSERT", "SELECT"}
+    problems = plan_problems(app.engine, seen)
     app.close()
     assert problems == []
 
