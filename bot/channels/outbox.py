@@ -65,8 +65,10 @@ class Notifier(Protocol):
 
 class OutboxWorker:
     def __init__(self, sessions: sessionmaker[Session], clock: Clock, database: Database,
-                 notifiers: Iterable[Notifier] = (), delay: float = 0.0) -> None:
+                 notifiers: Iterable[Notifier] = (), delay: float = 0.0,
+                 lease_seconds: float = LEASE_SECONDS) -> None:
         self.sessions, self.clock, self.database = sessions, clock, database
+        self.lease_seconds = lease_seconds
         self.notifiers: dict[str, Notifier] = {n.channel: n for n in notifiers}
         self.delay = delay
         self._lock = asyncio.Lock()
@@ -140,7 +142,7 @@ class OutboxWorker:
         with self.sessions.begin() as db:
             for channel in self.notifiers:
                 for lease in deliveries.lease_due(db, channel=channel, now=self.clock.now(),
-                                                  lease_seconds=LEASE_SECONDS):
+                                                  lease_seconds=self.lease_seconds):
                     row = lease.row
                     leased.append((channel, LeasedMessage(
                         row.id, row.idempotency_key, str(row.payload.get("tenant", "")),
