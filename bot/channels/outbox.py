@@ -31,6 +31,9 @@ from storage import deliveries
 log = logging.getLogger("coach.channels.outbox")
 LEASE_SECONDS = 120
 RECIPIENTS_AT_ONCE = 4
+# Rows leased per channel at once: a pass waits for its slowest recipient before the next
+# lease, so a larger batch keeps more sends in flight (a burst of due check-ins).
+LEASE_BATCH = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +48,7 @@ class LeasedMessage:
     message: Message
     plan_session: int | None  # an action plan the recipient may acknowledge
     resend_since: datetime | None
+    recipient_id: str | None = None  # the recipient's stored user id on this channel
 
 
 class DeliveryFailed(Exception):
@@ -116,38 +120,51 @@ class OutboxWorker:
                     return sent
 
     async def _send_all(self, rows: Sequence[tuple[str, LeasedMessage]]) -> int:
-        """Each recipient's rows in order; up to RECIPIENTS_AT_ONCE recipients at a time."""
+        """Each recipient's rows in order; up to RECIPIENTS_AT_ONCE recipients at a time.
+        The rows that went out are marked sent together at the end of the pass (one short
+        transaction, not one per message): a process killed before that leaves them to
+        be looked for, not blindly sent again (``resend_since``)."""
         queues: dict[tuple[str, str, str], list[tuple[str, LeasedMessage]]] = {}
         for channel, row in rows:
             queues.setdefault((channel, row.tenant, row.target), []).append((channel, row))
         gate = asyncio.Semaphore(RECIPIENTS_AT_ONCE)
+        sent: list[int] = []
 
-        async def one_recipient(queue: list[tuple[str, LeasedMessage]]) -> int:
+        async def one_recipient(queue: list[tuple[str, LeasedMessage]]) -> None:
             async with gate:
                 for index, (channel, row) in enumerate(queue):
                     behind = [r.id for _, r in queue[index + 1:]]
                     if not await self._send(self.notifiers[channel], row, behind):
-                        return index
-                return len(queue)
+                        return
+                    sent.append(row.id)
 
         results = await asyncio.gather(*(one_recipient(q) for q in queues.values()),
                                        return_exceptions=True)
+        if sent:
+            await self.database.run(self._mark, sent)
         for result in results:  # every recipient had its turn; now report a failure
             if isinstance(result, BaseException):
                 raise result
-        return sum(r for r in results if isinstance(r, int))
+        return len(sent)
 
     def _lease(self) -> list[tuple[str, LeasedMessage]]:
         leased: list[tuple[str, LeasedMessage]] = []
         with self.sessions.begin() as db:
             for channel in self.notifiers:
-                for lease in deliveries.lease_due(db, channel=channel, now=self.clock.now(),
-                                                  lease_seconds=self.lease_seconds):
+                leases = deliveries.lease_due(db, channel=channel, now=self.clock.now(),
+                                              lease_seconds=self.lease_seconds,
+                                              limit=LEASE_BATCH)
+                ids = deliveries.recipient_ids(db, channel, {
+                    (str(lease.row.payload.get("tenant", "")), lease.row.target)
+                    for lease in leases})
+                for lease in leases:
                     row = lease.row
+                    tenant = str(row.payload.get("tenant", ""))
                     leased.append((channel, LeasedMessage(
-                        row.id, row.idempotency_key, str(row.payload.get("tenant", "")),
-                        row.target, message_from_json(row.payload["message"]),
-                        deliveries.plan_session(db, row), lease.resend_since)))
+                        row.id, row.idempotency_key, tenant, row.target,
+                        message_from_json(row.payload["message"]),
+                        deliveries.plan_session(db, row), lease.resend_since,
+                        ids.get((tenant, row.target)))))
         return leased
 
     async def _send(self, notifier: Notifier, row: LeasedMessage, behind: list[int]) -> bool:
@@ -161,12 +178,11 @@ class OutboxWorker:
             await self.database.run(self._mark_failed, row.id, str(exc), exc.retry_after,
                                     behind)
             return False
-        await self.database.run(self._mark, row.id)
         return True
 
-    def _mark(self, row_id: int) -> None:
+    def _mark(self, row_ids: list[int]) -> None:
         with self.sessions.begin() as db:
-            deliveries.mark_sent(db, row_id, self.clock.now())
+            deliveries.mark_all_sent(db, row_ids, self.clock.now())
 
     def _mark_failed(self, row_id: int, error: str, wait: float | None,
                      behind: list[int]) -> None:

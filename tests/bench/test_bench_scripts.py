@@ -29,3 +29,13 @@ def test_bench_history_commands_run_on_a_small_org(db_url: str) -> None:
     assert figures["manager App Home"][2] == figures["VP App Home"][2] - 1
     assert all(p50 > 0 for p50, _, _ in figures.values())
     app.close()
+
+
+def test_bench_dispatch_sends_every_due_checkin_once() -> None:
+    """The dispatch benchmark's both senders reach the fake Slack API; ours sends each
+    queued check-in exactly once (a bench whose rows failed would time nothing)."""
+    from bench.bench_dispatch import run
+
+    figures = run(count=30, rounds=2, database_url=None)
+    assert figures["duplicates"] == 0 and figures["lost"] == 0
+    assert figures["ours"] > 0 and figures["bare"] > 0 and figures["rss_mb"] > 0

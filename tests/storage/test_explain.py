@@ -159,7 +159,7 @@ def test_the_escalation_inbox_reads_no_growing_table_whole(db_url: str) -> None:
 
     from storage.models import Escalation
 
-    app, org = org_with_history(db_url)
+    app, _org = org_with_history(db_url)
     with app.sessions() as db:
         escalation = db.scalars(select(Escalation).where(Escalation.status == "open")
                                 .order_by(Escalation.id)).first()
