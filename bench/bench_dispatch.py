@@ -211,8 +211,13 @@ def run(count: int, rounds: int, database_url: str | None) -> dict[str, float]:
                 week = (NOW.date() + timedelta(weeks=round_)).isoformat()
                 reps = build(app, count, 1 + round_ * count)
                 queue_checkins(app, reps, week)
-                bare_seconds = asyncio.run(bare(api_url, reps, f"bare:{round_}:"))
-                ours_seconds = asyncio.run(ours(app, count))
+                # alternate who goes first: the shared machine's load drifts
+                if round_ % 2 == 0:
+                    bare_seconds = asyncio.run(bare(api_url, reps, f"bare:{round_}:"))
+                    ours_seconds = asyncio.run(ours(app, count))
+                else:
+                    ours_seconds = asyncio.run(ours(app, count))
+                    bare_seconds = asyncio.run(bare(api_url, reps, f"bare:{round_}:"))
                 seen = asyncio.run(fake_stats(stats_url, "checkin:"))
                 duplicates = seen["posts"] - seen["keys"]
                 lost = count * (round_ + 1) - sent_rows(app)

@@ -74,8 +74,14 @@ def mark_failed(db: Session, row_id: int, now: datetime, error: str,
     if row is None:
         return
     outbox.failed(row, now, error, retry_after)
-    resume = row.not_before if row.status == "pending" else now
-    for later_id in queued_behind:
+    hold_behind(db, row_id, queued_behind, now)
+
+
+def hold_behind(db: Session, failed_id: int, row_ids: Sequence[int], now: datetime) -> None:
+    """The recipient's rows after a failed one wait until it is tried again."""
+    failed = db.get(Outbox, failed_id)
+    resume = failed.not_before if failed is not None and failed.status == "pending" else now
+    for later_id in row_ids:
         later = db.get(Outbox, later_id)
         if later is not None and later.status == "pending":
             later.not_before = resume

@@ -51,6 +51,9 @@ class LeasedMessage:
     recipient_id: str | None = None  # the recipient's stored user id on this channel
 
 
+Recipient = tuple[str, str, str]  # channel, tenant, email: whose rows go out in order
+
+
 class DeliveryFailed(Exception):
     """A send that may work later; ``retry_after`` in seconds when the platform said so."""
 
@@ -106,39 +109,58 @@ class OutboxWorker:
                 log.exception("outbox pass failed")
 
     async def run_once(self) -> int:
-        """Send every due row once; return how many were sent. Passes never overlap."""
+        """Send every due row once; return how many were sent. Passes never overlap.
+
+        The next batch is leased while this one is being sent, and sent once this one is
+        done, so each recipient's messages still go out in order; a recipient whose send
+        failed in this pass has their later rows held behind the failed one."""
         if self._lock.locked():
             self._again = True
             return 0
         sent = 0
+        held: dict[Recipient, int] = {}  # recipient → the row of theirs that failed
         async with self._lock:
+            self._again = False
+            rows = await self.database.run(self._lease)
             while True:
+                while rows:
+                    self._again = False  # the lease starting now sees all committed so far
+                    upcoming = asyncio.ensure_future(self.database.run(self._lease))
+                    try:
+                        sent += await self._send_all(rows, held)
+                    finally:
+                        rows = await upcoming  # a failed pass leaves these to their lease
+                if not self._again:
+                    return sent
                 self._again = False
                 rows = await self.database.run(self._lease)
-                sent += await self._send_all(rows)
-                if not (rows or self._again):
-                    return sent
 
-    async def _send_all(self, rows: Sequence[tuple[str, LeasedMessage]]) -> int:
+    async def _send_all(self, rows: Sequence[tuple[str, LeasedMessage]],
+                        held: dict[Recipient, int]) -> int:
         """Each recipient's rows in order; up to RECIPIENTS_AT_ONCE recipients at a time.
-        The rows that went out are marked sent together at the end of the pass (one short
-        transaction, not one per message): a process killed before that leaves them to
-        be looked for, not blindly sent again (``resend_since``)."""
-        queues: dict[tuple[str, str, str], list[tuple[str, LeasedMessage]]] = {}
+        The rows that went out are marked sent together at the end of the batch (one
+        short transaction, not one per message): a process killed before that leaves
+        them to be looked for, not blindly sent again (``resend_since``)."""
+        queues: dict[Recipient, list[tuple[str, LeasedMessage]]] = {}
         for channel, row in rows:
             queues.setdefault((channel, row.tenant, row.target), []).append((channel, row))
         gate = asyncio.Semaphore(RECIPIENTS_AT_ONCE)
         sent: list[int] = []
 
-        async def one_recipient(queue: list[tuple[str, LeasedMessage]]) -> None:
+        async def one_recipient(recipient: Recipient,
+                                queue: list[tuple[str, LeasedMessage]]) -> None:
+            if recipient in held:  # an earlier row of theirs failed in this pass
+                await self.database.run(self._hold, held[recipient], [r.id for _, r in queue])
+                return
             async with gate:
                 for index, (channel, row) in enumerate(queue):
                     behind = [r.id for _, r in queue[index + 1:]]
                     if not await self._send(self.notifiers[channel], row, behind):
+                        held[recipient] = row.id
                         return
                     sent.append(row.id)
 
-        results = await asyncio.gather(*(one_recipient(q) for q in queues.values()),
+        results = await asyncio.gather(*(one_recipient(k, q) for k, q in queues.items()),
                                        return_exceptions=True)
         if sent:
             await self.database.run(self._mark, sent)
@@ -183,6 +205,10 @@ class OutboxWorker:
     def _mark(self, row_ids: list[int]) -> None:
         with self.sessions.begin() as db:
             deliveries.mark_all_sent(db, row_ids, self.clock.now())
+
+    def _hold(self, failed_id: int, row_ids: list[int]) -> None:
+        with self.sessions.begin() as db:
+            deliveries.hold_behind(db, failed_id, row_ids, self.clock.now())
 
     def _mark_failed(self, row_id: int, error: str, wait: float | None,
                      behind: list[int]) -> None:
