@@ -6,13 +6,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from flows import checkin, coaching, review, sled, training
+from flows import checkin, coaching, escalation, review, sled, training
 from flows.engine import Context, Flow, FlowState, Outcome, Person
 from flows.playbook import Playbook
 from flows.spec import FlowSpec
 
 SPECS: tuple[FlowSpec, ...] = (sled.SPEC, training.SPEC, coaching.SPEC, review.SPEC,
-                               checkin.SPEC)
+                               checkin.SPEC, escalation.SPEC)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ point leaves the old turn or the new one, never half of one.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cached_property
@@ -100,19 +100,22 @@ class Turn:
     def say(self, *messages: Message) -> None:
         self.out.extend(messages)
 
-    def outgoing(self, conversation_id: int, version: int, messages: tuple[Message, ...]) -> None:
+    def outgoing(self, conversation_id: int, version: int, messages: tuple[Message, ...],
+                 scheduled: Mapping[int, dict[str, str]] | None = None) -> None:
         """Messages for someone else go to the outbox of the recipient's channel (see
-        bot/channels/routing.py), inside this transaction."""
+        bot/channels/routing.py), inside this transaction; ``scheduled``: by index, the
+        ``{"kind", "at"}`` of those the operating rhythm names (an escalation)."""
         for index, message in enumerate(messages):
             if message.to is None or message.to == self.me.email:
                 self.say(message)
                 continue
             to = route(self.conn, self.who, self.person.org_id, message.to)
-            outbox.enqueue(
-                self.conn, key=f"conv:{conversation_id}:v{version}:{index}",
-                kind=to.channel, target=message.to, now=self.now,
-                payload={"tenant": to.tenant, "message": message_to_json(message)},
-            )
+            payload: dict[str, object] = {"tenant": to.tenant,
+                                          "message": message_to_json(message)}
+            if scheduled and index in scheduled:
+                payload["scheduled"] = scheduled[index]
+            outbox.enqueue(self.conn, key=f"conv:{conversation_id}:v{version}:{index}",
+                           kind=to.channel, target=message.to, now=self.now, payload=payload)
 
     def queue_for_speaker(self, occurrence: str) -> None:
         """What this turn says to the speaker, sent through their own channel's outbox
@@ -188,14 +191,20 @@ class Turn:
         With no ``row``, a new conversation about ``subject_key`` is created."""
         handoffs: list[StartFlow] = []
         notices: list[Message] = []
+        scheduled: dict[int, dict[str, str]] = {}
         for effect in outcome.effects:
             if isinstance(effect, StartFlow):
                 handoffs.append(effect)
                 continue
             coaching.apply(self.unit, effect, actor_id=self.me.id, now=self.now)
             if isinstance(effect, RaiseEscalation) and effect.notice:
-                notices += [Message(effect.notice, to=owner.email)  # the owner, in chat
-                            for owner in coaching.escalation_recipients(self.db, self.me.id)]
+                for owner in coaching.escalation_recipients(self.db, self.me.id):
+                    # the owner, in chat at once: an escalation the rhythm names (its inbox
+                    # is /escalations), at the owner's local time
+                    scheduled[len(outcome.messages) + len(notices)] = {
+                        "kind": "escalation",
+                        "at": self.now.astimezone(zone(owner.timezone)).isoformat()}
+                    notices.append(Message(effect.notice, to=owner.email))
         state = outcome.state
         if row is None:
             row = conversations.create(
@@ -220,7 +229,7 @@ class Turn:
                                              state.status)
         elif self.active is not None and self.active.id == row.id:
             self.active = None
-        self.outgoing(row.id, version, (*outcome.messages, *notices))
+        self.outgoing(row.id, version, (*outcome.messages, *notices), scheduled)
         for handoff in handoffs:
             self.hand_off(self, handoff, subject)
 

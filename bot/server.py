@@ -1,6 +1,7 @@
-"""``coach serve``: one aiohttp application — GET /healthz and GET /readyz, and each
+"""``coach serve``: one aiohttp application — GET /healthz and GET /readyz, each
 configured surface's own routes and background work (Slack: POST /slack/events, the
-OAuth pages, Socket Mode), mounted without the server knowing which."""
+OAuth pages, Socket Mode), mounted without the server knowing which, and the operating
+rhythm's scheduler (bot/rhythm/hosting.py: on the one elected replica)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from aiohttp import web
 from bot.bootstrap import App
 from bot.channels.gateway import Gateway
 from bot.channels.hosting import HostedSurface, gateway_lifetime, outbox_loop
+from bot.rhythm.hosting import DueWork, RhythmHost
 from storage.readiness import check_writable
 
 log = logging.getLogger("coach.server")
@@ -26,9 +28,11 @@ MAX_BODY = 1024 * 1024  # bytes, for any surface; aiohttp answers 413 beyond it
 
 
 def make_web_app(app: App, *surfaces: HostedSurface | None,
-                 delivery_every: float | None = DELIVERY_EVERY) -> web.Application:
+                 delivery_every: float | None = DELIVERY_EVERY,
+                 rhythm: RhythmHost | None = None) -> web.Application:
     """The health endpoints, then each configured surface's routes and background work
-    (None: a surface that is off), then each shared gateway's outbox loop."""
+    (None: a surface that is off), then each shared gateway's outbox loop, then the
+    rhythm's scheduler (``rhythm``, on its gateway's outbox: stopped first at shutdown)."""
     web_app = web.Application(client_max_size=MAX_BODY)
     web_app[APP_KEY] = app
     web_app.on_startup.append(_settle_heap)
@@ -39,6 +43,8 @@ def make_web_app(app: App, *surfaces: HostedSurface | None,
     for surface in hosted:
         if surface.gateway not in gateways:
             gateways.append(surface.gateway)
+    if rhythm is not None and rhythm.gateway not in gateways:
+        gateways.append(rhythm.gateway)
     # cleanup runs in reverse: loops stop, surfaces close, then the gateways' last work
     web_app.cleanup_ctx.extend(gateway_lifetime(gateway) for gateway in gateways)
     for surface in hosted:
@@ -46,6 +52,8 @@ def make_web_app(app: App, *surfaces: HostedSurface | None,
         web_app.cleanup_ctx.append(surface.lifetime)
     if delivery_every:
         web_app.cleanup_ctx.extend(outbox_loop(gateway, delivery_every) for gateway in gateways)
+    if rhythm is not None:
+        web_app.cleanup_ctx.append(rhythm.lifetime)
     return web_app
 
 
@@ -73,10 +81,13 @@ async def readyz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ready"})
 
 
-def serve(app: App, host: str, port: int) -> int:
-    from bot.surfaces import configured_surfaces
+def serve(app: App, host: str, port: int, due_work: DueWork | None = None) -> int:
+    """Serve until stopped. ``due_work``: what the scheduler runs (default: the rhythm's)."""
+    from bot.rhythm.hosting import due_work_for, rhythm_host
+    from bot.surfaces import configured_surfaces, shared_gateway
 
-    web.run_app(make_web_app(app, *configured_surfaces(app, DELIVERY_DELAY)), host=host,
-                port=port,
-                print=lambda line: print(line, flush=True))
+    gateway = shared_gateway(app, DELIVERY_DELAY)
+    rhythm = rhythm_host(app, gateway, due_work or due_work_for(app))
+    web.run_app(make_web_app(app, *configured_surfaces(app, gateway), rhythm=rhythm),
+                host=host, port=port, print=lambda line: print(line, flush=True))
     return 0

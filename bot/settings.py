@@ -24,6 +24,13 @@ class Settings(BaseSettings):
     database_url: str = Field(default_factory=lambda: f"sqlite:///{Path.cwd() / 'coach.db'}")
     coach_playbook: str | None = None
     coach_log_level: str = "WARNING"
+    # The operating rhythm in ``coach serve`` (bot/rhythm/hosting.py): seconds between two
+    # runs of the due work on the elected replica, between a follower's tries to take over
+    # (a dead leader is replaced within about this long), and a leased outbox row's hold
+    # (a process killed mid-send leaves its rows to another after this long).
+    coach_scheduler_interval: float = Field(default=30.0, gt=0, le=3600)
+    coach_leader_retry: float = Field(default=5.0, gt=0, le=25)
+    coach_outbox_lease: float = Field(default=120.0, gt=0, le=3600)
     slack_bot_token: str | None = None
     slack_signing_secret: str | None = None
     slack_app_token: str | None = None

@@ -17,13 +17,14 @@ log = logging.getLogger("coach.server")
 def shared_gateway(app: App, delivery_delay: float = 0.0) -> Gateway:
     database = Database(app.engine)
     return Gateway(app.runner, database,
-                   OutboxWorker(app.sessions, app.clock, database, delay=delivery_delay))
+                   OutboxWorker(app.sessions, app.clock, database, delay=delivery_delay,
+                                lease_seconds=app.settings.coach_outbox_lease))
 
 
-def configured_surfaces(app: App, delivery_delay: float) -> list[HostedSurface]:
+def configured_surfaces(app: App, gateway: Gateway) -> list[HostedSurface]:
+    """Every platform whose settings are complete, on ``gateway``."""
     from bot.slack.app import build_slack, enabled
 
-    gateway = shared_gateway(app, delivery_delay)
     surfaces: list[HostedSurface] = []
     if enabled(app):
         surfaces.append(build_slack(app, socket_mode=bool(app.settings.slack_app_token),

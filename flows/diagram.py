@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from importlib import resources
 from pathlib import Path
 
-from flows import checkin, coaching, review, sled, training
+from flows import checkin, coaching, escalation, review, sled, training
 from flows.chart import Chart
 from flows.engine import END, Flow
 from flows.playbook import Playbook, build_playbook
@@ -22,6 +22,7 @@ BUILDERS: tuple[tuple[str, Callable[[Playbook], Flow]], ...] = (
     ("coaching", coaching.build),
     ("review", review.build),
     ("checkin", checkin.build),
+    ("escalation", escalation.build),
 )
 GENERATOR = "python -m flows.diagram docs/flows"
 

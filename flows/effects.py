@@ -154,6 +154,15 @@ class RecordCheckin:
     confidence: int | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class ResolveEscalation:
+    """The escalation's owner (or someone above them) resolved it, saying what was done;
+    ``bot/`` checks their right to again when it stores this."""
+
+    escalation_id: int
+    note: str
+
+
 Effect = (
     RecordStage
     | CompleteSession
@@ -166,4 +175,5 @@ Effect = (
     | CompleteReview
     | PlanModelReview
     | RecordCheckin
+    | ResolveEscalation
 )

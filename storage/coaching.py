@@ -28,8 +28,10 @@ from flows.effects import (
     RecordLeafOutcome,
     RecordModelStage,
     RecordStage,
+    ResolveEscalation,
     StartFlow,
 )
+from storage import escalations
 from storage.models import (
     ActionItem,
     Checkin,
@@ -94,6 +96,9 @@ def apply(unit: UnitOfWork, effect: Effect, *, actor_id: int, now: datetime) -> 
             _record_stage(unit.conn, session_id, model, stage, dict(values), now,
                           round_=run.round)
             return
+        case ResolveEscalation(escalation_id, note):
+            _resolve_escalation(unit.conn, escalation_id, actor_id, note, now)
+            return
     _apply_with_objects(unit.db, effect, actor_id=actor_id, now=now)
 
 
@@ -128,6 +133,20 @@ def _apply_with_objects(db: Session, effect: Effect, *, actor_id: int, now: date
             pass
         case _:
             raise TypeError(f"unknown effect {effect!r}")
+
+
+class EscalationRefused(PermissionError):
+    """The person may not act on this escalation (any more): not its owner, not above."""
+
+
+def _resolve_escalation(conn: Connection, escalation_id: int, actor_id: int, note: str,
+                        now: datetime) -> None:
+    """METHOD §9 again at the moment of storing: the inbox checked it when the form opened,
+    but the escalation may have been handed on since (then nothing is stored)."""
+    found = escalations.owned(conn, escalation_id)
+    if found is None or not escalations.may_act(conn, actor_id, found.owner_id):
+        raise EscalationRefused(f"person {actor_id} may not resolve escalation {escalation_id}")
+    escalations.resolve(conn, escalation_id, actor_id, note, now)
 
 
 def escalation_recipients(db: Session, coach_id: int) -> list[Person]:

@@ -8,15 +8,19 @@ transaction, and a crash mid-send only delays the row until the lease ends.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from flows.engine import FlowState
 from storage import outbox
-from storage.models import CoachingSession, Conversation, Outbox, Person
+from storage.models import CoachingSession, Conversation, OrgWorkspace, Outbox, Person
+
+# The column holding a person's user id on each linked platform.
+PLATFORM_IDS = {"slack": Person.slack_user_id, "teams": Person.teams_user_id}
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,10 +41,29 @@ def lease_due(db: Session, *, channel: str, now: datetime, lease_seconds: float,
     return leases
 
 
-def mark_sent(db: Session, row_id: int, now: datetime) -> None:
-    row = db.get(Outbox, row_id)
-    if row is not None:
-        outbox.sent(row, now)
+def mark_all_sent(db: Session, row_ids: Collection[int], now: datetime) -> None:
+    """Mark the rows of one pass that went out, in one statement."""
+    if row_ids:
+        db.execute(update(Outbox).where(Outbox.id.in_(row_ids), Outbox.status == "pending")
+                   .values(status="sent", sent_at=now, attempts=Outbox.attempts + 1))
+
+
+def recipient_ids(db: Session, channel: str,
+                  wanted: Collection[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """The stored user id on ``channel`` of each (workspace, email), looked up in the
+    organisation the workspace is linked to (none: not ours, no id), in one query; a
+    recipient not bound yet is missing (the notifier looks them up)."""
+    column = PLATFORM_IDS.get(channel)
+    if column is None or not wanted:
+        return {}
+    rows = db.execute(
+        select(OrgWorkspace.workspace_id, Person.email, column)
+        .join(Person, Person.org_id == OrgWorkspace.org_id)
+        .where(OrgWorkspace.platform == channel,
+               OrgWorkspace.workspace_id.in_({tenant for tenant, _ in wanted}),
+               Person.email.in_({email for _, email in wanted}), column.is_not(None)))
+    return {(tenant, email): user_id for tenant, email, user_id in rows
+            if (tenant, email) in wanted and user_id}
 
 
 def mark_failed(db: Session, row_id: int, now: datetime, error: str,
@@ -51,8 +74,14 @@ def mark_failed(db: Session, row_id: int, now: datetime, error: str,
     if row is None:
         return
     outbox.failed(row, now, error, retry_after)
-    resume = row.not_before if row.status == "pending" else now
-    for later_id in queued_behind:
+    hold_behind(db, row_id, queued_behind, now)
+
+
+def hold_behind(db: Session, failed_id: int, row_ids: Sequence[int], now: datetime) -> None:
+    """The recipient's rows after a failed one wait until it is tried again."""
+    failed = db.get(Outbox, failed_id)
+    resume = failed.not_before if failed is not None and failed.status == "pending" else now
+    for later_id in row_ids:
         later = db.get(Outbox, later_id)
         if later is not None and later.status == "pending":
             later.not_before = resume

@@ -200,6 +200,26 @@ class Escalation(Base):
     created_at: Mapped[datetime]
     fix_owner: Mapped[str | None] = mapped_column(Text)  # who should own the fix
     review_id: Mapped[int | None] = mapped_column(ForeignKey("review.id", ondelete="SET NULL"))
+    # The owner's inbox (/escalations): status open → acknowledged → resolved (with a note).
+    acknowledged_at: Mapped[datetime | None]
+    resolved_at: Mapped[datetime | None]
+    resolution: Mapped[str | None] = mapped_column(Text)
+
+
+class EscalationEvent(Base):
+    """An escalation's audit trail: who acknowledged, resolved or reassigned it, and when
+    (a reassignment names the owner before and after)."""
+
+    __tablename__ = "escalation_event"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    escalation_id: Mapped[int] = mapped_column(
+        ForeignKey("escalation.id", ondelete="CASCADE"), index=True)
+    action: Mapped[str] = mapped_column(String(20))  # acknowledged, resolved, reassigned
+    actor_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    at: Mapped[datetime]
+    from_owner_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    to_owner_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    note: Mapped[str | None] = mapped_column(Text)
 
 
 class ActionItem(Base):

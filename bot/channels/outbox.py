@@ -31,6 +31,9 @@ from storage import deliveries
 log = logging.getLogger("coach.channels.outbox")
 LEASE_SECONDS = 120
 RECIPIENTS_AT_ONCE = 4
+# Rows leased per channel at once: a pass waits for its slowest recipient before the next
+# lease, so a larger batch keeps more sends in flight (a burst of due check-ins).
+LEASE_BATCH = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +48,10 @@ class LeasedMessage:
     message: Message
     plan_session: int | None  # an action plan the recipient may acknowledge
     resend_since: datetime | None
+    recipient_id: str | None = None  # the recipient's stored user id on this channel
+
+
+Recipient = tuple[str, str, str]  # channel, tenant, email: whose rows go out in order
 
 
 class DeliveryFailed(Exception):
@@ -65,8 +72,10 @@ class Notifier(Protocol):
 
 class OutboxWorker:
     def __init__(self, sessions: sessionmaker[Session], clock: Clock, database: Database,
-                 notifiers: Iterable[Notifier] = (), delay: float = 0.0) -> None:
+                 notifiers: Iterable[Notifier] = (), delay: float = 0.0,
+                 lease_seconds: float = LEASE_SECONDS) -> None:
         self.sessions, self.clock, self.database = sessions, clock, database
+        self.lease_seconds = lease_seconds
         self.notifiers: dict[str, Notifier] = {n.channel: n for n in notifiers}
         self.delay = delay
         self._lock = asyncio.Lock()
@@ -100,52 +109,84 @@ class OutboxWorker:
                 log.exception("outbox pass failed")
 
     async def run_once(self) -> int:
-        """Send every due row once; return how many were sent. Passes never overlap."""
+        """Send every due row once; return how many were sent. Passes never overlap.
+
+        The next batch is leased while this one is being sent, and sent once this one is
+        done, so each recipient's messages still go out in order; a recipient whose send
+        failed in this pass has their later rows held behind the failed one."""
         if self._lock.locked():
             self._again = True
             return 0
         sent = 0
+        held: dict[Recipient, int] = {}  # recipient → the row of theirs that failed
         async with self._lock:
+            self._again = False
+            rows = await self.database.run(self._lease)
             while True:
+                while rows:
+                    self._again = False  # the lease starting now sees all committed so far
+                    upcoming = asyncio.ensure_future(self.database.run(self._lease))
+                    try:
+                        sent += await self._send_all(rows, held)
+                    finally:
+                        rows = await upcoming  # a failed pass leaves these to their lease
+                if not self._again:
+                    return sent
                 self._again = False
                 rows = await self.database.run(self._lease)
-                sent += await self._send_all(rows)
-                if not (rows or self._again):
-                    return sent
 
-    async def _send_all(self, rows: Sequence[tuple[str, LeasedMessage]]) -> int:
-        """Each recipient's rows in order; up to RECIPIENTS_AT_ONCE recipients at a time."""
-        queues: dict[tuple[str, str, str], list[tuple[str, LeasedMessage]]] = {}
+    async def _send_all(self, rows: Sequence[tuple[str, LeasedMessage]],
+                        held: dict[Recipient, int]) -> int:
+        """Each recipient's rows in order; up to RECIPIENTS_AT_ONCE recipients at a time.
+        The rows that went out are marked sent together at the end of the batch (one
+        short transaction, not one per message): a process killed before that leaves
+        them to be looked for, not blindly sent again (``resend_since``)."""
+        queues: dict[Recipient, list[tuple[str, LeasedMessage]]] = {}
         for channel, row in rows:
             queues.setdefault((channel, row.tenant, row.target), []).append((channel, row))
         gate = asyncio.Semaphore(RECIPIENTS_AT_ONCE)
+        sent: list[int] = []
 
-        async def one_recipient(queue: list[tuple[str, LeasedMessage]]) -> int:
+        async def one_recipient(recipient: Recipient,
+                                queue: list[tuple[str, LeasedMessage]]) -> None:
+            if recipient in held:  # an earlier row of theirs failed in this pass
+                await self.database.run(self._hold, held[recipient], [r.id for _, r in queue])
+                return
             async with gate:
                 for index, (channel, row) in enumerate(queue):
                     behind = [r.id for _, r in queue[index + 1:]]
                     if not await self._send(self.notifiers[channel], row, behind):
-                        return index
-                return len(queue)
+                        held[recipient] = row.id
+                        return
+                    sent.append(row.id)
 
-        results = await asyncio.gather(*(one_recipient(q) for q in queues.values()),
+        results = await asyncio.gather(*(one_recipient(k, q) for k, q in queues.items()),
                                        return_exceptions=True)
+        if sent:
+            await self.database.run(self._mark, sent)
         for result in results:  # every recipient had its turn; now report a failure
             if isinstance(result, BaseException):
                 raise result
-        return sum(r for r in results if isinstance(r, int))
+        return len(sent)
 
     def _lease(self) -> list[tuple[str, LeasedMessage]]:
         leased: list[tuple[str, LeasedMessage]] = []
         with self.sessions.begin() as db:
             for channel in self.notifiers:
-                for lease in deliveries.lease_due(db, channel=channel, now=self.clock.now(),
-                                                  lease_seconds=LEASE_SECONDS):
+                leases = deliveries.lease_due(db, channel=channel, now=self.clock.now(),
+                                              lease_seconds=self.lease_seconds,
+                                              limit=LEASE_BATCH)
+                ids = deliveries.recipient_ids(db, channel, {
+                    (str(lease.row.payload.get("tenant", "")), lease.row.target)
+                    for lease in leases})
+                for lease in leases:
                     row = lease.row
+                    tenant = str(row.payload.get("tenant", ""))
                     leased.append((channel, LeasedMessage(
-                        row.id, row.idempotency_key, str(row.payload.get("tenant", "")),
-                        row.target, message_from_json(row.payload["message"]),
-                        deliveries.plan_session(db, row), lease.resend_since)))
+                        row.id, row.idempotency_key, tenant, row.target,
+                        message_from_json(row.payload["message"]),
+                        deliveries.plan_session(db, row), lease.resend_since,
+                        ids.get((tenant, row.target)))))
         return leased
 
     async def _send(self, notifier: Notifier, row: LeasedMessage, behind: list[int]) -> bool:
@@ -159,12 +200,15 @@ class OutboxWorker:
             await self.database.run(self._mark_failed, row.id, str(exc), exc.retry_after,
                                     behind)
             return False
-        await self.database.run(self._mark, row.id)
         return True
 
-    def _mark(self, row_id: int) -> None:
+    def _mark(self, row_ids: list[int]) -> None:
         with self.sessions.begin() as db:
-            deliveries.mark_sent(db, row_id, self.clock.now())
+            deliveries.mark_all_sent(db, row_ids, self.clock.now())
+
+    def _hold(self, failed_id: int, row_ids: list[int]) -> None:
+        with self.sessions.begin() as db:
+            deliveries.hold_behind(db, failed_id, row_ids, self.clock.now())
 
     def _mark_failed(self, row_id: int, error: str, wait: float | None,
                      behind: list[int]) -> None:

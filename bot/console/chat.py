@@ -73,7 +73,7 @@ def _handle_line(app: App, actor: str, line: str, out: TextIO) -> str:
     for message in app.runner.handle(who(actor), parsed.given, expect_step=parsed.step):
         _emit(out, render(message, actor))
     deliver(app.sessions, app.clock, PLATFORM,
-            lambda tenant, to, message: _emit(out, render(message, to)))
+            lambda tenant, to, message, scheduled: _emit(out, render(message, to, scheduled)))
     return actor
 
 
@@ -124,7 +124,7 @@ class Terminal:
             replies = self.app.runner.handle(who(self.actor), given)
             self._show(replies)
             deliver(self.app.sessions, self.app.clock, PLATFORM,
-                    lambda tenant, to, message: self._show([replace(message, to=to)]))
+                    lambda tenant, to, message, scheduled: self._show([replace(message, to=to)]))
             mine = [m for m in replies if m.to in (None, self.actor)]
             last = mine[-1] if mine else None
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.channels.local import Scheduled
 from flows.messages import Choose, Input, Message, Say, Submit, message_to_json
 
 MAX_LINE = 100_000
@@ -156,8 +157,9 @@ def quote(text: str, limit: int = QUOTED) -> str:
     return shown + ("…" if len(text) > limit else "")
 
 
-def render(message: Message, actor: str) -> dict[str, Any]:
-    """One output line: the fields the protocol names, ``leaf`` only on the chart's result."""
+def render(message: Message, actor: str, scheduled: Scheduled | None = None) -> dict[str, Any]:
+    """One output line: the fields the protocol names, ``leaf`` only on the chart's result,
+    and ``kind``, ``at`` and ``key`` on a message the operating rhythm sent."""
     data = message_to_json(message)
     form = data["form"]
     out: dict[str, Any] = {
@@ -173,6 +175,8 @@ def render(message: Message, actor: str) -> dict[str, Any]:
     }
     if message.leaf:
         out["leaf"] = message.leaf
+    if scheduled is not None:
+        out.update(kind=scheduled.kind, at=scheduled.at, key=scheduled.key)
     return out
 
 

@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 from bot import command_table
 from bot.runner import CommandHandler, Turn
+from bot.services.escalations import escalations_command
 from bot.services.handoffs import model_data
 from flows import engine, roam
 from flows.engine import FlowState, Outcome
@@ -77,7 +78,7 @@ MAX_NAMED = 30  # more people than this to coach: ask for a name instead of list
 def commands() -> dict[str, CommandHandler]:
     return {"help": help_, "hello": hello, "coach": coach, "resume": resume, "pause": pause,
             "back": back, "cancel": cancel, "model": model, "review": review,
-            "checkin": checkin}
+            "checkin": checkin, "escalations": escalations_command}
 
 
 def help_(turn: Turn, rest: str) -> None:

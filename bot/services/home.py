@@ -4,7 +4,7 @@ meetings, a rep's action items and next check-in, a leader's figures for their t
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -12,11 +12,27 @@ from bot.channels.who import Who
 from bot.clock import zone
 from bot.services.context import ServiceContext, person_of
 from flows.playbook import Playbook
-from storage import overviews, people
+from storage import escalations, overviews, people
 from storage.coaching import week_start
 from storage.models import Person
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@dataclass(frozen=True, slots=True)
+class OpenEscalation:
+    """One escalation in its owner's inbox, the leaf named by the playbook."""
+
+    id: int
+    leaf: str
+    rep: str
+    raised_by: str
+    impact: str
+    status: str  # open or acknowledged
+    raised_on: date  # in the owner's time zone
+
+
+ESCALATIONS_SHOWN = 5  # on the home tab; /escalations lists the rest
 
 
 @dataclass(frozen=True)
@@ -32,6 +48,8 @@ class HomeData:
     figures: overviews.TreeFigures | None = None
     window_days: int = 14
     timezone: str = "UTC"
+    escalations: list[OpenEscalation] = field(default_factory=list)
+    open_escalations: int = 0  # all of them (``escalations`` holds the first few)
 
 
 def load(db: Session, person: Person, now: datetime, playbook: Playbook) -> HomeData:
@@ -41,6 +59,14 @@ def load(db: Session, person: Person, now: datetime, playbook: Playbook) -> Home
     if person.role in people.COACHING_ROLES:
         data.reps.extend(overviews.rep_lines(db, person, today))
         data.meetings.extend(overviews.next_meetings(db, person, now))
+    if person.role in (*people.COACHING_ROLES, "admin"):
+        inbox = escalations.inbox(db.connection(), person.id, ESCALATIONS_SHOWN)
+        local = zone(person.timezone)
+        data.escalations.extend(
+            OpenEscalation(line.id, playbook.leaf_label(line.leaf), line.rep, line.raised_by,
+                           line.impact, line.status, line.created_at.astimezone(local).date())
+            for line in inbox.lines)
+        data = HomeData(**{**data.__dict__, "open_escalations": inbox.total})
     if person.role == "rep":
         data.items.extend(overviews.rep_items(db, person, today))
         status = overviews.checkin_status(db, person, week_start(today)) or "not started"

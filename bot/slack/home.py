@@ -27,6 +27,8 @@ def view(data: HomeData) -> dict[str, Any]:
         blocks += _rep(data)
     else:
         blocks += sections(SlackText.home_admin)
+    if data.escalations:
+        blocks = [blocks[0], *_escalations(data), *blocks[1:]]  # what needs them, first
     return {"type": "home", "blocks": blocks[:limits.VIEW_BLOCKS]}
 
 
@@ -94,6 +96,33 @@ def _rep(data: HomeData) -> list[Block]:
                {"type": "section", "text": {"type": "mrkdwn", "text": checkin},
                 "accessory": _button(SlackText.home_checkin_now, "coach.cmd.checkin",
                                      {"t": "/checkin"})}]
+    return blocks
+
+
+def _escalations(data: HomeData) -> list[Block]:
+    """The owner's open escalations, each with Acknowledge while still open, and the way
+    to the inbox (/escalations: resolve with a note, reassign)."""
+    blocks: list[Block] = [_header(SlackText.home_escalations.format(
+        count=data.open_escalations))]
+    for item in data.escalations:
+        text = SlackText.home_escalation.format(
+            id=item.id, leaf=escape(item.leaf), rep=escape(item.rep),
+            raiser=escape(item.raised_by), day=item.raised_on.isoformat(),
+            impact=escape(item.impact),
+            acknowledged=SlackText.home_escalation_acknowledged
+            if item.status == "acknowledged" else "")
+        block: Block = {"type": "section", "text": {"type": "mrkdwn", "text": clip(text, 2900)}}
+        if item.status == "open":
+            block["accessory"] = _button(SlackText.home_escalation_ack,
+                                         f"coach.cmd.escalation.{item.id}",
+                                         {"t": f"/escalations ack {item.id}"})
+        blocks.append(block)
+    more = data.open_escalations - len(data.escalations)
+    if more > 0:
+        blocks += sections(SlackText.home_escalations_more.format(count=more))
+    blocks += [{"type": "actions", "elements": [_button(
+        SlackText.home_escalations_open, "coach.cmd.escalations", {"t": "/escalations"},
+        True)]}, {"type": "divider"}]
     return blocks
 
 

@@ -56,7 +56,8 @@ class SlackNotifier:
         client = await self.clients.for_tenant(row.tenant)
         if client is None:
             raise DeliveryFailed(f"no Slack installation for workspace {row.tenant!r}")
-        user_id = await self.identity.user_id_for(client, row.target, row.tenant)
+        user_id = row.recipient_id or await self.identity.user_id_for(client, row.target,
+                                                                      row.tenant)
         if user_id is None:
             raise DeliveryFailed(f"no Slack user for {row.target}")
         image = row.message.image

@@ -79,5 +79,12 @@ class SlackText:
         "Sessions: {sessions} · open actions: {open} ({overdue} overdue) · "
         "open escalations for you: {escalations}"
     )
+    home_escalations = "Escalations for you ({count})"
+    home_escalation = ("*#{id} {leaf}* — about {rep}, raised by {raiser} on {day}"
+                       "{acknowledged}\n{impact}")
+    home_escalation_acknowledged = " · _acknowledged_"
+    home_escalation_ack = "Acknowledge"
+    home_escalations_more = "…and {count} more."
+    home_escalations_open = "Open the inbox"
     home_admin = ("You are an admin: import people with `coach people import FILE.csv` and "
                   "metrics with `coach metrics import FILE.csv`.")

@@ -44,3 +44,11 @@ def test_bench_digest_runs_on_a_small_org(db_url: str) -> None:
     found = run(db_url, scale=0.004, samples=2)
     assert [f.statements for f in found] == [STATEMENTS] * 3
     assert all(f.p50 > 0 and f.raw_p50 > 0 for f in found)
+def test_bench_dispatch_sends_every_due_checkin_once() -> None:
+    """The dispatch benchmark's both senders reach the fake Slack API; ours sends each
+    queued check-in exactly once (a bench whose rows failed would time nothing)."""
+    from bench.bench_dispatch import run
+
+    figures = run(count=30, rounds=2, database_url=None)
+    assert figures["duplicates"] == 0 and figures["lost"] == 0
+    assert figures["ours"] > 0 and figures["bare"] > 0 and figures["rss_mb"] > 0

@@ -20,7 +20,8 @@ def test_committed_docs_equal_fresh_output() -> None:
 
 def test_one_page_per_flow_and_the_chart(playbook: Playbook) -> None:
     assert set(diagram.documents(playbook)) == {
-        "sled.md", "training.md", "coaching.md", "review.md", "checkin.md", "solution-chart.md"
+        "sled.md", "training.md", "coaching.md", "review.md", "checkin.md", "escalation.md",
+        "solution-chart.md"
     }
 
 

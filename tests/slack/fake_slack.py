@@ -2,8 +2,9 @@
 
 It answers the methods the app uses, keeps views (id, hash) so a stale
 ``views.update`` gets ``hash_conflict``, knows a small user directory, can be told
-to fail a method (429 with Retry-After, 5xx) a number of times or to hang on one
-channel, and checks every view and message it receives against the Block Kit limits.
+to fail a method (429 with Retry-After, 5xx) a number of times, to hang on one
+channel, or to stall a method after doing it (the caller never hears it arrived), and
+checks every view and message it receives against the Block Kit limits.
 It keeps each DM's messages with their metadata, for ``conversations.history``.
 """
 
@@ -62,6 +63,8 @@ class FakeSlack:
     history: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # DM id: newest last
     clock: Callable[[], float] = time.time  # message timestamps (``ts``), in seconds
     hangs: set[tuple[str, str]] = field(default_factory=set)  # (method, channel): no answer
+    stalls: set[str] = field(default_factory=set)  # methods done, then answered only when freed
+    _unstalled: asyncio.Event = field(default_factory=asyncio.Event)
     _released: asyncio.Event = field(default_factory=asyncio.Event)
     _view_waiters: list[tuple[int, Any]] = field(default_factory=list)
     installs: list[str] = field(default_factory=list)  # teams oauth.v2.access installs next
@@ -90,6 +93,7 @@ class FakeSlack:
 
     async def close(self) -> None:
         self._released.set()  # hung requests answer, so the server can stop
+        self._unstalled.set()
         if self.server is not None:
             await self.server.close()
 
@@ -99,6 +103,16 @@ class FakeSlack:
 
     def fail(self, method: str, status: int, times: int = 1, **headers: str) -> None:
         self.failures.setdefault(method, []).extend([(status, headers)] * times)
+
+    def stall(self, method: str) -> None:
+        """Carry out ``method`` (a message lands in the DM) but answer only after
+        :meth:`unstall`: a sender killed meanwhile never learns that it arrived."""
+        self.stalls.add(method)
+        self._unstalled.clear()
+
+    def unstall(self) -> None:
+        self.stalls.clear()
+        self._unstalled.set()
 
     def hang(self, method: str, channel: str) -> None:
         """Never answer ``method`` for ``channel`` (until the fake closes)."""
@@ -206,6 +220,8 @@ class FakeSlack:
         call.ok = bool(answer["ok"])
         if method.startswith("views."):
             self._count_view()
+        if method in self.stalls:
+            await self._unstalled.wait()
         return web.json_response(answer)
 
     def _check(self, method: str, args: dict[str, Any]) -> None:
@@ -309,6 +325,15 @@ class FakeSlack:
                 {"type": "message", "text": "", "files": shared, "bot_id": "B0BOT",
                  "ts": f"{int(self.clock())}.{n:06d}"})
         return {"ok": True, "files": shared}
+    def keys_sent(self) -> dict[str, int]:
+        """How many messages carrying each outbox key landed in the DMs."""
+        counts: dict[str, int] = {}
+        for messages in self.history.values():
+            for message in messages:
+                key = ((message.get("metadata") or {}).get("event_payload") or {}).get("key")
+                if key:
+                    counts[key] = counts.get(key, 0) + 1
+        return counts
 
     def _history(self, args: dict[str, Any]) -> dict[str, Any]:
         """Newest first, after ``oldest``; metadata only with include_all_metadata."""

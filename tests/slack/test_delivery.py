@@ -44,7 +44,7 @@ async def test_a_dm_slack_took_before_a_crash_is_not_sent_again(
     app, fake = harness.app, harness.fake
     fake.clock = lambda: app.clock.now().timestamp()  # Slack's ts on the same clock as ours
     enqueue(harness, "conv:1:v2:0", "alice", "Your action plan")
-    real_mark_sent = deliveries.mark_sent
+    real_mark_sent = deliveries.mark_all_sent
     crashes = iter([True])
 
     def crash_once(*args: object) -> None:
@@ -52,7 +52,7 @@ async def test_a_dm_slack_took_before_a_crash_is_not_sent_again(
             raise RuntimeError("killed before the row was marked sent")
         real_mark_sent(*args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(deliveries, "mark_sent", crash_once)
+    monkeypatch.setattr(deliveries, "mark_all_sent", crash_once)
     delivery = harness.slack.gateway.outbox
     with pytest.raises(RuntimeError):
         await delivery.run_once()

@@ -118,6 +118,29 @@ def test_home_views_fit() -> None:
         assert check_view(home.stranger_view(text)) == []
 
 
+def test_the_leaders_home_shows_the_open_escalations_first() -> None:
+    from datetime import date
+
+    from bot.services.home import OpenEscalation
+
+    escalations = [OpenEscalation(i, "Redesign the process <b>", f"Rep {i}", "Maya " * 200,
+                                  "i" * 5000, "open" if i % 2 else "acknowledged",
+                                  date(2026, 12, 1)) for i in range(1, 6)]
+    data = HomeData("L", "leader", "l@x", figures=TreeFigures(9, 3, 4, 5, 1, 7),
+                    escalations=escalations, open_escalations=7)
+    view = home.view(data)
+    assert check_view(view) == []
+    assert view["blocks"][1]["text"]["text"] == "Escalations for you (7)"
+    sections = [b for b in view["blocks"] if b.get("type") == "section"]
+    assert "*#1 Redesign the process &lt;b&gt;*" in sections[0]["text"]["text"]
+    buttons = [b["accessory"]["action_id"] for b in sections if "accessory" in b]
+    assert buttons == ["coach.cmd.escalation.1", "coach.cmd.escalation.3",
+                       "coach.cmd.escalation.5"]  # acknowledge: the open ones only
+    assert any("2 more" in b["text"]["text"] for b in sections)
+    inbox = next(b for b in view["blocks"] if b.get("type") == "actions")
+    assert inbox["elements"][0]["value"] == '{"t":"/escalations"}'
+
+
 def test_terminal_commands_become_coach_subcommands() -> None:
     text = "Paused. /resume (or /coach a@b.c) picks up here; /help, /back stage. a/review"
     assert render.slack_commands(text) == (

@@ -213,3 +213,29 @@ def test_a_speakers_first_query_goes_by_person_not_by_every_conversation(db_url:
         raw.close()
     app.close()
     assert "ix_conversation_person" in plan, plan
+
+
+def test_the_escalation_inbox_reads_no_growing_table_whole(db_url: str) -> None:
+    """/escalations and its actions go by (owner_id, status) and by key."""
+    from sqlalchemy import select
+
+    from storage.models import Escalation
+
+    app, _org = org_with_history(db_url)
+    with app.sessions() as db:
+        escalation = db.scalars(select(Escalation).where(Escalation.status == "open")
+                                .order_by(Escalation.id)).first()
+        assert escalation is not None and escalation.owner_id is not None
+        owner = db.get(Person, escalation.owner_id)
+        assert owner is not None
+        who, number = Who(PLATFORM, TENANT, owner.email), escalation.id
+    with captured(app.engine) as seen:
+        said = [app.runner.handle(who, Say(command))[0].text for command in (
+            "/escalations", f"/escalations ack {number}", f"/escalations reassign {number}",
+            f"/escalations resolve {number} Fixed")]
+    assert said[1].startswith("Acknowledged") and said[3] == f"Resolved #{number}."
+    problems = [p for statement, params in seen for p in full_scans(app.engine, statement,
+                                                                     params)]
+    app.close()
+    assert len(seen) > 8
+    assert problems == []

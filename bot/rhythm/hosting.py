@@ -1,0 +1,136 @@
+"""The operating rhythm in ``coach serve``: an APScheduler ``AsyncIOScheduler`` on the
+elected process (bot/rhythm/leader.py) runs the due work every few seconds, then wakes
+the outbox worker to send what it queued.
+
+The due work is one synchronous callable of the clock's time (``run_due`` of
+bot/rhythm/due.py, the same function ``coach chat`` runs when its clock moves and
+``coach scheduler run-due`` runs once); it runs off the event loop through
+:class:`bot.channels.database.Database`. It queues each message under an idempotency
+key, so the scheduler keeps no state of its own: no job store, nothing lost in a
+restart, and a tick that runs twice (a late one, a second replica in the seconds
+around a lost leader) queues nothing twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
+
+from aiohttp import web
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot.bootstrap import App
+from bot.channels.gateway import Gateway
+from bot.clock import Clock
+from bot.rhythm.leader import Candidate, campaign, candidate_for, process_name
+from storage.db import is_busy
+
+log = logging.getLogger("coach.rhythm")
+DueWork = Callable[[datetime], object]  # queues what is due at that time; returns a report
+DUE_JOB = "rhythm.due"  # the one job: a stable id, so a re-election replaces it
+CHECK_EVERY = 5.0  # seconds between the leader's checks that it still holds its claim
+STOP_WAIT = 30.0  # seconds a tick in progress may take to finish at shutdown
+
+
+class RhythmHost:
+    """Runs ``due_work`` every ``every`` seconds while this process leads.
+
+    The job: an interval trigger in UTC (the due work reads local times itself);
+    ``coalesce``: runs missed while the loop was stalled become one; ``misfire_grace_time``
+    of a whole interval: a late tick still runs (APScheduler's default of 1 s would drop it
+    on a busy machine and wait for the next); ``max_instances=1``: ticks never overlap. A
+    new leader runs a tick at once (catching up after the old leader died)."""
+
+    def __init__(self, due_work: DueWork, gateway: Gateway, clock: Clock,
+                 candidate: Candidate, *, every: float, retry_every: float,
+                 check_every: float = CHECK_EVERY, name: str | None = None) -> None:
+        self.due_work, self.gateway, self.clock = due_work, gateway, clock
+        self.candidate = candidate
+        self.every, self.retry_every, self.check_every = every, retry_every, check_every
+        self.name = name or process_name()
+        self.scheduler: AsyncIOScheduler | None = None
+        self.ticks = 0  # due-work runs completed by this process (logs, tests)
+        self._ticking = asyncio.Lock()
+
+    @property
+    def leading(self) -> bool:
+        return self.scheduler is not None
+
+    async def tick(self) -> None:
+        """One run of the due work, then an outbox pass. A failure is logged and the next
+        tick tries again (the due work is idempotent)."""
+        async with self._ticking:
+            if self.scheduler is None:  # deposed while this tick waited
+                return
+            try:
+                report = await self.gateway.database.run(self.due_work, self.clock.now())
+            except Exception as exc:
+                if is_busy(exc):
+                    log.warning("due work skipped: the database is busy; next tick retries")
+                else:
+                    log.exception("due work failed; the next tick tries again")
+                return
+            self.ticks += 1
+            log.info("due work ran: %s", report)
+            self.gateway.outbox.wake(self.gateway.background)  # what it queued goes out now
+
+    async def elected(self) -> None:
+        scheduler = AsyncIOScheduler(timezone=UTC)
+        scheduler.add_job(self.tick, IntervalTrigger(seconds=self.every, timezone=UTC),
+                          id=DUE_JOB, name="the operating rhythm's due work",
+                          replace_existing=True, coalesce=True, max_instances=1,
+                          misfire_grace_time=max(1, round(self.every)),
+                          next_run_time=datetime.now(UTC))
+        scheduler.start()
+        self.scheduler = scheduler
+
+    async def deposed(self) -> None:
+        """Stop the scheduler; a tick in progress finishes first (APScheduler's asyncio
+        executor would cancel it, leaving its database work running in a thread)."""
+        scheduler, self.scheduler = self.scheduler, None
+        if scheduler is None:
+            return
+        scheduler.pause()
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(STOP_WAIT):
+                async with self._ticking:
+                    pass
+        scheduler.shutdown(wait=False)
+
+    async def lifetime(self, web_app: web.Application) -> AsyncIterator[None]:
+        """For ``coach serve``'s cleanup context: campaign from start to shutdown; at
+        shutdown the scheduler stops (its tick done) and the claim is released, so
+        another replica takes over at its next try."""
+        election = asyncio.create_task(campaign(
+            self.candidate, elected=self.elected, deposed=self.deposed,
+            retry_every=self.retry_every, check_every=self.check_every, name=self.name))
+        yield
+        election.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await election
+        await self.deposed()
+        await self.candidate.release()
+
+
+def rhythm_host(app: App, gateway: Gateway, due_work: DueWork) -> RhythmHost:
+    """The scheduler of ``coach serve`` for this app's database and settings."""
+    settings = app.settings
+    return RhythmHost(due_work, gateway, app.clock, candidate_for(app.engine.url),
+                      every=settings.coach_scheduler_interval,
+                      retry_every=settings.coach_leader_retry)
+
+
+def due_work_for(app: App) -> DueWork:
+    """The operating rhythm's due work for ``coach serve``.
+
+    MERGE POINT: until bot/rhythm/due.py (``run_due(rhythm, now)``) lands, nothing is due;
+    then this returns ``functools.partial(run_due, Rhythm(...from app...))``."""
+    return nothing_due
+
+
+def nothing_due(now: datetime) -> str:
+    return "no due work is wired in yet"
