@@ -35,7 +35,16 @@ class Settings(BaseSettings):
     slack_team_ids: str | None = None
     teams_app_id: str | None = None
     teams_app_password: str | None = None
+    # Microsoft Entra tenants (comma-separated) whose Teams users belong to the organisation;
+    # a user of any other tenant reaches nobody.
     teams_tenant_id: str | None = None
+    # How the app id proves itself to Entra (the SDK's MSAL auth types): ClientSecret with
+    # TEAMS_APP_PASSWORD, certificate with TEAMS_CERT_FILE, UserManagedIdentity without.
+    teams_auth_type: str | None = None
+    teams_cert_file: str | None = None
+    # Hosts (comma-separated) a Bot Connector serviceUrl may have besides Microsoft's own;
+    # with an app id, a reply to any other host is refused (the SDK's anti-SSRF check).
+    teams_service_hosts: str | None = None
     openai_api_key: str | None = None
     openai_base_url: str | None = None
     coach_llm_model: str = "gpt-4o-mini"
@@ -52,7 +61,12 @@ class Settings(BaseSettings):
     @property
     def slack_teams(self) -> tuple[str, ...]:
         """SLACK_TEAM_IDS as a tuple of ids (blank items dropped)."""
-        return tuple(t.strip() for t in (self.slack_team_ids or "").split(",") if t.strip())
+        return _items(self.slack_team_ids)
+
+    @property
+    def teams_tenants(self) -> tuple[str, ...]:
+        """TEAMS_TENANT_ID as a tuple of tenant ids (blank items dropped)."""
+        return _items(self.teams_tenant_id)
 
     @property
     def sqlalchemy_url(self) -> str:
@@ -62,6 +76,10 @@ class Settings(BaseSettings):
             if url.startswith(prefix):
                 return "postgresql+psycopg://" + url[len(prefix):]
         return url
+
+
+def _items(value: str | None) -> tuple[str, ...]:
+    return tuple(item.strip() for item in (value or "").split(",") if item.strip())
 
 
 def load_settings(**overrides: object) -> Settings:
