@@ -42,9 +42,11 @@ class Settings(BaseSettings):
     # TEAMS_APP_PASSWORD, certificate with TEAMS_CERT_FILE, UserManagedIdentity without.
     teams_auth_type: str | None = None
     teams_cert_file: str | None = None
-    # Hosts (comma-separated) a Bot Connector serviceUrl may have besides Microsoft's own;
-    # with an app id, a reply to any other host is refused (the SDK's anti-SSRF check).
+    # With an app id, replies go only to https Bot Connector hosts: Microsoft's own and
+    # these (comma-separated); any other serviceUrl is refused (the SDK's anti-SSRF check).
+    # TEAMS_OUTBOUND_CHECK=false turns the check off (a local connector over http).
     teams_service_hosts: str | None = None
+    teams_outbound_check: bool = True
     openai_api_key: str | None = None
     openai_base_url: str | None = None
     coach_llm_model: str = "gpt-4o-mini"

@@ -22,6 +22,8 @@ def shared_gateway(app: App, delivery_delay: float = 0.0) -> Gateway:
 
 def configured_surfaces(app: App, delivery_delay: float) -> list[HostedSurface]:
     from bot.slack.app import build_slack, enabled
+    from bot.teams.app import build_teams
+    from bot.teams.app import enabled as teams_enabled
 
     gateway = shared_gateway(app, delivery_delay)
     surfaces: list[HostedSurface] = []
@@ -30,4 +32,8 @@ def configured_surfaces(app: App, delivery_delay: float) -> list[HostedSurface]:
                                     gateway=gateway))
     else:
         log.warning("Slack is off: no SLACK_SIGNING_SECRET with a token or client id")
+    if teams_enabled(app):
+        surfaces.append(build_teams(app, gateway=gateway))
+    else:
+        log.warning("Teams is off: no TEAMS_APP_ID (or TEAMS_TENANT_ID for local development)")
     return surfaces

@@ -177,8 +177,9 @@ def build_teams(app: App, *, gateway: Gateway | None = None,
     connections = ConnectionManager(token_providers,
                                     connections_configurations={"SERVICE_CONNECTION": auth})
     hosts = [h.strip() for h in (s.teams_service_hosts or "").split(",") if h.strip()]
-    adapter = CloudAdapter(connection_manager=connections, host_validator=OutboundHostValidator(
-        enabled=bool(s.teams_app_id), hosts=hosts))
+    checked = bool(s.teams_app_id) and s.teams_outbound_check
+    adapter = CloudAdapter(connection_manager=connections,
+                           host_validator=OutboundHostValidator(hosts, enabled=checked))
     if gateway is None:
         database = Database(app.engine)
         gateway = Gateway(app.runner, database, OutboxWorker(app.sessions, app.clock, database))
