@@ -80,6 +80,7 @@ class TeamsNotifier:
                 failures.append(exc)
 
         continuation = reference.get_continuation_activity()
+        continuation.id = None  # a new message in the chat, not a reply to this event
         if self.app_id:
             await self.adapter.continue_conversation(self.app_id, continuation, send_all)
         else:  # local development: the connector takes no token

@@ -98,3 +98,20 @@ async def test_without_an_app_id_activities_need_no_token(harness: Harness,
     response = await harness.http.message(USERS["maya"], "help")
     assert response.status in (200, 202)
     assert harness.connector.to(USERS["maya"].chat)[-1].authorization == ""
+
+
+async def test_a_proactive_message_carries_the_apps_token(secured: Harness) -> None:
+    from bot.channels.who import Who
+    from flows.messages import Say
+    from tests.teams.test_proactive import bind, install
+
+    alice = USERS["alice"]
+    bind(secured, "alice")
+    assert (await secured.http.post(install(secured, alice))).status in (200, 202)
+    sent_before = len(secured.connector.sent)
+    await secured.teams.gateway.on_behalf(Who("teams", "tenant-one", alice.aad),
+                                          Say("/checkin"), "checkin:alice:9")
+    await secured.teams.gateway.idle()
+    await secured.teams.gateway.outbox.run_once()
+    proactive = secured.connector.sent[sent_before:]
+    assert proactive and {s.authorization for s in proactive} == {f"Bearer {TOKEN}"}
