@@ -19,7 +19,7 @@ from microsoft_agents.hosting.core import TurnContext
 from bot.channels.gateway import Gateway, GatewayText
 from bot.teams import parse, render
 from bot.teams.identity import TeamsDirectory, TeamsIdentity
-from bot.teams.store import TeamsStore
+from bot.teams.store import Chat, TeamsStore
 from bot.teams.text import TeamsText
 from storage.db import is_busy
 
@@ -39,11 +39,11 @@ class TeamsHandlers:
         given = parse.inbound(activity)
         if given is None:
             return
-        await self.remember_chat(activity)
-        if activity.id and not await self.run(self.store.claim_activity, given.who.tenant,
-                                              activity.id):
+        chat = self.new_chat(activity)
+        if not await self.run(self.store.arrive, given.who.tenant, activity.id or "", chat):
             log.info("teams activity %s seen before: not handled again", activity.id)
             return
+        self.known(chat)
         async with self.gateway.background.lock(given.who):
             directory = TeamsDirectory(self.identity, context)
             result = await self.gateway.turn(given.who, given.given, given.expect_step,
@@ -78,7 +78,7 @@ class TeamsHandlers:
         if bot and bot in removed:
             await self.forget_chat(activity)
         elif bot and bot in added:
-            await self.remember_chat(activity, force=True)
+            await self.remember_chat(activity)
             if scope_of(activity) == PERSONAL:
                 await context.send_activity(TeamsText.welcome)
 
@@ -87,26 +87,36 @@ class TeamsHandlers:
         if action.startswith("remove"):
             await self.forget_chat(context.activity)
         elif action.startswith("add"):
-            await self.remember_chat(context.activity, force=True)
+            await self.remember_chat(context.activity)
 
-    async def remember_chat(self, activity: Activity, *, force: bool = False) -> None:
-        """Store the conversation reference (once per conversation in this process, or
-        again when ``force``: an install may come with a new service URL)."""
+    async def remember_chat(self, activity: Activity) -> None:
+        """Store the conversation reference now (an install: maybe a new service URL)."""
+        chat = self.new_chat(activity, force=True)
+        if chat is not None:
+            await self.run(self.store.remember_chat, chat)
+            self.known(chat)
+
+    def new_chat(self, activity: Activity, *, force: bool = False) -> Chat | None:
+        """The conversation of this activity to remember: None when there is none, or this
+        process stored it already (unless ``force``)."""
         conversation = activity.conversation.id if activity.conversation else ""
         if not conversation or not activity.service_url:
-            return
-        who = parse.who_of(activity)
+            return None
         tenant = parse.tenant_of(activity)
-        key = (tenant, conversation, activity.service_url)
-        if key in self._known_chats and not force:
-            return
+        if (tenant, conversation, activity.service_url) in self._known_chats and not force:
+            return None
+        who = parse.who_of(activity)
         scope = scope_of(activity)
         user = who.user_key if who is not None and scope == PERSONAL else ""
         reference = activity.get_conversation_reference().model_dump(
             mode="json", by_alias=True, exclude_none=True)
         reference.pop("activityId", None)  # a proactive message replies to nothing
-        await self.run(self.store.remember_chat, tenant, conversation, user, scope, reference)
-        self._known_chats.add(key)
+        return Chat(tenant, conversation, user, scope, reference)
+
+    def known(self, chat: Chat | None) -> None:
+        if chat is not None:
+            self._known_chats.add((chat.tenant, chat.conversation_id,
+                                   str(chat.reference.get("serviceUrl", ""))))
 
     async def forget_chat(self, activity: Activity) -> None:
         conversation = activity.conversation.id if activity.conversation else ""

@@ -40,13 +40,19 @@ def clip(text: str, limit: int) -> str:
 
 
 def activities(messages: Sequence[Message]) -> list[dict[str, Any]]:
-    """The activities that show a turn's messages: the plain ones together as one text,
-    then each question as a card of its own."""
-    out: list[dict[str, Any]] = []
+    """The activities that show a turn's messages: one, when it can (the plain messages
+    above the question, in its card; one call to the connector instead of two), else the
+    plain ones together as one text, then each question as a card of its own."""
     plain = [m.text for m in messages if not (m.choices or m.form) and m.text]
+    questions = [m for m in messages if m.choices or m.form]
+    if len(questions) == 1 and plain:
+        together = card_activity(card(questions[0], preface=plain))
+        if size(together) < MAX_JSON:
+            return [together]
+    out: list[dict[str, Any]] = []
     if plain:
         out.append(text_activity("\n\n".join(plain)))
-    out.extend(card_activity(card(m)) for m in messages if m.choices or m.form)
+    out.extend(card_activity(card(m)) for m in questions)
     return out
 
 
@@ -75,20 +81,22 @@ def _shell(body: list[dict[str, Any]], actions: list[dict[str, Any]] | None = No
     return content
 
 
-def card(message: Message) -> Card:
-    """A question as a card: its text, then its buttons, drop-down or form."""
-    content = _card(message, message.text)
+def card(message: Message, preface: Sequence[str] = ()) -> Card:
+    """A question as a card: what the turn said before it (``preface``), its text, then
+    its buttons, drop-down or form."""
+    content = _card(message, message.text, preface)
     overflow = size(card_activity(content)) - MAX_JSON
-    if overflow > 0:  # only the question's own text may be long: shorten it
-        content = _card(message, clip(message.text, len(message.text) - overflow - 64))
+    if overflow > 0 and not preface:  # only the question's own text may be long: shorten it
+        content = _card(message, clip(message.text, len(message.text) - overflow - 64), ())
     return content
 
 
-def _card(message: Message, text: str) -> Card:
+def _card(message: Message, text: str, preface: Sequence[str]) -> Card:
     title = window_title(message.flow)
     body: list[dict[str, Any]] = []
     if title:
         body.append(_text_block(title, weight="Bolder", size="Medium"))
+    body.extend(_text_block(said, isSubtle=True) for said in preface)
     body.append(_text_block(text))
     base = {"step": message.step, "flow": message.flow,
             "question": clip(text, MAX_QUESTION)}

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from sqlalchemy.exc import IntegrityError
@@ -19,6 +20,18 @@ from storage.models import DEFAULT_ORG, Person
 
 log = logging.getLogger("coach.teams.store")
 BindStatus = Literal["known", "unknown", "conflict"]
+
+
+@dataclass(frozen=True, slots=True)
+class Chat:
+    """A Teams conversation the bot may write to later: its reference, and whose
+    personal chat it is (``user_key`` "" for a team or group chat)."""
+
+    tenant: str
+    conversation_id: str
+    user_key: str
+    scope: str
+    reference: Mapping[str, Any]
 
 
 class TeamsStore:
@@ -40,17 +53,25 @@ class TeamsStore:
         with self.sessions() as db:
             return tenancy.org_of(db, PLATFORM, tenant)
 
-    def claim_activity(self, tenant: str, activity_id: str) -> bool:
-        """True the first time an activity id is seen (the one delivery to act on)."""
+    def arrive(self, tenant: str, activity_id: str, chat: Chat | None) -> bool:
+        """One transaction as an activity arrives: keep its conversation's reference
+        (``chat``, when not known yet), and claim its id: True the first time the id is
+        seen (the one delivery to act on)."""
         with self.sessions.begin() as db:
-            return events.claim(db, PLATFORM, tenant, activity_id, self.clock.now())
+            if chat is not None:
+                self._remember(db, chat)
+            return not activity_id or events.claim(db, PLATFORM, tenant, activity_id,
+                                                   self.clock.now())
 
-    def remember_chat(self, tenant: str, conversation_id: str, user_key: str, scope: str,
-                      reference: Mapping[str, Any]) -> None:
+    def remember_chat(self, chat: Chat) -> None:
         with self.sessions.begin() as db:
-            teams_conversations.remember(db.connection(), tenant=tenant,
-                                         conversation_id=conversation_id, user_key=user_key,
-                                         scope=scope, reference=reference, now=self.clock.now())
+            self._remember(db, chat)
+
+    def _remember(self, db: Session, chat: Chat) -> None:
+        teams_conversations.remember(db.connection(), tenant=chat.tenant,
+                                     conversation_id=chat.conversation_id,
+                                     user_key=chat.user_key, scope=chat.scope,
+                                     reference=chat.reference, now=self.clock.now())
 
     def forget_chat(self, tenant: str, conversation_id: str) -> int:
         with self.sessions.begin() as db:

@@ -75,7 +75,7 @@ async def test_a_stale_cards_submit_does_not_advance_the_flow(harness: Harness) 
 
 
 def last_text(sent: list[Any]) -> str:
-    return next(s.text for s in reversed(sent) if s.text)
+    return next(s.said for s in reversed(sent) if s.said)
 
 
 async def test_a_stranger_is_told_how_to_get_in(harness: Harness) -> None:
@@ -119,10 +119,10 @@ async def test_the_bots_mention_is_stripped_and_a_rep_is_named_by_mention(
 
 async def test_a_failure_gets_a_short_apology_never_the_exception(
         harness: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
-    async def broken(self: TeamsHandlers, *args: Any) -> None:
+    def broken(self: TeamsHandlers, *args: Any) -> None:
         raise RuntimeError("secret internals: db password is hunter2")
 
-    monkeypatch.setattr(TeamsHandlers, "remember_chat", broken)
+    monkeypatch.setattr(TeamsHandlers, "known", broken)
     response = await harness.http.message(USERS["maya"], "help")
     assert response.status in (200, 202)
     said = " ".join(s.text for s in harness.connector.sent)
