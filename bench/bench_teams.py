@@ -7,9 +7,11 @@ a bare Microsoft 365 Agents SDK ``AgentApplication`` (``CloudAdapter``, a messag
 that echoes the text) and the fake Bot Connector both reply to (loopback). This process
 POSTs message activities at concurrency 1 and 20; a request's time is until its HTTP
 answer, and both apps send their reply to the connector before answering, so it covers
-"ack and reply". For us each activity is a manager's ``coach <rep>``: a turn stored (a
-session started), the reply a card. Prints p50 / p99 latency and activities per second per
-case and round, then the medians, and checks every turn was stored and replied to.
+"ack and reply". Two cases for us, each activity a stored turn and a card in reply:
+``answer``, a manager's click on "yes" in a session's card (the next question comes back),
+and ``coach``, a manager's typed ``coach <rep>`` (a session started). Prints p50 / p99
+latency and activities per second per case and round, then the medians, and the count of
+stored turns and of activities the connector received.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from aiohttp import web
 from bench.machine import describe, percentile
 
 TENANT = "bench-tenant"
-CASES = (1, 20)
+CASES = (("answer", 1), ("answer", 20), ("coach", 1), ("coach", 20))
 WARMUP = 30
 APPS = ("echo bot", "smOS Coach")
 
@@ -80,7 +82,10 @@ def echo_bot() -> web.Application:
 
 
 def setup(app: Any, managers: int) -> None:
-    """``managers`` managers (bound to Teams ids) with one rep each."""
+    """``managers`` managers (bound to Teams ids) with one rep each; the first half
+    mid-session, at the "does the rep agree?" card."""
+    from bot.channels.who import Who
+    from flows.messages import Say, Submit
     from storage import tenancy
     from storage.models import DEFAULT_ORG, Person
 
@@ -96,6 +101,11 @@ def setup(app: Any, managers: int) -> None:
             db.add(Person(org_id=DEFAULT_ORG, email=f"r{n}@bench.example", name=f"Rep {n}",
                           role="rep", manager_id=boss.id, timezone="UTC", created_at=now,
                           updated_at=now))
+    for n in range(managers // 2):
+        who = Who("teams", TENANT, f"aad-m{n}")
+        app.runner.handle(who, Say(f"/coach r{n}@bench.example"))
+        app.runner.handle(who, Submit({"purpose": "p", "objectives": "o", "value_to_rep": "v"}),
+                          expect_step="set_stage")
 
 
 def serve(conn: Any, db_url: str, managers: int) -> None:
@@ -107,7 +117,7 @@ async def _serve(conn: Any, db_url: str, managers: int) -> None:
 
     from bot.bootstrap import bootstrap
     from bot.clock import SystemClock
-    from bot.server import make_web_app
+    from bot.server import DELIVERY_DELAY, make_web_app
     from bot.settings import Settings
     from bot.teams.app import build_teams
     from tests.teams.fake_connector import FakeConnector
@@ -117,7 +127,7 @@ async def _serve(conn: Any, db_url: str, managers: int) -> None:
     app = bootstrap(Settings(coach_env="test", database_url=db_url, teams_tenant_id=TENANT),
                     SystemClock())
     setup(app, managers)
-    teams = build_teams(app)
+    teams = build_teams(app, delivery_delay=DELIVERY_DELAY)  # as coach serve does
     ours = await _site(make_web_app(app, teams, delivery_every=None))
     bare = await _site(echo_bot())
     conn.send((fake.url, {"echo bot": bare, "smOS Coach": ours}, _stored(app)))
@@ -128,19 +138,23 @@ async def _serve(conn: Any, db_url: str, managers: int) -> None:
 
 
 def _stored(app: Any) -> int:
-    """Coaching conversations stored: one per manager's ``coach <rep>``."""
+    """Rows in the transition log: one per stored turn (or more for a session start)."""
     from sqlalchemy import func, select
 
-    from storage.models import Conversation
+    from storage.models import TransitionLog
 
     with app.sessions() as db:
-        return int(db.scalar(select(func.count(Conversation.id))) or 0)
+        return int(db.scalar(select(func.count(TransitionLog.id))) or 0)
 
 
-def activity(n: int, service_url: str) -> bytes:
+def activity(kind: str, n: int, service_url: str) -> bytes:
+    said: dict[str, Any] = {"text": f"coach r{n}@bench.example"} if kind == "coach" else {
+        "replyToId": f"card-{n}", "value": {"coach": "choose", "choice": "yes",
+                                            "step": "rep_aligned", "label": "Yes",
+                                            "question": "Does the rep agree?"}}
     return json.dumps({
         "type": "message", "id": f"bench-{n}", "channelId": "msteams",
-        "serviceUrl": service_url, "text": f"coach r{n}@bench.example",
+        "serviceUrl": service_url, **said,
         "from": {"id": f"29:m{n}", "aadObjectId": f"aad-m{n}", "name": f"Manager {n}"},
         "conversation": {"id": f"a:m{n}", "conversationType": "personal", "tenantId": TENANT},
         "recipient": {"id": "28:bench-bot", "name": "Coach"},
@@ -174,6 +188,7 @@ async def load(port: int, bodies: list[bytes], concurrency: int) -> tuple[list[f
 
 class Result(NamedTuple):
     round: int
+    kind: str
     concurrency: int
     app: str
     latencies: list[float]
@@ -185,24 +200,30 @@ async def run(service_url: str, ports: dict[str, int], requests: int, rounds: in
     """Each round runs every case against the echo bot, then us, with the same users
     (fresh ones each case: every activity of ours starts a session)."""
     results: list[Result] = []
-    users = iter(range(10**7))
+    half = managers_per_kind(requests, rounds)
+    users = {"answer": iter(range(half)), "coach": iter(range(half, 2 * half))}
     for round_ in range(1, rounds + 1):
-        for concurrency in CASES:
-            bodies = [activity(next(users), service_url) for _ in range(WARMUP + requests)]
+        for kind, concurrency in CASES:
+            bodies = [activity(kind, next(users[kind]), service_url)
+                      for _ in range(WARMUP + requests)]
             for app in APPS:
                 await load(ports[app], bodies[:WARMUP], concurrency)
                 latencies, rate = await load(ports[app], bodies[WARMUP:], concurrency)
-                results.append(Result(round_, concurrency, app, latencies, rate))
+                results.append(Result(round_, kind, concurrency, app, latencies, rate))
     return results
+
+
+def managers_per_kind(requests: int, rounds: int) -> int:
+    return 2 * (WARMUP + requests) * rounds
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(prog="bench.bench_teams")
-    parser.add_argument("--requests", type=int, default=300, help="measured activities per case")
+    parser.add_argument("--requests", type=int, default=200, help="measured activities per case")
     parser.add_argument("--rounds", type=int, default=3, help="repeat every case; the summary "
                         "gives medians (this machine's speed drifts)")
     args = parser.parse_args()
-    managers = len(CASES) * (WARMUP + args.requests) * args.rounds
+    managers = 2 * managers_per_kind(args.requests, args.rounds)
     with tempfile.TemporaryDirectory() as tmp:
         ctx = multiprocessing.get_context("spawn")
         end, child = ctx.Pipe()
@@ -219,14 +240,15 @@ def main() -> int:
 
 
 def report(args: argparse.Namespace, results: list[Result], stored: int, replies: int) -> None:
-    ours = sum(len(r.latencies) for r in results if r.app == "smOS Coach")
-    sent = ours + len(CASES) * args.rounds * WARMUP
+    sent = sum(len(r.latencies) for r in results if r.app == APPS[1]) + (
+        len(CASES) * args.rounds * WARMUP)
     print(f"Machine: {describe()}")
     print(f"SQLite file; {args.requests} measured activities per case after {WARMUP} warm-up, "
-          f"{args.rounds} rounds. Activities sent to smOS Coach: {sent}; sessions stored: "
-          f"{stored}; replies the fake connector received from both apps: {replies} "
-          f"(expected {2 * sent})")
-    header = f"{'conc':>5}  {'app':<11}{'p50 ms':>8}{'p99 ms':>8}{'activities/s':>18}"
+          f"{args.rounds} rounds. Activities sent to smOS Coach: {sent}; transition log rows "
+          f"written meanwhile: {stored}; activities the fake connector received from both "
+          f"apps: {replies}")
+    header = (f"{'case':<8}{'conc':>5}  {'app':<11}{'p50 ms':>8}{'p99 ms':>8}"
+              f"{'activities/s':>16}")
     for round_ in range(1, args.rounds + 1):
         print(f"\nRound {round_}\n{header}")
         bare = 0.0
@@ -235,13 +257,14 @@ def report(args: argparse.Namespace, results: list[Result], stored: int, replies
                 continue
             bare = r.rate if r.app == APPS[0] else bare
             rate = f"{r.rate:.0f}" + ("" if r.app == APPS[0] else f" ({r.rate / bare:.0%})")
-            print(f"{r.concurrency:>5}  {r.app:<11}{percentile(r.latencies, 50):>8.2f}"
-                  f"{percentile(r.latencies, 99):>8.2f}{rate:>18}")
+            print(f"{r.kind:<8}{r.concurrency:>5}  {r.app:<11}"
+                  f"{percentile(r.latencies, 50):>8.2f}{percentile(r.latencies, 99):>8.2f}"
+                  f"{rate:>16}")
     print(f"\nMedians over {args.rounds} rounds (ratios: the median of the rounds' own)\n"
           f"{header}{'p50 ratio':>11}")
-    for concurrency in CASES:
-        by_app = {app: [r for r in results if (r.concurrency, r.app) == (concurrency, app)]
-                  for app in APPS}
+    for kind, concurrency in CASES:
+        by_app = {app: [r for r in results if (r.kind, r.concurrency, r.app) ==
+                        (kind, concurrency, app)] for app in APPS}
         for app in APPS:
             mine = by_app[app]
             p50 = median(percentile(r.latencies, 50) for r in mine)
@@ -251,8 +274,11 @@ def report(args: argparse.Namespace, results: list[Result], stored: int, replies
             if app != APPS[0]:
                 pairs = list(zip(by_app[APPS[0]], mine, strict=True))
                 rate += f" ({median(o.rate / b.rate for b, o in pairs):.0%})"
-                ratio = f"{median(percentile(o.latencies, 50) / percentile(b.latencies, 50) for b, o in pairs):.2f}x"  # noqa: E501
-            print(f"{concurrency:>5}  {app:<11}{p50:>8.2f}{p99:>8.2f}{rate:>18}{ratio:>11}")
+                slower = median(percentile(o.latencies, 50) / percentile(b.latencies, 50)
+                                for b, o in pairs)
+                ratio = f"{slower:.2f}x"
+            print(f"{kind:<8}{concurrency:>5}  {app:<11}{p50:>8.2f}{p99:>8.2f}{rate:>16}"
+                  f"{ratio:>11}")
 
 
 if __name__ == "__main__":

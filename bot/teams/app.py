@@ -165,10 +165,11 @@ def msal_provider(config: AgentAuthConfiguration) -> AccessTokenProviderBase:
 
 def build_teams(app: App, *, gateway: Gateway | None = None,
                 token_providers: TokenProviders = msal_provider,
-                sleep: Sleep = asyncio.sleep) -> TeamsApp:
+                sleep: Sleep = asyncio.sleep, delivery_delay: float = 0.0) -> TeamsApp:
     """The Teams side of ``coach serve``. ``token_providers`` makes the token provider for
     the app's credential (MSAL; tests pass a recording fake); ``sleep`` waits between the
-    notifier's retries. ``gateway``: the channel layer shared with other surfaces."""
+    notifier's retries. ``gateway``: the channel layer shared with other surfaces (made
+    here, its outbox passes ``delivery_delay`` seconds after a turn, when Teams is alone)."""
     s = app.settings
     auth = auth_configuration(s)
     if not s.teams_app_id:
@@ -182,7 +183,8 @@ def build_teams(app: App, *, gateway: Gateway | None = None,
                            host_validator=OutboundHostValidator(hosts, enabled=checked))
     if gateway is None:
         database = Database(app.engine)
-        gateway = Gateway(app.runner, database, OutboxWorker(app.sessions, app.clock, database))
+        gateway = Gateway(app.runner, database, OutboxWorker(app.sessions, app.clock, database,
+                                                             delay=delivery_delay))
     store = TeamsStore(app.sessions, app.clock)
     handlers = TeamsHandlers(gateway, store)
     agent = AgentApplication[TurnState](

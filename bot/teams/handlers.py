@@ -10,7 +10,9 @@ replaced: a failure is logged in full and the user gets one short sentence.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from microsoft_agents.activity import Activity
@@ -21,6 +23,7 @@ from bot.teams import parse, render
 from bot.teams.identity import TeamsDirectory, TeamsIdentity
 from bot.teams.store import Chat, TeamsStore
 from bot.teams.text import TeamsText
+from flows.messages import Message
 from storage.db import is_busy
 
 log = logging.getLogger("coach.teams")
@@ -51,12 +54,16 @@ class TeamsHandlers:
             if result.status == "busy":
                 await context.send_activity(TeamsText.busy)
                 return
+            work = [self.reply(context, result.messages)]
             if given.card is not None and given.card_id and result.status in ("ok", "refused"):
                 shown = (render.answered(given.card) if result.status == "ok"
                          else render.closed(given.card))
-                await self.update_card(context, given.card_id, shown)
-            for reply in render.activities(result.messages):
-                await context.send_activity(Activity.model_validate(reply))
+                work.append(self.update_card(context, given.card_id, shown))
+            await asyncio.gather(*work)  # the next question and the old card side by side
+
+    async def reply(self, context: TurnContext, messages: Sequence[Message]) -> None:
+        for reply in render.activities(messages):
+            await context.send_activity(Activity.model_validate(reply))
 
     async def update_card(self, context: TurnContext, card_id: str,
                           content: render.Card) -> None:
