@@ -43,6 +43,7 @@ from bot.channels.database import Database
 from bot.channels.gateway import Gateway
 from bot.channels.hosting import SHUTDOWN_WAIT
 from bot.channels.outbox import OutboxWorker
+from bot.services.context import ServiceContext
 from bot.settings import ConfigError, Settings
 from bot.teams.handlers import TeamsHandlers
 from bot.teams.notifier import Sleep, TeamsNotifier
@@ -186,7 +187,8 @@ def build_teams(app: App, *, gateway: Gateway | None = None,
         gateway = Gateway(app.runner, database, OutboxWorker(app.sessions, app.clock, database,
                                                              delay=delivery_delay))
     store = TeamsStore(app.sessions, app.clock)
-    handlers = TeamsHandlers(gateway, store)
+    handlers = TeamsHandlers(gateway, store, ServiceContext(app.sessions, app.clock,
+                                                            app.playbook))
     agent = AgentApplication[TurnState](
         ApplicationOptions(storage=MemoryStorage(), bot_app_id=s.teams_app_id or "",
                            start_typing_timer=False, remove_recipient_mention=False),

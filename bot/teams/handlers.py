@@ -19,6 +19,8 @@ from microsoft_agents.activity import Activity
 from microsoft_agents.hosting.core import TurnContext
 
 from bot.channels.gateway import Gateway, GatewayText
+from bot.services import plans
+from bot.services.context import ServiceContext
 from bot.teams import parse, render
 from bot.teams.identity import TeamsDirectory, TeamsIdentity
 from bot.teams.store import Chat, TeamsStore
@@ -31,8 +33,8 @@ PERSONAL = "personal"
 
 
 class TeamsHandlers:
-    def __init__(self, gateway: Gateway, store: TeamsStore) -> None:
-        self.gateway, self.store = gateway, store
+    def __init__(self, gateway: Gateway, store: TeamsStore, services: ServiceContext) -> None:
+        self.gateway, self.store, self.services = gateway, store, services
         self.run = gateway.database.run
         self.identity = TeamsIdentity(store, gateway.database)
         self._known_chats: set[tuple[str, str, str]] = set()
@@ -48,6 +50,10 @@ class TeamsHandlers:
             return
         self.known(chat)
         async with self.gateway.background.lock(given.who):
+            if given.acknowledged is not None:
+                await self.acknowledge(context, given)
+                return
+            assert given.given is not None
             directory = TeamsDirectory(self.identity, context)
             result = await self.gateway.turn(given.who, given.given, given.expect_step,
                                              directory=directory)
@@ -60,6 +66,19 @@ class TeamsHandlers:
                          else render.closed(given.card))
                 work.append(self.update_card(context, given.card_id, shown))
             await asyncio.gather(*work)  # the next question and the old card side by side
+
+    async def acknowledge(self, context: TurnContext, given: parse.Inbound) -> None:
+        """A rep's "got it" on their action plan: recorded, the card says thanks."""
+        assert given.acknowledged is not None and given.card is not None
+        thanked = await self.run(plans.acknowledge, self.services, given.who,
+                                 given.acknowledged)
+        text = (TeamsText.acknowledged.format(name=thanked.first_name) if thanked
+                else TeamsText.not_yours)
+        if given.card_id:
+            await self.update_card(context, given.card_id, render.answered(
+                parse.CardAnswer(given.card.question, text)))
+        else:
+            await context.send_activity(text)
 
     async def reply(self, context: TurnContext, messages: Sequence[Message]) -> None:
         for reply in render.activities(messages):

@@ -47,7 +47,11 @@ class TeamsNotifier:
             raise DeliveryFailed(f"no Teams chat with {row.target} in tenant {row.tenant!r} "
                                  "(they have not opened the app yet)")
         reference = ConversationReference.model_validate(raw)
-        replies = [Activity.model_validate(a) for a in render.activities([row.message])]
+        shown = ([render.plan_activity(row.message, row.plan_session)]
+                 if row.plan_session is not None and not (row.message.choices
+                                                          or row.message.form)
+                 else render.activities([row.message]))
+        replies = [Activity.model_validate(a) for a in shown]
         wait = BACKOFF
         for attempt in range(1, TRIES + 1):
             try:

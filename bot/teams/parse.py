@@ -42,13 +42,15 @@ class CardAnswer:
 @dataclass(frozen=True, slots=True)
 class Inbound:
     """One user message: who, what (``given``), the step a card answered (``expect_step``),
-    and the card's own activity id (``card_id``) to update it once answered."""
+    and the card's own activity id (``card_id``) to update it once answered; or a rep's
+    "got it" on an action plan (``acknowledged``)."""
 
     who: Who
-    given: Input
+    given: Input | None  # None: not a turn (an acknowledged plan)
     expect_step: str | None = None
     card_id: str = ""
     card: CardAnswer | None = None
+    acknowledged: int | None = None  # the coaching session whose plan the rep has read
 
 
 def _str(value: Any) -> str:
@@ -122,6 +124,9 @@ def _card(who: Who, value: Mapping[str, Any], card_id: str) -> Inbound | None:
     step = _str(value.get("step")) or None
     question = _str(value.get("question"))
     labels = _dict(value.get("labels"))
+    session = value.get("session")
+    if verb == "ack" and isinstance(session, int) and not isinstance(session, bool):
+        return Inbound(who, None, None, card_id, CardAnswer(question, ""), session)
     if verb == "choose":
         choice = _str(value.get("choice")) or _str(value.get(CHOICE_INPUT))
         if not choice:

@@ -39,6 +39,15 @@ def clip(text: str, limit: int) -> str:
     return text[: max(0, limit - len(TeamsText.clipped))].rstrip() + TeamsText.clipped
 
 
+def plan_activity(message: Message, session: int) -> dict[str, Any]:
+    """An action plan sent to the rep, with the button that says they have read it."""
+    question = clip(message.text, MAX_QUESTION)
+    content = _shell([_text_block(clip(message.text, MAX_JSON // 2))],
+                     [{"type": "Action.Submit", "title": TeamsText.acknowledge,
+                       "data": {"coach": "ack", "session": session, "question": question}}])
+    return card_activity(content)
+
+
 def activities(messages: Sequence[Message]) -> list[dict[str, Any]]:
     """The activities that show a turn's messages: one, when it can (the plain messages
     above the question, in its card; one call to the connector instead of two), else the

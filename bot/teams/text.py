@@ -15,6 +15,9 @@ class TeamsText:
             "Please send it again in a moment.")
     welcome = ("Hi, I'm smOS Coach. Type **help** to see what I can do, or **coach** and a "
                "rep's name to start a coaching session.")
+    acknowledge = "Got it"
+    acknowledged = "Thanks, {name}: your manager will see that you have read the plan."
+    not_yours = "That plan belongs to someone else."
     submit = "Send"
     choose = "Choose one"
     answered = "✓ {answer}"

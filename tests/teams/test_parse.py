@@ -89,3 +89,10 @@ def test_the_tenant_comes_from_channel_data_when_the_conversation_has_none() -> 
         text="hi", conversation={"id": "a:1", "conversationType": "personal"},
         channelData={"tenant": {"id": "t9"}}))
     assert found is not None and found.who.tenant == "t9"
+
+
+def test_a_plan_acknowledgement_names_its_session_and_is_no_turn() -> None:
+    found = parse.inbound(activity(replyToId="p1", value={"coach": "ack", "session": 7}))
+    assert found is not None and found.given is None and found.acknowledged == 7
+    assert parse.inbound(activity(value={"coach": "ack", "session": True})) is None
+    assert parse.inbound(activity(value={"coach": "ack", "session": "7"})) is None

@@ -40,6 +40,7 @@ SAMPLES = (
                    "mentioned": {"id": "28:bot", "name": "Coach"}}]},
     {**BASE, "type": "conversationUpdate", "membersAdded": [{"id": "28:bot"}]},
     {**BASE, "type": "installationUpdate", "action": "remove"},
+    {**BASE, "replyToId": "p1", "value": {"coach": "ack", "session": 3, "question": "plan"}},
 )
 mutated = st.builds(
     lambda index, edits: _apply(copy.deepcopy(SAMPLES[index]), edits),

@@ -128,3 +128,17 @@ async def test_a_failure_gets_a_short_apology_never_the_exception(
     said = " ".join(s.text for s in harness.connector.sent)
     assert "Sorry, something went wrong" in said
     assert "hunter2" not in said and "RuntimeError" not in said
+
+
+async def test_a_person_imported_with_their_entra_id_needs_no_roster_lookup(
+        harness: Harness) -> None:
+    from sqlalchemy import update
+
+    with harness.app.sessions.begin() as db:
+        db.execute(update(Person).where(Person.email.startswith("maya@"))
+                   .values(teams_user_id=USERS["maya"].aad))
+    response = await harness.http.message(USERS["maya"], "coach alice")
+    assert response.status in (200, 202)
+    assert harness.connector.roster_calls == 0
+    with harness.app.sessions() as db:
+        assert db.scalars(select(Conversation)).one().flow == "sled"
