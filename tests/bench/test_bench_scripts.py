@@ -29,3 +29,31 @@ def test_bench_history_commands_run_on_a_small_org(db_url: str) -> None:
     assert figures["manager App Home"][2] == figures["VP App Home"][2] - 1
     assert all(p50 > 0 for p50, _, _ in figures.values())
     app.close()
+
+
+async def test_bench_teams_activities_are_stored_turns(db_url: str) -> None:
+    """Both bench_teams cases advance a conversation (a refused answer would be timed)."""
+    from sqlalchemy import func, select
+
+    from bench import bench_teams
+    from storage.models import Conversation
+    from tests.teams.conftest import start
+    from tests.teams.fake_connector import FakeConnector
+
+    connector = await FakeConnector().start()
+    app = make_app(db_url, demo=False, teams_tenant_id=bench_teams.TENANT)
+    bench_teams.setup(app, 4)  # managers 0 and 1 mid-session, 2 and 3 fresh
+    async for h in start(app, connector):
+        with app.sessions() as db:
+            before = db.scalar(select(func.sum(Conversation.version)))
+        for kind, n in (("answer", 0), ("coach", 2)):
+            response = await h.http.post(None, raw=bench_teams.activity(kind, n, connector.url))
+            assert response.status in (200, 202)
+        with app.sessions() as db:
+            after = db.scalar(select(func.sum(Conversation.version)))
+            assert db.scalar(select(func.count(Conversation.id))) == 3
+        assert after == (before or 0) + 2  # the answer moved its session on; a new one began
+        said = " ".join(s.said for s in connector.sent)
+        assert "earlier question" not in said and "Sorry" not in said
+    await connector.close()
+    assert connector.problems == []
