@@ -173,6 +173,9 @@ def build_teams(app: App, *, gateway: Gateway | None = None,
     here, its outbox passes ``delivery_delay`` seconds after a turn, when Teams is alone)."""
     s = app.settings
     auth = auth_configuration(s)
+    if not s.teams_tenants:
+        log.warning("no TEAMS_TENANT_ID: every Teams user will be told their organisation "
+                    "is not connected")
     if not s.teams_app_id:
         log.warning("Teams is ANONYMOUS: no TEAMS_APP_ID, so POST %s accepts activities "
                     "without a token. Use this for local development only.", ROUTE)

@@ -2,7 +2,9 @@
 gateway, reply in the conversation, and keep the conversation references proactive
 messages need.
 
-Activities are handled before the HTTP answer (Teams waits up to 15 seconds), one
+Coaching happens only in a personal chat: in a team channel or a group chat the bot says so
+and runs nothing (everyone there would see the session). Activities are handled before the
+HTTP answer (Teams waits up to 15 seconds), one
 person at a time and in order (the gateway's lock per person). A retried delivery
 (the same activity id) is answered and not handled again. The SDK's error handler is
 replaced: a failure is logged in full and the user gets one short sentence.
@@ -45,6 +47,11 @@ class TeamsHandlers:
         if given is None:
             return
         chat = self.new_chat(activity)
+        if scope_of(activity) != PERSONAL:  # a team channel or a group chat sees no session
+            if await self.run(self.store.arrive, given.who.tenant, activity.id or "", chat):
+                self.known(chat)
+                await context.send_activity(TeamsText.personal_only)
+            return
         if not await self.run(self.store.arrive, given.who.tenant, activity.id or "", chat):
             log.info("teams activity %s seen before: not handled again", activity.id)
             return

@@ -18,6 +18,8 @@ class TeamsText:
     acknowledge = "Got it"
     acknowledged = "Thanks, {name}: your manager will see that you have read the plan."
     not_yours = "That plan belongs to someone else."
+    personal_only = ("Coaching is private, so I only talk about it in our one-to-one chat: "
+                     "open smOS Coach from Apps, or send me a chat message.")
     submit = "Send"
     choose = "Choose one"
     answered = "✓ {answer}"

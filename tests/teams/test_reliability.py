@@ -142,3 +142,15 @@ async def test_a_person_imported_with_their_entra_id_needs_no_roster_lookup(
     assert harness.connector.roster_calls == 0
     with harness.app.sessions() as db:
         assert db.scalars(select(Conversation)).one().flow == "sled"
+
+
+async def test_in_a_team_channel_the_bot_runs_no_session(harness: Harness) -> None:
+    maya = USERS["maya"]
+    channel = {"id": "19:general@thread.tacv2;messageid=1", "conversationType": "channel",
+               "tenantId": maya.tenant}
+    response = await harness.http.message(maya, "<at>Coach</at> coach alice",
+                                          conversation=channel)
+    assert response.status in (200, 202)
+    assert harness.connector.to(channel["id"])[-1].text == TeamsText.personal_only
+    with harness.app.sessions() as db:
+        assert db.scalars(select(Conversation)).all() == []
