@@ -47,15 +47,13 @@ class TeamsHandlers:
         if given is None:
             return
         chat = self.new_chat(activity)
-        if scope_of(activity) != PERSONAL:  # a team channel or a group chat sees no session
-            if await self.run(self.store.arrive, given.who.tenant, activity.id or "", chat):
-                self.known(chat)
-                await context.send_activity(TeamsText.personal_only)
-            return
         if not await self.run(self.store.arrive, given.who.tenant, activity.id or "", chat):
             log.info("teams activity %s seen before: not handled again", activity.id)
             return
         self.known(chat)
+        if scope_of(activity) != PERSONAL:  # a team channel or a group chat sees no session
+            await context.send_activity(TeamsText.personal_only)
+            return
         async with self.gateway.background.lock(given.who):
             if given.acknowledged is not None:
                 await self.acknowledge(context, given)
