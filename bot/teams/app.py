@@ -45,6 +45,7 @@ from bot.channels.hosting import SHUTDOWN_WAIT
 from bot.channels.outbox import OutboxWorker
 from bot.services.context import ServiceContext
 from bot.settings import ConfigError, Settings
+from bot.teams.connector import PooledConnectorClients
 from bot.teams.handlers import TeamsHandlers
 from bot.teams.notifier import Sleep, TeamsNotifier
 from bot.teams.store import TeamsStore
@@ -66,6 +67,7 @@ class TeamsApp:
     gateway: Gateway
     store: TeamsStore
     tenants: tuple[str, ...]
+    clients: PooledConnectorClients
 
     def add_routes(self, web_app: web.Application) -> None:
         quiet_sdk_keys()
@@ -85,11 +87,12 @@ class TeamsApp:
 
     async def lifetime(self, web_app: web.Application) -> AsyncIterator[None]:
         """Link the configured tenants before the first request; at shutdown, let the last
-        turns finish."""
+        turns finish, then close the connections to the Bot Connector."""
         await self.gateway.database.run(self.store.link_tenants, self.tenants)
         yield
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.gateway.idle(), timeout=SHUTDOWN_WAIT)
+        await self.clients.close()
 
 
 def unreadable(body: bytes) -> str:
@@ -183,7 +186,8 @@ def build_teams(app: App, *, gateway: Gateway | None = None,
                                     connections_configurations={"SERVICE_CONNECTION": auth})
     hosts = [h.strip() for h in (s.teams_service_hosts or "").split(",") if h.strip()]
     checked = bool(s.teams_app_id) and s.teams_outbound_check
-    adapter = CloudAdapter(connection_manager=connections,
+    clients = PooledConnectorClients(connections)
+    adapter = CloudAdapter(channel_service_client_factory=clients,
                            host_validator=OutboundHostValidator(hosts, enabled=checked))
     if gateway is None:
         database = Database(app.engine)
@@ -203,4 +207,4 @@ def build_teams(app: App, *, gateway: Gateway | None = None,
     adapter.on_turn_error = handlers.on_error
     gateway.outbox.register(TeamsNotifier(adapter, s.teams_app_id or "", store,
                                           gateway.database, sleep))
-    return TeamsApp(agent, adapter, auth, handlers, gateway, store, s.teams_tenants)
+    return TeamsApp(agent, adapter, auth, handlers, gateway, store, s.teams_tenants, clients)
