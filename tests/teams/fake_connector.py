@@ -25,6 +25,7 @@ class Sent:
     authorization: str
     activity_id: str = ""  # the activity replied to, or updated
     id: str = ""  # the id the connector gave it (a card's id, for its submits)
+    peer: Any = None  # the client address it came from (a reused connection keeps it)
 
     @property
     def text(self) -> str:
@@ -108,8 +109,9 @@ class FakeConnector:
             self.problems.extend(problems(activity))
         given = request.match_info.get("activity", "")
         new_id = given if kind == "update" else f"act-{next(self._ids)}"
+        peer = request.transport.get_extra_info("peername") if request.transport else None
         self.sent.append(Sent(kind, request.match_info["conversation"], activity,
-                              request.headers.get("Authorization", ""), given, new_id))
+                              request.headers.get("Authorization", ""), given, new_id, peer))
         return web.json_response({"id": new_id}, status=200)
 
     async def _send(self, request: web.Request) -> web.Response:

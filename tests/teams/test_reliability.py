@@ -154,3 +154,11 @@ async def test_in_a_team_channel_the_bot_runs_no_session(harness: Harness) -> No
     assert harness.connector.to(channel["id"])[-1].text == TeamsText.personal_only
     with harness.app.sessions() as db:
         assert db.scalars(select(Conversation)).all() == []
+
+
+async def test_replies_reuse_connections_to_the_connector(harness: Harness) -> None:
+    """One keep-alive pool for every turn's connector client, not a connection per turn."""
+    for text in ("help", "help", "help", "help"):
+        await harness.http.message(USERS["maya"], text)
+    peers = [s.peer for s in harness.connector.sent]
+    assert len(peers) == 4 and len(set(peers)) == 1
