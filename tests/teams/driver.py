@@ -4,6 +4,7 @@ and a console-like driver (say / choose / submit) on top that answers the last c
 from __future__ import annotations
 
 import itertools
+import json
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -81,8 +82,6 @@ class TeamsHTTP:
             token = self.signer.token(self.connector.url)
         if token:
             headers["Authorization"] = f"Bearer {token}"
-        import json
-
         data = raw if raw is not None else json.dumps(body).encode()
         return await self.http.post("/api/messages", data=data, headers=headers)
 
