@@ -42,7 +42,18 @@ class Settings(BaseSettings):
     slack_team_ids: str | None = None
     teams_app_id: str | None = None
     teams_app_password: str | None = None
+    # Microsoft Entra tenants (comma-separated) whose Teams users belong to the organisation;
+    # a user of any other tenant reaches nobody.
     teams_tenant_id: str | None = None
+    # How the app id proves itself to Entra (the SDK's MSAL auth types): ClientSecret with
+    # TEAMS_APP_PASSWORD, certificate with TEAMS_CERT_FILE, UserManagedIdentity without.
+    teams_auth_type: str | None = None
+    teams_cert_file: str | None = None
+    # With an app id, replies go only to https Bot Connector hosts: Microsoft's own and
+    # these (comma-separated); any other serviceUrl is refused (the SDK's anti-SSRF check).
+    # TEAMS_OUTBOUND_CHECK=false turns the check off (a local connector over http).
+    teams_service_hosts: str | None = None
+    teams_outbound_check: bool = True
     openai_api_key: str | None = None
     openai_base_url: str | None = None
     coach_llm_model: str = "gpt-4o-mini"
@@ -59,7 +70,12 @@ class Settings(BaseSettings):
     @property
     def slack_teams(self) -> tuple[str, ...]:
         """SLACK_TEAM_IDS as a tuple of ids (blank items dropped)."""
-        return tuple(t.strip() for t in (self.slack_team_ids or "").split(",") if t.strip())
+        return _items(self.slack_team_ids)
+
+    @property
+    def teams_tenants(self) -> tuple[str, ...]:
+        """TEAMS_TENANT_ID as a tuple of tenant ids (blank items dropped)."""
+        return _items(self.teams_tenant_id)
 
     @property
     def sqlalchemy_url(self) -> str:
@@ -69,6 +85,10 @@ class Settings(BaseSettings):
             if url.startswith(prefix):
                 return "postgresql+psycopg://" + url[len(prefix):]
         return url
+
+
+def _items(value: str | None) -> tuple[str, ...]:
+    return tuple(item.strip() for item in (value or "").split(",") if item.strip())
 
 
 def load_settings(**overrides: object) -> Settings:

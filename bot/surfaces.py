@@ -24,6 +24,8 @@ def shared_gateway(app: App, delivery_delay: float = 0.0) -> Gateway:
 def configured_surfaces(app: App, gateway: Gateway) -> list[HostedSurface]:
     """Every platform whose settings are complete, on ``gateway``."""
     from bot.slack.app import build_slack, enabled
+    from bot.teams.app import build_teams
+    from bot.teams.app import enabled as teams_enabled
 
     surfaces: list[HostedSurface] = []
     if enabled(app):
@@ -31,4 +33,8 @@ def configured_surfaces(app: App, gateway: Gateway) -> list[HostedSurface]:
                                     gateway=gateway))
     else:
         log.warning("Slack is off: no SLACK_SIGNING_SECRET with a token or client id")
+    if teams_enabled(app):
+        surfaces.append(build_teams(app, gateway=gateway))
+    else:
+        log.warning("Teams is off: no TEAMS_APP_ID (or TEAMS_TENANT_ID for local development)")
     return surfaces

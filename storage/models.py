@@ -386,6 +386,23 @@ class SlackView(Base):
     opened_at: Mapped[datetime] = mapped_column(index=True)
 
 
+class TeamsConversation(Base):
+    """A Teams conversation the bot may write to later (a proactive message): the Bot
+    Framework conversation reference, stored when the app is installed and on a person's
+    first message, removed when it is uninstalled. ``user_key`` is the person's Entra
+    object id in a personal chat, "" for a team or group chat."""
+
+    __tablename__ = "teams_conversation"
+    __table_args__ = (UniqueConstraint("tenant", "conversation_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant: Mapped[str] = mapped_column(String(64))
+    conversation_id: Mapped[str] = mapped_column(String(400))
+    user_key: Mapped[str] = mapped_column(String(128))
+    scope: Mapped[str] = mapped_column(String(20))  # personal | team | groupChat
+    reference: Mapped[dict[str, Any]]
+    updated_at: Mapped[datetime]
+
+
 class ProcessedEvent(Base):
     __tablename__ = "processed_event"
     __table_args__ = (UniqueConstraint("platform", "tenant", "event_id"),)
@@ -413,6 +430,9 @@ class Outbox(Base):
 
 
 Index("ix_outbox_pending", Outbox.status, Outbox.not_before)
+# A proactive message finds the recipient's personal chat by (tenant, their Entra id).
+Index("ix_teams_conversation_user", TeamsConversation.tenant, TeamsConversation.user_key,
+      TeamsConversation.scope)
 # The turn's first query matches all five: with only (person_id, status) SQLite preferred
 # the unique key's (platform, tenant, user_key) and walked every ended conversation.
 Index("ix_conversation_person", Conversation.person_id, Conversation.status,

@@ -23,6 +23,7 @@ from bot.cli.errors import (
 )
 from bot.cli.imports import run_import
 from bot.cli.opening import open_app
+from bot.cli.teams import write_package
 from bot.cli.workspaces import link_workspace, list_workspaces
 from bot.playbook_loader import PlaybookConfigError
 from bot.settings import ConfigError
@@ -92,7 +93,7 @@ def _parser() -> argparse.ArgumentParser:
                         help="print one JSON object (the keys are in the README)")
     digest.set_defaults(run=run_digest)
 
-    serve = sub.add_parser("serve", help="run the service: Slack, health checks")
+    serve = sub.add_parser("serve", help="run the service: Slack, Teams, health checks")
     serve.add_argument("--host", default="0.0.0.0", help="address to listen on (default: all)")
     serve.add_argument("--port", type=int, default=3000, help="port (default: 3000)")
     serve.set_defaults(run=_serve)
@@ -105,6 +106,16 @@ def _parser() -> argparse.ArgumentParser:
     link.set_defaults(run=link_workspace)
     slack_sub.add_parser("workspaces", help="list the linked Slack workspaces") \
         .set_defaults(run=list_workspaces)
+
+    teams = sub.add_parser("teams", help="Microsoft Teams")
+    teams_sub = teams.add_subparsers(required=True, metavar="ACTION")
+    pack = teams_sub.add_parser("package", help="write the Teams app package (a zip) to "
+                                "upload to Teams")
+    pack.add_argument("--out", type=Path, default=Path("smos-coach-teams.zip"), metavar="FILE",
+                      help="where to write it (default: smos-coach-teams.zip)")
+    pack.add_argument("--domain", metavar="HOST",
+                      help="the public host of coach serve (its valid domain and pages)")
+    pack.set_defaults(run=write_package)
 
     demo = sub.add_parser("demo", help="load the demo org (safe to run twice)")
     demo.set_defaults(run=run_demo)

@@ -52,3 +52,29 @@ def test_bench_dispatch_sends_every_due_checkin_once() -> None:
     figures = run(count=30, rounds=2, database_url=None)
     assert figures["duplicates"] == 0 and figures["lost"] == 0
     assert figures["ours"] > 0 and figures["bare"] > 0 and figures["rss_mb"] > 0
+async def test_bench_teams_activities_are_stored_turns(db_url: str) -> None:
+    """Both bench_teams cases advance a conversation (a refused answer would be timed)."""
+    from sqlalchemy import func, select
+
+    from bench import bench_teams
+    from storage.models import Conversation
+    from tests.teams.conftest import start
+    from tests.teams.fake_connector import FakeConnector
+
+    connector = await FakeConnector().start()
+    app = make_app(db_url, demo=False, teams_tenant_id=bench_teams.TENANT)
+    bench_teams.setup(app, 4)  # managers 0 and 1 mid-session, 2 and 3 fresh
+    async for h in start(app, connector):
+        with app.sessions() as db:
+            before = db.scalar(select(func.sum(Conversation.version)))
+        for kind, n in (("answer", 0), ("coach", 2)):
+            response = await h.http.post(None, raw=bench_teams.activity(kind, n, connector.url))
+            assert response.status in (200, 202)
+        with app.sessions() as db:
+            after = db.scalar(select(func.sum(Conversation.version)))
+            assert db.scalar(select(func.count(Conversation.id))) == 3
+        assert after == (before or 0) + 2  # the answer moved its session on; a new one began
+        said = " ".join(s.said for s in connector.sent)
+        assert "earlier question" not in said and "Sorry" not in said
+    await connector.close()
+    assert connector.problems == []

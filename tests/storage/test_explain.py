@@ -31,14 +31,14 @@ from bot.channels.who import Who
 from bot.services import digest, home
 from bot.slack.store import SlackStore
 from flows.messages import Say, Submit
-from storage import conversations, views
+from storage import conversations, teams_conversations, tenancy, views
 from storage import digest as figures
 from storage.models import Cadence, CadenceOccurrence, Person, PlannedSession
 from tests.support import make_app
 
 GROWING = {"coaching_session", "action_item", "checkin", "metric", "review", "transition_log",
            "conversation", "leaf_outcome", "escalation", "outbox", "cadence_occurrence",
-           "planned_session", "slack_view"}
+           "planned_session", "slack_view", "teams_conversation"}
 SMALL = Scale(reps=24, sessions=6, actions=30, checkins=12, months=6)
 
 
@@ -238,4 +238,29 @@ def test_the_escalation_inbox_reads_no_growing_table_whole(db_url: str) -> None:
                                                                      params)]
     app.close()
     assert len(seen) > 8
+    assert problems == []
+
+
+def test_a_proactive_teams_message_finds_its_chat_by_key(db_url: str) -> None:
+    """The Teams notifier's lookup (recipient email → their personal chat in the tenant)
+    goes through the person's unique email and ix_teams_conversation_user."""
+    app, org = org_with_history(db_url)
+    with app.engine.begin() as conn:
+        tenancy.link(conn, 1, "teams", "tenant-x", NOW)
+        for index, rep in enumerate(org.reps):
+            conn.execute(Person.__table__.update().where(Person.id == rep)
+                         .values(teams_user_id=f"aad-{rep}"))
+            for chat in range(3):  # their personal chat, and team chats of others
+                teams_conversations.remember(
+                    conn, tenant="tenant-x", conversation_id=f"a:{rep}:{chat}",
+                    user_key=f"aad-{rep}" if chat == 0 else "",
+                    scope="personal" if chat == 0 else "team",
+                    reference={"conversation": {"id": f"a:{rep}:{chat}"}, "n": index},
+                    now=NOW)
+    with captured(app.engine) as seen, app.engine.connect() as conn:
+        found = teams_conversations.personal_of(conn, "tenant-x", org.email(org.reps[3]))
+    assert found is not None and found["conversation"]["id"] == f"a:{org.reps[3]}:0"
+    problems = [p for statement, params in seen for p in full_scans(app.engine, statement,
+                                                                     params)]
+    app.close()
     assert problems == []

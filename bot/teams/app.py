@@ -1,0 +1,210 @@
+"""The Teams surface of ``coach serve``: ``POST /api/messages`` through the Microsoft 365
+Agents SDK (``CloudAdapter`` and an ``AgentApplication``), with the SDK's JWT check
+whenever an app id is configured, and Teams's notifier on the shared outbox.
+
+Without TEAMS_APP_ID the endpoint is anonymous (local development with the Agents
+Playground or the Bot Framework Emulator), logged loudly at start. Nothing connects
+until a request."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import warnings
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+from microsoft_agents.activity import Activity
+from microsoft_agents.hosting.aiohttp import (
+    CloudAdapter,
+    jwt_authorization_decorator,
+    start_agent_process,
+)
+from microsoft_agents.hosting.core import (
+    AccessTokenProviderBase,
+    AgentApplication,
+    AgentAuthConfiguration,
+    ApplicationOptions,
+    ConnectionManager,
+    MemoryStorage,
+    OutboundHostValidator,
+    TurnState,
+)
+from microsoft_agents.hosting.core.authorization import AuthTypes
+from pydantic import ValidationError
+from yarl import URL
+
+from bot.bootstrap import App
+from bot.channels.database import Database
+from bot.channels.gateway import Gateway
+from bot.channels.hosting import SHUTDOWN_WAIT
+from bot.channels.outbox import OutboxWorker
+from bot.services.context import ServiceContext
+from bot.settings import ConfigError, Settings
+from bot.teams.connector import PooledConnectorClients
+from bot.teams.handlers import TeamsHandlers
+from bot.teams.notifier import Sleep, TeamsNotifier
+from bot.teams.store import TeamsStore
+
+log = logging.getLogger("coach.teams")
+ROUTE = "/api/messages"
+TokenProviders = Callable[[AgentAuthConfiguration], AccessTokenProviderBase]
+AUTH_CONFIG_KEY = "agent_configuration"  # where the SDK's JWT check reads its settings
+
+
+@dataclass
+class TeamsApp:
+    """The Teams surface as ``coach serve`` hosts it (bot/channels/hosting.py)."""
+
+    agent: AgentApplication[TurnState]
+    adapter: CloudAdapter
+    auth: AgentAuthConfiguration
+    handlers: TeamsHandlers
+    gateway: Gateway
+    store: TeamsStore
+    tenants: tuple[str, ...]
+    clients: PooledConnectorClients
+
+    def add_routes(self, web_app: web.Application) -> None:
+        quiet_sdk_keys()
+        web_app[AUTH_CONFIG_KEY] = self.auth
+        web_app.router.add_post(ROUTE, jwt_authorization_decorator(  # type: ignore[no-untyped-call]
+            self.messages))
+
+    async def messages(self, request: web.Request) -> web.StreamResponse:
+        """An authenticated activity (the decorator answered 401 otherwise): refuse what the
+        SDK could not read with 400, hand the rest to its pipeline."""
+        problem = unreadable(await request.read())
+        if problem:
+            log.warning("teams activity refused: %s", problem)
+            return web.json_response({"error": problem}, status=400)
+        response = await start_agent_process(request, self.agent, self.adapter)
+        return response if response is not None else web.Response(status=202)
+
+    async def lifetime(self, web_app: web.Application) -> AsyncIterator[None]:
+        """Link the configured tenants before the first request; at shutdown, let the last
+        turns finish, then close the connections to the Bot Connector."""
+        await self.gateway.database.run(self.store.link_tenants, self.tenants)
+        yield
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.gateway.idle(), timeout=SHUTDOWN_WAIT)
+        await self.clients.close()
+
+
+def unreadable(body: bytes) -> str:
+    """Why the SDK could not handle this body ("" when it can): not a JSON object, not an
+    activity, no conversation, or a service URL no reply could be sent to."""
+    try:
+        raw = json.loads(body)
+    except ValueError:
+        return "the body is not JSON"
+    if not isinstance(raw, dict):
+        return "the body is not an activity"
+    try:
+        activity = Activity.model_validate(raw)
+    except (ValidationError, ValueError, TypeError):
+        return "the body is not an activity"
+    if not activity.type or not activity.conversation or not activity.conversation.id:
+        return "the activity has no type or conversation"
+    if activity.service_url is not None and not reachable(activity.service_url):
+        return "the activity's serviceUrl is not an http(s) URL"
+    return ""
+
+
+def reachable(service_url: Any) -> bool:
+    try:
+        url = URL(str(service_url))
+    except (ValueError, TypeError):
+        return False
+    return url.absolute and url.scheme in ("http", "https") and bool(url.host)
+
+
+def enabled(app: App) -> bool:
+    """Teams is on with an app id, or with a tenant to serve anonymously (development)."""
+    return bool(app.settings.teams_app_id or app.settings.teams_tenants)
+
+
+def auth_configuration(settings: Settings) -> AgentAuthConfiguration:
+    """The SDK's connection settings from ours: the app id and its credential (a client
+    secret, a certificate, or a managed identity), or anonymous when there is no app id."""
+    if not settings.teams_app_id:
+        return AgentAuthConfiguration(anonymous_allowed=True)
+    tenants = settings.teams_tenants
+    if settings.teams_auth_type:
+        try:
+            auth_type = AuthTypes(settings.teams_auth_type)
+        except ValueError:
+            names = ", ".join(t.value for t in AuthTypes)
+            raise ConfigError(f"TEAMS_AUTH_TYPE must be one of: {names}") from None
+    elif settings.teams_app_password:
+        auth_type = AuthTypes.client_secret
+    elif settings.teams_cert_file:
+        auth_type = AuthTypes.certificate
+    else:
+        auth_type = AuthTypes.user_managed_identity
+    return AgentAuthConfiguration(
+        auth_type=auth_type, client_id=settings.teams_app_id,
+        tenant_id=tenants[0] if len(tenants) == 1 else None,
+        client_secret=settings.teams_app_password, cert_pfx_file=settings.teams_cert_file,
+        anonymous_allowed=False)
+
+
+def quiet_sdk_keys() -> None:
+    """The SDK keeps its settings and claims under plain string keys of the aiohttp app and
+    request, which aiohttp warns about on every request: not ours to fix, so not shown."""
+    for module in (__name__, r"microsoft_agents\.hosting\.aiohttp\..*"):
+        warnings.filterwarnings("ignore", category=web.NotAppKeyWarning, module=module)
+
+
+def msal_provider(config: AgentAuthConfiguration) -> AccessTokenProviderBase:
+    from microsoft_agents.authentication.msal import MsalAuth
+
+    provider: AccessTokenProviderBase = MsalAuth(config)
+    return provider
+
+
+def build_teams(app: App, *, gateway: Gateway | None = None,
+                token_providers: TokenProviders = msal_provider,
+                sleep: Sleep = asyncio.sleep, delivery_delay: float = 0.0) -> TeamsApp:
+    """The Teams side of ``coach serve``. ``token_providers`` makes the token provider for
+    the app's credential (MSAL; tests pass a recording fake); ``sleep`` waits between the
+    notifier's retries. ``gateway``: the channel layer shared with other surfaces (made
+    here, its outbox passes ``delivery_delay`` seconds after a turn, when Teams is alone)."""
+    s = app.settings
+    auth = auth_configuration(s)
+    if not s.teams_tenants:
+        log.warning("no TEAMS_TENANT_ID: every Teams user will be told their organisation "
+                    "is not connected")
+    if not s.teams_app_id:
+        log.warning("Teams is ANONYMOUS: no TEAMS_APP_ID, so POST %s accepts activities "
+                    "without a token. Use this for local development only.", ROUTE)
+    connections = ConnectionManager(token_providers,
+                                    connections_configurations={"SERVICE_CONNECTION": auth})
+    hosts = [h.strip() for h in (s.teams_service_hosts or "").split(",") if h.strip()]
+    checked = bool(s.teams_app_id) and s.teams_outbound_check
+    clients = PooledConnectorClients(connections)
+    adapter = CloudAdapter(channel_service_client_factory=clients,
+                           host_validator=OutboundHostValidator(hosts, enabled=checked))
+    if gateway is None:
+        database = Database(app.engine)
+        gateway = Gateway(app.runner, database, OutboxWorker(app.sessions, app.clock, database,
+                                                             delay=delivery_delay))
+    store = TeamsStore(app.sessions, app.clock)
+    handlers = TeamsHandlers(gateway, store, ServiceContext(app.sessions, app.clock,
+                                                            app.playbook))
+    agent = AgentApplication[TurnState](
+        ApplicationOptions(storage=MemoryStorage(), bot_app_id=s.teams_app_id or "",
+                           start_typing_timer=False, remove_recipient_mention=False),
+        connection_manager=connections)
+    agent.activity("message")(handlers.on_message)
+    agent.activity("conversationUpdate")(handlers.on_conversation_update)
+    agent.activity("installationUpdate")(handlers.on_installation_update)
+    agent.error(handlers.on_error)
+    adapter.on_turn_error = handlers.on_error
+    gateway.outbox.register(TeamsNotifier(adapter, s.teams_app_id or "", store,
+                                          gateway.database, sleep))
+    return TeamsApp(agent, adapter, auth, handlers, gateway, store, s.teams_tenants, clients)

@@ -1,0 +1,179 @@
+"""What a Teams activity does once the SDK has authenticated it: run the turn through the
+gateway, reply in the conversation, and keep the conversation references proactive
+messages need.
+
+Coaching happens only in a personal chat: in a team channel or a group chat the bot says so
+and runs nothing (everyone there would see the session). Activities are handled before the
+HTTP answer (Teams waits up to 15 seconds), one
+person at a time and in order (the gateway's lock per person). A retried delivery
+(the same activity id) is answered and not handled again. The SDK's error handler is
+replaced: a failure is logged in full and the user gets one short sentence.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from microsoft_agents.activity import Activity
+from microsoft_agents.hosting.core import TurnContext
+
+from bot.channels.gateway import Gateway, GatewayText
+from bot.services import plans
+from bot.services.context import ServiceContext
+from bot.teams import parse, render
+from bot.teams.identity import TeamsDirectory, TeamsIdentity
+from bot.teams.store import Chat, TeamsStore
+from bot.teams.text import TeamsText
+from flows.messages import Message
+from storage.db import is_busy
+
+log = logging.getLogger("coach.teams")
+PERSONAL = "personal"
+
+
+class TeamsHandlers:
+    def __init__(self, gateway: Gateway, store: TeamsStore, services: ServiceContext) -> None:
+        self.gateway, self.store, self.services = gateway, store, services
+        self.run = gateway.database.run
+        self.identity = TeamsIdentity(store, gateway.database)
+        self._known_chats: set[tuple[str, str, str]] = set()
+
+    async def on_message(self, context: TurnContext, _state: Any = None) -> None:
+        activity = context.activity
+        given = parse.inbound(activity)
+        if given is None:
+            return
+        chat = self.new_chat(activity)
+        if not await self.run(self.store.arrive, given.who.tenant, activity.id or "", chat):
+            log.info("teams activity %s seen before: not handled again", activity.id)
+            return
+        self.known(chat)
+        if scope_of(activity) != PERSONAL:  # a team channel or a group chat sees no session
+            await context.send_activity(TeamsText.personal_only)
+            return
+        async with self.gateway.background.lock(given.who):
+            if given.acknowledged is not None:
+                await self.acknowledge(context, given)
+                return
+            assert given.given is not None
+            directory = TeamsDirectory(self.identity, context)
+            result = await self.gateway.turn(given.who, given.given, given.expect_step,
+                                             directory=directory)
+            if result.status == "busy":
+                await context.send_activity(TeamsText.busy)
+                return
+            work = [self.reply(context, result.messages)]
+            if given.card is not None and given.card_id and result.status in ("ok", "refused"):
+                shown = (render.answered(given.card) if result.status == "ok"
+                         else render.closed(given.card))
+                work.append(self.update_card(context, given.card_id, shown))
+            await asyncio.gather(*work)  # the next question and the old card side by side
+
+    async def acknowledge(self, context: TurnContext, given: parse.Inbound) -> None:
+        """A rep's "got it" on their action plan: recorded, the card says thanks."""
+        assert given.acknowledged is not None and given.card is not None
+        thanked = await self.run(plans.acknowledge, self.services, given.who,
+                                 given.acknowledged)
+        text = (TeamsText.acknowledged.format(name=thanked.first_name) if thanked
+                else TeamsText.not_yours)
+        if given.card_id:
+            await self.update_card(context, given.card_id, render.answered(
+                parse.CardAnswer(given.card.question, text)))
+        else:
+            await context.send_activity(text)
+
+    async def reply(self, context: TurnContext, messages: Sequence[Message]) -> None:
+        for reply in render.activities(messages):
+            await context.send_activity(Activity.model_validate(reply))
+
+    async def update_card(self, context: TurnContext, card_id: str,
+                          content: render.Card) -> None:
+        """Replace an answered card by its read-only form (best effort: the answer is
+        stored whatever happens to the old card)."""
+        update = Activity.model_validate({**render.card_activity(content), "id": card_id})
+        try:
+            await context.update_activity(update)
+        except Exception as exc:  # noqa: BLE001 - the turn is stored; the card stays as it was
+            log.warning("could not update card %s: %s", card_id, type(exc).__name__)
+
+    async def on_conversation_update(self, context: TurnContext, _state: Any = None) -> None:
+        """The bot added to a chat or a team: keep the reference; say hello in a personal
+        chat. Removed from it: forget the reference."""
+        activity = context.activity
+        bot = activity.recipient.id if activity.recipient else None
+        added = [m.id for m in activity.members_added or ()]
+        removed = [m.id for m in activity.members_removed or ()]
+        if bot and bot in removed:
+            await self.forget_chat(activity)
+        elif bot and bot in added:
+            await self.remember_chat(activity)
+            if scope_of(activity) == PERSONAL:
+                await context.send_activity(TeamsText.welcome)
+
+    async def on_installation_update(self, context: TurnContext, _state: Any = None) -> None:
+        action = (context.activity.action or "").lower()
+        if action.startswith("remove"):
+            await self.forget_chat(context.activity)
+        elif action.startswith("add"):
+            await self.remember_chat(context.activity)
+
+    async def remember_chat(self, activity: Activity) -> None:
+        """Store the conversation reference now (an install: maybe a new service URL)."""
+        chat = self.new_chat(activity, force=True)
+        if chat is not None:
+            await self.run(self.store.remember_chat, chat)
+            self.known(chat)
+
+    def new_chat(self, activity: Activity, *, force: bool = False) -> Chat | None:
+        """The conversation of this activity to remember: None when there is none, or this
+        process stored it already (unless ``force``)."""
+        conversation = activity.conversation.id if activity.conversation else ""
+        if not conversation or not activity.service_url:
+            return None
+        tenant = parse.tenant_of(activity)
+        if (tenant, conversation, activity.service_url) in self._known_chats and not force:
+            return None
+        who = parse.who_of(activity)
+        scope = scope_of(activity)
+        user = who.user_key if who is not None and scope == PERSONAL else ""
+        reference = activity.get_conversation_reference().model_dump(
+            mode="json", by_alias=True, exclude_none=True)
+        reference.pop("activityId", None)  # a proactive message replies to nothing
+        return Chat(tenant, conversation, user, scope, reference)
+
+    def known(self, chat: Chat | None) -> None:
+        if chat is not None:
+            self._known_chats.add((chat.tenant, chat.conversation_id,
+                                   str(chat.reference.get("serviceUrl", ""))))
+
+    async def forget_chat(self, activity: Activity) -> None:
+        conversation = activity.conversation.id if activity.conversation else ""
+        tenant = parse.tenant_of(activity)
+        self._known_chats = {k for k in self._known_chats if k[:2] != (tenant, conversation)}
+        removed = await self.run(self.store.forget_chat, tenant, conversation)
+        log.info("teams app removed from %s (%d reference)", conversation, removed)
+
+    async def on_error(self, context: TurnContext, error: Exception) -> None:
+        """Replaces the SDK's handler (which sends the exception text to the user)."""
+        busy = is_busy(error)
+        if busy:
+            log.warning("database busy: teams activity not stored")
+        else:
+            log.error("teams turn failed", exc_info=error)
+        try:
+            await context.send_activity(TeamsText.busy if busy else GatewayText.crashed)
+        except Exception as failed:  # noqa: BLE001 - the apology is best effort; logged
+            log.warning("could not tell the user about the failure: %s",
+                        type(failed).__name__)
+
+
+def scope_of(activity: Activity) -> str:
+    """personal, groupChat or team (a conversation's type; a team's channels are 'channel')."""
+    conversation_type = (activity.conversation.conversation_type or "") if (
+        activity.conversation) else ""
+    if conversation_type == "channel":
+        return "team"
+    return conversation_type or PERSONAL

@@ -1,0 +1,97 @@
+"""What the Teams surface keeps, each one short transaction: the tenants linked to the
+organisation, the activities already handled (Teams retries a delivery it thinks we
+missed), the conversation references for proactive messages, and Teams ids bound to
+people."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.clock import Clock
+from bot.teams.parse import PLATFORM
+from storage import events, people, teams_conversations, tenancy
+from storage.models import DEFAULT_ORG, Person
+
+log = logging.getLogger("coach.teams.store")
+BindStatus = Literal["known", "unknown", "conflict"]
+
+
+@dataclass(frozen=True, slots=True)
+class Chat:
+    """A Teams conversation the bot may write to later: its reference, and whose
+    personal chat it is (``user_key`` "" for a team or group chat)."""
+
+    tenant: str
+    conversation_id: str
+    user_key: str
+    scope: str
+    reference: Mapping[str, Any]
+
+
+class TeamsStore:
+    def __init__(self, sessions: sessionmaker[Session], clock: Clock) -> None:
+        self.sessions, self.clock = sessions, clock
+
+    def link_tenants(self, tenants: Sequence[str]) -> None:
+        """TEAMS_TENANT_ID's tenants belong to the default organisation (once)."""
+        for tenant in tenants:
+            try:
+                with self.sessions.begin() as db:
+                    result = tenancy.link(db, DEFAULT_ORG, PLATFORM, tenant, self.clock.now())
+            except IntegrityError:  # another process linked it at the same moment
+                continue
+            if result == "elsewhere":
+                log.warning("Teams tenant %s belongs to another organisation", tenant)
+
+    def org_of(self, tenant: str) -> int | None:
+        with self.sessions() as db:
+            return tenancy.org_of(db, PLATFORM, tenant)
+
+    def arrive(self, tenant: str, activity_id: str, chat: Chat | None) -> bool:
+        """One transaction as an activity arrives: keep its conversation's reference
+        (``chat``, when not known yet), and claim its id: True the first time the id is
+        seen (the one delivery to act on)."""
+        with self.sessions.begin() as db:
+            if chat is not None:
+                self._remember(db, chat)
+            return not activity_id or events.claim(db, PLATFORM, tenant, activity_id,
+                                                   self.clock.now())
+
+    def remember_chat(self, chat: Chat) -> None:
+        with self.sessions.begin() as db:
+            self._remember(db, chat)
+
+    def _remember(self, db: Session, chat: Chat) -> None:
+        teams_conversations.remember(db.connection(), tenant=chat.tenant,
+                                     conversation_id=chat.conversation_id,
+                                     user_key=chat.user_key, scope=chat.scope,
+                                     reference=chat.reference, now=self.clock.now())
+
+    def forget_chat(self, tenant: str, conversation_id: str) -> int:
+        with self.sessions.begin() as db:
+            return teams_conversations.forget(db.connection(), tenant=tenant,
+                                              conversation_id=conversation_id)
+
+    def personal_chat(self, tenant: str, email: str) -> dict[str, Any] | None:
+        with self.sessions() as db:
+            return teams_conversations.personal_of(db.connection(), tenant, email)
+
+    def bind(self, org: int, email: str, user_key: str) -> BindStatus:
+        """Bind a Teams user (their Entra object id) to the person with this email, once:
+        a person already bound to another Teams id stays bound to it."""
+        with self.sessions.begin() as db:
+            person: Person | None = people.by_email(db, email, org)
+            if person is None:
+                return "unknown"
+            if person.teams_user_id not in (None, user_key):
+                log.warning("person %s is bound to another Teams id", person.id)
+                return "conflict"
+            person.teams_user_id = user_key
+            person.updated_at = self.clock.now()
+            return "known"
