@@ -194,7 +194,6 @@ def run(count: int, rounds: int, database_url: str | None) -> dict[str, float]:
     from bot.clock import ManualClock
     from bot.settings import Settings
 
-    logging.disable(logging.WARNING)
     parent, child = multiprocessing.get_context("spawn").Pipe()
     fake = multiprocessing.get_context("spawn").Process(target=fake_api, args=(child,))
     fake.start()
@@ -236,6 +235,7 @@ def run(count: int, rounds: int, database_url: str | None) -> dict[str, float]:
 
 
 def main() -> None:
+    logging.disable(logging.WARNING)  # here, not in run(): the tests call run() in-process
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--count", type=int, default=200,
                         help="due check-ins to dispatch per round (default 200; the issue's "
