@@ -85,13 +85,8 @@ def _write(conn: Connection, model: type, rows: list[dict[str, Any]]) -> None:
 def build_people(conn: Connection, reps: int, first_id: int = 1000) -> Org:
     """The org chart: VP, leaders, managers, reps (all active, console-reachable), with
     ids from ``first_id`` (two orgs may share a database)."""
-    managers = -(-reps // REPS_PER_MANAGER)
-    leaders = -(-managers // MANAGERS_PER_LEADER)
-    vp = first_id
-    leader_ids = list(range(vp + 1, vp + 1 + leaders))
-    manager_ids = list(range(leader_ids[-1] + 1, leader_ids[-1] + 1 + managers))
-    rep_ids = list(range(manager_ids[-1] + 1, manager_ids[-1] + 1 + reps))
-    org = Org(vp, leader_ids, manager_ids, rep_ids, {})
+    org = org_of(reps, first_id)
+    vp, leader_ids, manager_ids, rep_ids = org.vp, org.leaders, org.managers, org.reps
 
     def person(pid: int, role: str, boss: int | None, name: str) -> dict[str, Any]:
         return {"id": pid, "org_id": DEFAULT_ORG, "email": org.email(pid), "name": name,
@@ -109,6 +104,18 @@ def build_people(conn: Connection, reps: int, first_id: int = 1000) -> Org:
     _refresh_ids(conn, org)
     _current_reviews(conn, org)
     return org
+
+
+def org_of(reps: int, first_id: int = 1000) -> Org:
+    """The ids ``build_people`` gives an org of ``reps`` reps (to add history to an org
+    built earlier: ``refresh_ids`` then ``add_history``)."""
+    managers = -(-reps // REPS_PER_MANAGER)
+    leaders = -(-managers // MANAGERS_PER_LEADER)
+    vp = first_id
+    leader_ids = list(range(vp + 1, vp + 1 + leaders))
+    manager_ids = list(range(leader_ids[-1] + 1, leader_ids[-1] + 1 + managers))
+    rep_ids = list(range(manager_ids[-1] + 1, manager_ids[-1] + 1 + reps))
+    return Org(vp, leader_ids, manager_ids, rep_ids, {})
 
 
 _KEYS = {"session": CoachingSession, "review": Review, "action": ActionItem, "checkin": Checkin,
