@@ -37,9 +37,10 @@ def url_of(database: str) -> str:
     return f"postgresql+psycopg://postgres@127.0.0.1:5432/{database}"
 
 
-def build(database: str, reps: int, *, fresh: bool) -> None:
+def build(database: str, reps: int, *, fresh: bool, checkins: bool = True) -> None:
     """Load the org and its whole history into ``database``, 10 % first; ``fresh``: create
-    it anew, else add the rest of the history to the 10 % loaded earlier (migrated to head)."""
+    it anew, else add the rest of the history to the 10 % loaded earlier (migrated to head);
+    ``checkins=False``: the rest without check-ins, their conversations and logs."""
     if fresh:
         admin = create_engine(ADMIN, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
@@ -57,7 +58,7 @@ def build(database: str, reps: int, *, fresh: bool) -> None:
         org = org_of(reps)
     for lo, hi in ((0.0, 0.1), (0.1, 1.0)) if fresh else ((0.1, 1.0),):
         with engine.begin() as conn:
-            rows += add_history(conn, org, scale, lo, hi)
+            rows += add_history(conn, org, scale, lo, hi, checkins=checkins or lo == 0.0)
             fix_sequences(conn)
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.exec_driver_sql("VACUUM ANALYZE")
@@ -126,11 +127,13 @@ def main() -> None:
     parser.add_argument("--build", action="store_true", help="(re)create and load it first")
     parser.add_argument("--complete", action="store_true",
                         help="add the other 90 %% of the history to a database built at 10 %%")
+    parser.add_argument("--without-checkins", action="store_true",
+                        help="past 10 %%, leave out check-ins, conversations and logs")
     parser.add_argument("--reps", type=int, default=10_000)
     parser.add_argument("--samples", type=int, default=30)
     args = parser.parse_args()
     if args.build or args.complete:
-        build(args.database, args.reps, fresh=args.build)
+        build(args.database, args.reps, fresh=args.build, checkins=not args.without_checkins)
     measure(args.database, args.samples)
 
 
