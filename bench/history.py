@@ -85,13 +85,8 @@ def _write(conn: Connection, model: type, rows: list[dict[str, Any]]) -> None:
 def build_people(conn: Connection, reps: int, first_id: int = 1000) -> Org:
     """The org chart: VP, leaders, managers, reps (all active, console-reachable), with
     ids from ``first_id`` (two orgs may share a database)."""
-    managers = -(-reps // REPS_PER_MANAGER)
-    leaders = -(-managers // MANAGERS_PER_LEADER)
-    vp = first_id
-    leader_ids = list(range(vp + 1, vp + 1 + leaders))
-    manager_ids = list(range(leader_ids[-1] + 1, leader_ids[-1] + 1 + managers))
-    rep_ids = list(range(manager_ids[-1] + 1, manager_ids[-1] + 1 + reps))
-    org = Org(vp, leader_ids, manager_ids, rep_ids, {})
+    org = org_of(reps, first_id)
+    vp, leader_ids, manager_ids, rep_ids = org.vp, org.leaders, org.managers, org.reps
 
     def person(pid: int, role: str, boss: int | None, name: str) -> dict[str, Any]:
         return {"id": pid, "org_id": DEFAULT_ORG, "email": org.email(pid), "name": name,
@@ -109,6 +104,18 @@ def build_people(conn: Connection, reps: int, first_id: int = 1000) -> Org:
     _refresh_ids(conn, org)
     _current_reviews(conn, org)
     return org
+
+
+def org_of(reps: int, first_id: int = 1000) -> Org:
+    """The ids ``build_people`` gives an org of ``reps`` reps (to add history to an org
+    built earlier: ``refresh_ids`` then ``add_history``)."""
+    managers = -(-reps // REPS_PER_MANAGER)
+    leaders = -(-managers // MANAGERS_PER_LEADER)
+    vp = first_id
+    leader_ids = list(range(vp + 1, vp + 1 + leaders))
+    manager_ids = list(range(leader_ids[-1] + 1, leader_ids[-1] + 1 + managers))
+    rep_ids = list(range(manager_ids[-1] + 1, manager_ids[-1] + 1 + reps))
+    return Org(vp, leader_ids, manager_ids, rep_ids, {})
 
 
 _KEYS = {"session": CoachingSession, "review": Review, "action": ActionItem, "checkin": Checkin,
@@ -150,15 +157,18 @@ def _current_reviews(conn: Connection, org: Org) -> None:
     _write(conn, Review, reviews)
 
 
-def add_history(conn: Connection, org: Org, scale: Scale, lo: float, hi: float) -> int:
+def add_history(conn: Connection, org: Org, scale: Scale, lo: float, hi: float, *,
+                checkins: bool = True) -> int:
     """Write the slice [lo, hi) of every rep's history (fractions of ``scale``); returns
-    the number of rows written. Slices never overlap, so 0→0.1 then 0.1→1 is the whole."""
+    the number of rows written. Slices never overlap, so 0→0.1 then 0.1→1 is the whole.
+    ``checkins=False`` leaves out the check-ins with their conversations and logs (25 of
+    the full size's 27 M rows; no App Home reads them)."""
     written = 0
     _refresh_ids(conn, org)
     for chunk in _chunked(range(len(org.reps)), 50):
         batch: dict[type, list[dict[str, Any]]] = {}
         for i in chunk:
-            for model, row in _rep_history(org, i, scale, lo, hi):
+            for model, row in _rep_history(org, i, scale, lo, hi, checkins):
                 batch.setdefault(model, []).append(row)
         for model in (CoachingSession, Review, LeafOutcome, Escalation, Outbox, ActionItem,
                       Checkin, Conversation, TransitionLog, Metric):
@@ -177,8 +187,8 @@ def _part(total: int, lo: float, hi: float) -> range:
     return range(round(total * lo), round(total * hi))
 
 
-def _rep_history(org: Org, i: int, scale: Scale, lo: float,
-                 hi: float) -> Iterator[tuple[type, dict[str, Any]]]:
+def _rep_history(org: Org, i: int, scale: Scale, lo: float, hi: float,
+                 checkins: bool = True) -> Iterator[tuple[type, dict[str, Any]]]:
     rep, manager, leader = org.reps[i], org.manager_of(i), org.leader_of(i)
     key = org.email(rep)
     for k in _part(scale.sessions, lo, hi):
@@ -209,7 +219,7 @@ def _rep_history(org: Org, i: int, scale: Scale, lo: float,
                            "owner_id": rep if k % 2 else manager, "description": "Role-play",
                            "due_date": due, "status": "open" if k % 25 == 0 else "done",
                            "created_at": NOW, "updated_at": NOW, "shared": True}
-    for k in _part(scale.checkins, lo, hi):
+    for k in _part(scale.checkins, lo, hi) if checkins else ():
         week = TODAY - timedelta(days=TODAY.weekday() + 7 * (k + 1))
         at = datetime.combine(week, datetime.min.time(), UTC) + timedelta(days=4)
         yield Checkin, {"id": _next(org, "checkin"), "person_id": rep, "period_start": week,

@@ -8,6 +8,7 @@ is in and the rep has granted permission; the review re-checks the metric.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from flows.effects import CompleteModel, PlanModelReview, RecordModelStage
@@ -30,6 +31,7 @@ from flows.engine import (
 )
 from flows.feedback import check_behaviour
 from flows.messages import Choice, Field, Form, Message
+from flows.model_session import ModelSession
 from flows.model_steps import check_step, teach_stage
 from flows.playbook import Playbook
 from flows.roam import fmt
@@ -117,19 +119,41 @@ PERMISSION = (Choice("granted", CoachingText.granted), Choice("declined", Coachi
 FEEDBACK = Form("feedback", (Field("feedback", CoachingText.feedback_label, "long_text"),))
 
 
+@dataclass(frozen=True, slots=True)
+class CoachingAnswers:
+    """The answers so far, as the conversation keeps them: each form's values under its
+    step's id, the Review's permission as chosen ("granted" / "declined"), the date a
+    later Review was planned for."""
+
+    practice: Mapping[str, Any]
+    self_assessment: Mapping[str, Any]
+    permission: str | None
+    feedback: Mapping[str, Any]
+    review_due: str
+
+    @classmethod
+    def of(cls, data: Mapping[str, Any]) -> CoachingAnswers:
+        permission = data.get("permission")
+        return cls(as_mapping(data.get("practice")), as_mapping(data.get("self_assessment")),
+                   permission if isinstance(permission, str) else None,
+                   as_mapping(data.get("feedback")), str(data.get("review_due", "")))
+
+    @property
+    def granted(self) -> bool:
+        return self.permission == "granted"
+
+
 def start(playbook: Playbook, ctx: Context, data: Mapping[str, Any],
           flow: Flow | None = None) -> Outcome:
-    """``data`` holds session_id, rep_name, rep_ref, focus (a label) and, when the
-    session set them, metric, baseline, target and review_date (the plan's next review)."""
+    """``data``: a :class:`ModelSession` as stored (``as_data``)."""
     return begin(flow or build(playbook), data, ctx)
 
 
 def fill(template: str, state: FlowState, **extra: str) -> str:
-    return template.format(rep=state.data.get("rep_name", "the rep"),
-                           rep_ref=state.data.get("rep_ref", ""),
-                           review_date=state.data.get("review_date", ""),
-                           focus=state.data.get("focus", "today's skill"),
-                           metric=_metric(state), **STAGES, **extra)
+    session = ModelSession.of(state.data)
+    return template.format(rep=session.rep_name, rep_ref=session.rep_ref,
+                           review_date=session.review_date, focus=session.focus,
+                           metric=_metric(session), **STAGES, **extra)
 
 
 def build(playbook: Playbook) -> Flow:
@@ -185,7 +209,7 @@ def _ask_permission(template: str) -> Prompt:
 
 
 def _practice_permission(state: FlowState, answer: Answer, ctx: Context) -> Go:
-    practice = dict(as_mapping(state.data.get("practice")))
+    practice = dict(CoachingAnswers.of(state.data).practice)
     practice.pop("manager_notes", None)  # notes typed before going back need a new yes
     if answer == "granted":
         return Go("practice_notes", {"practice": {**practice, "permission": "granted"}})
@@ -194,12 +218,12 @@ def _practice_permission(state: FlowState, answer: Answer, ctx: Context) -> Go:
 
 
 def _practice_notes(state: FlowState, answer: Answer, ctx: Context) -> Go | Retry:
-    practice = as_mapping(state.data.get("practice"))
+    practice = CoachingAnswers.of(state.data).practice
     if practice.get("permission") != "granted":
         raise FlowBug(CoachingText.guard)
     values = as_mapping(answer)
     problem = check_behaviour(values, {"manager_notes": CoachingText.manager_notes},
-                              str(state.data.get("rep_name", "the rep")))
+                              ModelSession.of(state.data).rep_name)
     return problem or Go(check_step("practice"), {"practice": {**practice, **values}})
 
 
@@ -212,16 +236,15 @@ def _review_date(state: FlowState, answer: Answer, ctx: Context) -> Go | Retry:
                        far=CoachingText.date_far, label=CoachingText.review_day)
     if isinstance(when, Retry):
         return when
-    planned = PlanModelReview(state.data["session_id"], NAME, when)
+    planned = PlanModelReview(ModelSession.of(state.data).session_id, NAME, when)
     said = fill(CoachingText.review_planned, state, date=when.isoformat())
     return Go("review_waiting", {"review_due": when.isoformat()}, (planned,),
               say=(Message(said),))
 
 
 def _waiting_prompt(state: FlowState, ctx: Context) -> Message:
-    return Message(fill(CoachingText.review_waiting, state, date=str(state.data.get("review_due",
-                                                                                    ""))),
-                   choices=WAITING)
+    due = CoachingAnswers.of(state.data).review_due
+    return Message(fill(CoachingText.review_waiting, state, date=due), choices=WAITING)
 
 
 def _permission_prompt(state: FlowState, ctx: Context) -> Message:
@@ -237,41 +260,41 @@ def _permission(state: FlowState, answer: Answer, ctx: Context) -> Go:
 
 
 def _feedback(state: FlowState, answer: Answer, ctx: Context) -> Go | Retry:
-    assessed = as_mapping(state.data.get("self_assessment")).get("self_assessment")
-    if not assessed or state.data.get("permission") != "granted":
+    answers = CoachingAnswers.of(state.data)
+    if not answers.self_assessment.get("self_assessment") or not answers.granted:
         raise FlowBug(CoachingText.guard)
     values = as_mapping(answer)
     problem = check_behaviour(values, {"feedback": CoachingText.feedback_label},
-                              str(state.data.get("rep_name", "the rep")))
+                              ModelSession.of(state.data).rep_name)
     return problem or Go("metric", {"feedback": values})
 
 
-def _metric(state: FlowState) -> str:
-    metric = state.data.get("metric")
-    return metric if isinstance(metric, str) and metric else CoachingText.the_metric
+def _metric(session: ModelSession) -> str:
+    return session.metric or CoachingText.the_metric
 
 
 def _metric_prompt(state: FlowState, ctx: Context) -> Message:
+    session = ModelSession.of(state.data)
     text = fill(CoachingText.metric, state)
-    if "baseline" in state.data and "target" in state.data:
-        text += CoachingText.metric_plan.format(baseline=fmt(float(state.data["baseline"])),
-                                     target=fmt(float(state.data["target"])))
+    if session.baseline is not None and session.target is not None:
+        text += CoachingText.metric_plan.format(baseline=fmt(session.baseline),
+                                                target=fmt(session.target))
     form = Form("metric", (Field("value", fill(CoachingText.metric_value, state), "number"),))
     return Message(text, form=form)
 
 
 def _metric_now(state: FlowState, answer: Answer, ctx: Context) -> Go:
     value = number(as_mapping(answer)["value"])
-    granted = state.data.get("permission") == "granted"
+    session, answers = ModelSession.of(state.data), CoachingAnswers.of(state.data)
     values = {
-        "self_assessment": as_mapping(state.data.get("self_assessment")).get("self_assessment"),
-        "permission": state.data.get("permission"),
-        "feedback": as_mapping(state.data.get("feedback")).get("feedback") if granted else None,
-        "metric": _metric(state),
+        "self_assessment": answers.self_assessment.get("self_assessment"),
+        "permission": answers.permission,
+        "feedback": answers.feedback.get("feedback") if answers.granted else None,
+        "metric": _metric(session),
         "metric_value": value,
     }
-    sid = state.data["session_id"]
-    then = fill(CoachingText.next_review, state) if state.data.get("review_date") else ""
+    sid = session.session_id
+    then = fill(CoachingText.next_review, state) if session.review_date else ""
     done = Message(fill(CoachingText.done, state, value=fmt(value)) + then)
     return Go(END, {"metric_value": value},
               (RecordModelStage(sid, NAME, "R", values), CompleteModel(sid, NAME, "done")),

@@ -43,7 +43,7 @@ from flows.leaf_steps import PRIVATE, SYSTEMIC
 from flows.messages import Choice, Form, Message
 from flows.playbook import Playbook
 from flows.reading import stored_number
-from flows.sled_session import SledSession
+from flows.sled_session import SledAnswers, SledSession
 from flows.sled_text import (
     ACTION,
     AGREED,
@@ -178,8 +178,9 @@ def _agreed(state: FlowState, answer: Answer, ctx: Context) -> Go:
 
 
 def _explore_record(state: FlowState, **extra: Any) -> RecordStage:
-    values = {"chart_answers": dict(chart_answers(state)), "leaf": state.data.get("leaf"),
-              "category": state.data.get("category"), **extra}
+    answers = SledAnswers.of(state.data)
+    values = {"chart_answers": dict(chart_answers(state)), "leaf": answers.leaf,
+              "category": answers.category, **extra}
     return RecordStage(SledSession.of(state.data).session_id, "E", values)
 
 
@@ -195,7 +196,7 @@ def _no_action(state: FlowState, answer: Answer, ctx: Context) -> Go:
 
 
 def _private_note(state: FlowState, answer: Answer, ctx: Context) -> Go:
-    leaf = str(state.data.get("leaf"))
+    leaf = str(SledAnswers.of(state.data).leaf)
     solution = ctx.playbook.chart.leaves[leaf].next
     note = as_mapping(answer)["note"]
     sid = SledSession.of(state.data).session_id
@@ -215,7 +216,7 @@ def _escalation(state: FlowState, answer: Answer, ctx: Context) -> Go:
     commits to, because the problem is not the rep's."""
     values = as_mapping(answer)
     record = leaf_steps.escalation(values)
-    leaf, sid = str(state.data.get("leaf")), SledSession.of(state.data).session_id
+    leaf, sid = str(SledAnswers.of(state.data).leaf), SledSession.of(state.data).session_id
     raised = RaiseEscalation(
         sid, leaf, record.impact, record.evidence, fix_owner=record.owner,
         notice=leaf_steps.notice(coach=ctx.actor.name, rep=SledSession.of(state.data).rep_name,
@@ -229,14 +230,14 @@ def _escalation(state: FlowState, answer: Answer, ctx: Context) -> Go:
 
 
 def _leaf_prompt(state: FlowState, ctx: Context) -> Message:
-    leaf = str(state.data.get("leaf"))
+    leaf = str(SledAnswers.of(state.data).leaf)
     return Message(leaf_steps.prompt(leaf, str(SledSession.of(state.data).rep_or_default)),
                    form=leaf_steps.form(leaf))
 
 
 def _leaf_step(state: FlowState, answer: Answer, ctx: Context) -> Go | Retry:
     """The leaf's concrete next step; the action it implies starts the plan."""
-    leaf = str(state.data.get("leaf"))
+    leaf = str(SledAnswers.of(state.data).leaf)
     record = leaf_steps.read(leaf, as_mapping(answer), ctx.today)
     if isinstance(record, Retry):
         return record
@@ -267,7 +268,7 @@ def _action_data(description: str, owner: str, due: date, shared: bool) -> dict[
 
 
 def _private(state: FlowState) -> bool:
-    return state.data.get("leaf") in PRIVATE
+    return SledAnswers.of(state.data).leaf in PRIVATE
 
 
 def _action_prompt(state: FlowState, ctx: Context) -> Message:
@@ -277,7 +278,7 @@ def _action_prompt(state: FlowState, ctx: Context) -> Message:
                        ctx.actor.email, base=PRIVATE_ACTION if _private(state) else ACTION)
     if _private(state):
         return Message(_fill(SledText.private_action, state), form=form)
-    mine = SledText.manager_owned if state.data.get("leaf") in MANAGER_OWNED else ""
+    mine = SledText.manager_owned if SledAnswers.of(state.data).leaf in MANAGER_OWNED else ""
     return Message(_fill(SledText.action, state) + mine, form=form)
 
 
@@ -289,19 +290,20 @@ def _action(state: FlowState, answer: Answer, ctx: Context) -> Go | Retry:
     # Shared only when the rep owns it or the manager says so; never after a private leaf.
     chosen = values.get("shared")
     shared = (values["owner"] == "rep") if chosen is None else chosen == "yes"
-    actions = [*state.data.get("actions", []),
+    actions = [*SledAnswers.of(state.data).actions,
                _action_data(values["description"], values["owner"], due,
                             shared and not _private(state))]
     return Go("more_actions", {"actions": actions})
 
 
 def _more_prompt(state: FlowState, ctx: Context) -> Message:
-    return Message(SledText.more.format(count=len(state.data.get("actions", []))), choices=MORE)
+    return Message(SledText.more.format(count=len(SledAnswers.of(state.data).actions)),
+                   choices=MORE)
 
 
 def _more(state: FlowState, answer: Answer, ctx: Context) -> Go | Retry:
     if answer == "add":
-        if len(state.data.get("actions", [])) >= MAX_ACTIONS:
+        if len(SledAnswers.of(state.data).actions) >= MAX_ACTIONS:
             return Retry(SledText.too_many)
         return Go("action")
     return Go("success")
@@ -334,18 +336,18 @@ def _success(state: FlowState, answer: Answer, ctx: Context) -> Go | Retry:
 
 
 def _model_prompt(state: FlowState, ctx: Context) -> Message:
-    suggested = MODEL_FOR_LEAF.get(str(state.data.get("leaf")), "none")
+    suggested = MODEL_FOR_LEAF.get(str(SledAnswers.of(state.data).leaf), "none")
     choices = tuple(Choice(c.id, c.label + (" (suggested)" if c.id == suggested else ""))
                     for c in MODELS)
     return Message(SledText.model, choices=choices)
 
 
 def _plan_text(state: FlowState, *, for_rep: bool = False) -> str:
-    success = as_mapping(state.data.get("success"))
-    solution = str(state.data.get("agreed_solution", ""))
+    answers = SledAnswers.of(state.data)
+    success = answers.success
     lines = [f"Focus: {state.data.get('focus_label', state.data.get('focus', ''))}",
-             f"Agreed solution: {solution}"]
-    for a in state.data.get("actions", []):
+             f"Agreed solution: {answers.agreed_solution}"]
+    for a in answers.actions:
         if for_rep and not a.get("shared"):
             continue
         owner = SledSession.of(state.data).rep_name if a["owner"] == "rep" else "manager"
@@ -365,23 +367,24 @@ def _committed_prompt(state: FlowState, ctx: Context) -> Message:
 def _drafts(state: FlowState) -> tuple[ActionDraft, ...]:
     return tuple(ActionDraft(a["description"], a["owner"], date.fromisoformat(a["due"]),
                              shared=bool(a.get("shared")) and not _private(state))
-                 for a in state.data.get("actions", []))
+                 for a in SledAnswers.of(state.data).actions)
 
 
 def _leaf_outcome(state: FlowState) -> RecordLeafOutcome | None:
     """The typed record of the leaf's step, stored when the rep commits."""
-    leaf = str(state.data.get("leaf"))
+    answers = SledAnswers.of(state.data)
+    leaf = str(answers.leaf)
     record: LeafRecord
     if leaf in PRIVATE:
         record = leaf_steps.private_record(leaf)
     elif leaf in SYSTEMIC:
-        record = leaf_steps.escalation(as_mapping(state.data.get("escalation")))
-    elif leaf_steps.has_step(leaf) and state.data.get("leaf_record"):
-        record = leaf_steps.rebuild(leaf, as_mapping(state.data["leaf_record"]))
+        record = leaf_steps.escalation(answers.escalation)
+    elif leaf_steps.has_step(leaf) and answers.leaf_record:
+        record = leaf_steps.rebuild(leaf, answers.leaf_record)
     else:
         return None
     return RecordLeafOutcome(SledSession.of(state.data).session_id, None, leaf,
-                             str(state.data.get("category")), record)
+                             str(answers.category), record)
 
 
 def _committed(state: FlowState, answer: Answer, ctx: Context) -> Go:
@@ -391,12 +394,13 @@ def _committed(state: FlowState, answer: Answer, ctx: Context) -> Go:
         return Go("not_committed", {"committed": False})
     focus_label = ctx.playbook.focus_label(str(state.data.get("focus", "")))
     state = state.with_data(focus_label=focus_label, committed=True)
-    success = as_mapping(state.data.get("success"))
+    answers = SledAnswers.of(state.data)
+    success = answers.success
     sid = SledSession.of(state.data).session_id
     model = str(state.data.get("next_model", "none"))
     complete = CompleteSession(
         sid, "completed",
-        leaf=state.data.get("leaf"), category=state.data.get("category"),
+        leaf=answers.leaf, category=answers.category,
         agreed_solution=state.data.get("agreed_solution"),
         actions=_drafts(state),
         metric=success.get("metric"),
@@ -406,7 +410,7 @@ def _committed(state: FlowState, answer: Answer, ctx: Context) -> Go:
         next_model=model, rep_committed=True,
     )
     record = RecordStage(sid, "D", {
-        "actions": state.data.get("actions", []), **success,
+        "actions": answers.actions, **success,
         "next_model": model, "rep_committed": True,
     })
     effects: list[Effect] = [record, complete]
@@ -440,12 +444,12 @@ def _not_committed(state: FlowState, answer: Answer, ctx: Context) -> Go:
             "agreed_solution": None, "success": None, "next_model": None}
         return Go(ctx.playbook.chart.start, cleared,
                   say=(Message(_fill(SledText.chart_intro, state)),))
-    sid = SledSession.of(state.data).session_id
-    complete = CompleteSession(sid, "no_agreement", leaf=state.data.get("leaf"),
-                               category=state.data.get("category"),
+    sid, answers = SledSession.of(state.data).session_id, SledAnswers.of(state.data)
+    complete = CompleteSession(sid, "no_agreement", leaf=answers.leaf,
+                               category=answers.category,
                                agreed_solution=state.data.get("agreed_solution"),
                                rep_committed=False)
-    record = RecordStage(sid, "D", {"actions": state.data.get("actions", []),
+    record = RecordStage(sid, "D", {"actions": answers.actions,
                                     "rep_committed": False})
     return Go(END, effects=(record, complete),
               say=(Message(_fill(SledText.no_agreement_done, state)),))

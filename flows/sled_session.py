@@ -1,5 +1,6 @@
 """What a SLED session starts from, typed: /coach gathers it, the conversation keeps it
-as plain JSON (``as_data``) beside the answers, and the steps read it back (``of``)."""
+as plain JSON (``as_data``) beside the answers, and the steps read it back (``of``); and
+what the session has agreed so far (``SledAnswers``), read from the same data."""
 
 from __future__ import annotations
 
@@ -43,3 +44,36 @@ class SledSession:
     def rep_or_default(self) -> str:
         """The rep's name, or "the rep" when there is none to say."""
         return self.rep_name or "the rep"
+
+
+@dataclass(frozen=True, slots=True)
+class SledAnswers:
+    """The Explore and Decide answers the steps read back, as the conversation keeps
+    them: the chart's leaf and its category, the agreed solution ("" before any, None
+    after exploring again), the actions so far, the success metric, and the leaf's own
+    record (an escalation's answers, or a leaf step's values)."""
+
+    leaf: str | None = None
+    category: str | None = None
+    agreed_solution: str | None = ""
+    actions: list[dict[str, Any]] = field(default_factory=list)
+    success: Mapping[str, Any] = field(default_factory=dict)
+    escalation: Mapping[str, Any] = field(default_factory=dict)
+    leaf_record: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, data: Mapping[str, Any]) -> SledAnswers:
+        def text(key: str, default: str | None = None) -> str | None:
+            value = data.get(key, default)
+            return value if isinstance(value, str) else None
+
+        def mapping(key: str) -> Mapping[str, Any]:
+            value = data.get(key)
+            return value if isinstance(value, Mapping) else {}
+
+        actions = data.get("actions", [])
+        return cls(leaf=text("leaf"), category=text("category"),
+                   agreed_solution=text("agreed_solution", ""),
+                   actions=actions if isinstance(actions, list) else [],
+                   success=mapping("success"), escalation=mapping("escalation"),
+                   leaf_record=mapping("leaf_record"))

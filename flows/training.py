@@ -8,6 +8,7 @@ takes positives before constructive points.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from flows.effects import CompleteModel, RecordModelStage
@@ -28,6 +29,7 @@ from flows.engine import (
 )
 from flows.feedback import check_behaviour
 from flows.messages import Choice, Field, Form, Message
+from flows.model_session import ModelSession
 from flows.model_steps import teach_stage
 from flows.playbook import Playbook
 from flows.spec import FlowSpec, rep_named_in
@@ -114,18 +116,32 @@ NEXT = {"repeat": TrainingText.next_repeat, "coaching": TrainingText.next_coachi
         "move_on": TrainingText.next_move_on}
 
 
+@dataclass(frozen=True, slots=True)
+class TrainingAnswers:
+    """The Review's answers so far, as the conversation keeps them (each form's values
+    under its step's id; the decision as chosen)."""
+
+    self_assessment: Mapping[str, Any]
+    positives: Mapping[str, Any]
+    constructive: Mapping[str, Any]
+
+    @classmethod
+    def of(cls, data: Mapping[str, Any]) -> TrainingAnswers:
+        return cls(as_mapping(data.get("self_assessment")), as_mapping(data.get("positives")),
+                   as_mapping(data.get("constructive")))
+
+
 def start(playbook: Playbook, ctx: Context, data: Mapping[str, Any],
           flow: Flow | None = None) -> Outcome:
-    """``data`` holds session_id, rep_name, rep_ref, focus (a label) and, when one is
-    planned, review_date (the plan's next review)."""
+    """``data``: a :class:`ModelSession` as stored (``as_data``)."""
     return begin(flow or build(playbook), data, ctx)
 
 
 def fill(template: str, state: FlowState, **extra: str) -> str:
-    return template.format(rep=state.data.get("rep_name", "the rep"),
-                           rep_ref=state.data.get("rep_ref", ""),
-                           review_date=state.data.get("review_date", ""),
-                           focus=state.data.get("focus", "today's skill"), **STAGES, **extra)
+    session = ModelSession.of(state.data)
+    return template.format(rep=session.rep_name, rep_ref=session.rep_ref,
+                           review_date=session.review_date, focus=session.focus, **STAGES,
+                           **extra)
 
 
 def build(playbook: Playbook) -> Flow:
@@ -163,7 +179,7 @@ def _positives(state: FlowState, answer: Answer, ctx: Context) -> Go | Retry:
 
 
 def _constructive(state: FlowState, answer: Answer, ctx: Context) -> Go | Retry:
-    if not as_mapping(state.data.get("positives")):
+    if not TrainingAnswers.of(state.data).positives:
         raise FlowBug(TrainingText.no_positives_yet)
     values = as_mapping(answer)
     problem = check_behaviour(values, {"point_1": TrainingText.point_1,
@@ -177,16 +193,17 @@ def _decision_prompt(state: FlowState, ctx: Context) -> Message:
 
 def _decision(state: FlowState, answer: Answer, ctx: Context) -> Go:
     decision = str(answer)
-    constructive = as_mapping(state.data.get("constructive"))
+    session, answers = ModelSession.of(state.data), TrainingAnswers.of(state.data)
     values = {
-        "self_assessment": as_mapping(state.data.get("self_assessment")).get("self_assessment"),
-        "positives": as_mapping(state.data.get("positives")).get("positives"),
-        "constructive": [constructive[k] for k in ("point_1", "point_2") if k in constructive],
+        "self_assessment": answers.self_assessment.get("self_assessment"),
+        "positives": answers.positives.get("positives"),
+        "constructive": [answers.constructive[k] for k in ("point_1", "point_2")
+                         if k in answers.constructive],
         "decision": decision,
     }
-    sid = state.data["session_id"]
+    sid = session.session_id
     then = fill(NEXT[decision], state)
-    if state.data.get("review_date"):
+    if session.review_date:
         then += fill(TrainingText.next_review, state)
     done = Message(fill(TrainingText.done, state, next=then))
     return Go(END, {"decision": decision},
@@ -195,7 +212,7 @@ def _decision(state: FlowState, answer: Answer, ctx: Context) -> Go:
 
 
 def _rep(state: FlowState) -> str:
-    return str(state.data.get("rep_name", "the rep"))
+    return ModelSession.of(state.data).rep_name
 
 
 SPEC = FlowSpec(NAME, title=TrainingText.title, short_title="Field training", runs_in="modal",

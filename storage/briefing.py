@@ -2,7 +2,8 @@
 costs more in SQLAlchemy than in the database):
 
 - ``candidates``: whom the coach may coach (METHOD §9), each with the coach's SLED
-  conversation about them, if there is one;
+  conversation about them, if there is one; the first few only, and ``search`` by the
+  start of a name or an email when the scope is larger (a VP's 11,000 people);
 - ``card``: the chosen rep's context card — last finished session, the next planned
   review, a planned model not yet run, the next session a review planned (which
   ``/coach`` picks up), open action items, latest answered check-ins
@@ -89,24 +90,48 @@ _about = and_(_conversation.c.platform == bindparam("platform"),
               _conversation.c.user_key == bindparam("user_key"),
               _conversation.c.flow == "sled",
               _conversation.c.subject == sql_cast(_people.c.id, String))
+_COLUMNS = (_people.c.id, _people.c.email, _people.c.name, _people.c.role,
+            _people.c.manager_id, *ACTIVE_COLUMNS)
 _CANDIDATES = {
-    role: (select(_people.c.id, _people.c.email, _people.c.name, _people.c.role,
-                  _people.c.manager_id, *ACTIVE_COLUMNS)
+    role: (select(*_COLUMNS)
            .select_from(_people.outerjoin(_conversation, _about))
            .where(scope, _people.c.active.is_(True))
-           .order_by(_people.c.name, _people.c.id))
-    for role, scope in people.SCOPE.items()
+           .order_by(_people.c.name, _people.c.id).limit(bindparam("cap")))
+    for role, scope in people.FIRST_OF_SCOPE.items()
+}
+_FOUND = {
+    (dialect, role): (select(*_COLUMNS)
+                      .select_from(_people.outerjoin(_conversation, _about))
+                      .where(_people.c.id.in_(people.matching(dialect, role)))
+                      .order_by(_people.c.name, _people.c.id))
+    for dialect in ("sqlite", "postgresql") for role in people.SCOPE
 }
 
 
 def candidates(conn: Connection, coach_id: int, role: str, platform: str, tenant: str,
-               user_key: str) -> list[tuple[Coachee, ActiveConversation | None]]:
-    """The people ``coach_id`` may coach, each with this user's SLED conversation about
-    them (any status), in one query."""
+               user_key: str, at_most: int) -> list[tuple[Coachee, ActiveConversation | None]]:
+    """The first ``at_most`` people ``coach_id`` may coach, by name, each with this user's
+    SLED conversation about them (any status), in one query bounded by ``at_most``."""
     query = _CANDIDATES.get(role)
     if query is None:
         return []
-    params = {"boss": coach_id, "platform": platform, "tenant": tenant, "user_key": user_key}
+    params = {"boss": coach_id, "platform": platform, "tenant": tenant, "user_key": user_key,
+              "cap": at_most}
+    return [(Coachee(r.id, r.email, r.name, r.role, r.manager_id), active_of(r))
+            for r in conn.execute(query, params)]
+
+
+def search(conn: Connection, coach_id: int, role: str, platform: str, tenant: str,
+           user_key: str, ref: str,
+           at_most: int) -> list[tuple[Coachee, ActiveConversation | None]]:
+    """As ``candidates``, for a scope too large to list: those whose name or email begins
+    with ``ref`` (storage.people.search), at most ``at_most`` of each kind of match."""
+    query = _FOUND.get((conn.dialect.name, role))
+    terms = people.search_terms(ref, at_most)
+    if query is None or not terms["ref"]:
+        return []
+    params = {"boss": coach_id, "platform": platform, "tenant": tenant, "user_key": user_key,
+              **terms}
     return [(Coachee(r.id, r.email, r.name, r.role, r.manager_id), active_of(r))
             for r in conn.execute(query, params)]
 

@@ -24,6 +24,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     false,
+    func,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -448,3 +449,18 @@ Index("ix_coaching_session_ended_at", CoachingSession.ended_at)
 Index("ix_checkin_period_start", Checkin.period_start)
 Index("ix_metric_period_start", Metric.period_start)
 Index("ix_cadence_occurrence_scheduled_for", CadenceOccurrence.scheduled_for)
+# The /coach picker's search of a large tree (storage.people.search): the start of a name
+# (any case) or of an email, compared byte by byte (PostgreSQL's pattern operators).
+Index("ix_person_name_search", Person.org_id, func.lower(Person.name).label("name_key"),
+      postgresql_ops={"name_key": "text_pattern_ops"})
+Index("ix_person_email_search", Person.org_id, Person.email,
+      postgresql_ops={"email": "text_pattern_ops"})
+# The leader's and VP's figures (storage.overviews.tree_figures) join the tree's reps to
+# what is current, not to the history: open action items (storage.coaching.OPEN_ACTION, which
+# imports this module), completed sessions by end time.
+Index("ix_action_item_open", ActionItem.rep_id, ActionItem.due_date,
+      postgresql_where=ActionItem.status.in_(["open", "in_progress", "blocked"]),
+      sqlite_where=ActionItem.status.in_(["open", "in_progress", "blocked"]))
+Index("ix_coaching_session_completed_ended", CoachingSession.ended_at, CoachingSession.rep_id,
+      postgresql_where=CoachingSession.status == "completed",
+      sqlite_where=CoachingSession.status == "completed")

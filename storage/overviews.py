@@ -6,7 +6,17 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, case, exists, func, select
+from sqlalchemy import (
+    Table,
+    bindparam,
+    case,
+    distinct,
+    exists,
+    func,
+    literal_column,
+    select,
+    true,
+)
 from sqlalchemy.orm import Session
 
 from storage import people
@@ -131,32 +141,42 @@ def checkin_status(db: Session, rep: Person, week_start: date) -> str | None:
                                                   Checkin.period_start == week_start))
 
 
-# A leader's (or the VP's) whole tree, counted in the database: one statement over the
-# reporting tree (a recursive CTE), whatever its size; the digest reads the same figures.
-_below = (select(_people.c.id).where(_people.c.manager_id == bindparam("boss"))
-          .cte("tree", recursive=True))
-_below = _below.union_all(select(_people.c.id).where(_people.c.manager_id == _below.c.id))
-# Per rep of the tree, correlated look-ups by index (rep_id first), then summed: a join
-# would let PostgreSQL, which cannot estimate a recursive CTE's size, hash whole tables.
-_recent = (select(func.count()).select_from(_sessions)
-           .where(_sessions.c.rep_id == _people.c.id, _sessions.c.status == "completed",
-                  _sessions.c.ended_at >= bindparam("since")).scalar_subquery())
-_per_rep = (select(_recent.label("sessions"),
-                   _open_actions(_people.c.id).label("open_actions"),
-                   _open_actions(_people.c.id, overdue=True).label("overdue_actions"))
-            .where(_people.c.id.in_(select(_below.c.id)), _people.c.active.is_(True),
-                   _people.c.role == "rep")
+# A leader's (or the VP's) whole tree, counted in the database: one statement of a few
+# set-based aggregates over the reporting tree (a recursive CTE), whatever its size; the
+# digest reads the same figures. Each aggregate joins the tree's reps to the rows that are
+# current — sessions of the window, open action items, through the partial indexes
+# ix_coaching_session_completed_ended and ix_action_item_open — never to the history: for
+# the VP, hash joins of 10,000 reps to the open items (about 40 ms at the full size on
+# PostgreSQL instead of 10,000 × 4 correlated look-ups, ~0.5 s); for a small tree the
+# planner may still look up rep by rep. The statuses are literals, so that SQLite can
+# prove a query's WHERE implies a partial index's.
+_tree = (select(_people.c.id).where(_people.c.manager_id == bindparam("boss"))
+         .cte("tree", recursive=True))
+_tree = _tree.union_all(select(_people.c.id).where(_people.c.manager_id == _tree.c.id))
+_reps = (select(_people.c.id).where(_people.c.id.in_(select(_tree.c.id)),
+                                    _people.c.active.is_(True), _people.c.role == "rep")
+         .cte("reps"))
+OPEN_ACTION_SQL = _actions.c.status.in_([literal_column(f"'{s}'") for s in OPEN_ACTION])
+COMPLETED_SQL = _sessions.c.status == literal_column("'completed'")
+_reps_counted = select(func.count().label("reps")).select_from(_reps).subquery()
+_coached = (select(func.count().label("sessions"),
+                   func.count(distinct(_sessions.c.rep_id)).label("reps_coached"))
+            .select_from(_sessions.join(_reps, _sessions.c.rep_id == _reps.c.id))
+            .where(COMPLETED_SQL, _sessions.c.ended_at >= bindparam("since"))
             .subquery())
+_open = (select(func.count().label("open_actions"),
+                func.count(case((_actions.c.due_date < bindparam("today"), 1)))
+                .label("overdue_actions"))
+         .select_from(_actions.join(_reps, _actions.c.rep_id == _reps.c.id))
+         .where(OPEN_ACTION_SQL)
+         .subquery())
 _TREE_FIGURES = select(
-    func.count().label("reps"),
-    func.count(case((_per_rep.c.sessions > 0, 1))).label("reps_coached"),
-    func.coalesce(func.sum(_per_rep.c.sessions), 0).label("sessions"),
-    func.coalesce(func.sum(_per_rep.c.open_actions), 0).label("open_actions"),
-    func.coalesce(func.sum(_per_rep.c.overdue_actions), 0).label("overdue_actions"),
+    _reps_counted.c.reps, _coached.c.reps_coached, _coached.c.sessions,
+    _open.c.open_actions, _open.c.overdue_actions,
     select(func.count()).select_from(_escalations)
     .where(_escalations.c.owner_id == bindparam("boss"), _escalations.c.status == "open")
     .scalar_subquery().label("open_escalations"),
-).select_from(_per_rep)
+).select_from(_reps_counted.join(_coached, true()).join(_open, true()))
 
 
 def tree_figures(db: Session, leader: Person, now: datetime, window_days: int) -> TreeFigures:

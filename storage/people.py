@@ -4,9 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol, cast
+from typing import Any, Protocol, cast
 
-from sqlalchemy import ColumnElement, Connection, String, Table, bindparam, exists, func, select
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Connection,
+    String,
+    Table,
+    bindparam,
+    exists,
+    func,
+    select,
+    text,
+)
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.orm import Session
 
@@ -34,10 +45,20 @@ _below = _below.union_all(select(_people.c.id).where(_people.c.manager_id == _be
 # METHOD §9, the one definition: whom a manager or a leader (bound as "boss") may coach.
 SCOPE = {"manager": _people.c.manager_id == bindparam("boss"),
          "leader": _people.c.id.in_(select(_below.c.id))}
+# The first "cap" active people of the scope, by name: a leader's tree is walked breadth
+# first and the walk stops there (a larger scope is searched instead of listed).
+_walk = (select(_people.c.id, _people.c.active).where(_people.c.manager_id == bindparam("boss"))
+         .cte("walk", recursive=True))
+_walk = _walk.union_all(select(_people.c.id, _people.c.active)
+                        .where(_people.c.manager_id == _walk.c.id))
+FIRST_OF_SCOPE = {"manager": SCOPE["manager"],
+                 "leader": _people.c.id.in_(select(_walk.c.id).where(_walk.c.active.is_(True))
+                                            .limit(bindparam("cap")))}
 _COACHABLE = {role: select(_people.c.id, _people.c.email, _people.c.name, _people.c.role,
                            _people.c.manager_id)
-              .where(scope, _people.c.active.is_(True)).order_by(_people.c.name)
-              for role, scope in SCOPE.items()}
+              .where(scope, _people.c.active.is_(True)).order_by(_people.c.name, _people.c.id)
+              .limit(bindparam("cap"))
+              for role, scope in FIRST_OF_SCOPE.items()}
 
 
 # Walk UP from the rep (bounded by the tree's depth, not its size): the rep's managers.
@@ -73,12 +94,96 @@ def may_coach(conn: Connection, coach_id: int, role: str, rep_id: int) -> bool:
     return conn.execute(query, {"boss": coach_id, "rep": rep_id}).first() is not None
 
 
-def coachable(conn: Connection, coach_id: int, role: str) -> list[Coachee]:
-    """A manager's reports, a leader's whole tree, in one prebuilt query."""
+def coachable(conn: Connection, coach_id: int, role: str, at_most: int) -> list[Coachee]:
+    """A manager's reports, a leader's tree, by name: ``at_most`` of them, in one prebuilt
+    query whose cost is bounded by ``at_most`` (a larger scope is searched: ``search``)."""
     query = _COACHABLE.get(role)
     if query is None:
         return []
-    return [Coachee(*row) for row in conn.execute(query, {"boss": coach_id})]
+    return [Coachee(*row) for row in conn.execute(query, {"boss": coach_id, "cap": at_most})]
+
+
+# Searching a large scope (a VP's 11,000 people): by the start of a name or an email, with
+# indexes on (org_id, lower(name)) and (org_id, email), compared byte by byte (PostgreSQL's
+# pattern operators, SQLite's binary collation), so the database reads the matches in order
+# and stops after the few shown. Whether a match is in a leader's tree is walked UP from
+# the match (bounded by the tree's depth), never by listing the tree.
+TOP = chr(0x10FFFF)  # after every character: lower(ref) || TOP ends the prefix's range
+
+
+def _in_scope(candidate: Any, role: str) -> Any:
+    """``candidate`` (an alias of person) is in the scope of "boss": a manager's report, or
+    below a leader, walked up from the candidate, each step a primary-key look-up (a
+    scalar subquery: no plan may hash the whole table)."""
+    if role == "manager":
+        return candidate.c.manager_id == bindparam("boss")
+    above = _people.alias(f"above_{candidate.name}")
+    up = (select(candidate.c.manager_id.label("id")).correlate(candidate)
+          .cte(f"up_{candidate.name}", recursive=True, nesting=True))
+    up = up.union(select(select(above.c.manager_id).where(above.c.id == up.c.id)
+                         .scalar_subquery()).where(up.c.id.is_not(None)))
+    return exists(select(up.c.id).where(up.c.id == bindparam("boss")))
+
+
+def _first_beginning(column: str, dialect: str, role: str) -> Any:
+    """Ids of the first "cap" people in scope whose ``column`` (lowered for the name)
+    begins with lower(:ref), in the index's order: the database stops after "cap"."""
+    candidate = _people.alias(f"by_{column}")
+    key = func.lower(candidate.c.name) if column == "name" else candidate.c.email
+    low = func.lower(bindparam("ref"))
+    high = low.op("||")(bindparam("top"))
+    org = select(_people.c.org_id).where(_people.c.id == bindparam("boss")).scalar_subquery()
+    query = select(candidate.c.id).where(candidate.c.org_id == org,
+                                         candidate.c.active.is_(True),
+                                         _in_scope(candidate, role))
+    if dialect == "postgresql":  # byte order, as the text_pattern_ops indexes are sorted
+        order = "lower(by_name.name)" if column == "name" else "by_email.email"
+        query = query.where(key.op("~>=~", is_comparison=True)(low),
+                            key.op("~<~", is_comparison=True)(high)).order_by(
+            text(f"{order} USING ~<~"))
+    else:  # SQLite compares bytes
+        query = query.where(key >= low, key < high).order_by(key)
+    return query.limit(bindparam("cap")).subquery()
+
+
+def matching(dialect: str, role: str) -> CompoundSelect[Any]:
+    """Ids of the active people in ``role``'s scope of "boss" whose name or email begins
+    with "ref": at most "cap" of each, the first in name and in email order."""
+    by_name = _first_beginning("name", dialect, role)
+    by_email = _first_beginning("email", dialect, role)
+    return select(by_name.c.id).union(select(by_email.c.id))
+
+
+_SEARCH = {(dialect, role): select(_people.c.id, _people.c.email, _people.c.name,
+                                   _people.c.role, _people.c.manager_id)
+           .where(_people.c.id.in_(matching(dialect, role))).order_by(_people.c.name,
+                                                                       _people.c.id)
+           for dialect in ("sqlite", "postgresql") for role in SCOPE}
+
+
+def search_terms(ref: str, at_most: int) -> dict[str, Any]:
+    """The parameters of a search for ``ref`` (the start of a name or an email)."""
+    wanted = ref.strip().lstrip("@").replace("\x00", "")[:200]
+    return {"ref": wanted, "top": TOP, "cap": at_most}
+
+
+def search(conn: Connection, coach_id: int, role: str, ref: str,
+           at_most: int) -> list[Coachee]:
+    """Whom ``coach_id`` may coach whose name or email begins with ``ref`` (any case), by
+    name: at most ``at_most`` of each kind of match, in one query bounded by them."""
+    query = _SEARCH.get((conn.dialect.name, role))
+    if query is None or not search_terms(ref, at_most)["ref"]:
+        return []
+    params = {"boss": coach_id, **search_terms(ref, at_most)}
+    return [Coachee(*row) for row in conn.execute(query, params)]
+
+
+def exact_first[P: Named](found: Sequence[P], ref: str) -> list[P]:
+    """Of the people a search found, those whose email or whole name is ``ref``, if any;
+    else all of them."""
+    wanted = ref.strip().lstrip("@").casefold()
+    exact = [p for p in found if wanted in (p.email.casefold(), p.name.casefold())]
+    return exact or list(found)
 
 
 def by_email(db: Session, email: str, org_id: int) -> Person | None:
@@ -117,14 +222,6 @@ def bound_platforms(conn: Connection, email: str, org_id: int) -> list[str]:
         return []
     return [platform for platform, user_id in zip(("slack", "teams"), row, strict=True)
             if user_id]
-
-
-def coachable_by(db: Session, coach: Person) -> list[Person]:
-    """METHOD §9: a manager coaches their reports; a leader anyone in their tree."""
-    if coach.role not in SCOPE:
-        return []
-    query = select(Person).where(SCOPE[coach.role], Person.active.is_(True)).order_by(Person.name)
-    return list(db.scalars(query, {"boss": coach.id}))
 
 
 class Named(Protocol):

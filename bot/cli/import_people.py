@@ -4,6 +4,12 @@ Everything is checked before anything is written: cells, duplicates, platform
 ids, managers (in the file or already stored), that whoever has reports is a
 manager or a leader, and reporting-line loops, all over the org as it would be
 after the import. People go into the default organisation; one import runs at a time.
+
+The file streams: each row is parsed as it is read (only the compact parsed rows are
+kept, never the raw cells), the stored org is read as plain tuples, and the writes are
+Core bulk statements in chunks: new people inserted with their manager, top down in
+waves (a manager may come after their reports in the file), then the stored people's
+changes as one executemany per chunk.
 """
 
 from __future__ import annotations
@@ -13,9 +19,11 @@ import zoneinfo
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import batched
 from pathlib import Path
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import select
+from sqlalchemy import Connection, Table, bindparam, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -26,7 +34,7 @@ from bot.cli.import_table import (
     Progress,
     Row,
     lock_imports,
-    read_rows,
+    stream_rows,
     tick,
 )
 from storage.models import DEFAULT_ORG, Person
@@ -39,6 +47,41 @@ _LIMITS = {"email": 320, "name": 200, "slack_user_id": 64, "teams_user_id": 128}
 _EMAIL = re.compile(
     r"^[^@\s\"(),:;<>\[\]\\.][^@\s\"(),:;<>\[\]\\]*@(?:[^\W_](?:[\w-]*[^\W_])?\.)+[^\W\d_]{2,}$"
 )
+
+
+CHUNK = 2000  # people written per bulk statement
+
+
+class StoredPerson(NamedTuple):
+    """A stored person as the checks and the writes need them (no ORM object)."""
+
+    id: int
+    email: str
+    name: str
+    role: str
+    manager_id: int | None
+    timezone: str
+    slack_user_id: str | None
+    teams_user_id: str | None
+
+
+_person = cast(Table, Person.__table__)
+_STORED = select(*(_person.c[f] for f in StoredPerson._fields)).where(
+    _person.c.org_id == DEFAULT_ORG)
+# New people get their ids before the insert (PostgreSQL: from the sequence; SQLite: past
+# the largest, under the write lock every import holds), so nothing is read back: a batched
+# RETURNING took five times as long per row, and reading the ids back by email met a
+# planner with no statistics of the table being filled, which scanned it per look-up.
+_CREATE = insert(_person)
+_NEXT_IDS = text("SELECT nextval(pg_get_serial_sequence('person', 'id')) "
+                 "FROM generate_series(1, :count)")
+_LAST_ID = select(func.max(_person.c.id))
+_COLUMNS = ("email", "name", "role", "timezone", "manager_id", "slack_user_id",
+            "teams_user_id", "updated_at")
+_CHANGE = (update(_person).where(_person.c.id == bindparam("person_id"))
+           .values({column: bindparam(column) for column in _COLUMNS}))
+_FREE = {column: update(_person).where(_person.c.id == bindparam("person_id"))
+         .values({column: None}) for column in OPTIONAL}
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,14 +110,18 @@ def import_people(
     """Upsert the people in ``path``; the caller commits. See the module docstring."""
     now = aware_utc(now)
     report = ImportReport(str(path))
-    rows = read_rows(path, report, REQUIRED, OPTIONAL)
     zones = {zone.lower(): zone for zone in zoneinfo.available_timezones()}
-    parsed = [p for row in rows if (p := _parse(row, zones, report)) is not None]
+    parsed: list[PersonRow] = []
+    file_lines: dict[str, int] = {}  # each email's last line, for "line N is bad"
+    for row in stream_rows(path, report, REQUIRED, OPTIONAL):
+        file_lines[row.cells["email"].lower()] = row.line
+        if (person := _parse(row, zones, report)) is not None:
+            parsed.append(person)
     lock_imports(session, report, lock_wait)
-    stored = {p.email.lower(): p for p in session.scalars(
-        select(Person).where(Person.org_id == DEFAULT_ORG))}
+    conn = session.connection()
+    stored = {p.email.lower(): p for p in map(StoredPerson._make, conn.execute(_STORED))}
     good = _unique(parsed, report)
-    file_lines = {r.cells["email"].lower(): r.line for r in rows}
+    del parsed
     while True:  # dropping a row can undo what another row relied on: check until stable
         kept = len(good)
         _check_platform_ids(good, stored, report)
@@ -85,8 +132,9 @@ def import_people(
         raise ImportRejected(report)
     report.skipped = len(report.bad_lines)
     try:
-        _write(session, sorted(good.values(), key=lambda r: r.line), stored, now, report,
+        _write(conn, sorted(good.values(), key=lambda r: r.line), stored, now, report,
                progress)
+        session.expire_all()  # written with Core: what the session holds is stale
     except IntegrityError:
         report.add(None, "the stored people changed during the import (a Slack or Teams id "
                          "was linked meanwhile); nothing was imported: run it again")
@@ -165,7 +213,7 @@ def _unique(parsed: Sequence[PersonRow], report: ImportReport) -> dict[str, Pers
 
 
 def _check_platform_ids(
-    good: dict[str, PersonRow], stored: Mapping[str, Person], report: ImportReport
+    good: dict[str, PersonRow], stored: Mapping[str, StoredPerson], report: ImportReport
 ) -> None:
     """A Slack or Teams user id belongs to one person, after the import as before."""
     for column in OPTIONAL:
@@ -192,7 +240,7 @@ def _check_platform_ids(
 
 def _check_reporting_lines(
     good: dict[str, PersonRow],
-    stored: Mapping[str, Person],
+    stored: Mapping[str, StoredPerson],
     file_lines: Mapping[str, int],
     report: ImportReport,
 ) -> None:
@@ -231,7 +279,7 @@ def _check_reporting_lines(
 
 
 def _bosses_who_cannot_manage(
-    good: Mapping[str, PersonRow], stored: Mapping[str, Person],
+    good: Mapping[str, PersonRow], stored: Mapping[str, StoredPerson],
     managers: Mapping[str, str | None],
 ) -> dict[str, str]:
     """Whoever has reports after the import must be a manager or a leader. A file row
@@ -292,79 +340,101 @@ def _loop_text(loop: Sequence[str], start: int) -> str:
 
 
 def _write(
-    session: Session,
+    conn: Connection,
     rows: Sequence[PersonRow],
-    stored: Mapping[str, Person],
+    stored: Mapping[str, StoredPerson],
     now: datetime,
     report: ImportReport,
     progress: Progress | None,
 ) -> None:
-    """New people first (ids for the manager key), then every manager link and change."""
-    created: dict[str, Person] = {}
-    for row in rows:
-        if row.email not in stored:
-            created[row.email] = Person(
-                org_id=DEFAULT_ORG,
-                email=row.email,
-                name=row.name,
-                role=row.role,
-                timezone=row.timezone,
-                slack_user_id=row.slack_user_id,
-                teams_user_id=row.teams_user_id,
-                active=True,
-                created_at=now,
-                updated_at=now,
-            )
-    _free_moved_platform_ids(rows, stored)
-    session.flush()
-    session.add_all(created.values())
-    session.flush()
-    people = {**stored, **created}
-    for done, row in enumerate(rows, start=1):
-        person = people[row.email]
-        manager_id = people[row.manager_email].id if row.manager_email else None
-        if row.email in created:
-            person.manager_id = manager_id
-            report.created += 1
-        elif _update(person, row, manager_id, now):
-            report.updated += 1
-        else:
-            report.unchanged += 1
-        tick(progress, done, len(rows))
-    session.flush()
+    """Platform ids the file moves freed first; then the new people inserted with their
+    manager in waves (those whose manager is stored or already inserted, in chunks: a
+    person is written once, never inserted then updated); then the stored people's
+    changes, a chunk per executemany."""
+    _free_moved_platform_ids(conn, rows, stored)
+    ids = {email: person.id for email, person in stored.items()}
+    done = 0
+    waiting = [row for row in rows if row.email not in stored]
+    while waiting:
+        ready = [row for row in waiting if row.manager_email is None
+                 or row.manager_email in ids]
+        if not ready:  # the checks refuse reporting loops: never here
+            raise RuntimeError("people import: a reporting loop passed the checks")
+        for chunk in batched(ready, CHUNK):
+            ids.update(zip((row.email for row in chunk), _new_ids(conn, len(chunk)),
+                           strict=True))
+            conn.execute(_CREATE, [
+                {"id": ids[row.email], "org_id": DEFAULT_ORG, **_columns(row, None),
+                 "manager_id": ids[row.manager_email] if row.manager_email else None,
+                 "active": True, "created_at": now, "updated_at": now} for row in chunk])
+            report.created += len(chunk)
+            for _ in chunk:
+                done += 1
+                tick(progress, done, len(rows))
+        waiting = [row for row in waiting if row.email not in ids]
+        _fresh_statistics(conn)
+    for chunk in batched((row for row in rows if row.email in stored), CHUNK):
+        changes = []
+        for row in chunk:
+            manager_id = ids[row.manager_email] if row.manager_email else None
+            before = stored[row.email]
+            if (values := _values(row, before.id, before, manager_id, now)) is not None:
+                report.updated += 1
+                changes.append(values)
+            else:
+                report.unchanged += 1
+            done += 1
+            tick(progress, done, len(rows))
+        if changes:
+            conn.execute(_CHANGE, changes)
 
 
-def _free_moved_platform_ids(rows: Sequence[PersonRow], stored: Mapping[str, Person]) -> None:
+def _new_ids(conn: Connection, count: int) -> list[int]:
+    """``count`` unused person ids."""
+    if conn.dialect.name == "postgresql":
+        return list(conn.scalars(_NEXT_IDS, {"count": count}))
+    last = conn.scalar(_LAST_ID) or 0
+    return list(range(last + 1, last + 1 + count))
+
+
+def _fresh_statistics(conn: Connection) -> None:
+    """PostgreSQL: the table's statistics as it now is, before the next wave. A table that
+    was nearly empty when the import began keeps plans made for it empty — the foreign key
+    check of every inserted report read the whole of person (seconds per thousand rows)."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("ANALYZE person")
+
+
+def _free_moved_platform_ids(conn: Connection, rows: Sequence[PersonRow],
+                             stored: Mapping[str, StoredPerson]) -> None:
     """Clear the stored platform ids the file changes, before any is set again: ids that
     swap or move between people would otherwise meet on the unique index mid-way."""
-    for row in rows:
-        person = stored.get(row.email)
-        if person is None:
-            continue
-        for column in OPTIONAL:
-            wanted = getattr(row, column)
-            if wanted is not None and getattr(person, column) not in (None, wanted):
-                setattr(person, column, None)
-
-
-def _update(person: Person, row: PersonRow, manager_id: int | None, now: datetime) -> bool:
-    """Apply the row to a stored person; False when nothing differs.
-
-    An empty slack_user_id / teams_user_id keeps the stored one (linked by the bot).
-    """
-    wanted: dict[str, object] = {
-        "email": row.email,
-        "name": row.name,
-        "role": row.role,
-        "timezone": row.timezone,
-        "manager_id": manager_id,
-    }
     for column in OPTIONAL:
-        if getattr(row, column) is not None:
-            wanted[column] = getattr(row, column)
-    changed = {k: v for k, v in wanted.items() if getattr(person, k) != v}
-    for key, value in changed.items():
-        setattr(person, key, value)
-    if changed:
-        person.updated_at = now
-    return bool(changed)
+        moved = [{"person_id": person.id} for row in rows
+                 if (person := stored.get(row.email)) is not None
+                 and (wanted := getattr(row, column)) is not None
+                 and getattr(person, column) not in (None, wanted)]
+        for chunk in batched(moved, CHUNK):
+            conn.execute(_FREE[column], list(chunk))
+
+
+def _values(row: PersonRow, person_id: int, before: StoredPerson,
+            manager_id: int | None, now: datetime) -> dict[str, Any] | None:
+    """A stored person's columns after the row (one shape for every executemany); None
+    when nothing would change."""
+    wanted = {**_columns(row, before), "manager_id": manager_id}
+    if all(getattr(before, k) == v for k, v in wanted.items()):
+        return None
+    return {"person_id": person_id, **wanted, "updated_at": now}
+
+
+def _columns(row: PersonRow, before: StoredPerson | None) -> dict[str, Any]:
+    """The row's columns but the manager; an empty slack_user_id / teams_user_id keeps
+    the stored one (linked by the bot)."""
+    wanted: dict[str, Any] = {"email": row.email, "name": row.name, "role": row.role,
+                              "timezone": row.timezone}
+    for column in OPTIONAL:
+        value = getattr(row, column)
+        wanted[column] = value if value is not None or before is None else getattr(before,
+                                                                                   column)
+    return wanted

@@ -7,6 +7,7 @@ and never imports it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any, ClassVar
 
@@ -28,8 +29,8 @@ class CommandText:
     help = "What you can do:"
     help_footer = "Answer with the number or the name of a choice, or fill in the form."
     whom = "Whom do you want to coach? {names}\nSay /coach <name or email>."
-    whom_search = ("Whom do you want to coach? You can coach {count} people: say /coach "
-                   "and the start of a name, or an email.")
+    whom_search = ("Whom do you want to coach? You can coach more than {count} people: say "
+                   "/coach and the start of a name, or an email.")
     no_reports = "You have no reports to coach yet. Ask your admin to import your team."
     not_a_coach = ("Coaching sessions are for managers and leaders. If that should include you, "
                    "ask your admin to update your role.")
@@ -38,6 +39,8 @@ class CommandText:
     ambiguous = "\"{ref}\" matches {names}. Please use the email."
     ambiguous_many = ("\"{ref}\" matches {count} people, among them {names}. Say more of the "
                       "name, or use the email.")
+    ambiguous_more = ("\"{ref}\" matches more than {count} people, among them {names}. Say "
+                      "more of the name, or use the email.")
     resumed = "Welcome back. We're at {stage} with {rep}."
     none_paused = "There is nothing paused."
     no_match = "Nothing paused matches \"{ref}\"."
@@ -97,29 +100,39 @@ def hello(turn: Turn, rest: str) -> None:
         _pick_rep(turn, "", "coach")
 
 
-def _pick_rep(turn: Turn, ref: str, verb: str,
-              allowed: list[Coachee] | None = None) -> Coachee | None:
-    """Resolve ``ref`` among the people this person may coach (METHOD §9)."""
+def _pick_rep(turn: Turn, ref: str, verb: str, allowed: list[Coachee] | None = None,
+              search: Callable[[str], list[Coachee]] | None = None) -> Coachee | None:
+    """Resolve ``ref`` among the people this person may coach (METHOD §9): ``allowed``,
+    the first MAX_NAMED + 1 of them; when there are more, ``search`` finds ``ref`` instead
+    of a list of thousands (storage.people.search by default)."""
     me = turn.me
     if me.role not in people.COACHING_ROLES:
         turn.log("refused", verb=verb, ref=ref[:200], reason="role")
         turn.say(Message(CommandText.not_a_coach))
         return None
     if allowed is None:
-        allowed = people.coachable(turn.conn, me.id, me.role)
+        allowed = people.coachable(turn.conn, me.id, me.role, MAX_NAMED + 1)
+    large = len(allowed) > MAX_NAMED
     if not ref:
         if not allowed:
             turn.say(Message(CommandText.no_reports))
-        elif len(allowed) > MAX_NAMED:  # a large tree: search, not a list of thousands
-            turn.say(Message(CommandText.whom_search.format(count=len(allowed))))
+        elif large:  # a large tree: search, not a list of thousands
+            turn.say(Message(CommandText.whom_search.format(count=MAX_NAMED)))
         else:
             turn.say(Message(CommandText.whom.format(names=", ".join(p.name for p in allowed))))
         return None
-    found = people.find(allowed, ref)
+    if large:
+        search = search or (lambda wanted: people.search(turn.conn, me.id, me.role, wanted,
+                                                         MAX_LISTED + 1))
+        found = people.exact_first(search(ref), ref)
+    else:
+        found = people.find(allowed, ref)
     if len(found) > 1:
         names = ", ".join(f"{p.name} <{p.email}>" for p in found[:MAX_LISTED])
         if len(found) <= MAX_LISTED:
             text = CommandText.ambiguous.format(ref=ref, names=names)
+        elif large:  # the search stopped after the first few
+            text = CommandText.ambiguous_more.format(ref=ref, count=MAX_LISTED, names=names)
         else:
             text = CommandText.ambiguous_many.format(ref=ref, count=len(found), names=names)
         turn.say(Message(text))
@@ -137,13 +150,20 @@ def coach(turn: Turn, ref: str) -> None:
     # session to pick up) and three writes: /coach is the busiest command.
     me, who = turn.me, turn.who
     found = (briefing.candidates(turn.conn, me.id, me.role, who.platform, who.tenant,
-                                 who.user_key)
+                                 who.user_key, MAX_NAMED + 1)
              if me.role in people.COACHING_ROLES else [])
-    allowed = [person for person, _ in found]
-    rep = _pick_rep(turn, ref, "coach", allowed)
+    conversation_of = {person.id: conversation for person, conversation in found}
+
+    def search(wanted: str) -> list[Coachee]:  # a large tree: one more read
+        matches = briefing.search(turn.conn, me.id, me.role, who.platform, who.tenant,
+                                  who.user_key, wanted, MAX_LISTED + 1)
+        conversation_of.update((person.id, conversation) for person, conversation in matches)
+        return [person for person, _ in matches]
+
+    rep = _pick_rep(turn, ref, "coach", [person for person, _ in found], search)
     if rep is None:
         return
-    existing = {person.id: conversation for person, conversation in found}[rep.id]
+    existing = conversation_of[rep.id]
     if existing is not None and existing.status != "ended":
         _resume(turn, existing)
         return

@@ -8,6 +8,7 @@ from typing import Any
 from bot.runner import Turn
 from flows import engine
 from flows.effects import StartFlow
+from flows.model_session import ModelSession
 from storage import coaching
 from storage.models import CoachingSession, Person
 from storage.people import Coachee
@@ -23,14 +24,12 @@ def start_model(turn: Turn, handoff: StartFlow, subject: engine.Person | None) -
 
 
 def model_data(turn: Turn, session: CoachingSession, rep: Person | Coachee) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "session_id": session.id, "rep_id": rep.id, "rep_name": rep.name, "rep_ref": rep.email,
-        "metric": session.metric,
-        "focus": turn.flows.playbook.focus_label(session.focus_area or ""),
-    }
-    if session.baseline is not None and session.target is not None:
-        data.update(baseline=session.baseline, target=session.target)
+    """What the model's flow starts from (flows.model_session), as the conversation keeps it."""
     review = coaching.next_review(turn.db, rep.id)
-    if review is not None:
-        data["review_date"] = review[0].due_date.isoformat()
-    return data
+    both = session.baseline is not None and session.target is not None
+    return ModelSession(
+        session_id=session.id, rep_name=rep.name, rep_ref=rep.email, rep_id=rep.id,
+        focus=turn.flows.playbook.focus_label(session.focus_area or ""), metric=session.metric,
+        baseline=session.baseline if both else None, target=session.target if both else None,
+        review_date=review[0].due_date.isoformat() if review is not None else "",
+    ).as_data()

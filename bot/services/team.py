@@ -28,11 +28,15 @@ class ReportAdded:
     name: str = ""
 
 
-def coachable(ctx: ServiceContext, who: Who) -> list[tuple[int, str]]:
-    """(id, name) of everyone this person may coach."""
+def coachable(ctx: ServiceContext, who: Who, at_most: int) -> list[tuple[int, str]]:
+    """(id, name) of the first ``at_most`` people this person may coach, by name (more
+    than a picker shows: the caller asks for a name instead)."""
     with ctx.sessions() as db:
         me = person_of(db, who)
-        return [] if me is None else [(p.id, p.name) for p in people.coachable_by(db, me)]
+        if me is None:
+            return []
+        return [(p.id, p.name)
+                for p in people.coachable(db.connection(), me.id, me.role, at_most)]
 
 
 def email_of(ctx: ServiceContext, person_id: object) -> str | None:

@@ -152,11 +152,11 @@ class SlackHandlers:
             await self._team_add(cmd, client, reply)
             return
         if cmd.kind == "picker":
-            reps = await self.run(team.coachable, self.services, cmd.who)
+            reps = await self.run(team.coachable, self.services, cmd.who, render.PICKER_MAX + 1)
             if not reps:
                 await reply(SlackText.no_reports)
             elif len(reps) > render.PICKER_MAX:  # a large tree: search by name, no long lists
-                await reply(SlackText.picker_search.format(count=len(reps)))
+                await reply(SlackText.picker_search.format(count=render.PICKER_MAX))
             else:
                 await self.open_view(client, cmd.who, cmd.trigger_id, render.picker(reps))
             return

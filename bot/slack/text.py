@@ -21,8 +21,8 @@ class SlackText:
     chose = "✓ {label}"
     picker_title = "Start a session"
     picker = "Whom do you want to coach?"
-    picker_search = ("Whom do you want to coach? You can coach {count} people: type "
-                     "`/coach` and the start of a name, or an email.")
+    picker_search = ("Whom do you want to coach? You can coach more than {count} people: "
+                     "type `/coach` and the start of a name, or an email.")
     no_reports = "You have no reports to coach yet. Ask your admin to import your team."
     continue_with = "Continue with {rep}"
     continue_session = "Continue"

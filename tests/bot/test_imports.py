@@ -393,3 +393,44 @@ def test_stderr_progress_draws_only_on_a_terminal() -> None:
         "\rpeople import [" + "#" * 30 + "] 10/10\n"
     )
 
+
+
+def test_people_are_written_in_chunks_whatever_the_order_of_managers_and_reports(
+        db: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Chunks of two: reports come before their managers, across chunks; a second import
+    moves a rep, renames one, swaps two Slack ids and leaves the rest unchanged."""
+    from bot.cli import import_people as module
+
+    monkeypatch.setattr(module, "CHUNK", 2)
+    header = PEOPLE_HEADER + ",slack_user_id"
+    first = [header,
+             "r1@x.example,Rep One,rep,m1@x.example,UTC,U1",
+             "r2@x.example,Rep Two,rep,m2@x.example,UTC,U2",
+             "r3@x.example,Rep Three,rep,m1@x.example,UTC,",
+             "m1@x.example,Man One,manager,lead@x.example,UTC,",
+             "m2@x.example,Man Two,manager,lead@x.example,UTC,",
+             "lead@x.example,The Lead,leader,,Europe/Paris,"]
+    report = import_people(db, write(tmp_path, "\n".join(first)), now=NOW)
+    db.commit()
+    assert (report.created, report.updated, report.unchanged) == (6, 0, 0)
+    stored = people(db)
+    assert stored["r1@x.example"].manager_id == stored["m1@x.example"].id
+    assert stored["r2@x.example"].manager_id == stored["m2@x.example"].id
+    assert stored["m2@x.example"].manager_id == stored["lead@x.example"].id
+    assert stored["lead@x.example"].manager_id is None
+    assert stored["lead@x.example"].timezone == "Europe/Paris"
+    again = [header,
+             "r1@x.example,Rep One,rep,m2@x.example,UTC,U2",
+             "r2@x.example,Rep Two,rep,m2@x.example,UTC,U1",
+             "r3@x.example,Rep 3,rep,m1@x.example,UTC,",
+             *first[4:]]
+    report = import_people(db, write(tmp_path, "\n".join(again), "again.csv"), now=LATER)
+    db.commit()
+    assert (report.created, report.updated, report.unchanged) == (0, 3, 3)
+    stored = people(db)
+    assert stored["r1@x.example"].manager_id == stored["m2@x.example"].id
+    assert (stored["r1@x.example"].slack_user_id, stored["r2@x.example"].slack_user_id) == (
+        "U2", "U1")
+    assert stored["r3@x.example"].name == "Rep 3"
+    assert stored["r3@x.example"].updated_at == LATER
+    assert stored["m1@x.example"].updated_at == NOW  # unchanged: not written

@@ -59,9 +59,9 @@ def test_only_a_manager_adds_a_report_and_the_picker_lists_them(db_url: str) -> 
         added = team.add_report(ctx, console(MANAGER), new)
         assert (added.result, added.name) == ("added", "Nina New")
         assert team.add_report(ctx, console(MANAGER), new).result == "already"
-        names = [name for _, name in team.coachable(ctx, console(MANAGER))]
+        names = [name for _, name in team.coachable(ctx, console(MANAGER), 50)]
         assert "Nina New" in names and "Alice Adams" in names
-        nina_id = next(pid for pid, name in team.coachable(ctx, console(MANAGER))
+        nina_id = next(pid for pid, name in team.coachable(ctx, console(MANAGER), 50)
                        if name == "Nina New")
         assert team.email_of(ctx, nina_id) == f"nina@{DOMAIN}"
         assert team.email_of(ctx, "not an id") is None

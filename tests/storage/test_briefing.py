@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import text
 
-from storage import briefing
+from storage import briefing, people
 from storage.models import (
     ActionItem,
     Checkin,
@@ -17,6 +19,7 @@ from storage.models import (
     Person,
     Review,
 )
+from storage.people import Coachee
 from tests.support import make_app
 
 NOW = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)
@@ -153,52 +156,77 @@ def test_candidates_are_a_managers_reports_or_a_leaders_tree_with_their_conversa
                                 subject=subject, person_id=boss.id, status="paused",
                                 state={"flow": "sled"}, version=3, updated_at=NOW))
     with app.engine.connect() as conn:
-        mine = briefing.candidates(conn, boss.id, "manager", "slack", "T1", "U-BOSS")
-        tree = briefing.candidates(conn, lead.id, "leader", "slack", "T1", "U-LEAD")
-        none = briefing.candidates(conn, ann.id, "rep", "slack", "T1", "U-ANN")
+        mine = briefing.candidates(conn, boss.id, "manager", "slack", "T1", "U-BOSS", 10)
+        tree = briefing.candidates(conn, lead.id, "leader", "slack", "T1", "U-LEAD", 10)
+        first_two = briefing.candidates(conn, lead.id, "leader", "slack", "T1", "U-LEAD", 2)
+        none = briefing.candidates(conn, ann.id, "rep", "slack", "T1", "U-ANN", 10)
     assert [(p.email, c.status if c else None) for p, c in mine] == [
         ("ann@x.example", "paused"), ("bob@x.example", None)]
     assert [c.version for p, c in mine if c] == [3]
     assert [p.email for p, _ in tree] == ["ann@x.example", "bob@x.example", "boss@x.example"]
     assert all(c is None for _, c in tree)  # the conversations are the manager's, not hers
+    assert len(first_two) == 2  # bounded: a larger tree is searched, not listed
     assert none == []
     app.close()
 
 
-def test_the_card_is_one_statement_whose_sql_never_changes(db_url: str) -> None:
-    """/coach's hot path: plans, blockers and check-in counts come in the same query."""
-    from sqlalchemy import event
+def test_a_search_finds_names_and_emails_by_their_start_within_the_coachs_scope(
+        db_url: str) -> None:
+    app = make_app(db_url, demo=False)
+    with app.sessions.begin() as db:
+        lead = person(db, "lead@x.example", "leader")
+        boss = person(db, "boss@x.example", "manager", lead)
+        ann = person(db, "ann@x.example", "rep", boss)
+        ann.name = "Ann Zeta"
+        person(db, "anna@x.example", "rep", boss).name = "Anna Young"
+        person(db, "zed@x.example", "rep", boss).name = "ANNE Xavier"
+        person(db, "annie@x.example", "rep", boss, active=False)
+        other = person(db, "other@x.example", "manager")
+        person(db, "anders@x.example", "rep", other)  # not in the leader's tree
+        for user_key in ("U-BOSS", "U-LEAD"):
+            db.add(Conversation(platform="slack", tenant="T1", user_key=user_key, flow="sled",
+                                subject=str(ann.id), person_id=boss.id, status="paused",
+                                state={"flow": "sled"}, version=3, updated_at=NOW))
 
-    app = make_app(db_url)
-    with app.sessions() as db:
-        reps = db.query(Person).filter(Person.role == "rep").order_by(Person.id).all()
-    seen: list[str] = []
-    event.listen(app.engine, "before_cursor_execute",
-                 lambda conn, cursor, sql, params, context, many: seen.append(sql))
+    def names(found: list[tuple[Coachee, object]]) -> list[str]:
+        return [p.name for p, _ in found]
+
     with app.engine.connect() as conn:
-        for rep in reps:
-            briefing.card(conn, rep.id, rep.manager_id, TODAY)
-    assert len(seen) == len(reps) and len(set(seen)) == 1
+        tree = briefing.search(conn, lead.id, "leader", "slack", "T1", "U-LEAD", "an", 10)
+        assert names(tree) == ["ANNE Xavier", "Ann Zeta", "Anna Young"]
+        assert [c.status if c else None for _, c in tree] == [None, "paused", None]
+        assert names(briefing.search(conn, boss.id, "manager", "slack", "T1", "U-BOSS",
+                                     " @ZED@x", 10)) == ["ANNE Xavier"]  # an email's start
+        assert names(briefing.search(conn, lead.id, "leader", "slack", "T1", "U-LEAD", "an",
+                                     1)) == ["Ann Zeta"]  # first by name and by email
+        assert briefing.search(conn, other.id, "manager", "slack", "T1", "U-X", "ann", 10) == []
+        assert briefing.search(conn, ann.id, "rep", "slack", "T1", "U-ANN", "a", 10) == []
+        assert people.search(conn, lead.id, "leader", "anders", 10) == []
+        assert [p.name for p in people.search(conn, lead.id, "leader", "ann z", 10)] == [
+            "Ann Zeta"]
     app.close()
 
 
-def test_the_card_reads_only_the_period_it_shows(db_url: str) -> None:
-    """The latest period begun (what ROAM shows), the rep's and the team's: not a year of
-    rows that the snapshot would throw away."""
+def test_any_search_text_is_answered_with_people_it_begins(db_url: str) -> None:
+    """Hostile input (NUL, quotes, wildcards, the last code points) never crashes the search
+    and finds only people whose name or email begins with it."""
     app = make_app(db_url, demo=False)
     with app.sessions.begin() as db:
-        boss = person(db, "boss@x.example", "manager")
-        rep = person(db, "rep@x.example", "rep", boss)
-        peer = person(db, "peer@x.example", "rep", boss)
-        for who in (rep, peer):
-            for month in range(1, 12):
-                start = date(2026, month, 1)
-                db.add(Metric(person_id=who.id, period_start=start,
-                              period_end=start + timedelta(days=27), metric="calls",
-                              kind="activity", target=10.0, actual=float(month)))
+        lead = person(db, "lead@x.example", "leader")
+        for i, name in enumerate(("An%na", "B_ob", "Çelik", "zoë", "O'Brien", "\\slash")):
+            person(db, f"p{i}@x.example", "rep", lead).name = name
+
+    @settings(max_examples=60, deadline=None)
+    @given(ref=st.text(max_size=40))
+    def check(ref: str) -> None:
+        with app.engine.connect() as conn:
+            found = people.search(conn, lead.id, "leader", ref, 5)
+        wanted = ref.strip().lstrip("@").replace("\x00", "").lower()
+        assert all(p.name.lower().startswith(wanted) or p.email.startswith(wanted)
+                   for p in found)
+
+    check()
     with app.engine.connect() as conn:
-        card = briefing.card(conn, rep.id, boss.id, TODAY)
-    assert [(m.period_start, m.actual) for m in card.metrics] == [(date(2026, 11, 1), 11.0)]
-    assert [(m.period_start, m.actual) for m in card.team_metrics] == [
-        (date(2026, 11, 1), 11.0)]
+        assert [p.name for p in people.search(conn, lead.id, "leader", "an%", 5)] == ["An%na"]
+        assert people.search(conn, lead.id, "leader", "a%", 5) == []  # no wildcards
     app.close()

@@ -264,3 +264,56 @@ def test_a_proactive_teams_message_finds_its_chat_by_key(db_url: str) -> None:
                                                                      params)]
     app.close()
     assert problems == []
+
+
+def analyze(engine: Engine) -> None:
+    """Statistics, as a database that has been running has them (autovacuum; PRAGMA
+    optimize at start and after imports)."""
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql("ANALYZE")
+
+
+def plan_of(engine: Engine, statement: str, parameters: Any) -> list[str]:
+    """The plan's lines (PostgreSQL with sequential scans priced out, as ``full_scans``)."""
+    raw = engine.raw_connection()
+    try:
+        if engine.dialect.name == "postgresql":
+            cursor: Any = psycopg.ClientCursor(raw.driver_connection)  # type: ignore[arg-type]
+            cursor.execute("SET enable_seqscan = off")
+            cursor.execute("EXPLAIN " + statement, parameters)
+            return [row[0] for row in cursor.fetchall()]
+        cursor = raw.cursor()
+        cursor.execute("EXPLAIN QUERY PLAN " + statement, parameters)
+        return [row[3] for row in cursor.fetchall()]
+    finally:
+        raw.rollback()
+        raw.close()
+
+
+def test_a_vps_coach_picker_searches_people_by_index_not_the_whole_tree(db_url: str) -> None:
+    """A tree larger than a list: /coach <name> reads the first few of the scope, then the
+    matches through ix_person_name_search / ix_person_email_search; no read of person is a
+    full scan (a leader's tree is walked up from each match, never listed)."""
+    app = make_app(db_url, demo=False, start=NOW)
+    with app.engine.begin() as conn:
+        org = build_people(conn, 400)
+        fix_sequences(conn)
+    analyze(app.engine)
+    vp = Who(PLATFORM, TENANT, org.email(org.vp))
+    with captured(app.engine) as seen:
+        answer = app.runner.handle(vp, Say(f"/coach Rep {org.reps[7]}"))
+        app.runner.handle(vp, Say("/cancel"))
+    reads = [(s, p) for s, p in seen if " person" in s and s.lstrip().upper().startswith(
+        ("SELECT", "WITH"))]
+    plans = [plan_of(app.engine, s, p) for s, p in reads]
+    app.close()
+    assert "Rep" in answer[0].text or answer  # started (the SLED opening)
+    searched = [" ".join(plan) for plan in plans if "_search" in " ".join(plan)]
+    assert any("ix_person_name_search" in plan for plan in searched), plans
+    assert any("ix_person_email_search" in plan for plan in searched), plans
+    whole = [line for plan in plans for line in plan
+             if re.search(r"Seq Scan on person|^SCAN (person|candidate|up_from)\b", line)]
+    assert whole == [], plans
+    # Read in the index's order and stopped after the few shown: no sort of all matches.
+    assert not any(re.search(r"Sort Key: \(?lower|Sort Key: \w+\.email", plan)
+                   for plan in searched), searched

@@ -5,7 +5,7 @@ message; a proactive message (a check-in, a nudge, a digest) continues the recip
 personal chat through it. The Agents SDK keeps references only in memory, blob or
 Cosmos storage: ours live beside the rest of the data.
 
-Revision ID: 0014_teams
+Revision ID: 0012_teams
 Revises: 0008_flat
 Create Date: 2026-11-28 21:40:00
 """
@@ -17,7 +17,7 @@ from alembic import op
 
 import storage.models
 
-revision = "0014_teams"
+revision = "0012_teams"
 down_revision = "0011_escalation_inbox"
 branch_labels = None
 depends_on = None
