@@ -11,6 +11,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from storage import rhythm
 from storage.models import Outbox
 
 MAX_ATTEMPTS = 8
@@ -22,22 +23,42 @@ _ENQUEUE = {dialect: make(cast(Table, Outbox.__table__)).on_conflict_do_nothing(
 
 
 def enqueue(conn: Connection, *, key: str, kind: str, target: str, payload: dict[str, Any],
-            now: datetime) -> None:
-    """Add a message unless one with the same key exists (a retried turn adds nothing)."""
-    conn.execute(_ENQUEUE[conn.dialect.name], {
+            now: datetime, not_before: datetime | None = None) -> bool:
+    """Add a message unless one with the same key exists (a retried turn adds nothing);
+    True when it was added. ``not_before``: not sent before then (a scheduled message
+    waiting out quiet hours)."""
+    result = conn.execute(_ENQUEUE[conn.dialect.name], {
         "idempotency_key": key, "kind": kind, "target": target, "payload": payload,
-        "status": "pending", "attempts": 0, "not_before": now, "created_at": now})
+        "status": "pending", "attempts": 0, "not_before": not_before or now,
+        "created_at": now})
+    return bool(result.rowcount)
+
+
+def exists(conn: Connection, key: str) -> bool:
+    """Whether a message with this idempotency key was queued (sent or not)."""
+    return conn.execute(select(Outbox.id).where(Outbox.idempotency_key == key)).first() \
+        is not None
 
 
 def due(db: Session, *, channel: str, now: datetime, limit: int = 50) -> list[Outbox]:
-    """Pending rows for one channel (console, slack, teams) that may be sent now, locked."""
+    """Pending rows for one channel (console, slack, teams) that may be sent now, locked.
+
+    A row whose ``guard`` no longer holds (the check-in was answered, the meeting moved:
+    storage/rhythm.py) is marked ``dropped`` here, at send time, and not handed out."""
     query = (select(Outbox)
              .where(Outbox.status == "pending", Outbox.not_before <= now,
                     Outbox.kind == channel)
              .order_by(Outbox.id).limit(limit))
     if db.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
-    return list(db.scalars(query))
+    rows = []
+    for row in db.scalars(query):
+        guard = row.payload.get("guard")
+        if isinstance(guard, dict) and not rhythm.guard_holds(db, guard, now):
+            row.status, row.sent_at = "dropped", now
+            continue
+        rows.append(row)
+    return rows
 
 
 def sent(row: Outbox, now: datetime) -> None:

@@ -15,25 +15,42 @@ from bot.channels.outbox import DeliveryFailed
 from bot.clock import Clock
 from flows.messages import Message, message_from_json
 from storage import outbox
+from storage.models import Outbox
 
 log = logging.getLogger("coach.channels.local")
 
 
-Send = Callable[[str, str, Message], None]  # (tenant, recipient email, message)
+# (tenant, recipient email, message, what the rhythm scheduled it as: kind, at, key)
+Send = Callable[[str, str, Message, dict[str, str] | None], None]
+BATCH = 50
+
+
+def scheduled_of(row: Outbox) -> dict[str, str] | None:
+    """A scheduled row's ``kind``, ``at`` (local, with offset) and ``key``; None for others."""
+    scheduled = row.payload.get("scheduled")
+    if not isinstance(scheduled, dict):
+        return None
+    return {"kind": str(scheduled.get("kind", "")), "at": str(scheduled.get("at", "")),
+            "key": row.idempotency_key}
 
 
 def deliver(sessions: sessionmaker[Session], clock: Clock, channel: str, send: Send) -> int:
-    """Send every due row of ``channel``; return how many were sent."""
+    """Send every due row of ``channel``, in order; return how many were sent. A row whose
+    guard no longer holds is dropped, not sent (storage.outbox.due)."""
     count = 0
-    with sessions.begin() as db:
-        for row in outbox.due(db, channel=channel, now=clock.now()):
-            message = message_from_json(row.payload["message"])
-            try:
-                send(str(row.payload.get("tenant", "")), row.target, message)
-            except DeliveryFailed as exc:
-                log.warning("delivery %s failed: %s", row.idempotency_key, exc)
-                outbox.failed(row, clock.now(), str(exc), exc.retry_after)
-                continue
-            outbox.sent(row, clock.now())
-            count += 1
-    return count
+    while True:
+        with sessions.begin() as db:
+            rows = outbox.due(db, channel=channel, now=clock.now(), limit=BATCH)
+            for row in rows:
+                message = message_from_json(row.payload["message"])
+                try:
+                    send(str(row.payload.get("tenant", "")), row.target, message,
+                         scheduled_of(row))
+                except DeliveryFailed as exc:
+                    log.warning("delivery %s failed: %s", row.idempotency_key, exc)
+                    outbox.failed(row, clock.now(), str(exc), exc.retry_after)
+                    continue
+                outbox.sent(row, clock.now())
+                count += 1
+        if len(rows) < BATCH:
+            return count
