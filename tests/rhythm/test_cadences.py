@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 from bot.rhythm.cadences import Rule, accelerated, extra_days, latest, occurrences, period_end
@@ -37,7 +38,7 @@ def test_biweekly_counts_weeks_from_a_fixed_anchor() -> None:
     late = occurrences(rule, NY, datetime(2027, 3, 11, tzinfo=NY), datetime(2027, 4, 1, tzinfo=NY))
     assert local(early) == ["Wed 2027-03-10 11:00 -0500", "Wed 2027-03-24 11:00 -0400"]
     assert late == early[1:]  # the weeks do not depend on where the window starts
-    assert all((b - a).days == 14 for a, b in zip(early, early[1:], strict=False))
+    assert all((b - a).days == 14 for a, b in pairwise(early))
 
 
 def test_monthly_is_the_first_weekday_of_the_month() -> None:
