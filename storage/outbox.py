@@ -17,9 +17,10 @@ from storage.models import Outbox
 MAX_ATTEMPTS = 8
 
 
+# RETURNING says whether the row went in (a driver's rowcount may be -1 here).
 _ENQUEUE = {dialect: make(cast(Table, Outbox.__table__)).on_conflict_do_nothing(
-    index_elements=["idempotency_key"]) for dialect, make in (("postgresql", pg_insert),
-                                                             ("sqlite", sqlite_insert))}
+    index_elements=["idempotency_key"]).returning(Outbox.id)
+    for dialect, make in (("postgresql", pg_insert), ("sqlite", sqlite_insert))}
 
 
 def enqueue(conn: Connection, *, key: str, kind: str, target: str, payload: dict[str, Any],
@@ -31,7 +32,7 @@ def enqueue(conn: Connection, *, key: str, kind: str, target: str, payload: dict
         "idempotency_key": key, "kind": kind, "target": target, "payload": payload,
         "status": "pending", "attempts": 0, "not_before": not_before or now,
         "created_at": now})
-    return bool(result.rowcount)
+    return result.first() is not None
 
 
 def exists(conn: Connection, key: str) -> bool:

@@ -73,16 +73,18 @@ def cadences(db: Session) -> list[Cadence]:
 
 
 _OCCURRENCE = {dialect: make(cast(Table, CadenceOccurrence.__table__)).on_conflict_do_nothing(
-    index_elements=["cadence_id", "scheduled_for"]) for dialect, make in (
-        ("postgresql", pg_insert), ("sqlite", sqlite_insert))}
+    index_elements=["cadence_id", "scheduled_for"]).returning(CadenceOccurrence.id)
+    for dialect, make in (("postgresql", pg_insert), ("sqlite", sqlite_insert))}
 
 
 def add_occurrences(conn: Connection, cadence_id: int, times: Iterable[datetime]) -> int:
     """Plan these occurrences; one already there (same time) is left as it is."""
-    rows = [{"cadence_id": cadence_id, "scheduled_for": t, "status": "planned"} for t in times]
-    if not rows:
-        return 0
-    return conn.execute(_OCCURRENCE[conn.dialect.name], rows).rowcount or 0
+    added = 0
+    for at in times:  # one by one: RETURNING counts what went in, on every driver
+        row = conn.execute(_OCCURRENCE[conn.dialect.name],
+                           {"cadence_id": cadence_id, "scheduled_for": at, "status": "planned"})
+        added += row.first() is not None
+    return added
 
 
 def drop_planned_after(db: Session, cadence_id: int, after: datetime) -> None:

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, select
 
-from bot.channels.routing import route
+from bot.channels.routing import Route, route
 from bot.channels.who import Who
 from bot.clock import zone
 from flows.messages import Message, message_to_json
@@ -96,6 +96,10 @@ def place(conn: Connection, default: Who, settings: RhythmSettings, to: Member,
     no platform) and times, in their zone."""
     tz = zone(to.timezone)
     channel = route(conn, default, to.org_id, to.email)
+    if not channel.tenant and channel.channel != default.platform:
+        # bound to a platform none of whose workspaces is linked to the org: it could not
+        # be reached there (nor found by a turn), so the default channel it is
+        channel = Route(default.platform, default.tenant)
     user_key = (to.email if channel.channel == "console"
                 else _platform_id(conn, channel.channel, to) or to.email)
     due_at = out_of_quiet_hours(at, tz, settings)

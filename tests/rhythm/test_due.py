@@ -7,6 +7,9 @@ from collections import Counter
 from datetime import date, datetime
 from typing import Any
 
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from bot.bootstrap import App
@@ -25,6 +28,7 @@ from storage.models import (
     Person,
     Review,
 )
+from tests.fuzz import count, fuzz
 from tests.support import make_app
 
 START = datetime.fromisoformat("2027-03-01T12:00:00+00:00")
@@ -273,3 +277,26 @@ def test_action_reminders_on_the_due_day_and_once_overdue(db_url: str) -> None:
         f"action_due:{person_id(app, ALICE)}:action-{action_id}:2027-03-09",
         f"action_overdue:{person_id(app, ALICE)}:action-{action_id}:2027-03-10"]
     app.close()
+
+
+@pytest.mark.slow
+@fuzz(0.03)
+@given(text=st.text(max_size=120))
+def test_meetings_and_away_take_any_text(db_url: str, text: str) -> None:
+    count("/meetings and /away text")
+    app = _fuzz_app(db_url)
+    for who, command in ((MAYA, "/meetings"), (MAYA, "/meetings 1 move"), (ALICE, "/away")):
+        result = app.runner.run_turn(Who("console", "local", who), Say(f"{command} {text}"))
+        assert result.status == "ok" and result.messages
+
+
+_APPS: dict[str, App] = {}
+
+
+def _fuzz_app(db_url: str) -> App:
+    """One app per database for the property test's cases (made once, reused)."""
+    if db_url not in _APPS:
+        app = make_app(db_url, start=START)
+        tick(app, "2027-03-01T12:00:00+00:00")
+        _APPS[db_url] = app
+    return _APPS[db_url]
