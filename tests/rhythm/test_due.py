@@ -300,3 +300,33 @@ def _fuzz_app(db_url: str) -> App:
         tick(app, "2027-03-01T12:00:00+00:00")
         _APPS[db_url] = app
     return _APPS[db_url]
+
+
+def test_the_app_home_lists_the_next_meetings(db_url: str) -> None:
+    from bot.services import home
+
+    app = make_app(db_url, start=START)
+    tick(app, "2027-03-01T12:00:00+00:00")
+    with app.sessions() as db:
+        maya = db.scalar(select(Person).where(Person.email == MAYA))
+        assert maya is not None
+        data = home.load(db, maya, app.clock.now(), app.playbook)
+    assert [(m.meeting_type, m.subject) for m in data.meetings[:2]] == [
+        ("team_meeting", None), ("pipeline_review", "Alice Adams")]
+    assert data.meetings[0].at == at("2027-03-01T14:00:00+00:00")  # 09:00 New York
+    app.close()
+
+
+def test_the_readable_chat_shows_what_came_due_at_start(db_url: str) -> None:
+    import io
+
+    from bot.console.chat import Terminal
+
+    app = make_app(db_url, start=at("2027-03-05T20:30:00+00:00"))
+    out = io.StringIO()
+    answers = iter(["/quit"])
+    Terminal(app, ALICE, read=lambda prompt: next(answers), out=out).run()
+    shown = out.getvalue()
+    assert "[checkin · 2027-03-05T15:00:00-05:00]" in shown
+    assert "Hi Alice, time for your weekly check-in." in shown
+    app.close()
