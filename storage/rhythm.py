@@ -256,6 +256,19 @@ def last_one_on_one(db: Session, rep_ids: Sequence[int]) -> dict[int, datetime]:
     return found
 
 
+def held_one_on_ones(db: Session, rep_ids: Sequence[int], since: datetime) -> set[int]:
+    """The reps who had a meeting with their manager marked held since ``since`` (a 1:1
+    counts as much as a logged session for the no-1:1 nudge)."""
+    if not rep_ids:
+        return set()
+    rows = db.execute(select(Cadence.subject_id).distinct()
+                      .join(CadenceOccurrence, CadenceOccurrence.cadence_id == Cadence.id)
+                      .where(CadenceOccurrence.status == "held",
+                             CadenceOccurrence.scheduled_for >= since,
+                             Cadence.subject_id.in_(rep_ids)))
+    return {rep_id for (rep_id,) in rows if rep_id is not None}
+
+
 def set_away(db: Session, person_id: int, until: date | None) -> None:
     db.execute(update(Person).where(Person.id == person_id).values(away_until=until))
 

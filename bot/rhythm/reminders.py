@@ -107,13 +107,15 @@ def reviews(db: Session, playbook: Playbook, cast: dict[int, Member],
 
 def no_one_on_one(db: Session, playbook: Playbook, cast: Iterable[Member],
                   now: datetime) -> list[Scheduled]:
-    """A manager whose rep had no finished session in ``no_one_on_one_days`` (counted from
-    the rep's arrival when there was none): once per ISO week per rep, at reminder time."""
+    """A manager whose rep had no finished session and no meeting with them marked held in
+    ``no_one_on_one_days`` (counted from the rep's arrival when there was none): once per
+    ISO week per rep, at reminder time."""
     everyone = list(cast)
     by_id = {m.id: m for m in everyone}
     reps = [m for m in everyone if m.role == "rep" and m.manager_id in by_id]
     days = playbook.rhythm.no_one_on_one_days
     last = rhythm.last_one_on_one(db, [r.id for r in reps])
+    met = rhythm.held_one_on_ones(db, [r.id for r in reps], now - timedelta(days=days))
     items = []
     for rep in reps:
         manager = by_id[rep.manager_id or 0]
@@ -121,7 +123,7 @@ def no_one_on_one(db: Session, playbook: Playbook, cast: Iterable[Member],
         today = now.astimezone(tz).date()
         at = local_at(today, playbook.rhythm.reminder_time, tz)
         since = last.get(rep.id)
-        if at > now or (since or rep.created_at) > now - timedelta(days=days):
+        if at > now or rep.id in met or (since or rep.created_at) > now - timedelta(days=days):
             continue
         if away_on(manager, today) or away_on(rep, today):
             continue

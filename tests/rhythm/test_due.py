@@ -330,3 +330,27 @@ def test_the_readable_chat_shows_what_came_due_at_start(db_url: str) -> None:
     assert "[checkin · 2027-03-05T15:00:00-05:00]" in shown
     assert "Hi Alice, time for your weekly check-in." in shown
     app.close()
+
+
+def test_no_one_on_one_nudges_weekly_until_a_meeting_is_held(db_url: str) -> None:
+    app = make_app(db_url, start=at("2027-02-01T12:00:00+00:00"))  # the reps arrive
+    tick(app, "2027-03-01T12:00:00+00:00")
+    tick(app, "2027-03-01T14:30:00+00:00")  # Monday 09:30 New York
+    nudges = [r.idempotency_key for r in scheduled(app, "no_one_on_one") if r.target == MAYA]
+    maya = person_id(app, MAYA)
+    alice = person_id(app, ALICE)
+    assert f"no_one_on_one:{maya}:rep-{alice}:2027-W09" in nudges and len(nudges) == 3
+    tick(app, "2027-03-03T14:30:00+00:00")  # the same week: nothing new
+    assert len([r for r in scheduled(app, "no_one_on_one") if r.target == MAYA]) == 3
+    with app.sessions.begin() as db:  # Maya's pipeline review with Alice is held
+        from bot.rhythm.meetings import rhythm as stored
+
+        occ = next(o for o in stored.owned_planned(db, maya, at("2027-03-02T00:00:00+00:00"),
+                                                   at("2027-03-03T00:00:00+00:00"))
+                   if o.subject_id == alice)
+        stored.set_occurrence(db, occ.id, "held", at("2027-03-02T16:00:00+00:00"))
+    tick(app, "2027-03-08T14:30:00+00:00")  # next week: Bob and Carmen only
+    week10 = [r.idempotency_key for r in scheduled(app, "no_one_on_one")
+              if r.target == MAYA and r.idempotency_key.endswith("2027-W10")]
+    assert len(week10) == 2 and not any(f"rep-{alice}:" in k for k in week10)
+    app.close()
