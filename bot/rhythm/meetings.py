@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from bot.clock import zone
 from bot.rhythm import guards
 from bot.rhythm.cadences import Rule, occurrences
-from bot.rhythm.delivery import Scheduled
+from bot.rhythm.delivery import Scheduled, away_on
 from flows.messages import Choice, Message
 from flows.playbook import Meeting, Playbook
 from flows.reading import number_text
@@ -156,7 +156,8 @@ def prep_nudges(db: Session, playbook: Playbook, cast: dict[int, Member],
     items = []
     for occ in rhythm.planned_between(db, now, now + lead):
         owner = cast.get(occ.owner_id)
-        if owner is None:
+        if owner is None or away_on(owner, occ.scheduled_for.astimezone(
+                zone(owner.timezone)).date()):
             continue
         local = occ.scheduled_for.astimezone(zone(owner.timezone))
         subject = cast.get(occ.subject_id) if occ.subject_id else None
@@ -178,7 +179,7 @@ def meeting_checks(db: Session, playbook: Playbook, cast: dict[int, Member],
     items = []
     for occ in latest.values():
         owner = cast.get(occ.owner_id)
-        if owner is None:
+        if owner is None or away_on(owner, now.astimezone(zone(owner.timezone)).date()):
             continue
         items.append(Scheduled("meeting_check", owner, f"occ-{occ.id}", check_at(occ, playbook),
                                check_message(playbook, occ, owner, cast),

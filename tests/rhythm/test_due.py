@@ -354,3 +354,15 @@ def test_no_one_on_one_nudges_weekly_until_a_meeting_is_held(db_url: str) -> Non
               if r.target == MAYA and r.idempotency_key.endswith("2027-W10")]
     assert len(week10) == 2 and not any(f"rep-{alice}:" in k for k in week10)
     app.close()
+
+
+def test_a_manager_away_gets_no_prep_nudge(db_url: str) -> None:
+    app = make_app(db_url, start=START)
+    app.clock.set(at("2027-03-05T15:00:00+00:00"))  # type: ignore[attr-defined]
+    say(app, MAYA, "/away 2027-03-08")
+    tick(app, "2027-03-08T12:30:00+00:00")  # 07:30 New York, Monday: her team meeting at 9
+    assert not [r for r in scheduled(app, "prep_nudge") if r.target == MAYA]
+    assert [r for r in scheduled(app, "prep_nudge") if r.target == f"lee@{DOMAIN}"]
+    tick(app, "2027-03-15T12:30:00+00:00")  # back: the next Monday's nudge comes
+    assert [r for r in scheduled(app, "prep_nudge") if r.target == MAYA]
+    app.close()
