@@ -41,6 +41,16 @@ def exists(conn: Connection, key: str) -> bool:
         is not None
 
 
+def existing(conn: Connection, keys: list[str]) -> set[str]:
+    """Which of these idempotency keys are in the outbox (one query per 500 keys)."""
+    found: set[str] = set()
+    for start in range(0, len(keys), 500):
+        chunk = keys[start:start + 500]
+        found.update(conn.execute(select(Outbox.idempotency_key)
+                                  .where(Outbox.idempotency_key.in_(chunk))).scalars())
+    return found
+
+
 def due(db: Session, *, channel: str, now: datetime, limit: int = 50) -> list[Outbox]:
     """Pending rows for one channel (console, slack, teams) that may be sent now, locked.
 

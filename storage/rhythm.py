@@ -68,8 +68,30 @@ def member(db: Session, person_id: int) -> Member | None:
 # Cadences --------------------------------------------------------------------------------
 
 
-def cadences(db: Session) -> list[Cadence]:
-    return list(db.scalars(select(Cadence).order_by(Cadence.id)))
+@dataclass(frozen=True, slots=True)
+class CadenceShape:
+    id: int
+    owner_id: int
+    meeting_type: str
+    subject_id: int | None
+    shape: tuple[str, str, str, str, bool]  # rhythm, day, time, timezone, active
+
+
+def cadence_shapes(db: Session) -> list[CadenceShape]:
+    """Every cadence as plain tuples (one per owner, meeting and rep: not history)."""
+    rows = db.execute(select(Cadence.id, Cadence.owner_id, Cadence.meeting_type,
+                             Cadence.subject_id, Cadence.rhythm, Cadence.day, Cadence.time,
+                             Cadence.timezone, Cadence.active).order_by(Cadence.id))
+    return [CadenceShape(r.id, r.owner_id, r.meeting_type, r.subject_id,
+                         (r.rhythm, r.day, r.time, r.timezone, bool(r.active))) for r in rows]
+
+
+def cadences_to_plan(db: Session, before: datetime) -> list[Cadence]:
+    """Active cadences planned less far ahead than ``before`` (none on most ticks)."""
+    return list(db.scalars(select(Cadence).where(
+        Cadence.active.is_(True),
+        (Cadence.planned_until.is_(None)) | (Cadence.planned_until < before))
+        .order_by(Cadence.id)))
 
 
 _OCCURRENCE = {dialect: make(cast(Table, CadenceOccurrence.__table__)).on_conflict_do_nothing(

@@ -41,17 +41,25 @@ def slots(playbook: Playbook, member: Member, start: datetime, end: datetime) ->
 
 
 def due(db: Session, playbook: Playbook, cast: list[Member], now: datetime) -> list[Scheduled]:
-    items = []
+    """The digests due and not yet queued: the slot worked out once per time zone, the
+    keys looked up in one query, the figures computed only for a digest not queued yet."""
+    slots: dict[str, datetime | None] = {}
+    wanted: dict[str, tuple[Member, datetime, date]] = {}
     for member in cast:
         if member.role not in ROLES:
             continue
-        slot = latest(rule(playbook), zone(member.timezone), now, WEEK)
-        if slot is None:
-            continue
-        week = reported_week(slot.date())
-        occurrence = week_name(week)
-        if outbox.exists(db.connection(), key("digest", member.id, occurrence)):
+        if member.timezone not in slots:
+            slots[member.timezone] = latest(rule(playbook), zone(member.timezone), now, WEEK)
+        slot = slots[member.timezone]
+        if slot is not None:
+            week = reported_week(slot.date())
+            wanted[key("digest", member.id, week_name(week))] = (member, slot, week)
+    queued = outbox.existing(db.connection(), list(wanted))
+    items = []
+    for digest_key, (member, slot, week) in wanted.items():
+        if digest_key in queued:
             continue  # computed once: the figures are not worked out again every tick
+        occurrence = week_name(week)
         person = db.get(Person, member.id)
         if person is None:
             continue

@@ -95,29 +95,37 @@ def sync_cadences(db: Session, cast: list[Member], playbook: Playbook,
                   now: datetime) -> None:
     """Make the cadence rows match the playbook and the reporting lines: new ones added,
     changed ones re-planned from now, ones no longer wanted made inactive (their future
-    planned occurrences go; what happened stays)."""
-    existing = {(c.owner_id, c.meeting_type, c.subject_id): c for c in rhythm.cadences(db)}
+    planned occurrences go; what happened stays). Reads tuples; loads a row only to change
+    it, so a tick where nothing changed stays cheap."""
+    existing = {(c.owner_id, c.meeting_type, c.subject_id): c for c in rhythm.cadence_shapes(db)}
     seen: set[int] = set()
     for want in wanted(cast, playbook):
         subject_id = want.subject.id if want.subject else None
         meeting = want.meeting
         shape = (meeting.rhythm, meeting.day, meeting.time, want.owner.timezone, True)
-        row = existing.get((want.owner.id, meeting.id, subject_id))
-        if row is None:
+        found = existing.get((want.owner.id, meeting.id, subject_id))
+        if found is None:
             row = Cadence(owner_id=want.owner.id, subject_id=subject_id,
                           meeting_type=meeting.id, rhythm=meeting.rhythm, day=meeting.day,
                           time=meeting.time, timezone=want.owner.timezone, active=True)
             db.add(row)
             db.flush()
-        elif (row.rhythm, row.day, row.time, row.timezone, row.active) != shape:
-            row.rhythm, row.day, row.time, row.timezone, row.active = shape
-            row.planned_until = None
-            rhythm.drop_planned_after(db, row.id, now)
-        seen.add(row.id)
-    for row in existing.values():
-        if row.id not in seen and row.active:
-            row.active, row.planned_until = False, None
-            rhythm.drop_planned_after(db, row.id, now)
+            seen.add(row.id)
+            continue
+        seen.add(found.id)
+        if found.shape != shape:
+            changed = db.get(Cadence, found.id)
+            if changed is not None:
+                (changed.rhythm, changed.day, changed.time, changed.timezone,
+                 changed.active) = shape
+                changed.planned_until = None
+                rhythm.drop_planned_after(db, found.id, now)
+    for found in existing.values():
+        if found.id not in seen and found.shape[-1]:
+            gone = db.get(Cadence, found.id)
+            if gone is not None:
+                gone.active, gone.planned_until = False, None
+                rhythm.drop_planned_after(db, found.id, now)
 
 
 def plan(db: Session, playbook: Playbook, now: datetime, days: int | None = None) -> int:
@@ -125,9 +133,7 @@ def plan(db: Session, playbook: Playbook, now: datetime, days: int | None = None
     horizon = now + timedelta(days=days or playbook.rhythm.horizon_days)
     meetings = {m.id: m for m in playbook.meetings}
     added = 0
-    for row in db.scalars(select(Cadence).where(Cadence.active.is_(True))):
-        if row.planned_until is not None and row.planned_until >= horizon - timedelta(days=1):
-            continue
+    for row in rhythm.cadences_to_plan(db, horizon - timedelta(days=1)):
         meeting = meetings.get(row.meeting_type)
         if meeting is None:
             continue
