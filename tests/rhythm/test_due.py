@@ -366,3 +366,24 @@ def test_a_manager_away_gets_no_prep_nudge(db_url: str) -> None:
     tick(app, "2027-03-15T12:30:00+00:00")  # back: the next Monday's nudge comes
     assert [r for r in scheduled(app, "prep_nudge") if r.target == MAYA]
     app.close()
+
+
+def test_the_outbox_worker_drops_a_row_whose_guard_failed(db_url: str) -> None:
+    """The network senders lease rows through the same check (storage.outbox.due)."""
+    from bot.rhythm import guards
+    from storage import deliveries, outbox
+
+    app = make_app(db_url, start=START)
+    _, action_id = plan(app, date(2027, 4, 30), date(2027, 3, 9))
+    now = at("2027-03-09T15:00:00+00:00")
+    with app.sessions.begin() as db:
+        for key, guard in (("kept", guards.action_still_open(action_id)),
+                           ("gone", guards.meeting_still_planned(10**6))):
+            outbox.enqueue(db.connection(), key=key, kind="slack", target=ALICE, now=now,
+                           payload={"tenant": "T1", "message": {"text": key}, "guard": guard})
+    with app.sessions.begin() as db:
+        leased = deliveries.lease_due(db, channel="slack", now=now, lease_seconds=60)
+    assert [lease.row.idempotency_key for lease in leased] == ["kept"]
+    assert {r.idempotency_key: r.status for r in rows(app)} == {"kept": "pending",
+                                                                "gone": "dropped"}
+    app.close()
