@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cached_property
+from typing import Any
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session
@@ -117,14 +118,17 @@ class Turn:
             outbox.enqueue(self.conn, key=f"conv:{conversation_id}:v{version}:{index}",
                            kind=to.channel, target=message.to, now=self.now, payload=payload)
 
-    def queue_for_speaker(self, occurrence: str) -> None:
+    def queue_for_speaker(self, unattended: Unattended) -> None:
         """What this turn says to the speaker, sent through their own channel's outbox
-        (nobody is waiting for a reply): keys ``<occurrence>:<index>``."""
+        (nobody is waiting for a reply): keys ``<occurrence>:<index>``, with what the
+        scheduler adds to each row (``scheduled``, ``guard``, ``not_before``)."""
         for index, message in enumerate(self.out):
-            outbox.enqueue(self.conn, key=f"{occurrence}:{index}", kind=self.who.platform,
-                           target=self.me.email, now=self.now,
+            outbox.enqueue(self.conn, key=f"{unattended.occurrence}:{index}",
+                           kind=self.who.platform, target=self.me.email, now=self.now,
+                           not_before=unattended.not_before,
                            payload={"tenant": self.who.tenant,
-                                    "message": message_to_json(message)})
+                                    "message": message_to_json(message),
+                                    **unattended.extra})
 
     def may_continue(self, row: ActiveConversation | Conversation, state: FlowState,
                      subject: engine.Person | None) -> bool:
@@ -234,6 +238,16 @@ class Turn:
             self.hand_off(self, handoff, subject)
 
 
+@dataclass(frozen=True, slots=True)
+class Unattended:
+    """A turn nobody typed, named by its ``occurrence`` (the outbox keys' stem); ``extra``
+    goes into each queued row's payload (the rhythm's ``scheduled`` and ``guard``)."""
+
+    occurrence: str
+    extra: Mapping[str, Any] = field(default_factory=dict)
+    not_before: datetime | None = None
+
+
 CommandHandler = Callable[[Turn, str], None]
 # Starts the flow a finished one hands over to (a session → its planned model).
 HandOff = Callable[[Turn, StartFlow, engine.Person | None], None]
@@ -255,13 +269,15 @@ class TurnRunner:
         return list(self.run_turn(who, given, expect_step).messages)
 
     def run_turn(self, who: Who, given: Input, expect_step: str | None = None,
-                 unattended: str | None = None) -> TurnResult:
+                 unattended: str | Unattended | None = None) -> TurnResult:
         """Run the turn: a stale version is tried once more, a database held by another
         writer is reported (``busy``, nothing stored), not waited out.
 
         ``unattended``: a turn nobody typed (the scheduler, a late answer), named by its
         occurrence: what it says to the person goes to their outbox, in the same
         transaction, under that key (the same occurrence twice queues nothing twice)."""
+        if isinstance(unattended, str):
+            unattended = Unattended(unattended)
         for attempt in (1, 2):
             try:
                 return self._turn(who, given, expect_step, unattended)
@@ -272,7 +288,7 @@ class TurnRunner:
         return TurnResult("stale", (Message(TurnText.stale),))
 
     def _turn(self, who: Who, given: Input, expect_step: str | None,
-              unattended: str | None) -> TurnResult:
+              unattended: Unattended | None) -> TurnResult:
         now = self.clock.now()
         try:
             with self.engine.begin() as conn:

@@ -87,7 +87,9 @@ def serve(app: App, host: str, port: int, due_work: DueWork | None = None) -> in
     from bot.surfaces import configured_surfaces, shared_gateway
 
     gateway = shared_gateway(app, DELIVERY_DELAY)
-    rhythm = rhythm_host(app, gateway, due_work or due_work_for(app))
-    web.run_app(make_web_app(app, *configured_surfaces(app, gateway), rhythm=rhythm),
+    surfaces = configured_surfaces(app, gateway)
+    platforms = [surface.platform for surface in surfaces]
+    rhythm = rhythm_host(app, gateway, due_work or due_work_for(app, platforms))
+    web.run_app(make_web_app(app, *surfaces, rhythm=rhythm),
                 host=host, port=port, print=lambda line: print(line, flush=True))
     return 0

@@ -8,6 +8,8 @@ when out of office. Answers feed ROAM and the digest.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flows import item_loop
@@ -40,7 +42,9 @@ class CheckinText:
 
     title = "Weekly check-in"
     start = "Hi {rep}, time for your weekly check-in. It takes about two minutes."
-    snoozed = "Snoozed. I'll ask again later."
+    snoozed = "Snoozed. I'll ask again {when}."
+    in_two_hours = "in 2 hours"
+    tomorrow = "tomorrow at this time"
     away = "Enjoy your time off. This week's check-in is skipped."
     action = "Action {n} of {total}: {description}. How is it going?"
     blocked = "What is blocking “{description}”?"
@@ -51,7 +55,8 @@ class CheckinText:
     done = "Thanks, {rep}: your check-in is saved."
 
     answer_now = "Answer now"
-    snooze = "Snooze"
+    snooze = "Ask me again in 2 hours"
+    snooze_tomorrow = "Ask me tomorrow"
     out_of_office = "I'm out of office"
     done_choice = "Done"
     in_progress = "In progress"
@@ -62,7 +67,36 @@ class CheckinText:
 
 
 STARTS = (Choice("answer", CheckinText.answer_now), Choice("snooze", CheckinText.snooze),
+          Choice("snooze_tomorrow", CheckinText.snooze_tomorrow),
           Choice("out_of_office", CheckinText.out_of_office))
+SNOOZE_HOURS = 2
+
+
+@dataclass(frozen=True, slots=True)
+class CheckinAction:
+    id: str
+    description: str
+
+
+@dataclass(frozen=True, slots=True)
+class CheckinData:
+    """What a check-in starts from, typed: /checkin gathers it, the conversation keeps it
+    as plain JSON (``as_data``) beside the answers, the steps read it back (``of``)."""
+
+    checkin_id: int
+    actions: tuple[CheckinAction, ...] = ()
+
+    @classmethod
+    def of(cls, data: Mapping[str, Any]) -> CheckinData:
+        raw = data.get("actions", [])
+        actions = tuple(CheckinAction(str(a["id"]), str(a["description"]))
+                        for a in (raw if isinstance(raw, list) else [])
+                        if isinstance(a, Mapping) and "id" in a and "description" in a)
+        return cls(int(data["checkin_id"]), actions)
+
+    def as_data(self) -> dict[str, Any]:
+        return {"checkin_id": self.checkin_id,
+                "actions": [{"id": a.id, "description": a.description} for a in self.actions]}
 PROGRESS = (Choice("done", CheckinText.done_choice), Choice("in_progress", CheckinText.in_progress),
             Choice("blocked", CheckinText.blocked_choice))
 NOTE = Form("blocker_note", (Field("note", CheckinText.note, "long_text"),))
@@ -74,10 +108,8 @@ CONFIDENCE = tuple(Choice(str(i), label) for i, label in enumerate(CheckinText.c
 
 def start(playbook: Playbook, ctx: Context, data: Mapping[str, Any],
           flow: Flow | None = None) -> Outcome:
-    """``data`` holds checkin_id and the rep's open actions (each with id and description)."""
-    actions = [{"id": str(a["id"]), "description": str(a["description"])}
-               for a in data.get("actions", [])]
-    return begin(flow or build(playbook), {**data, "actions": actions}, ctx)
+    """``data`` is a :class:`CheckinData` as JSON (``as_data``)."""
+    return begin(flow or build(playbook), CheckinData.of(data).as_data(), ctx)
 
 
 def build(playbook: Playbook) -> Flow:
@@ -104,13 +136,25 @@ def _say(template: str, choices: tuple[Choice, ...]) -> Prompt:
 
 
 def _start(state: FlowState, answer: Answer, ctx: Context) -> Go:
-    if answer == "snooze":
-        return Go(END, effects=(RecordCheckin(state.data["checkin_id"], "snoozed"),),
-                  say=(Message(CheckinText.snoozed),))
+    checkin_id = CheckinData.of(state.data).checkin_id
+    if answer in ("snooze", "snooze_tomorrow"):
+        again, when = snooze_until(ctx, str(answer))
+        return Go(END, effects=(RecordCheckin(checkin_id, "snoozed", ask_again_at=again),),
+                  say=(Message(CheckinText.snoozed.format(when=when)),))
     if answer == "out_of_office":
-        return Go(END, effects=(RecordCheckin(state.data["checkin_id"], "out_of_office"),),
+        return Go(END, effects=(RecordCheckin(checkin_id, "out_of_office"),),
                   say=(Message(CheckinText.away),))
     return _next_action(state, 0)
+
+
+def snooze_until(ctx: Context, choice: str) -> tuple[datetime, str]:
+    """When a snooze asks again (2 hours, or tomorrow at this local time), and its words."""
+    if choice == "snooze_tomorrow":
+        local = ctx.now.astimezone(ctx.zone)
+        tomorrow = datetime.combine(local.date() + timedelta(days=1), local.time(),
+                                    tzinfo=ctx.zone)
+        return tomorrow.astimezone(UTC), CheckinText.tomorrow
+    return ctx.now + timedelta(hours=SNOOZE_HOURS), CheckinText.in_two_hours
 
 
 def _next_action(state: FlowState, i: int, **data: Any) -> Go:
@@ -178,7 +222,7 @@ def _confidence(state: FlowState, answer: Answer, ctx: Context) -> Go:
     given = as_mapping(state.data.get("action_updates"))
     updates = {str(a["id"]): dict(given[a["id"]]) for a in actions if a["id"] in given}
     effect = RecordCheckin(
-        state.data["checkin_id"], "answered", action_updates=updates,
+        CheckinData.of(state.data).checkin_id, "answered", action_updates=updates,
         activity=dict(as_mapping(state.data.get("activity"))),
         got_coaching=bool(state.data.get("got_coaching")),
         blockers=state.data.get("blockers"), confidence=int(str(answer)),

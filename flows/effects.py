@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Literal
 
 from flows.leaf_records import LeafRecord
@@ -152,6 +152,7 @@ class RecordCheckin:
     got_coaching: bool | None = None
     blockers: str | None = None
     confidence: int | None = None
+    ask_again_at: datetime | None = None  # a snooze: when the rhythm asks again
 
 
 @dataclass(frozen=True, slots=True)

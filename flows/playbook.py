@@ -83,6 +83,25 @@ class DigestSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class RhythmSettings:
+    """What the due-work function (bot/rhythm) sends when: hours around meetings, the
+    no-1:1 gap, quiet hours (local; a message due inside them waits for their end)."""
+
+    prep_hours_before: int
+    check_hours_after: int
+    no_one_on_one_days: int
+    quiet_start: str
+    quiet_end: str
+    horizon_days: int
+    reminder_time: str  # action and review reminders: this local time on the day
+
+
+DEFAULT_RHYTHM = RhythmSettings(prep_hours_before=2, check_hours_after=1,
+                                no_one_on_one_days=14, quiet_start="20:00", quiet_end="08:00",
+                                horizon_days=42, reminder_time="09:00")
+
+
+@dataclass(frozen=True, slots=True)
 class Playbook:
     focus_areas: tuple[Named, ...]
     meetings: tuple[Meeting, ...]
@@ -94,6 +113,7 @@ class Playbook:
     foundations: Mapping[str, tuple[str, ...]]
     # After REFER_PERSONAL or JOB_FIT the rep gets, at most, a neutral "recorded" line.
     tell_rep_after_private_leaf: bool = False
+    rhythm: RhythmSettings = DEFAULT_RHYTHM
 
     def focus_label(self, focus_id: str) -> str:
         return next((f.label for f in self.focus_areas if f.id == focus_id), focus_id)
@@ -157,6 +177,7 @@ def build_playbook(raw: Any) -> Playbook:
         },
         tell_rep_after_private_leaf=_bool(
             sessions, ("sessions", "tell_rep_after_private_leaf"), False),
+        rhythm=_rhythm(_mapping(top.get("rhythm", {}), ("rhythm",))),
     )
 
 
@@ -322,4 +343,20 @@ def _digest(entry: Mapping[str, Any]) -> DigestSettings:
         systemic_window_days=_int(systemic, ("digest", "systemic", "window_days"), 1, 365, 30),
         send_day=_choice(send, ("digest", "send", "day"), DAYS, "mon"),
         send_time=_time(send, ("digest", "send", "time"), "08:00"),
+    )
+
+
+def _rhythm(entry: Mapping[str, Any]) -> RhythmSettings:
+    path: Path = ("rhythm",)
+    quiet = _mapping(entry.get("quiet_hours", {}), (*path, "quiet_hours"))
+    d = DEFAULT_RHYTHM
+    return RhythmSettings(
+        prep_hours_before=_int(entry, (*path, "prep_hours_before"), 1, 72, d.prep_hours_before),
+        check_hours_after=_int(entry, (*path, "check_hours_after"), 1, 72, d.check_hours_after),
+        no_one_on_one_days=_int(entry, (*path, "no_one_on_one_days"), 1, 365,
+                                d.no_one_on_one_days),
+        quiet_start=_time(quiet, (*path, "quiet_hours", "start"), d.quiet_start),
+        quiet_end=_time(quiet, (*path, "quiet_hours", "end"), d.quiet_end),
+        horizon_days=_int(entry, (*path, "horizon_days"), 7, 120, d.horizon_days),
+        reminder_time=_time(entry, (*path, "reminder_time"), d.reminder_time),
     )

@@ -11,7 +11,7 @@ import re
 import unicodedata
 import warnings
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 import dateparser
 
@@ -66,6 +66,64 @@ def read_date(text: str, local_now: datetime) -> date | None:
         # dateparser raises these on some odd inputs; any of them means "not a date"
         return None
     return found.date() if found is not None else None
+
+
+# "15:00", "3pm", "3:30 pm", "at 9" after a date: the time of day in a "when" answer.
+_TIME_OF_DAY = re.compile(
+    r"(?:\bat\s+)?\b(?P<hour>\d{1,2})(?::(?P<minute>\d{2}))?\s*(?P<ampm>am|pm|a\.m\.|p\.m\.)"
+    r"|(?:\bat\s+)?\b(?P<hour24>\d{1,2}):(?P<minute24>\d{2})\b", re.IGNORECASE)
+MAX_WHEN_CHARS = 80
+
+
+def read_time_of_day(text: str) -> tuple[time | None, str]:
+    """A time of day in ``text`` (``15:00``, ``3pm``, ``3:30 pm``) and the text without
+    it; ``(None, text)`` when there is none or it is not a real time."""
+    found = _TIME_OF_DAY.search(text)
+    if found is None:
+        return None, text
+    if found["hour24"] is not None:
+        hour, minute = int(found["hour24"]), int(found["minute24"])
+    else:
+        hour, minute = int(found["hour"]), int(found["minute"] or 0)
+        if not 1 <= hour <= 12:
+            return None, text
+        hour = hour % 12 + (12 if found["ampm"].casefold().startswith("p") else 0)
+    if not (0 <= hour <= 23 and 0 <= minute <= 59):
+        return None, text
+    rest = (text[:found.start()] + " " + text[found.end():]).strip()
+    return time(hour, minute), rest
+
+
+def read_when(text: str, local_now: datetime, default_time: time) -> datetime | None:
+    """A local day and time from ``thursday 15:00``, ``tomorrow 3pm``, ``2027-03-18``,
+    ``14:30`` (today); the day alone keeps ``default_time``. Naive (the caller's zone);
+    ``None`` for text that is not a day and time. Never raises."""
+    cleaned = " ".join(unicodedata.normalize("NFKC", text).split())
+    if not cleaned or len(cleaned) > MAX_WHEN_CHARS:
+        return None
+    at, rest = read_time_of_day(cleaned)
+    if rest:
+        day = read_date(rest, local_now)
+        if day is None:
+            return None
+    elif at is not None:
+        day = local_now.date()
+    else:
+        return None
+    return datetime.combine(day, at or default_time)
+
+
+OFF_WORDS = frozenset({"off", "back", "none", "clear", "no", "stop"})
+
+
+def read_away(text: str, local_now: datetime) -> date | bool | None:
+    """``/away``'s argument: the last day away (a date, ``friday``, ``in 2 weeks``), or
+    ``False`` for "I am back" (``off``, ``back``); ``None`` when it is neither."""
+    cleaned = " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+    cleaned = cleaned.removeprefix("until ").removeprefix("till ").strip()
+    if cleaned in OFF_WORDS:
+        return False
+    return read_date(cleaned, local_now)
 
 
 def read_number(text: str) -> float | None:

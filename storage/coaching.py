@@ -295,6 +295,7 @@ def _record_checkin(db: Session, done: RecordCheckin, now: datetime) -> None:
     if row is None:
         raise LookupError(f"check-in {done.checkin_id} does not exist")
     row.status, row.answered_at = done.status, now
+    row.ask_again_at = done.ask_again_at if done.status == "snoozed" else None
     if done.status != "answered":
         return
     row.got_coaching, row.blockers, row.confidence = (done.got_coaching, done.blockers,

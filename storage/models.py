@@ -116,6 +116,8 @@ class Person(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # Out of office through this local date (/away): no check-in, no nudges meanwhile.
+    away_until: Mapped[date | None] = mapped_column(Date)
 
 
 class CoachingSession(Base):
@@ -302,6 +304,10 @@ class Checkin(Base):
     confidence: Mapped[int | None] = mapped_column(Integer)
     activity: Mapped[dict[str, Any] | None]
     action_updates: Mapped[dict[str, Any] | None]
+    # The rhythm (bot/rhythm/checkins.py): when it was last put to the rep, and when a
+    # snooze asks again. status: open | answered | snoozed | out_of_office | missed
+    asked_at: Mapped[datetime | None]
+    ask_again_at: Mapped[datetime | None]
 
 
 class Metric(Base):
@@ -330,6 +336,7 @@ class Cadence(Base):
     time: Mapped[str] = mapped_column(String(5))
     timezone: Mapped[str] = mapped_column(String(64))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    planned_until: Mapped[datetime | None]  # occurrences are materialised up to here
 
 
 class CadenceOccurrence(Base):
@@ -338,8 +345,10 @@ class CadenceOccurrence(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     cadence_id: Mapped[int] = mapped_column(ForeignKey("cadence.id", ondelete="CASCADE"))
     scheduled_for: Mapped[datetime]
-    status: Mapped[str] = mapped_column(String(20), default="planned")
+    status: Mapped[str] = mapped_column(String(20), default="planned")  # held|moved|skipped
     held_at: Mapped[datetime | None]
+    moved_to: Mapped[datetime | None]  # the new time is a planned occurrence of its own
+    checked_at: Mapped[datetime | None]  # when the owner said held / moved / skipped
 
 
 class Conversation(Base):
@@ -464,3 +473,8 @@ Index("ix_action_item_open", ActionItem.rep_id, ActionItem.due_date,
 Index("ix_coaching_session_completed_ended", CoachingSession.ended_at, CoachingSession.rep_id,
       postgresql_where=CoachingSession.status == "completed",
       sqlite_where=CoachingSession.status == "completed")
+# Issue 10: the rhythm reads windows of time by status, never the whole history.
+Index("ix_cadence_occurrence_status_at", CadenceOccurrence.status, CadenceOccurrence.scheduled_for)
+Index("ix_checkin_status_asked", Checkin.status, Checkin.asked_at)
+Index("ix_action_item_status_due", ActionItem.status, ActionItem.due_date)
+Index("ix_review_status_due", Review.status, Review.due_date)

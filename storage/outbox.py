@@ -11,33 +11,65 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from storage import rhythm
 from storage.models import Outbox
 
 MAX_ATTEMPTS = 8
 
 
+# RETURNING says whether the row went in (a driver's rowcount may be -1 here).
 _ENQUEUE = {dialect: make(cast(Table, Outbox.__table__)).on_conflict_do_nothing(
-    index_elements=["idempotency_key"]) for dialect, make in (("postgresql", pg_insert),
-                                                             ("sqlite", sqlite_insert))}
+    index_elements=["idempotency_key"]).returning(Outbox.id)
+    for dialect, make in (("postgresql", pg_insert), ("sqlite", sqlite_insert))}
 
 
 def enqueue(conn: Connection, *, key: str, kind: str, target: str, payload: dict[str, Any],
-            now: datetime) -> None:
-    """Add a message unless one with the same key exists (a retried turn adds nothing)."""
-    conn.execute(_ENQUEUE[conn.dialect.name], {
+            now: datetime, not_before: datetime | None = None) -> bool:
+    """Add a message unless one with the same key exists (a retried turn adds nothing);
+    True when it was added. ``not_before``: not sent before then (a scheduled message
+    waiting out quiet hours)."""
+    result = conn.execute(_ENQUEUE[conn.dialect.name], {
         "idempotency_key": key, "kind": kind, "target": target, "payload": payload,
-        "status": "pending", "attempts": 0, "not_before": now, "created_at": now})
+        "status": "pending", "attempts": 0, "not_before": not_before or now,
+        "created_at": now})
+    return result.first() is not None
+
+
+def exists(conn: Connection, key: str) -> bool:
+    """Whether a message with this idempotency key was queued (sent or not)."""
+    return conn.execute(select(Outbox.id).where(Outbox.idempotency_key == key)).first() \
+        is not None
+
+
+def existing(conn: Connection, keys: list[str]) -> set[str]:
+    """Which of these idempotency keys are in the outbox (one query per 500 keys)."""
+    found: set[str] = set()
+    for start in range(0, len(keys), 500):
+        chunk = keys[start:start + 500]
+        found.update(conn.execute(select(Outbox.idempotency_key)
+                                  .where(Outbox.idempotency_key.in_(chunk))).scalars())
+    return found
 
 
 def due(db: Session, *, channel: str, now: datetime, limit: int = 50) -> list[Outbox]:
-    """Pending rows for one channel (console, slack, teams) that may be sent now, locked."""
+    """Pending rows for one channel (console, slack, teams) that may be sent now, locked.
+
+    A row whose ``guard`` no longer holds (the check-in was answered, the meeting moved:
+    storage/rhythm.py) is marked ``dropped`` here, at send time, and not handed out."""
     query = (select(Outbox)
              .where(Outbox.status == "pending", Outbox.not_before <= now,
                     Outbox.kind == channel)
              .order_by(Outbox.id).limit(limit))
     if db.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
-    return list(db.scalars(query))
+    rows = []
+    for row in db.scalars(query):
+        guard = row.payload.get("guard")
+        if isinstance(guard, dict) and not rhythm.guard_holds(db, guard, now):
+            row.status, row.sent_at = "dropped", now
+            continue
+        rows.append(row)
+    return rows
 
 
 def sent(row: Outbox, now: datetime) -> None:

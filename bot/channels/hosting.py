@@ -23,6 +23,11 @@ class HostedSurface(Protocol):
 
     gateway: Gateway
 
+    @property
+    def platform(self) -> str:
+        """Its name in a ``Who`` and on the outbox ("slack", "teams")."""
+        ...
+
     def add_routes(self, web_app: web.Application) -> None:
         """Add the platform's HTTP endpoints (none for a socket-only surface)."""
         ...

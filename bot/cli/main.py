@@ -23,6 +23,7 @@ from bot.cli.errors import (
 )
 from bot.cli.imports import run_import
 from bot.cli.opening import open_app
+from bot.cli.rhythm import add_parsers as add_rhythm_parsers
 from bot.cli.teams import write_package
 from bot.cli.workspaces import link_workspace, list_workspaces
 from bot.playbook_loader import PlaybookConfigError
@@ -119,6 +120,7 @@ def _parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="load the demo org (safe to run twice)")
     demo.set_defaults(run=run_demo)
+    add_rhythm_parsers(sub)
     return parser
 
 

@@ -10,7 +10,7 @@ from dataclasses import replace
 from typing import TextIO
 
 from bot.bootstrap import App
-from bot.channels.local import deliver
+from bot.channels.local import ScheduledLabel, deliver
 from bot.channels.who import Who
 from bot.clock import ManualClock
 from bot.console.protocol import (
@@ -22,6 +22,7 @@ from bot.console.protocol import (
     parse_line,
     render,
 )
+from bot.rhythm.due import Rhythm, run_due
 from flows.engine import Reading, check_field
 from flows.messages import Input, Message, Say, Submit
 
@@ -68,13 +69,24 @@ def _handle_line(app: App, actor: str, line: str, out: TextIO) -> str:
         if not isinstance(app.clock, ManualClock):
             raise BadLine(ConsoleText.clock_fixed)
         app.clock.set(parsed.when)
+        run_due(rhythm_of(app), app.clock.now())  # what the new time made due
+        _deliver(app, out)
         return actor
     assert isinstance(parsed, Answer)
     for message in app.runner.handle(who(actor), parsed.given, expect_step=parsed.step):
         _emit(out, render(message, actor))
+    _deliver(app, out)
+    return actor
+
+
+def rhythm_of(app: App) -> Rhythm:
+    return Rhythm(app.sessions, app.playbook, app.runner)
+
+
+def _deliver(app: App, out: TextIO) -> None:
+    """The console's outbox rows: a scheduled one also carries kind, at and key."""
     deliver(app.sessions, app.clock, PLATFORM,
             lambda tenant, to, message, scheduled: _emit(out, render(message, to, scheduled)))
-    return actor
 
 
 def _emit(out: TextIO, obj: dict[str, object]) -> None:
@@ -110,6 +122,9 @@ class Terminal:
     def run(self) -> int:
         self._print(f"smOS Coach — you are {self.actor}. Type /help for commands, "
                     "/quit to leave.\n")
+        # What became due while the chat was closed (a check-in, a reminder) comes first.
+        run_due(rhythm_of(self.app), self.app.clock.now())
+        self._deliver()
         pending = self.app.runner.handle(who(self.actor), Say("/hello"))
         self._show(pending)
         last = pending[-1] if pending else None
@@ -123,8 +138,7 @@ class Terminal:
                 return 0
             replies = self.app.runner.handle(who(self.actor), given)
             self._show(replies)
-            deliver(self.app.sessions, self.app.clock, PLATFORM,
-                    lambda tenant, to, message, scheduled: self._show([replace(message, to=to)]))
+            self._deliver()
             mine = [m for m in replies if m.to in (None, self.actor)]
             last = mine[-1] if mine else None
 
@@ -170,6 +184,15 @@ class Terminal:
                 self._print(f"  {problem}.")
             values[f.id] = answer
         return Submit(values)
+
+    def _deliver(self) -> None:
+        def show(tenant: str, to: str, message: Message,
+                 scheduled: ScheduledLabel | None) -> None:
+            if scheduled is not None:
+                self._print(f"\n[{scheduled.kind} · {scheduled.at}]")
+            self._show([replace(message, to=to)])
+
+        deliver(self.app.sessions, self.app.clock, PLATFORM, show)
 
     def _show(self, messages: list[Message]) -> None:
         for m in messages:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.channels.local import Scheduled
+from bot.channels.local import ScheduledLabel
 from flows.messages import Choose, Input, Message, Say, Submit, message_to_json
 
 MAX_LINE = 100_000
@@ -157,7 +157,7 @@ def quote(text: str, limit: int = QUOTED) -> str:
     return shown + ("…" if len(text) > limit else "")
 
 
-def render(message: Message, actor: str, scheduled: Scheduled | None = None) -> dict[str, Any]:
+def render(message: Message, actor: str, scheduled: ScheduledLabel | None = None) -> dict[str, Any]:
     """One output line: the fields the protocol names, ``leaf`` only on the chart's result,
     and ``kind``, ``at`` and ``key`` on a message the operating rhythm sent."""
     data = message_to_json(message)

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime
 
 from aiohttp import web
@@ -25,7 +26,9 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.bootstrap import App
 from bot.channels.gateway import Gateway
+from bot.channels.who import Who
 from bot.clock import Clock
+from bot.rhythm.due import CONSOLE, rhythm_of, run_due
 from bot.rhythm.leader import Candidate, campaign, candidate_for, process_name
 from storage.db import is_busy
 
@@ -124,13 +127,13 @@ def rhythm_host(app: App, gateway: Gateway, due_work: DueWork) -> RhythmHost:
                       retry_every=settings.coach_leader_retry)
 
 
-def due_work_for(app: App) -> DueWork:
-    """The operating rhythm's due work for ``coach serve``.
+def due_work_for(app: App, platforms: Sequence[str] = ()) -> DueWork:
+    """The operating rhythm's due work for ``coach serve`` (bot/rhythm/due.py run_due).
 
-    MERGE POINT: until bot/rhythm/due.py (``run_due(rhythm, now)``) lands, nothing is due;
-    then this returns ``functools.partial(run_due, Rhythm(...from app...))``."""
-    return nothing_due
+    ``platforms``: the surfaces this process serves, in order; the first is where someone
+    bound to no platform is reached (Slack finds them by email; the console when none)."""
+    default = Who(platforms[0], "", "") if platforms else CONSOLE
+    return functools.partial(run_due, rhythm_of(app.sessions, app.playbook, app.runner,
+                                                default))
 
 
-def nothing_due(now: datetime) -> str:
-    return "no due work is wired in yet"

@@ -13,9 +13,11 @@ from typing import Any, ClassVar
 
 from bot import command_table
 from bot.runner import CommandHandler, Turn
+from bot.services import meetings
 from bot.services.escalations import escalations_command
 from bot.services.handoffs import model_data
 from flows import engine, roam
+from flows.checkin import CheckinAction, CheckinData
 from flows.engine import FlowState, Outcome
 from flows.messages import Choice, Message
 from flows.review import ReviewAction, ReviewPlan
@@ -81,7 +83,8 @@ MAX_NAMED = 30  # more people than this to coach: ask for a name instead of list
 def commands() -> dict[str, CommandHandler]:
     return {"help": help_, "hello": hello, "coach": coach, "resume": resume, "pause": pause,
             "back": back, "cancel": cancel, "model": model, "review": review,
-            "checkin": checkin, "escalations": escalations_command}
+            "checkin": checkin, "escalations": escalations_command,
+            "meetings": meetings.meetings, "away": meetings.away}
 
 
 def help_(turn: Turn, rest: str) -> None:
@@ -463,8 +466,6 @@ def checkin(turn: Turn, rest: str) -> None:
     if conversation is not None:
         _resume(turn, conversation)
         return
-    turn.begin_flow("checkin", None, f"week:{row.period_start.isoformat()}", {
-        "checkin_id": row.id,
-        "actions": [{"id": str(a.id), "description": a.description}
-                    for a in coaching.own_shared_actions(turn.db, me.id)],
-    })
+    data = CheckinData(row.id, tuple(CheckinAction(str(a.id), a.description)
+                                     for a in coaching.own_shared_actions(turn.db, me.id)))
+    turn.begin_flow("checkin", None, f"week:{row.period_start.isoformat()}", data.as_data())

@@ -38,6 +38,7 @@ from bot.slack.handlers import SlackHandlers
 from bot.slack.installations import InstallationStore, StateStore
 from bot.slack.listeners import register
 from bot.slack.notifier import SlackNotifier
+from bot.slack.parse import PLATFORM
 
 log = logging.getLogger("coach.slack")
 BOT_SCOPES = ("commands", "chat:write", "files:write", "im:history", "im:write", "users:read",
@@ -57,6 +58,10 @@ class SlackApp:
     socket_mode: bool = False  # also listen over Socket Mode (SLACK_APP_TOKEN)
     app_token: str = ""
     api_timeout: float = API_TIMEOUT  # seconds for one Web API call, OAuth's included
+
+    @property
+    def platform(self) -> str:
+        return PLATFORM
 
     def add_routes(self, web_app: web.Application) -> None:
         http.add_routes(web_app, self.bolt, self.signing_secret if self.http else "")

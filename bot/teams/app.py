@@ -48,6 +48,7 @@ from bot.settings import ConfigError, Settings
 from bot.teams.connector import PooledConnectorClients
 from bot.teams.handlers import TeamsHandlers
 from bot.teams.notifier import Sleep, TeamsNotifier
+from bot.teams.parse import PLATFORM
 from bot.teams.store import TeamsStore
 
 log = logging.getLogger("coach.teams")
@@ -68,6 +69,10 @@ class TeamsApp:
     store: TeamsStore
     tenants: tuple[str, ...]
     clients: PooledConnectorClients
+
+    @property
+    def platform(self) -> str:
+        return PLATFORM
 
     def add_routes(self, web_app: web.Application) -> None:
         quiet_sdk_keys()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -30,18 +31,37 @@ def run_checkin(ctx: Context, *inputs: Input, **extra: Any) -> Run:
 def test_start_greets_the_rep(rep_ctx: Context) -> None:
     out = checkin.start(rep_ctx.playbook, rep_ctx, data())
     assert out.messages[-1].text.startswith("Hi Sam,")
-    assert [c.id for c in out.messages[-1].choices] == ["answer", "snooze", "out_of_office"]
+    assert [c.id for c in out.messages[-1].choices] == ["answer", "snooze",
+                                                         "snooze_tomorrow", "out_of_office"]
 
 
 def test_snooze_ends_at_once(rep_ctx: Context) -> None:
     run = run_checkin(rep_ctx, Choose("snooze"))
     assert run.state.status == "ended"
-    assert run.effects == [RecordCheckin(5, "snoozed")]
-    assert run.last.text == "Snoozed. I'll ask again later."
+    assert run.effects == [RecordCheckin(5, "snoozed",
+                                         ask_again_at=rep_ctx.now + timedelta(hours=2))]
+    assert run.last.text == "Snoozed. I'll ask again in 2 hours."
+
+
+def test_snooze_until_tomorrow_keeps_the_local_time(rep_ctx: Context) -> None:
+    run = run_checkin(rep_ctx, Choose("snooze_tomorrow"))
+    (effect,) = run.effects
+    assert isinstance(effect, RecordCheckin) and effect.ask_again_at is not None
+    local_now, again = rep_ctx.now.astimezone(rep_ctx.zone), effect.ask_again_at.astimezone(
+        rep_ctx.zone)
+    assert (again.date() - local_now.date()).days == 1
+    assert (again.hour, again.minute) == (local_now.hour, local_now.minute)
+
+
+def test_checkin_data_round_trips() -> None:
+    typed = checkin.CheckinData.of(data())
+    assert typed.checkin_id == 5 and typed.actions[0] == checkin.CheckinAction(
+        "11", "Call 20 leads a day")
+    assert checkin.CheckinData.of(typed.as_data()) == typed
 
 
 def test_out_of_office_skips_the_week(rep_ctx: Context) -> None:
-    run = run_checkin(rep_ctx, Say("3"))
+    run = run_checkin(rep_ctx, Say("4"))
     assert run.state.status == "ended"
     assert run.effects == [RecordCheckin(5, "out_of_office")]
 

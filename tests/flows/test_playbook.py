@@ -17,6 +17,13 @@ def test_default_playbook_builds(raw: dict[str, Any]) -> None:
     assert playbook.max_answer_chars == 2000
     forecast = next(m for m in playbook.meetings if m.id == "forecast_call")
     assert forecast.accelerate is not None and forecast.accelerate.near == "quarter_end"
+    assert (playbook.rhythm.no_one_on_one_days, playbook.rhythm.quiet_start,
+            playbook.rhythm.quiet_end) == (14, "20:00", "08:00")
+
+
+def test_the_rhythm_section_is_optional(raw: dict[str, Any]) -> None:
+    del raw["rhythm"]
+    assert build_playbook(raw).rhythm.prep_hours_before == 2
 
 
 def test_a_bad_rhythm_names_its_path(raw: dict[str, Any]) -> None:
@@ -36,6 +43,10 @@ def test_a_bad_rhythm_names_its_path(raw: dict[str, Any]) -> None:
      ("meetings", 2, "accelerate", "weeks")),
     (lambda r: r["checkin"].update(activities=[]), ("checkin", "activities")),
     (lambda r: r["sessions"].update(max_answer_chars=5), ("sessions", "max_answer_chars")),
+    (lambda r: r["rhythm"].update(no_one_on_one_days=0), ("rhythm", "no_one_on_one_days")),
+    (lambda r: r["rhythm"]["quiet_hours"].update(start="8pm"),
+     ("rhythm", "quiet_hours", "start")),
+    (lambda r: r["rhythm"].update(prep_hours_before="2"), ("rhythm", "prep_hours_before")),
     (lambda r: r["sessions"].update(managers_may_add_reports="yes"),
      ("sessions", "managers_may_add_reports")),
     (lambda r: r["chart"]["questions"]["Q06_knows_why"].update(yes="NOWHERE"),

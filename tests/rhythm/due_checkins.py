@@ -27,7 +27,7 @@ def checkin_key(person_id: int, now: datetime, timezone: str) -> str:
     return f"checkin:{person_id}:{monday.isoformat()}"
 
 
-def weekly_checkins(app: App) -> DueWork:
+def weekly_checkins(app: App, platforms: Sequence[str] = ()) -> DueWork:
     """Queue each active rep's check-in for the week of ``now``; return how many rows."""
     def due(now: datetime) -> int:
         with app.engine.begin() as conn:

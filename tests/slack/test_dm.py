@@ -135,4 +135,5 @@ async def test_the_scheduler_can_open_a_checkin(harness: Harness) -> None:
     assert "weekly check-in" in last_dm(harness, IDS["bob"])["text"]
     buttons = [e["text"]["text"] for b in last_dm(harness, IDS["bob"])["blocks"]
                if b["type"] == "actions" for e in b["elements"]]
-    assert buttons == ["Answer now", "Snooze", "I'm out of office"]
+    assert buttons == ["Answer now", "Ask me again in 2 hours", "Ask me tomorrow",
+                       "I'm out of office"]

@@ -266,6 +266,35 @@ def test_a_proactive_teams_message_finds_its_chat_by_key(db_url: str) -> None:
     assert problems == []
 
 
+def test_the_due_work_reads_no_growing_table_whole(db_url: str) -> None:
+    """run_due over an org with history: a Friday afternoon (check-ins asked, reminders,
+    actions and reviews due, prep nudges) and the Monday after (digests, "did it happen?");
+    then the sender's guards. Every read is a window by an index."""
+    from datetime import timedelta
+
+    from bot.channels.local import deliver
+    from bot.rhythm.due import Rhythm, run_due
+
+    app, _org = org_with_history(db_url)
+    rhythm = Rhythm(app.sessions, app.playbook, app.runner)
+    friday = NOW + timedelta(days=3)  # 2026-12-04 15:00 UTC: the check-in time
+    run_due(rhythm, friday - timedelta(hours=1))  # cadences and occurrences planned first
+    reports = []
+    with captured(app.engine) as seen:
+        for when in (friday, friday + timedelta(hours=21), friday + timedelta(days=3, hours=-6)):
+            reports.append(run_due(rhythm, when))
+            app.clock.set(when)  # type: ignore[attr-defined]
+            deliver(app.sessions, app.clock, "console", lambda *args: None)
+    assert len(seen) > 20
+    assert reports[0].checkins_started == SMALL.reps
+    assert {"checkin_reminder", "digest", "meeting_check"} <= {
+        kind for report in reports for kind in report.by_kind}
+    problems = [p for statement, params in seen for p in full_scans(app.engine, statement,
+                                                                     params)]
+    app.close()
+    assert problems == []
+
+
 def analyze(engine: Engine) -> None:
     """Statistics, as a database that has been running has them (autovacuum; PRAGMA
     optimize at start and after imports)."""

@@ -3,7 +3,7 @@ sessions, check-ins, meetings and metric periods of the whole org; without an in
 the time column each of those is a scan of the whole table, which grows with history.
 
 Revision ID: 0010_digest
-Revises: 0008_flat
+Revises: 0009_rhythm
 Create Date: 2026-11-28 21:55:00
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0010_digest"
-down_revision = "0008_flat"
+down_revision = "0009_rhythm"
 branch_labels = None
 depends_on = None
 

@@ -2,7 +2,7 @@
 resolution note, and an audit trail of who acknowledged, resolved or reassigned it.
 
 Revision ID: 0011_escalation_inbox
-Revises: 0008_flat
+Revises: 0010_digest
 Create Date: 2026-11-28 21:40:00
 """
 

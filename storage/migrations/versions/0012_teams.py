@@ -6,7 +6,7 @@ personal chat through it. The Agents SDK keeps references only in memory, blob o
 Cosmos storage: ours live beside the rest of the data.
 
 Revision ID: 0012_teams
-Revises: 0008_flat
+Revises: 0011_escalation_inbox
 Create Date: 2026-11-28 21:40:00
 """
 

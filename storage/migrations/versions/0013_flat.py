@@ -10,7 +10,7 @@ text_pattern_ops, which its pattern operators ~>=~ / ~<~ use whatever the databa
 collation; SQLite compares bytes anyway).
 
 Revision ID: 0013_flat
-Revises: 0008_flat
+Revises: 0012_teams
 Create Date: 2026-11-28 21:40:00
 """
 

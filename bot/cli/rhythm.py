@@ -1,0 +1,79 @@
+"""``coach schedule`` (what is due for someone) and ``coach scheduler run-due`` (run the
+due work once: for cron users who don't run the server)."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import UTC, datetime
+
+from bot.cli.errors import UsageError
+from bot.cli.opening import open_app
+from bot.rhythm.due import Rhythm, run_due
+from bot.rhythm.schedule import upcoming
+from storage import people, rhythm
+from storage.models import DEFAULT_ORG
+
+MAX_DAYS = 366
+
+
+def parse_now(text: str | None) -> datetime:
+    """``--now``: an ISO time with an offset (or Z); the real time when not given."""
+    if text is None:
+        return datetime.now(UTC)
+    try:
+        when = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise UsageError(f"--now takes an ISO time like 2027-03-05T15:00:00-05:00 "
+                         f"(got {text[:40]!r})") from None
+    if when.tzinfo is None or when.utcoffset() is None:
+        raise UsageError("--now needs a UTC offset, like 2027-03-05T15:00:00-05:00")
+    if not 1970 <= when.year <= 9000:
+        raise UsageError("--now must be between 1970 and 9000")
+    return when.astimezone(UTC)
+
+
+def run_due_once(args: argparse.Namespace) -> int:
+    now = parse_now(args.now)
+    app = open_app()
+    try:
+        report = run_due(Rhythm(app.sessions, app.playbook, app.runner), now)
+    finally:
+        app.close()
+    print(f"{now.isoformat()}: {report.line()}")
+    return 0
+
+
+def show_schedule(args: argparse.Namespace) -> int:
+    if not 1 <= args.days <= MAX_DAYS:
+        raise UsageError(f"--days must be between 1 and {MAX_DAYS} (got {args.days})")
+    now = parse_now(args.now)
+    app = open_app()
+    try:
+        with app.sessions.begin() as db:
+            person = people.by_email(db, args.person.strip().lower(), DEFAULT_ORG)
+            member = rhythm.member(db, person.id) if person is not None else None
+            if member is None:
+                raise UsageError(f"nobody with the email {args.person[:80]} is known")
+            found = upcoming(db, app.playbook, member, now, args.days)
+    finally:
+        app.close()
+    print(f"{member.name} <{member.email}>, {member.role}, {member.timezone}: "
+          f"the next {args.days} days")
+    if not found:
+        print("  nothing scheduled")
+    for item in found:
+        print(f"  {item.at:%a %Y-%m-%d %H:%M %z}  {item.kind:<16} {item.what}")
+    return 0
+
+
+def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    schedule = sub.add_parser("schedule", help="what the rhythm has in store for someone")
+    schedule.add_argument("--person", required=True, metavar="EMAIL")
+    schedule.add_argument("--days", type=int, default=7, help="how many days ahead (default 7)")
+    schedule.add_argument("--now", metavar="ISO", help="from this time (default: now)")
+    schedule.set_defaults(run=show_schedule)
+    scheduler = sub.add_parser("scheduler", help="the operating rhythm's due work")
+    scheduler_sub = scheduler.add_subparsers(required=True, metavar="ACTION")
+    due = scheduler_sub.add_parser("run-due", help="queue what is due now, once (for cron)")
+    due.add_argument("--now", metavar="ISO", help="as if it were this time (default: now)")
+    due.set_defaults(run=run_due_once)

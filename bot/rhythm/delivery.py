@@ -1,0 +1,145 @@
+"""How a scheduled message is queued: one outbox row per (kind, person, occurrence), by
+the recipient's channel, with its local time, out of quiet hours, guarded.
+
+The idempotency key is ``"{kind}:{person_id}:{occurrence}"`` (RHYTHM.md): queuing the
+same item twice adds nothing, whoever runs the due work and however often.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection, select
+
+from bot.channels.routing import Route, route
+from bot.channels.who import Who
+from bot.clock import zone
+from flows.messages import Message, message_to_json
+from flows.playbook import RhythmSettings
+from storage import outbox, tenancy
+from storage.models import Person
+from storage.rhythm import Member
+
+KINDS = ("prep_nudge", "meeting_check", "no_one_on_one", "action_due", "action_overdue",
+         "review_due", "checkin", "checkin_reminder", "checkin_missed", "escalation", "digest")
+
+
+def key(kind: str, person_id: int, occurrence: str) -> str:
+    return f"{kind}:{person_id}:{occurrence}"
+
+
+def hhmm(text: str) -> time:
+    hour, minute = (int(x) for x in text.split(":"))
+    return time(hour, minute)
+
+
+def local_at(day: date, at: str | time, tz: ZoneInfo) -> datetime:
+    """``day`` at a local wall-clock time in ``tz`` (a time a DST gap skips: moved on)."""
+    wall = hhmm(at) if isinstance(at, str) else at
+    return datetime.combine(day, wall, tzinfo=tz)
+
+
+def out_of_quiet_hours(when: datetime, tz: ZoneInfo, settings: RhythmSettings) -> datetime:
+    """``when``, or the end of the recipient's quiet hours when it falls inside them
+    (deferred, never dropped)."""
+    local = when.astimezone(tz)
+    start, end = hhmm(settings.quiet_start), hhmm(settings.quiet_end)
+    now = local.time()
+    if start == end:
+        return when
+    if start > end:  # over midnight: 20:00–08:00
+        if now >= start:
+            return local_at(local.date() + timedelta(days=1), end, tz)
+        if now < end:
+            return local_at(local.date(), end, tz)
+        return when
+    if start <= now < end:
+        return local_at(local.date(), end, tz)
+    return when
+
+
+@dataclass(frozen=True, slots=True)
+class Scheduled:
+    """One scheduled message: its kind, recipient, occurrence (the key's last part), the
+    time it is due (``at``), the message and what must still hold when it is sent."""
+
+    kind: str
+    to: Member
+    occurrence: str
+    at: datetime
+    message: Message
+    guard: Mapping[str, Any] | None = None
+
+    @property
+    def key(self) -> str:
+        return key(self.kind, self.to.id, self.occurrence)
+
+
+@dataclass(frozen=True, slots=True)
+class Placed:
+    """Where and when a scheduled message goes: the recipient's channel, the local time
+    it is due (quiet hours applied) and not before when it may leave."""
+
+    who: Who
+    tenant: str
+    local_at: datetime
+    not_before: datetime
+
+
+def place(conn: Connection, default: Who, settings: RhythmSettings, to: Member,
+          at: datetime, now: datetime) -> Placed:
+    """The recipient's channel (bot/channels/routing.py, ``default`` for someone bound to
+    no platform) and times, in their zone."""
+    tz = zone(to.timezone)
+    channel = route(conn, default, to.org_id, to.email)
+    if not channel.tenant and channel.channel != default.platform:
+        # bound to a platform none of whose workspaces is linked to the org: it could not
+        # be reached there (nor found by a turn), so the default channel it is
+        channel = Route(default.platform, default.tenant)
+    if not channel.tenant and channel.channel != "console":
+        # coach serve's default names no workspace: the org's own on that platform
+        linked = tenancy.workspaces_of(conn, to.org_id, channel.channel)
+        if linked:
+            channel = Route(channel.channel, linked[0])
+    user_key = (to.email if channel.channel == "console"
+                else _platform_id(conn, channel.channel, to) or to.email)
+    due_at = out_of_quiet_hours(at, tz, settings)
+    leave = max(due_at, out_of_quiet_hours(now, tz, settings))
+    return Placed(Who(channel.channel, channel.tenant, user_key), channel.tenant,
+                  due_at.astimezone(tz), leave)
+
+
+def _platform_id(conn: Connection, platform: str, to: Member) -> str | None:
+    """The recipient's user id on ``platform`` (how a turn there names them)."""
+    column = {"slack": Person.slack_user_id, "teams": Person.teams_user_id}.get(platform)
+    if column is None:
+        return None
+    return conn.execute(select(column).where(Person.id == to.id)).scalar()
+
+
+def scheduled_payload(kind: str, placed: Placed,
+                      guard: Mapping[str, Any] | None) -> dict[str, Any]:
+    """What a scheduled row's payload carries besides the tenant and the message."""
+    extra: dict[str, Any] = {"scheduled": {"kind": kind, "at": placed.local_at.isoformat()}}
+    if guard:
+        extra["guard"] = dict(guard)
+    return extra
+
+
+def queue(conn: Connection, default: Who, settings: RhythmSettings, item: Scheduled,
+          now: datetime) -> bool:
+    """Queue ``item`` unless its key is already in the outbox; True when it was added."""
+    placed = place(conn, default, settings, item.to, item.at, now)
+    payload = {"tenant": placed.tenant, "message": message_to_json(item.message),
+               **scheduled_payload(item.kind, placed, item.guard)}
+    return outbox.enqueue(conn, key=item.key, kind=placed.who.platform, target=item.to.email,
+                          payload=payload, now=now, not_before=placed.not_before)
+
+
+def away_on(member: Member, day: date) -> bool:
+    """Out of office on ``day`` (their local date): through ``away_until`` inclusive."""
+    return member.away_until is not None and day <= member.away_until

@@ -1,0 +1,325 @@
+"""The queries of the operating rhythm (bot/rhythm): cadences and their occurrences, the
+check-ins, action items and reviews that fall due, and the send-time guards.
+
+Every read of a table that grows with history is a window of time by an index
+(status first): the cost follows what is due, not how much history there is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, cast
+
+from sqlalchemy import Connection, Table, delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from storage.coaching import FINISHED, OPEN_ACTION
+from storage.models import (
+    ActionItem,
+    Cadence,
+    CadenceOccurrence,
+    Checkin,
+    CoachingSession,
+    Person,
+    Review,
+)
+
+RHYTHM_ROLES = ("rep", "manager", "leader")
+# A check-in whose answer still matters: open (asked, not answered) or not yet asked.
+WAITING = ("open",)
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """Someone the rhythm serves: whom they report to, where they are, whether away."""
+
+    id: int
+    org_id: int
+    email: str
+    name: str
+    role: str
+    manager_id: int | None
+    timezone: str
+    away_until: date | None
+    created_at: datetime
+
+
+def members(db: Session) -> list[Member]:
+    """The active reps, managers and leaders (the rhythm's cast; not history)."""
+    rows = db.execute(select(Person.id, Person.org_id, Person.email, Person.name, Person.role,
+                             Person.manager_id, Person.timezone, Person.away_until,
+                             Person.created_at)
+                      .where(Person.active.is_(True), Person.role.in_(RHYTHM_ROLES))
+                      .order_by(Person.id))
+    return [Member(*row) for row in rows]
+
+
+def member(db: Session, person_id: int) -> Member | None:
+    row = db.execute(select(Person.id, Person.org_id, Person.email, Person.name, Person.role,
+                            Person.manager_id, Person.timezone, Person.away_until,
+                            Person.created_at).where(Person.id == person_id)).first()
+    return Member(*row) if row is not None else None
+
+
+# Cadences --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CadenceShape:
+    id: int
+    owner_id: int
+    meeting_type: str
+    subject_id: int | None
+    shape: tuple[str, str, str, str, bool]  # rhythm, day, time, timezone, active
+
+
+def cadence_shapes(db: Session) -> list[CadenceShape]:
+    """Every cadence as plain tuples (one per owner, meeting and rep: not history)."""
+    rows = db.execute(select(Cadence.id, Cadence.owner_id, Cadence.meeting_type,
+                             Cadence.subject_id, Cadence.rhythm, Cadence.day, Cadence.time,
+                             Cadence.timezone, Cadence.active).order_by(Cadence.id))
+    return [CadenceShape(r.id, r.owner_id, r.meeting_type, r.subject_id,
+                         (r.rhythm, r.day, r.time, r.timezone, bool(r.active))) for r in rows]
+
+
+def cadences_to_plan(db: Session, before: datetime) -> list[Cadence]:
+    """Active cadences planned less far ahead than ``before`` (none on most ticks)."""
+    return list(db.scalars(select(Cadence).where(
+        Cadence.active.is_(True),
+        (Cadence.planned_until.is_(None)) | (Cadence.planned_until < before))
+        .order_by(Cadence.id)))
+
+
+_OCCURRENCE = {dialect: make(cast(Table, CadenceOccurrence.__table__)).on_conflict_do_nothing(
+    index_elements=["cadence_id", "scheduled_for"]).returning(CadenceOccurrence.id)
+    for dialect, make in (("postgresql", pg_insert), ("sqlite", sqlite_insert))}
+
+
+def add_occurrences(conn: Connection, cadence_id: int, times: Iterable[datetime]) -> int:
+    """Plan these occurrences; one already there (same time) is left as it is."""
+    added = 0
+    for at in times:  # one by one: RETURNING counts what went in, on every driver
+        row = conn.execute(_OCCURRENCE[conn.dialect.name],
+                           {"cadence_id": cadence_id, "scheduled_for": at, "status": "planned"})
+        added += row.first() is not None
+    return added
+
+
+def drop_planned_after(db: Session, cadence_id: int, after: datetime) -> None:
+    """A cadence whose rule changed: its future planned occurrences go (they are planned
+    again from the new rule); held, moved and skipped ones stay as history."""
+    db.execute(delete(CadenceOccurrence).where(
+        CadenceOccurrence.cadence_id == cadence_id, CadenceOccurrence.status == "planned",
+        CadenceOccurrence.scheduled_for > after))
+
+
+@dataclass(frozen=True, slots=True)
+class OccurrenceLine:
+    id: int
+    cadence_id: int
+    meeting_type: str
+    owner_id: int
+    subject_id: int | None
+    scheduled_for: datetime
+    status: str
+
+
+def _occurrence_lines() -> Any:
+    return (select(CadenceOccurrence.id, CadenceOccurrence.cadence_id, Cadence.meeting_type,
+                   Cadence.owner_id, Cadence.subject_id, CadenceOccurrence.scheduled_for,
+                   CadenceOccurrence.status)
+            .join(Cadence, CadenceOccurrence.cadence_id == Cadence.id))
+
+
+def planned_between(db: Session, since: datetime, until: datetime) -> list[OccurrenceLine]:
+    """Planned occurrences of active cadences with ``since < scheduled_for <= until``."""
+    rows = db.execute(_occurrence_lines().where(
+        CadenceOccurrence.status == "planned", CadenceOccurrence.scheduled_for > since,
+        CadenceOccurrence.scheduled_for <= until, Cadence.active.is_(True))
+        .order_by(CadenceOccurrence.scheduled_for, CadenceOccurrence.id))
+    return [OccurrenceLine(*row) for row in rows]
+
+
+def owned_planned(db: Session, owner_id: int, since: datetime, until: datetime,
+                  limit: int = 20) -> list[OccurrenceLine]:
+    """One owner's planned meetings in a window (the /meetings list, ``coach schedule``)."""
+    rows = db.execute(_occurrence_lines().where(
+        Cadence.owner_id == owner_id, Cadence.active.is_(True),
+        CadenceOccurrence.status == "planned", CadenceOccurrence.scheduled_for >= since,
+        CadenceOccurrence.scheduled_for < until)
+        .order_by(CadenceOccurrence.scheduled_for).limit(limit))
+    return [OccurrenceLine(*row) for row in rows]
+
+
+def occurrence(db: Session, occurrence_id: int) -> OccurrenceLine | None:
+    row = db.execute(_occurrence_lines().where(CadenceOccurrence.id == occurrence_id)).first()
+    return OccurrenceLine(*row) if row is not None else None
+
+
+def set_occurrence(db: Session, occurrence_id: int, status: str, now: datetime,
+                   moved_to: datetime | None = None) -> None:
+    """Record what became of one occurrence (held / moved / skipped); a move plans the
+    meeting at its new time as an occurrence of its own."""
+    row = db.get(CadenceOccurrence, occurrence_id)
+    if row is None:
+        raise LookupError(f"occurrence {occurrence_id} does not exist")
+    row.status, row.checked_at = status, now
+    if status == "held":
+        row.held_at = row.scheduled_for
+    if moved_to is not None:
+        row.moved_to = moved_to
+        add_occurrences(db.connection(), row.cadence_id, [moved_to])
+
+
+# Check-ins -------------------------------------------------------------------------------
+
+
+def checkins_of(db: Session, person_ids: Sequence[int], period_start: date) -> dict[int, Checkin]:
+    if not person_ids:
+        return {}
+    rows = db.scalars(select(Checkin).where(Checkin.person_id.in_(person_ids),
+                                            Checkin.period_start == period_start))
+    return {row.person_id: row for row in rows}
+
+
+def checkin_row(db: Session, person_id: int, period_start: date) -> Checkin:
+    row = db.scalar(select(Checkin).where(Checkin.person_id == person_id,
+                                          Checkin.period_start == period_start))
+    if row is None:
+        row = Checkin(person_id=person_id, period_start=period_start, status="open")
+        db.add(row)
+        db.flush()
+    return row
+
+
+def asked_before(db: Session, since: datetime, until: datetime) -> list[Checkin]:
+    """Open check-ins put to the rep in ``[since, until)`` (reminders, missed marks)."""
+    return list(db.scalars(select(Checkin).where(
+        Checkin.status == "open", Checkin.asked_at >= since, Checkin.asked_at < until)
+        .order_by(Checkin.asked_at, Checkin.id)))
+
+
+def snoozed(db: Session) -> list[Checkin]:
+    """Snoozed check-ins (few: a snooze asks again within a day, then it is open)."""
+    return list(db.scalars(select(Checkin).where(Checkin.status == "snoozed")
+                           .order_by(Checkin.id)))
+
+
+# Actions and reviews ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ActionLine:
+    id: int
+    owner_id: int
+    rep_id: int
+    description: str
+    due_date: date
+
+
+def open_actions_due(db: Session, first: date, last: date) -> list[ActionLine]:
+    rows = db.execute(select(ActionItem.id, ActionItem.owner_id, ActionItem.rep_id,
+                             ActionItem.description, ActionItem.due_date)
+                      .where(ActionItem.status.in_(OPEN_ACTION), ActionItem.due_date >= first,
+                             ActionItem.due_date <= last)
+                      .order_by(ActionItem.due_date, ActionItem.id))
+    return [ActionLine(*row) for row in rows]
+
+
+def open_actions_of(db: Session, rep_id: int, limit: int = 5) -> list[ActionLine]:
+    rows = db.execute(select(ActionItem.id, ActionItem.owner_id, ActionItem.rep_id,
+                             ActionItem.description, ActionItem.due_date)
+                      .where(ActionItem.rep_id == rep_id, ActionItem.status.in_(OPEN_ACTION))
+                      .order_by(ActionItem.due_date, ActionItem.id).limit(limit))
+    return [ActionLine(*row) for row in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewLine:
+    id: int
+    due_date: date
+    manager_id: int
+    rep_id: int
+
+
+def reviews_due(db: Session, first: date, last: date) -> list[ReviewLine]:
+    rows = db.execute(select(Review.id, Review.due_date, CoachingSession.manager_id,
+                             CoachingSession.rep_id)
+                      .join(CoachingSession, Review.session_id == CoachingSession.id)
+                      .where(Review.status == "planned", Review.due_date >= first,
+                             Review.due_date <= last)
+                      .order_by(Review.due_date, Review.id))
+    return [ReviewLine(*row) for row in rows]
+
+
+def next_review_of(db: Session, rep_id: int) -> date | None:
+    return db.scalar(select(func.min(Review.due_date))
+                     .join(CoachingSession, Review.session_id == CoachingSession.id)
+                     .where(CoachingSession.rep_id == rep_id, Review.status == "planned"))
+
+
+def last_one_on_one(db: Session, rep_ids: Sequence[int]) -> dict[int, datetime]:
+    """Each rep's last finished session (the no-1:1 nudge); by ix_coaching_session_rep_ended."""
+    if not rep_ids:
+        return {}
+    rows = db.execute(select(CoachingSession.rep_id, func.max(CoachingSession.ended_at))
+                      .where(CoachingSession.rep_id.in_(rep_ids),
+                             CoachingSession.status.in_(FINISHED))
+                      .group_by(CoachingSession.rep_id))
+    found: dict[int, datetime] = {}
+    for rep_id, ended in rows:
+        if ended is not None:
+            found[rep_id] = (datetime.fromisoformat(ended) if isinstance(ended, str)
+                             else ended)
+    return found
+
+
+def held_one_on_ones(db: Session, rep_ids: Sequence[int], since: datetime) -> set[int]:
+    """The reps who had a meeting with their manager marked held since ``since`` (a 1:1
+    counts as much as a logged session for the no-1:1 nudge)."""
+    if not rep_ids:
+        return set()
+    rows = db.execute(select(Cadence.subject_id).distinct()
+                      .join(CadenceOccurrence, CadenceOccurrence.cadence_id == Cadence.id)
+                      .where(CadenceOccurrence.status == "held",
+                             CadenceOccurrence.scheduled_for >= since,
+                             Cadence.subject_id.in_(rep_ids)))
+    return {rep_id for (rep_id,) in rows if rep_id is not None}
+
+
+def set_away(db: Session, person_id: int, until: date | None) -> None:
+    db.execute(update(Person).where(Person.id == person_id).values(away_until=until))
+
+
+# Send-time guards ------------------------------------------------------------------------
+
+
+def guard_holds(db: Session, guard: Mapping[str, Any], now: datetime) -> bool:
+    """Whether a queued message is still worth sending (bot/rhythm/guards.py makes them):
+    the meeting is still planned (and, for a prep nudge, not begun: ``until``), the
+    check-in still waiting, the action still open, the review still planned. A guard this
+    code does not know holds (send rather than lose)."""
+    until = guard.get("until")
+    if isinstance(until, str) and now >= datetime.fromisoformat(until):
+        return False
+    if "occurrence" in guard:
+        status = db.scalar(select(CadenceOccurrence.status)
+                           .where(CadenceOccurrence.id == int(guard["occurrence"])))
+        return status == "planned"
+    if "checkin_person" in guard:
+        status = db.scalar(select(Checkin.status).where(
+            Checkin.person_id == int(guard["checkin_person"]),
+            Checkin.period_start == date.fromisoformat(str(guard["period"]))))
+        return status is None or status in WAITING
+    if "action" in guard:
+        status = db.scalar(select(ActionItem.status)
+                           .where(ActionItem.id == int(guard["action"])))
+        return status in OPEN_ACTION
+    if "review" in guard:
+        status = db.scalar(select(Review.status).where(Review.id == int(guard["review"])))
+        return status == "planned"
+    return True
