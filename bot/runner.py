@@ -21,8 +21,9 @@ from bot.channels.routing import route
 from bot.channels.who import Who
 from bot.clock import Clock, zone
 from bot.flowset import FlowSet
+from bot.llm.requests import AssistRequest, RequestPlanner
 from flows import engine
-from flows.effects import RaiseEscalation, StartFlow
+from flows.effects import AskModel, RaiseEscalation, StartFlow
 from flows.engine import Context, FlowState, Outcome
 from flows.messages import Choose, Event, Input, Message, Say, message_to_json
 from storage import coaching, conversations, outbox, people
@@ -70,6 +71,8 @@ class Turn:
     hand_off: HandOff
     active: ActiveConversation | None = None  # the conversation the turn's first query found
     out: list[Message] = field(default_factory=list)
+    planner: RequestPlanner | None = None  # None: no language model
+    asks: list[AssistRequest] = field(default_factory=list)  # sent after the commit
 
     @property
     def conn(self) -> Connection:
@@ -92,7 +95,7 @@ class Turn:
         today = self.now.astimezone(local).date()
         actor = engine.Person(self.me.id, self.me.email, self.me.name, self.me.role)
         return Context(now=self.now, today=today, playbook=self.flows.playbook, actor=actor,
-                       subject=subject, zone=local)
+                       subject=subject, zone=local, assist=self.planner is not None)
 
     def say(self, *messages: Message) -> None:
         self.out.extend(messages)
@@ -176,9 +179,13 @@ class Turn:
         With no ``row``, a new conversation about ``subject_key`` is created."""
         handoffs: list[StartFlow] = []
         notices: list[Message] = []
+        asks: list[AskModel] = []
         for effect in outcome.effects:
             if isinstance(effect, StartFlow):
                 handoffs.append(effect)
+                continue
+            if isinstance(effect, AskModel):  # asked after the commit, never inside it
+                asks.append(effect)
                 continue
             coaching.apply(self.unit, effect, actor_id=self.me.id, now=self.now)
             if isinstance(effect, RaiseEscalation) and effect.notice:
@@ -209,6 +216,11 @@ class Turn:
         elif self.active is not None and self.active.id == row.id:
             self.active = None
         self.outgoing(row.id, version, (*outcome.messages, *notices))
+        if self.planner is not None:
+            self.asks += [self.planner.plan(self.conn, self.who, self.me.id,
+                                            subject.id if subject else None, ask,
+                                            f"assist:{row.id}:v{version}:{ask.task}")
+                          for ask in asks]
         for handoff in handoffs:
             self.hand_off(self, handoff, subject)
 
@@ -222,12 +234,14 @@ class TurnRunner:
     """Runs one input to completion and returns what happened, with the bot's messages."""
 
     def __init__(self, engine: Engine, flows: FlowSet, clock: Clock,
-                 commands: dict[str, CommandHandler], hand_off: HandOff) -> None:
+                 commands: dict[str, CommandHandler], hand_off: HandOff,
+                 planner: RequestPlanner | None = None) -> None:
         self.engine = engine
         self.flows = flows
         self.clock = clock
         self.commands = commands
         self.hand_off = hand_off
+        self.planner = planner  # a language model is on: flows may ask it (AskModel)
 
     def handle(self, who: Who, given: Input, *, expect_step: str | None = None) -> list[Message]:
         """The messages of one turn, for callers that show them whatever happened."""
@@ -260,7 +274,8 @@ class TurnRunner:
                     return TurnResult("unknown_person", (Message(TurnText.unknown_person),))
                 unit = UnitOfWork(conn)
                 try:
-                    turn = Turn(unit, who, me, now, self.flows, self.hand_off, active=row)
+                    turn = Turn(unit, who, me, now, self.flows, self.hand_off, active=row,
+                                planner=self.planner)
                     typed = command_of(given)
                     refused = _off_step(turn, row, expect_step)
                     if refused:
@@ -274,7 +289,8 @@ class TurnRunner:
                     unit.finish()
                 finally:
                     unit.discard()
-                return TurnResult("refused" if refused else "ok", tuple(turn.out))
+                return TurnResult("refused" if refused else "ok", tuple(turn.out),
+                                  tuple(turn.asks))
         except StaleConversation:
             raise
         except Exception as exc:

@@ -10,6 +10,7 @@ from bot.channels.database import Database
 from bot.channels.gateway import Gateway
 from bot.channels.hosting import HostedSurface
 from bot.channels.outbox import OutboxWorker
+from bot.llm.wiring import assistant_for
 
 log = logging.getLogger("coach.server")
 
@@ -17,7 +18,9 @@ log = logging.getLogger("coach.server")
 def shared_gateway(app: App, delivery_delay: float = 0.0) -> Gateway:
     database = Database(app.engine)
     return Gateway(app.runner, database,
-                   OutboxWorker(app.sessions, app.clock, database, delay=delivery_delay))
+                   OutboxWorker(app.sessions, app.clock, database, delay=delivery_delay),
+                   assistant=assistant_for(app.settings, app.playbook, app.engine, database.run,
+                                           app.clock.now))
 
 
 def configured_surfaces(app: App, delivery_delay: float) -> list[HostedSurface]:

@@ -81,6 +81,7 @@ class Context:
     actor: Person
     subject: Person | None = None
     zone: tzinfo = UTC
+    assist: bool = False  # a language model may be asked (flows request it as AskModel)
 
     @property
     def reading(self) -> Reading:

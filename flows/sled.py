@@ -11,7 +11,7 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
-from flows import leaf_steps, roam, sled_analysis
+from flows import leaf_steps, roam, sled_analysis, triage
 from flows.chart_steps import chart_answers, chart_steps
 from flows.effects import (
     ActionDraft,
@@ -128,7 +128,9 @@ def build(playbook: Playbook) -> Flow:
         "focus": Step("focus", "L", sled_analysis.focus_prompt, sled_analysis.focus,
                       ("problem_agreed", "action")),
         "problem_agreed": Step("problem_agreed", "L", _prompt_choice(SledText.agreed, AGREED),
-                               _agreed, (chart.start, "views")),
+                               _agreed, (chart.start, "views", triage.DESCRIBE)),
+        triage.DESCRIBE: triage.describe_step(chart, "E", _triage_values, _triage_token),
+        triage.CONFIRM: triage.confirm_step(chart, "E", after_leaf),
         "no_action": Step("no_action", "E", _prompt_form(SledText.no_action, NO_ACTION), _no_action,
                           (END,)),
         "escalation": Step("escalation", "E", _escalation_prompt, _escalation, ("action",)),
@@ -149,7 +151,8 @@ def build(playbook: Playbook) -> Flow:
                               _not_committed, (chart.start, END)),
         "handoff": Step("handoff", "D", _handoff_prompt, _handoff, (END,)),
     }
-    steps.update(chart_steps(chart, "E", after_leaf))
+    steps.update(chart_steps(chart, "E", after_leaf,
+                             on_event=(triage.TASK, triage.on_proposals, (triage.CONFIRM,))))
     return Flow(NAME, "Coaching session (SLED)", STAGES, steps, "set_stage", on_cancel=_cancel)
 
 
@@ -173,8 +176,25 @@ def _agreed(state: FlowState, answer: Answer, ctx: Context) -> Go:
         "problem_agreed": answer == "yes",
     }
     intro = Message(_fill(SledText.chart_intro, state))
-    return Go(ctx.playbook.chart.start, {"problem_agreed": answer == "yes"},
+    # With a model, the manager may first describe the problem (METHOD §4 shortcut).
+    to = triage.DESCRIBE if ctx.assist and answer == "yes" else ctx.playbook.chart.start
+    return Go(to, {"problem_agreed": answer == "yes"},
               (RecordStage(SledSession.of(state.data).session_id, "L", values),), say=(intro,))
+
+
+def _triage_values(state: FlowState) -> dict[str, Any]:
+    """What the session knows that the triage prompt may use (the bot redacts it)."""
+    views = as_mapping(state.data.get("views"))
+    return {"rep": SledSession.of(state.data).rep_name, "focus": state.data.get("focus"),
+            "gap": state.data.get("gap"), "gap_numbers": state.data.get("gap_numbers"),
+            "gap_statement": views.get("gap_statement", ""),
+            "rep_view": views.get("rep_view", ""), "manager_view": views.get("manager_view", ""),
+            "roam": state.data.get("brief", {}).get("roam", {})}
+
+
+def _triage_token(state: FlowState) -> str:
+    """Names one request: the session and how far it has come (a later request wins)."""
+    return f"{SledSession.of(state.data).session_id}-{len(state.trail)}"
 
 
 def _explore_record(state: FlowState, **extra: Any) -> RecordStage:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol, cast
 
-from sqlalchemy import Connection, Table, bindparam, func, select
+from sqlalchemy import Connection, Table, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from storage.models import DEFAULT_ORG, Person
@@ -136,3 +136,15 @@ def find[P: Named](among: Sequence[P], ref: str) -> list[P]:
 
 def count(db: Session) -> int:
     return db.scalar(select(func.count(Person.id))) or 0
+
+
+def names_around(conn: Connection, person_id: int, subject_id: int | None) -> list[str]:
+    """The names a manager is likely to type about a rep: the manager, their own manager,
+    their reports, and the rep's team (one level, by the manager_id index), for redacting
+    before anything is sent to a language model."""
+    ids = [person_id] + ([subject_id] if subject_id is not None else [])
+    managers = select(Person.manager_id).where(Person.id.in_(ids))
+    rows = conn.execute(select(Person.name).where(
+        or_(Person.id.in_(ids), Person.id.in_(managers), Person.manager_id.in_(ids),
+            Person.manager_id.in_(managers))))
+    return sorted({str(name) for (name,) in rows if name})
