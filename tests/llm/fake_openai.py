@@ -72,9 +72,17 @@ class FakeOpenAI:
     def stop(self) -> None:
         if self.runner is not None:
             asyncio.run_coroutine_threadsafe(self.runner.cleanup(), self.loop).result(10)
+        asyncio.run_coroutine_threadsafe(self._cancel_slow_answers(), self.loop).result(10)
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(timeout=10)
         self.loop.close()
+
+    async def _cancel_slow_answers(self) -> None:
+        """A scripted delay still sleeping (the client gave up long ago) ends here."""
+        others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for task in others:
+            task.cancel()
+        await asyncio.gather(*others, return_exceptions=True)
 
     async def _next(self, request: web.Request) -> tuple[Reply, dict[str, Any]] | web.Response:
         body = await request.text()
