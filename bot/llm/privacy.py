@@ -11,6 +11,13 @@ import phonenumbers
 EMAIL = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
 PHONE_REGION = "US"  # numbers written without a country code are read as North American
 MIN_NAME = 2  # one-letter initials are not redacted (they would eat every "a")
+# What the phonenumbers matcher lets slip (a number run into other digits, "+1 212 555 0199
+# 0"): a leading "+" or three or more digit groups joined by phone separators, with 9
+# digits or more in all (an ISO date has 8; "62,000" uses a comma, not a phone separator).
+# Privacy first: two dates in a row go too.
+PHONE_LIKE = re.compile(r"(?<![\w.,])(?:\+\d[\d ().-]{6,}\d|\(?\d{2,5}\)?(?:[ .-]\(?\d{1,5}\)?){2,})"
+                        r"(?![\w])")
+PHONE_DIGITS = 9
 
 
 class Redacted:
@@ -39,7 +46,12 @@ def _without_phones(text: str) -> str:
                                                  leniency=phonenumbers.Leniency.POSSIBLE))
     for match in reversed(found):
         text = text[:match.start] + Redacted.phone + text[match.end:]
-    return text
+
+    def phone_like(match: re.Match[str]) -> str:
+        digits = sum(ch.isdigit() for ch in match.group())
+        return Redacted.phone if digits >= PHONE_DIGITS else match.group()
+
+    return PHONE_LIKE.sub(phone_like, text)
 
 
 def _name_words(names: Iterable[str], keep: str) -> list[str]:

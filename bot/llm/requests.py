@@ -46,8 +46,7 @@ class RequestPlanner:
 
     def plan(self, conn: Connection, who: Who, speaker_id: int, subject_id: int | None,
              ask: AskModel, occurrence: str) -> AssistRequest:
-        allowed = {k: v for k, v in ask.values.items()
-                   if self.playbook.model.send_private or not k.startswith(PRIVATE_PREFIX)}
+        allowed = self.sendable(ask.values)
         rep_first = str(allowed.get("rep") or "").split(" ")[0]
         names = people.names_around(conn, speaker_id, subject_id)
         values = {k: redact(_as_text(v), names=names, keep=rep_first)
@@ -58,6 +57,11 @@ class RequestPlanner:
         known = frozenset(numbers_in(" ".join(values.values())))
         return AssistRequest(ask.task, ask.token, who, speaker_id, occurrence, prompt, known,
                              ids)
+
+    def sendable(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """``values`` without the private ones, unless the org's playbook allows them."""
+        return {k: v for k, v in values.items()
+                if self.playbook.model.send_private or not k.startswith(PRIVATE_PREFIX)}
 
     def _task_values(self, task: str) -> tuple[dict[str, str], tuple[str, ...]]:
         if task != "triage":
