@@ -15,8 +15,8 @@ MIN_NAME = 2  # one-letter initials are not redacted (they would eat every "a")
 # 0"): a leading "+" or three or more digit groups joined by phone separators, with 9
 # digits or more in all (an ISO date has 8; "62,000" uses a comma, not a phone separator).
 # Privacy first: two dates in a row go too.
-PHONE_LIKE = re.compile(r"(?<![\w.,])(?:\+\d[\d ().-]{6,}\d|\(?\d{2,5}\)?(?:[ .-]\(?\d{1,5}\)?){2,})"
-                        r"(?![\w])")
+PHONE_LIKE = re.compile(r"(?<![\w.,])(?:\+\d[\d ().-]{6,}\d"
+                        r"|\(?\d{2,5}\)?(?:[ .-]\(?\d{1,5}\)?){2,})(?![\w])")
 PHONE_DIGITS = 9
 
 
