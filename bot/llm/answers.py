@@ -13,12 +13,22 @@ import re
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 MAX_TEXT = 20_000  # characters of an answer read at all
 NUMBER = re.compile(r"(?<![\w.])[-+]?\d[\d,]*(?:\.\d+)?")
+# Numbers written as words, for the digest's check ("twelve items"); "one" is left out: it
+# is mostly not a figure ("one behaviour", "no one").
+NUMBER_WORDS = {w: i for i, w in enumerate((
+    "zero", "_", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+    "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen",
+    "eighteen", "nineteen", "twenty")) if w != "_"}
+NUMBER_WORDS |= {"thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70,
+                 "eighty": 80, "ninety": 90, "hundred": 100, "half": 50, "dozen": 12}
+WORD = re.compile(r"[a-z]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,22 +126,25 @@ def _validated[M: BaseModel](model: type[M], text: str) -> M | Rejected:
         return Rejected("wrong_shape", type(exc).__name__)
 
 
-def numbers_in(text: str) -> set[str]:
-    """The numbers written in ``text``, normalised ("62,000" → "62000", "14.0" → "14")."""
+def numbers_in(text: str, *, words: bool = False) -> set[str]:
+    """The numbers written in ``text``, normalised ("62,000" → "62000", "14.0" → "14");
+    with ``words``, also those written as words ("twelve" → "12")."""
     found: set[str] = set()
+    if words:
+        found |= {str(NUMBER_WORDS[w]) for w in WORD.findall(text.lower()) if w in NUMBER_WORDS}
     for raw in NUMBER.findall(text):
-        plain = raw.lstrip("+-").replace(",", "")
-        try:
-            value = float(plain)
-        except ValueError:
-            continue
-        found.add(f"{value:g}" if abs(value) < 1e15 else plain)
+        found.add(_plain(raw.lstrip("+-").replace(",", "")))
     return found
 
 
-def invented(text: str, known: Collection[str]) -> set[str]:
+def _plain(digits: str) -> str:
+    """A number as one canonical string: no exponent, no trailing zeros ("14.50" → "14.5")."""
+    return format(Decimal(digits).normalize(), "f")
+
+
+def invented(text: str, known: Collection[str], *, words: bool = False) -> set[str]:
     """Numbers in ``text`` that are not among ``known`` (normalised by :func:`numbers_in`)."""
-    return numbers_in(text) - set(known)
+    return numbers_in(text, words=words) - set(known)
 
 
 # Triage -------------------------------------------------------------------------------------
@@ -206,7 +219,7 @@ def read_narrative(text: str, figures: Mapping[str, object], *, most: int = 5
         return parsed
     known = figure_numbers(figures)
     kept = [" ".join(s.split()) for s in parsed.sentences
-            if s.strip() and not invented(s, known)]
+            if s.strip() and not invented(s, known, words=True)]
     return kept[:most] if kept else Rejected("invented_numbers", "every sentence was dropped")
 
 
@@ -218,14 +231,19 @@ def figure_numbers(figures: Mapping[str, object]) -> set[str]:
         if isinstance(value, bool):
             continue
         if isinstance(value, int | float):
-            known |= numbers_in(f"{value}")
+            known |= numbers_in(_written(value))
             if isinstance(value, float) and 0 <= value <= 1:
-                known |= numbers_in(f"{value * 100:g}") | numbers_in(f"{round(value * 100)}")
+                known |= numbers_in(_written(value * 100)) | numbers_in(f"{round(value * 100)}")
             if isinstance(value, float):
-                known |= numbers_in(f"{round(value, 1):g}") | numbers_in(f"{round(value)}")
+                known |= numbers_in(_written(round(value, 1))) | numbers_in(f"{round(value)}")
         elif isinstance(value, str):
             known |= numbers_in(value)
     return known
+
+
+def _written(value: float) -> str:
+    """A figure as a sentence would write it: plain digits, never an exponent."""
+    return format(Decimal(repr(value)), "f") if isinstance(value, float) else str(value)
 
 
 def _leaves(value: object, depth: int = 0) -> Iterable[object]:

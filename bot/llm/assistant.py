@@ -2,6 +2,9 @@
 read strictly, logged, and handed back as the ``Event`` the flow waits for. The answer is
 always an event: with proposals, or with none (the model failed, was late, or said
 something unusable), so that the flow can say so and go on as without a model.
+
+:meth:`Assistant.ask` is the one way any task asks (triage here; the digest narrative and
+the check-in blockers in bot/llm/digest_text.py): call, read, log, never raise.
 """
 
 from __future__ import annotations
@@ -30,6 +33,14 @@ class Answered:
     outcome: str
 
 
+@dataclass(frozen=True, slots=True)
+class Asked[T]:
+    """A read answer (``value``, None when there is none) and the log's outcome."""
+
+    value: T | None
+    outcome: str
+
+
 class Assistant:
     def __init__(self, model: Model, record: Record, now: Callable[[], datetime], *,
                  budget: float, log_content: bool = False) -> None:
@@ -39,12 +50,14 @@ class Assistant:
     async def close(self) -> None:
         await self.model.close()
 
-    async def answer(self, request: AssistRequest) -> Answered:
-        """Ask, read, log; never raises for anything the model or the network does."""
-        call = ModelCall(request.task, request.prompt, SCHEMAS[request.task])
+    async def ask[T](self, purpose: str, prompt: str, read: Callable[[str], T | Rejected],
+                     person_id: int | None = None) -> Asked[T]:
+        """Ask ``prompt`` for ``purpose`` (its JSON schema), read the answer with ``read``,
+        log the request; never raises for anything the model or the network does."""
+        call = ModelCall(purpose, prompt, SCHEMAS[purpose])
         at = self.now()
         reply: ModelReply | None = None
-        payload: dict[str, object] = {"token": request.token, "proposals": {}}
+        value: T | None = None
         detail = None
         try:
             reply = await asyncio.wait_for(self.model.complete(call), self.budget)
@@ -55,28 +68,35 @@ class Assistant:
             outcome, latency, detail = failed.outcome, failed.latency_ms, failed.detail
         else:
             latency = reply.latency_ms
-            outcome, detail = self._read(request, reply.text, payload)
+            read_value = read(reply.text)
+            if isinstance(read_value, Rejected):
+                outcome, detail = read_value.outcome, read_value.detail
+            else:
+                outcome, value = "ok", read_value
         if outcome != "ok":
-            log.info("model %s for %s: %s (%s)", request.task, request.who.user_key, outcome,
-                     detail)
+            log.info("model %s: %s (%s)", purpose, outcome, detail)
         await self.record(RequestRecord(
-            at=at, person_id=request.person_id, purpose=request.task, model=self.model.name,
-            api=self.model.api, request_chars=len(request.prompt),
+            at=at, person_id=person_id, purpose=purpose, model=self.model.name,
+            api=self.model.api, request_chars=len(prompt),
             response_chars=len(reply.text) if reply else 0, latency_ms=latency,
             outcome=outcome, detail=detail,
             prompt_tokens=reply.prompt_tokens if reply else None,
             completion_tokens=reply.completion_tokens if reply else None,
-            content={"request": request.prompt, "response": reply.text if reply else None}
+            content={"request": prompt, "response": reply.text if reply else None}
             if self.log_content else None))
-        return Answered(Event(request.task, payload), outcome)
+        return Asked(value, outcome)
 
-    def _read(self, request: AssistRequest, text: str, payload: dict[str, object]
-              ) -> tuple[str, str | None]:
-        if request.task == "triage":
-            read = read_triage(text, request.question_ids, request.known_numbers)
-            if isinstance(read, Rejected):
-                return read.outcome, read.detail
+    async def answer(self, request: AssistRequest) -> Answered:
+        """A flow's request: the event that carries the answer back (empty when none)."""
+        payload: dict[str, object] = {"token": request.token, "proposals": {}}
+        if request.task != "triage":
+            log.warning("no reader for the model task %s", request.task)
+            return Answered(Event(request.task, payload), "unsupported")
+        asked = await self.ask(
+            "triage", request.prompt,
+            lambda text: read_triage(text, request.question_ids, request.known_numbers),
+            request.person_id)
+        if asked.value is not None:
             payload["proposals"] = {q: ["yes" if a else "no", reason]
-                                    for q, (a, reason) in read.items()}
-            return "ok", None
-        return "unsupported", f"no reader for {request.task}"
+                                    for q, (a, reason) in asked.value.items()}
+        return Answered(Event(request.task, payload), asked.outcome)
