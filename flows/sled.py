@@ -11,7 +11,7 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
-from flows import leaf_steps, roam, sled_analysis, triage
+from flows import leaf_steps, roam, sled_analysis, suggestions, triage
 from flows.chart_steps import chart_answers, chart_steps
 from flows.effects import (
     ActionDraft,
@@ -83,7 +83,12 @@ def start(playbook: Playbook, ctx: Context, data: Mapping[str, Any],
     # The card is shown once; the conversation keeps only the ROAM numbers it asks about.
     shown = replace(session, brief={"roam": session.brief.get("roam", {})})
     kept = {**data, **shown.as_data()}
-    return begin(flow, kept, ctx, intro=(card,))
+    if not ctx.assist:
+        return begin(flow, kept, ctx, intro=(card,))
+    # With a model: questions for stage L, asked now from the whole brief, kept when they come.
+    token = f"{session.session_id}-start"
+    started = begin(flow, {**kept, suggestions.TOKEN_KEY: token}, ctx, intro=(card,))
+    return replace(started, effects=(suggestions.ask_for(data, token),))
 
 
 def _fill(template: str, state: FlowState, **extra: Any) -> str:
@@ -153,6 +158,9 @@ def build(playbook: Playbook) -> Flow:
     }
     steps.update(chart_steps(chart, "E", after_leaf,
                              on_event=(triage.TASK, triage.on_proposals, (triage.CONFIRM,))))
+    steps["views"] = replace(steps["views"], prompt=suggestions.showing(steps["views"].prompt))
+    for early in ("set_stage", "rep_aligned", "gap", "views"):
+        steps[early] = suggestions.listening(steps[early], shown_at="views")
     return Flow(NAME, "Coaching session (SLED)", STAGES, steps, "set_stage", on_cancel=_cancel)
 
 

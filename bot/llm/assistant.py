@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.llm.answers import SCHEMAS, Rejected, read_triage
+from bot.llm.answers import SCHEMAS, Rejected, read_questions, read_triage
 from bot.llm.client import Model, ModelCall, ModelFailed, ModelReply
 from bot.llm.requests import AssistRequest
 from flows.messages import Event
@@ -88,15 +88,20 @@ class Assistant:
 
     async def answer(self, request: AssistRequest) -> Answered:
         """A flow's request: the event that carries the answer back (empty when none)."""
-        payload: dict[str, object] = {"token": request.token, "proposals": {}}
-        if request.task != "triage":
-            log.warning("no reader for the model task %s", request.task)
-            return Answered(Event(request.task, payload), "unsupported")
-        asked = await self.ask(
-            "triage", request.prompt,
-            lambda text: read_triage(text, request.question_ids, request.known_numbers),
-            request.person_id)
-        if asked.value is not None:
+        payload: dict[str, object] = {"token": request.token}
+        if request.task == "triage":
+            triage = await self.ask(
+                "triage", request.prompt,
+                lambda text: read_triage(text, request.question_ids, request.known_numbers),
+                request.person_id)
             payload["proposals"] = {q: ["yes" if a else "no", reason]
-                                    for q, (a, reason) in asked.value.items()}
-        return Answered(Event(request.task, payload), asked.outcome)
+                                    for q, (a, reason) in (triage.value or {}).items()}
+            return Answered(Event(request.task, payload), triage.outcome)
+        if request.task == "questions":
+            found = await self.ask(
+                "questions", request.prompt,
+                lambda text: read_questions(text, request.known_numbers), request.person_id)
+            payload["questions"] = found.value or []
+            return Answered(Event(request.task, payload), found.outcome)
+        log.warning("no reader for the model task %s", request.task)
+        return Answered(Event(request.task, payload), "unsupported")

@@ -81,6 +81,9 @@ def _for_template(task: str, values: Mapping[str, str]) -> dict[str, str]:
                 "manager_view": values.get("manager_view", ""),
                 "numbers": " ".join(v for v in (values.get("roam", ""),
                                                 values.get("gap_numbers", "")) if v)}
+    if task == "questions":
+        return {"rep": values["rep"], "numbers": values.get("roam", ""),
+                "last_session": values.get("last_session", "") or "none"}
     return dict(values)
 
 

@@ -30,6 +30,15 @@ class Reply:
     refuse_schema: bool = False  # 400 when the request asks for a JSON schema
 
 
+def task_of(sent: dict[str, Any]) -> str | None:
+    """The task a request is for: its JSON schema's name (chat or responses API)."""
+    fmt = sent.get("response_format") or {}
+    if isinstance(fmt, dict) and isinstance(fmt.get("json_schema"), dict):
+        return str(fmt["json_schema"].get("name"))
+    text = (sent.get("text") or {}).get("format") or {}
+    return str(text.get("name")) if isinstance(text, dict) and text.get("name") else None
+
+
 def good(obj: Any) -> Reply:
     return Reply(json.dumps(obj))
 
@@ -37,6 +46,7 @@ def good(obj: Any) -> Reply:
 class FakeOpenAI:
     def __init__(self) -> None:
         self.script: deque[Reply] = deque()
+        self.by_task: dict[str, deque[Reply]] = {}  # answers for one task (the schema's name)
         self.default = Reply(status=500)
         self.bodies: list[str] = []  # every request body, raw, in order
         self.paths: list[str] = []
@@ -49,8 +59,15 @@ class FakeOpenAI:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/v1"
 
-    def reply(self, *replies: Reply) -> None:
-        self.script.extend(replies)
+    def reply(self, *replies: Reply, task: str | None = None) -> None:
+        """Script answers: for requests of ``task`` (the JSON schema's name), or any."""
+        if task is None:
+            self.script.extend(replies)
+        else:
+            self.by_task.setdefault(task, deque()).extend(replies)
+
+    def bodies_of(self, task: str) -> list[str]:
+        return [b for b in self.bodies if task_of(json.loads(b)) == task]
 
     def start(self) -> FakeOpenAI:
         self.thread.start()
@@ -88,10 +105,12 @@ class FakeOpenAI:
         body = await request.text()
         self.bodies.append(body)
         self.paths.append(request.path)
-        reply = self.script.popleft() if self.script else self.default
+        sent = json.loads(body)
+        own = self.by_task.get(task_of(sent) or "")
+        reply = (own.popleft() if own else self.script.popleft() if self.script
+                 else self.default)
         if reply.delay:
             await asyncio.sleep(reply.delay)
-        sent = json.loads(body)
         schema_asked = ("json_schema" in json.dumps(sent.get("response_format", {}))
                         or "json_schema" in json.dumps(sent.get("text", {})))
         if reply.refuse_schema and schema_asked:

@@ -69,7 +69,7 @@ async def test_slack_acks_at_once_with_a_10_second_model(slow_model_harness: Har
           f"{submit_ack * 1000:.0f} ms; the model's work ended after {settled:.2f} s "
           f"(10 s model, 1.5 s budget)")
     assert coach_ack < SLACK_ACK and submit_ack < SLACK_ACK
-    assert len(fake_openai.bodies) == 1
+    assert len(fake_openai.bodies_of("triage")) == 1
     told = [c.args.get("text", "") for c in h.fake.of("chat.postMessage")]
     assert any("No proposals this time" in t for t in told), told
 

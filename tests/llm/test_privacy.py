@@ -22,7 +22,7 @@ from storage.models import Person
 from tests.e2e.test_rep_sees import Surface
 from tests.fuzz import count, fuzz
 from tests.leaf_script import PRIVATE_NOTE, SECRET, Script, drive
-from tests.llm.fake_openai import FakeOpenAI
+from tests.llm.fake_openai import FakeOpenAI, task_of
 from tests.llm.sessions import model_app, triage_reply
 from tests.support import START, Console
 
@@ -49,7 +49,7 @@ def test_no_private_note_email_phone_or_other_name_reaches_the_model(
     drive(Script(chart, "REFER_PERSONAL"), surface.step, surface.fields, surface.choose,
           surface.submit)
     # Then a session whose every free text carries an email, phones and other names.
-    fake_openai.reply(triage_reply())
+    fake_openai.reply(triage_reply(), task="triage")
     console.say("/coach alice")
     console.submit(purpose=TYPED, objectives=TYPED, agenda=TYPED, value_to_rep=TYPED)
     console.choose("yes")
@@ -60,8 +60,8 @@ def test_no_private_note_email_phone_or_other_name_reaches_the_model(
     replies = console.submit(problem=TYPED)
     assert any(r.get("step") == "triage" for r in replies)  # the model was asked, answered
     app.close()
-    assert len(fake_openai.bodies) == 2
-    for raw, rep in zip(fake_openai.bodies, ("Bob", "Alice"), strict=True):
+    assert [task_of(json.loads(b)) for b in fake_openai.bodies] == ["questions", "triage"] * 2
+    for raw, rep in zip(fake_openai.bodies, ("Bob", "Bob", "Alice", "Alice"), strict=True):
         sent = json.dumps(json.loads(raw), ensure_ascii=False)  # the text, unescaped
         prompt = json.loads(raw)["messages"][0]["content"]
         assert SECRET not in sent and PRIVATE_NOTE not in sent

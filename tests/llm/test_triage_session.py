@@ -54,7 +54,7 @@ def triage_form(replies: list[dict[str, Any]]) -> dict[str, Any]:
 
 def test_proposals_round_trip_into_the_session(db_url: str, fake_openai: FakeOpenAI,
                                                plain_outcome: dict[str, Any]) -> None:
-    fake_openai.reply(triage_reply())
+    fake_openai.reply(triage_reply(), task="triage")
     app = model_app(db_url, fake_openai)
     console = Console(app)
     assert last_step(to_problem(console)) == "describe"
@@ -71,7 +71,7 @@ def test_proposals_round_trip_into_the_session(db_url: str, fake_openai: FakeOpe
     after_leaf(console)
     with_model = stored(app)
     with app.sessions() as db:
-        logged = db.scalars(select(ModelRequest)).one()
+        logged = db.scalars(select(ModelRequest).where(ModelRequest.purpose == "triage")).one()
         assert (logged.purpose, logged.outcome, logged.content) == ("triage", "ok", None)
         assert logged.prompt_tokens and logged.completion_tokens and logged.request_chars
     app.close()
@@ -79,7 +79,7 @@ def test_proposals_round_trip_into_the_session(db_url: str, fake_openai: FakeOpe
 
 
 def test_the_managers_corrections_win(db_url: str, fake_openai: FakeOpenAI) -> None:
-    fake_openai.reply(triage_reply())
+    fake_openai.reply(triage_reply(), task="triage")
     app = model_app(db_url, fake_openai)
     console = Console(app)
     to_problem(console)
@@ -95,7 +95,7 @@ def test_the_managers_corrections_win(db_url: str, fake_openai: FakeOpenAI) -> N
 
 def test_a_correction_that_turns_the_path_asks_on_from_there(db_url: str,
                                                               fake_openai: FakeOpenAI) -> None:
-    fake_openai.reply(triage_reply(Q14_other_priority="yes"))
+    fake_openai.reply(triage_reply(Q14_other_priority="yes"), task="triage")
     app = model_app(db_url, fake_openai)
     console = Console(app)
     to_problem(console)
@@ -111,7 +111,7 @@ def test_a_correction_that_turns_the_path_asks_on_from_there(db_url: str,
 def test_answers_given_before_the_proposals_arrive_win(db_url: str,
                                                        fake_openai: FakeOpenAI) -> None:
     proposals = [(q, "no" if q == "Q02_worth_pursuing" else a) for q, a in COACHING_PATH]
-    fake_openai.reply(Reply(triage_reply(proposals).content, delay=0.3))
+    fake_openai.reply(Reply(triage_reply(proposals).content, delay=0.3), task="triage")
     app = model_app(db_url, fake_openai)
     console = Console(app)
     to_problem(console)
@@ -150,7 +150,7 @@ FAILURES = {
 def test_every_failure_falls_back_to_the_plain_flow(db_url: str, fake_openai: FakeOpenAI,
                                                     failure: str,
                                                     plain_outcome: dict[str, Any]) -> None:
-    fake_openai.reply(FAILURES[failure])
+    fake_openai.reply(FAILURES[failure], task="triage")
     app = model_app(db_url, fake_openai)
     console = Console(app)
     to_problem(console)
@@ -161,7 +161,7 @@ def test_every_failure_falls_back_to_the_plain_flow(db_url: str, fake_openai: Fa
     after_leaf(console)
     outcome = stored(app)
     with app.sessions() as db:
-        logged = db.scalars(select(ModelRequest)).one()
+        logged = db.scalars(select(ModelRequest).where(ModelRequest.purpose == "triage")).one()
         assert logged.outcome == LOGGED[failure]
     app.close()
     assert outcome == plain_outcome
@@ -173,7 +173,7 @@ def test_an_empty_description_is_the_plain_chart(db_url: str, fake_openai: FakeO
     to_problem(console)
     replies = console.submit(problem="")
     assert last_step(replies) == "Q01_gap_specific"
-    assert fake_openai.bodies == []
+    assert fake_openai.bodies_of("triage") == []
     app.close()
 
 
