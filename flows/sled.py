@@ -11,10 +11,11 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
-from flows import leaf_steps, roam, sled_analysis, suggestions, triage
+from flows import drafts, leaf_steps, roam, sled_analysis, suggestions, triage
 from flows.chart_steps import chart_answers, chart_steps
 from flows.effects import (
     ActionDraft,
+    AskModel,
     CompleteSession,
     Effect,
     KeepPrivateNote,
@@ -144,7 +145,9 @@ def build(playbook: Playbook) -> Flow:
         "leaf_step": Step("leaf_step", "E", _leaf_prompt, _leaf_step,
                           ("action", "more_actions")),
         "action": Step("action", "D", _action_prompt, _action, ("more_actions",)),
-        "more_actions": Step("more_actions", "D", _more_prompt, _more, ("action", "success")),
+        "more_actions": Step("more_actions", "D", _more_prompt, _more,
+                             ("action", "success", drafts.STEP)),
+        drafts.STEP: drafts.summary_step("success"),
         "success": Step("success", "D", _success_prompt, _success,
                         ("next_model", "committed")),
         "next_model": Step("next_model", "D", _model_prompt,
@@ -161,6 +164,10 @@ def build(playbook: Playbook) -> Flow:
     steps["views"] = replace(steps["views"], prompt=suggestions.showing(steps["views"].prompt))
     for early in ("set_stage", "rep_aligned", "gap", "views"):
         steps[early] = suggestions.listening(steps[early], shown_at="views")
+    steps["action"] = replace(steps["action"], prompt=drafts.filling(steps["action"].prompt),
+                              handle=drafts.used_one(steps["action"].handle))
+    for planning in ("action", "more_actions"):
+        steps[planning] = drafts.listening(steps[planning], shown_at="action")
     return Flow(NAME, "Coaching session (SLED)", STAGES, steps, "set_stage", on_cancel=_cancel)
 
 
@@ -227,10 +234,17 @@ def _private_note(state: FlowState, answer: Answer, ctx: Context) -> Go:
     solution = ctx.playbook.chart.leaves[leaf].next
     note = as_mapping(answer)["note"]
     sid = SledSession.of(state.data).session_id
-    return Go("action", {"private_note": "kept", "agreed_solution": solution}, (
+    asks = drafts.ask_for(state, ctx, leaf=leaf, solution=solution, private=True,
+                          values={**_triage_values(state), "private_note": note})
+    return Go("action", {"private_note": "kept", "agreed_solution": solution, **_token(asks)}, (
         KeepPrivateNote(sid, PRIVATE[leaf], note),
-        _explore_record(state, agreed_solution=solution, private_note=True),
+        _explore_record(state, agreed_solution=solution, private_note=True), *asks,
     ))
+
+
+def _token(asks: tuple[AskModel, ...]) -> dict[str, Any]:
+    """The drafts' request token kept in the state (a later answer must match it)."""
+    return {drafts.TOKEN_KEY: asks[0].token} if asks else {}
 
 
 def _escalation_prompt(state: FlowState, ctx: Context) -> Message:
@@ -251,9 +265,11 @@ def _escalation(state: FlowState, answer: Answer, ctx: Context) -> Go:
                                  evidence=record.evidence,
                                  owner=record.owner))
     solution = leaf_steps.summary(record)
+    asks = drafts.ask_for(state, ctx, leaf=leaf, solution=solution, private=False,
+                          values=_triage_values(state))
     return Go("action", {"escalation": dict(values), "leaf_record": record.values(),
-                         "agreed_solution": solution},
-              (raised, _explore_record(state, agreed_solution=solution)))
+                         "agreed_solution": solution, **_token(asks)},
+              (raised, _explore_record(state, agreed_solution=solution), *asks))
 
 
 def _leaf_prompt(state: FlowState, ctx: Context) -> Message:
@@ -279,8 +295,11 @@ def _leaf_step(state: FlowState, answer: Answer, ctx: Context) -> Go | Retry:
                                      leaf=ctx.playbook.leaf_label(leaf), impact=decided_above,
                                      evidence=solution,
                                      owner="")))
+    asks = drafts.ask_for(state, ctx, leaf=leaf, solution=solution, private=False,
+                          values=_triage_values(state))
+    effects.extend(asks)
     data: dict[str, Any] = {"leaf_record": record.values(), "agreed_solution": solution,
-                            "actions": []}
+                            "actions": [], **_token(asks)}
     implied = leaf_steps.action(record)
     if implied is None:
         return Go("action", data, tuple(effects))
@@ -332,7 +351,7 @@ def _more(state: FlowState, answer: Answer, ctx: Context) -> Go | Retry:
         if len(state.data.get("actions", [])) >= MAX_ACTIONS:
             return Retry(SledText.too_many)
         return Go("action")
-    return Go("success")
+    return Go(drafts.STEP if drafts.has_summary(state) else "success")
 
 
 def _success_prompt(state: FlowState, ctx: Context) -> Message:
@@ -436,6 +455,7 @@ def _committed(state: FlowState, answer: Answer, ctx: Context) -> Go:
     record = RecordStage(sid, "D", {
         "actions": state.data.get("actions", []), **success,
         "next_model": model, "rep_committed": True,
+        **({"summary": state.data["summary"]} if state.data.get("summary") else {}),
     })
     effects: list[Effect] = [record, complete]
     outcome = _leaf_outcome(state)

@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.llm.answers import SCHEMAS, Rejected, read_questions, read_triage
+from bot.llm.answers import SCHEMAS, Rejected, read_questions, read_summary, read_triage
 from bot.llm.client import Model, ModelCall, ModelFailed, ModelReply
 from bot.llm.requests import AssistRequest
 from flows.messages import Event
@@ -103,5 +103,16 @@ class Assistant:
                 lambda text: read_questions(text, request.known_numbers), request.person_id)
             payload["questions"] = found.value or []
             return Answered(Event(request.task, payload), found.outcome)
+        if request.task == "summary" and request.today is not None:
+            today = request.today
+            draft = await self.ask(
+                "summary", request.prompt,
+                lambda text: read_summary(text, request.known_numbers, today),
+                request.person_id)
+            if draft.value is not None:
+                payload["summary"] = draft.value.summary
+                payload["actions"] = [{"description": a.description, "owner": a.owner,
+                                       "due": a.due.isoformat()} for a in draft.value.actions]
+            return Answered(Event(request.task, payload), draft.outcome)
         log.warning("no reader for the model task %s", request.task)
         return Answered(Event(request.task, payload), "unsupported")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection
@@ -36,6 +37,7 @@ class AssistRequest:
     prompt: str
     known_numbers: frozenset[str]
     question_ids: tuple[str, ...] = ()
+    today: date | None = None  # the speaker's local date, for drafted due dates
 
 
 class RequestPlanner:
@@ -56,7 +58,7 @@ class RequestPlanner:
         prompt = prompts.render(ask.task, **_for_template(ask.task, values), **extra)
         known = frozenset(numbers_in(" ".join(values.values())))
         return AssistRequest(ask.task, ask.token, who, speaker_id, occurrence, prompt, known,
-                             ids)
+                             ids, _day(allowed.get("today")))
 
     def sendable(self, values: Mapping[str, Any]) -> dict[str, Any]:
         """``values`` without the private ones, unless the org's playbook allows them."""
@@ -81,10 +83,22 @@ def _for_template(task: str, values: Mapping[str, str]) -> dict[str, str]:
                 "manager_view": values.get("manager_view", ""),
                 "numbers": " ".join(v for v in (values.get("roam", ""),
                                                 values.get("gap_numbers", "")) if v)}
+    if task == "summary":
+        gap = values.get("gap_statement") or values.get("gap", "")
+        return {"rep": values["rep"], "focus": values.get("focus", ""), "gap": gap,
+                "leaf": values.get("leaf", ""), "solution": values.get("solution", ""),
+                "today": values.get("today", "")}
     if task == "questions":
         return {"rep": values["rep"], "numbers": values.get("roam", ""),
                 "last_session": values.get("last_session", "") or "none"}
     return dict(values)
+
+
+def _day(value: Any) -> date | None:
+    try:
+        return date.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
 
 
 def _as_text(value: Any) -> str:
