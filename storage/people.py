@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol, cast
 
-from sqlalchemy import Connection, Table, bindparam, func, or_, select
+from sqlalchemy import Connection, Table, bindparam, func, select, union
 from sqlalchemy.orm import Session
 
 from storage.models import DEFAULT_ORG, Person
@@ -141,10 +141,12 @@ def count(db: Session) -> int:
 def names_around(conn: Connection, person_id: int, subject_id: int | None) -> list[str]:
     """The names a manager is likely to type about a rep: the manager, their own manager,
     their reports, and the rep's team (one level, by the manager_id index), for redacting
-    before anything is sent to a language model."""
-    ids = [person_id] + ([subject_id] if subject_id is not None else [])
-    managers = select(Person.manager_id).where(Person.id.in_(ids))
-    rows = conn.execute(select(Person.name).where(
-        or_(Person.id.in_(ids), Person.id.in_(managers), Person.manager_id.in_(ids),
-            Person.manager_id.in_(managers))))
+    before anything is sent to a language model. Two indexed reads (primary key, then the
+    ids and the manager_id index), never the whole table."""
+    ids = {person_id} | ({subject_id} if subject_id is not None else set())
+    managers = {m for (m,) in conn.execute(
+        select(Person.manager_id).where(Person.id.in_(ids))) if m is not None}
+    around = sorted(ids | managers)
+    rows = conn.execute(union(select(Person.name).where(Person.id.in_(around)),
+                              select(Person.name).where(Person.manager_id.in_(around))))
     return sorted({str(name) for (name,) in rows if name})

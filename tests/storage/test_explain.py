@@ -151,3 +151,38 @@ def test_a_speakers_first_query_goes_by_person_not_by_every_conversation(db_url:
         raw.close()
     app.close()
     assert "ix_conversation_person" in plan, plan
+
+
+def plan_of(engine: Engine, statement: str, parameters: Any) -> str:
+    raw = engine.raw_connection()
+    try:
+        if engine.dialect.name == "postgresql":
+            cursor: Any = psycopg.ClientCursor(raw.driver_connection)  # type: ignore[arg-type]
+            cursor.execute("SET enable_seqscan = off")
+            cursor.execute("EXPLAIN " + statement, parameters)
+            return " | ".join(row[0] for row in cursor.fetchall())
+        cursor = raw.cursor()
+        cursor.execute("EXPLAIN QUERY PLAN " + statement, parameters)
+        return " | ".join(row[3] for row in cursor.fetchall())
+    finally:
+        raw.rollback()
+        raw.close()
+
+
+def test_the_model_log_and_the_names_to_redact_go_by_index(db_url: str) -> None:
+    """coach llm log reads the latest rows by the index on ``at`` (a LIMIT walk, never the
+    table); the names redacted before a request come by primary key and manager_id."""
+    from datetime import timedelta
+
+    from storage import model_requests, people
+
+    app, org = org_with_history(db_url)
+    with captured(app.engine) as seen, app.engine.connect() as conn:
+        model_requests.recent(conn, 50)
+        model_requests.totals(conn, NOW - timedelta(days=30))
+        people.names_around(conn, org.manager_of(3), org.reps[3])
+    plans = [plan_of(app.engine, statement, params) for statement, params in seen]
+    app.close()
+    assert all("ix_model_request_at" in plan for plan in plans[:2]), plans[:2]
+    for plan in plans[2:]:
+        assert "Seq Scan" not in plan and not re.search(r"SCAN person(?! USING)", plan), plan
