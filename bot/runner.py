@@ -14,6 +14,7 @@ from datetime import datetime
 from functools import cached_property
 
 from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from bot.channels.result import TurnResult
@@ -217,12 +218,25 @@ class Turn:
             self.active = None
         self.outgoing(row.id, version, (*outcome.messages, *notices))
         if self.planner is not None:
-            self.asks += [self.planner.plan(self.conn, self.who, self.me.id,
-                                            subject.id if subject else None, ask,
-                                            f"assist:{row.id}:v{version}:{ask.task}")
-                          for ask in asks]
+            for ask in asks:
+                self.ask_model(ask, subject, f"assist:{row.id}:v{version}:{ask.task}")
         for handoff in handoffs:
             self.hand_off(self, handoff, subject)
+
+
+    def ask_model(self, ask: AskModel, subject: engine.Person | None, occurrence: str) -> None:
+        """Build the model request (redacted, rendered) to send after the commit. The model
+        is an extra: a request that cannot be built is logged and left out, and the turn
+        stands (the flow goes on as it does when the model gives no answer)."""
+        assert self.planner is not None
+        try:
+            self.asks.append(self.planner.plan(self.conn, self.who, self.me.id,
+                                               subject.id if subject else None, ask,
+                                               occurrence))
+        except SQLAlchemyError:
+            raise  # the database's trouble is the turn's (busy, stale): never hidden here
+        except Exception:
+            log.exception("could not build the model request %s", ask.task)
 
 
 CommandHandler = Callable[[Turn, str], None]

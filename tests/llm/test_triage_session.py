@@ -185,3 +185,20 @@ def test_the_playbook_can_turn_the_model_off(db_url: str, fake_openai: FakeOpenA
     assert not app.model.on and "llm.enabled" in app.model.describe()
     assert last_step(to_problem(Console(app))) == "Q01_gap_specific"
     app.close()
+
+
+def test_a_request_that_cannot_be_built_leaves_the_turn_standing(
+        db_url: str, fake_openai: FakeOpenAI, monkeypatch: pytest.MonkeyPatch) -> None:
+    app = model_app(db_url, fake_openai)
+    console = Console(app)
+    to_problem(console)
+    assert app.runner.planner is not None
+
+    def broken(*args: Any) -> Any:
+        raise KeyError("a template and its caller disagree")
+
+    monkeypatch.setattr(app.runner.planner, "plan", broken)
+    replies = console.submit(problem=PROBLEM)
+    assert last_step(replies) == "Q01_gap_specific"
+    assert fake_openai.bodies_of("triage") == []
+    app.close()
