@@ -53,8 +53,10 @@ async def test_slack_acks_at_once_with_a_10_second_model(slow_model_harness: Har
                         value_to_rep="Higher commission")
     await driver.choose("yes")
     await driver.choose("metric:win rate %")
-    await driver.submit(gap_statement="Win rate 14% vs 25%", rep_view="Losing late deals",
-                        manager_view="Discovery is thin")
+    # A submission that asks no model, in the same run: the baseline (its settle included).
+    baseline, _ = await timed(driver.submit(gap_statement="Win rate 14% vs 25%",
+                                            rep_view="Losing late deals",
+                                            manager_view="Discovery is thin"))
     await driver.choose("opportunity_qualification")
     view = await driver.choose("yes")
     assert json.loads(view["private_metadata"])["s"] == "describe"
@@ -66,7 +68,8 @@ async def test_slack_acks_at_once_with_a_10_second_model(slow_model_harness: Har
     assert json.loads(answer["view"]["private_metadata"])["s"] == "Q01_gap_specific"
     settled, _ = await timed(h.http.settle())  # the model's work: ended by the turn budget
     print(f"\n/coach ack {coach_ack * 1000:.0f} ms; describe submission answered in "
-          f"{submit_ack * 1000:.0f} ms; the model's work ended after {settled:.2f} s "
+          f"{submit_ack * 1000:.0f} ms (a submission asking no model, same run: "
+          f"{baseline * 1000:.0f} ms); the model's work ended after {settled:.2f} s "
           f"(10 s model, 1.5 s budget)")
     assert coach_ack < SLACK_ACK and submit_ack < SLACK_ACK
     assert len(fake_openai.bodies_of("triage")) == 1
@@ -80,6 +83,10 @@ def test_the_terminal_turn_returns_at_once_with_a_10_second_model(
     app = model_app(db_url, fake_openai, coach_llm_timeout=15)
     console = Console(app)
     to_problem(console)
+    console.send({"say": "/back"})  # back to "is the problem agreed?"
+    started = time.monotonic()
+    console.choose("yes")  # a turn of the same session that asks no model: the baseline
+    baseline = time.monotonic() - started
 
     class Stamped(io.StringIO):
         def __init__(self) -> None:
@@ -100,8 +107,9 @@ def test_the_terminal_turn_returns_at_once_with_a_10_second_model(
     ended = time.monotonic()
     first_done = out.done_at[0] - started
     replies = [json.loads(x) for x in out.getvalue().splitlines()]
-    print(f"\nterminal turn done in {first_done * 1000:.0f} ms; the line's model answer "
-          f"settled at EOF after {ended - started:.2f} s (10 s model, 1.5 s budget)")
+    print(f"\nterminal turn done in {first_done * 1000:.0f} ms (a turn asking no model, same "
+          f"run: {baseline * 1000:.0f} ms); the line's model answer settled at EOF after "
+          f"{ended - started:.2f} s (10 s model, 1.5 s budget)")
     assert first_done < AT_ONCE
     assert replies[1]["step"] == "Q01_gap_specific" or any(
         r.get("step") == "Q01_gap_specific" for r in replies[:3])
