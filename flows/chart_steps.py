@@ -64,10 +64,6 @@ def chart_steps(
         return prompt
 
     def handle(state: FlowState, answer: object, ctx: Context) -> Go | Retry:
-        if isinstance(answer, Mapping):  # only an event's payload is a mapping here
-            if on_event is None:
-                return Retry("no event expected")
-            return on_event[1](state, answer, ctx)
         live = ctx.playbook.chart
         answers = {**answers_on_path(live, state.data.get(ANSWERS_KEY, {})),
                    state.step: answer == "yes"}
@@ -83,7 +79,8 @@ def chart_steps(
         return tuple(dict.fromkeys((*moves, q.id, *event_targets)))
 
     return {
-        q.id: Step(q.id, stage, prompt_for(q.id), handle, targets_of(q), event_names)
+        q.id: Step(q.id, stage, prompt_for(q.id), handle, targets_of(q), event_names,
+                   on_event[1] if on_event else None)
         for q in chart.questions.values()
     }
 
