@@ -10,6 +10,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock, SystemClock
 from bot.flowset import FlowSet, build_flows
+from bot.llm.client import ModelSetup
+from bot.llm.wiring import planner_for, setup_of
 from bot.playbook_loader import load_playbook
 from bot.runner import TurnRunner
 from bot.services.commands import commands
@@ -29,6 +31,7 @@ class App:
     flows: FlowSet
     clock: Clock
     runner: TurnRunner
+    model: ModelSetup  # whether a language model is on, which, where (never the key)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -56,5 +59,7 @@ def bootstrap(settings: Settings, clock: Clock | None = None, *, migrate: bool =
     sessions = make_sessions(engine)
     flows = build_flows(playbook)
     clock = clock or SystemClock()
-    runner = TurnRunner(engine, flows, clock, commands(), start_model)
-    return App(settings, engine, sessions, playbook, flows, clock, runner)
+    runner = TurnRunner(engine, flows, clock, commands(), start_model,
+                        planner_for(settings, playbook))
+    return App(settings, engine, sessions, playbook, flows, clock, runner,
+               setup_of(settings, playbook))

@@ -15,6 +15,7 @@ from functools import cached_property
 from typing import Any
 
 from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from bot.channels.result import TurnResult
@@ -22,8 +23,9 @@ from bot.channels.routing import route
 from bot.channels.who import Who
 from bot.clock import Clock, zone
 from bot.flowset import FlowSet
+from bot.llm.requests import AssistRequest, RequestPlanner
 from flows import engine
-from flows.effects import RaiseEscalation, StartFlow
+from flows.effects import AskModel, RaiseEscalation, StartFlow
 from flows.engine import Context, FlowState, Outcome
 from flows.messages import Choose, Event, Input, Message, Say, message_to_json
 from storage import coaching, conversations, outbox, people
@@ -74,6 +76,8 @@ class Turn:
     # Other active conversations of this user, besides ``active``, as far as the turn knows
     # (None: unknown); set_aside pauses them only when there may be some.
     others_active: int | None = None
+    planner: RequestPlanner | None = None  # None: no language model
+    asks: list[AssistRequest] = field(default_factory=list)  # sent after the commit
 
     @property
     def conn(self) -> Connection:
@@ -96,7 +100,7 @@ class Turn:
         today = self.now.astimezone(local).date()
         actor = engine.Person(self.me.id, self.me.email, self.me.name, self.me.role)
         return Context(now=self.now, today=today, playbook=self.flows.playbook, actor=actor,
-                       subject=subject, zone=local)
+                       subject=subject, zone=local, assist=self.planner is not None)
 
     def say(self, *messages: Message) -> None:
         self.out.extend(messages)
@@ -196,9 +200,13 @@ class Turn:
         handoffs: list[StartFlow] = []
         notices: list[Message] = []
         scheduled: dict[int, dict[str, str]] = {}
+        asks: list[AskModel] = []
         for effect in outcome.effects:
             if isinstance(effect, StartFlow):
                 handoffs.append(effect)
+                continue
+            if isinstance(effect, AskModel):  # asked after the commit, never inside it
+                asks.append(effect)
                 continue
             coaching.apply(self.unit, effect, actor_id=self.me.id, now=self.now)
             if isinstance(effect, RaiseEscalation) and effect.notice:
@@ -234,8 +242,25 @@ class Turn:
         elif self.active is not None and self.active.id == row.id:
             self.active = None
         self.outgoing(row.id, version, (*outcome.messages, *notices), scheduled)
+        if self.planner is not None:
+            for ask in asks:
+                self.ask_model(ask, subject, f"assist:{row.id}:v{version}:{ask.task}")
         for handoff in handoffs:
             self.hand_off(self, handoff, subject)
+
+    def ask_model(self, ask: AskModel, subject: engine.Person | None, occurrence: str) -> None:
+        """Build the model request (redacted, rendered) to send after the commit. The model
+        is an extra: a request that cannot be built is logged and left out, and the turn
+        stands (the flow goes on as it does when the model gives no answer)."""
+        assert self.planner is not None
+        try:
+            self.asks.append(self.planner.plan(self.conn, self.who, self.me.id,
+                                               subject.id if subject else None, ask,
+                                               occurrence))
+        except SQLAlchemyError:
+            raise  # the database's trouble is the turn's (busy, stale): never hidden here
+        except Exception:
+            log.exception("could not build the model request %s", ask.task)
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,12 +282,14 @@ class TurnRunner:
     """Runs one input to completion and returns what happened, with the bot's messages."""
 
     def __init__(self, engine: Engine, flows: FlowSet, clock: Clock,
-                 commands: dict[str, CommandHandler], hand_off: HandOff) -> None:
+                 commands: dict[str, CommandHandler], hand_off: HandOff,
+                 planner: RequestPlanner | None = None) -> None:
         self.engine = engine
         self.flows = flows
         self.clock = clock
         self.commands = commands
         self.hand_off = hand_off
+        self.planner = planner  # a language model is on: flows may ask it (AskModel)
 
     def handle(self, who: Who, given: Input, *, expect_step: str | None = None) -> list[Message]:
         """The messages of one turn, for callers that show them whatever happened."""
@@ -298,7 +325,8 @@ class TurnRunner:
                 unit = UnitOfWork(conn)
                 try:
                     turn = Turn(unit, who, me, now, self.flows, self.hand_off, active=row,
-                                others_active=row.also_active if row is not None else 0)
+                                others_active=row.also_active if row is not None else 0,
+                                planner=self.planner)
                     typed = command_of(given)
                     refused = _off_step(turn, row, expect_step)
                     if refused:
@@ -312,7 +340,8 @@ class TurnRunner:
                     unit.finish()
                 finally:
                     unit.discard()
-                return TurnResult("refused" if refused else "ok", tuple(turn.out))
+                return TurnResult("refused" if refused else "ok", tuple(turn.out),
+                                  tuple(turn.asks))
         except StaleConversation:
             raise
         except Exception as exc:

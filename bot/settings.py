@@ -57,6 +57,17 @@ class Settings(BaseSettings):
     openai_api_key: str | None = None
     openai_base_url: str | None = None
     coach_llm_model: str = "gpt-4o-mini"
+    # Which OpenAI API the model is asked through: chat completions (every compatible
+    # server) or responses (OpenAI's newer API).
+    coach_llm_api: Literal["chat", "responses"] = "chat"
+    # Seconds one request may take, and retries on 429 / 5xx / timeouts (the openai
+    # client's own backoff, which honours Retry-After). The default client waits 600 s.
+    coach_llm_timeout: float = Field(default=8.0, gt=0, le=120)
+    coach_llm_retries: int = Field(default=1, ge=0, le=5)
+    # Per turn: seconds all of one turn's model work may take, retries included, and the
+    # most tokens one answer may use; past either the plain flow goes on without it.
+    coach_llm_turn_budget: float = Field(default=20.0, gt=0, le=600)
+    coach_llm_max_tokens: int = Field(default=800, ge=50, le=16000)
 
     @model_validator(mode="after")
     def _refuse_placeholders(self) -> Settings:
@@ -66,6 +77,11 @@ class Settings(BaseSettings):
                 if value is not None and value.strip().lower() in PLACEHOLDERS:
                     raise ValueError(f"{name.upper()} looks like a placeholder; set the real value")
         return self
+
+    @property
+    def llm_configured(self) -> bool:
+        """A model is configured: a key or a base URL (the playbook may still turn it off)."""
+        return bool(self.openai_api_key or self.openai_base_url)
 
     @property
     def slack_teams(self) -> tuple[str, ...]:

@@ -10,6 +10,7 @@ from bot.channels.database import Database
 from bot.channels.gateway import Gateway
 from bot.channels.hosting import HostedSurface
 from bot.channels.outbox import OutboxWorker
+from bot.llm.wiring import assistant_for
 
 log = logging.getLogger("coach.server")
 
@@ -18,7 +19,9 @@ def shared_gateway(app: App, delivery_delay: float = 0.0) -> Gateway:
     database = Database(app.engine)
     return Gateway(app.runner, database,
                    OutboxWorker(app.sessions, app.clock, database, delay=delivery_delay,
-                                lease_seconds=app.settings.coach_outbox_lease))
+                                lease_seconds=app.settings.coach_outbox_lease),
+                   assistant=assistant_for(app.settings, app.playbook, app.engine, database.run,
+                                           app.clock.now))
 
 
 def configured_surfaces(app: App, gateway: Gateway) -> list[HostedSurface]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from flows.chart import Chart, answers_on_path, walk
+from flows.chart import Chart, Question, answers_on_path, walk
 from flows.engine import Context, FlowState, Go, Retry, Step
 from flows.messages import Choice, Message
 
@@ -34,10 +34,17 @@ class Text:
     result = "Solution chart: {label}. {next}"
 
 
+EventHandler = Callable[[FlowState, Mapping[str, Any], Context], Go | Retry]
+
+
 def chart_steps(
-    chart: Chart, stage: str, after_leaf: Callable[[str], str]
+    chart: Chart, stage: str, after_leaf: Callable[[str], str],
+    on_event: tuple[str, EventHandler, tuple[str, ...]] | None = None,
 ) -> dict[str, Step]:
-    """One step per question (step id = question id); a leaf goes to ``after_leaf(leaf)``."""
+    """One step per question (step id = question id); a leaf goes to ``after_leaf(leaf)``.
+    ``on_event``: (event name, its handler, the steps it may go to besides the question
+    itself), for an answer that arrives while a question waits (the model's proposals)."""
+    event_names, event_targets = ((on_event[0],), on_event[2]) if on_event else ((), ())
 
     def target(node: str) -> str:
         return after_leaf(node) if chart.is_leaf(node) else node
@@ -45,7 +52,7 @@ def chart_steps(
     def prompt_for(qid: str) -> Callable[[FlowState, Context], Message]:
         def prompt(state: FlowState, ctx: Context) -> Message:
             question = ctx.playbook.chart.questions[qid]
-            text = _about(question.text, state)
+            text = about_rep(question.text, state)
             hint = suggestions(state).get(qid)
             if hint is None:
                 return Message(text, choices=_choices(None))
@@ -63,21 +70,34 @@ def chart_steps(
         node = live.questions[state.step].branch(answer == "yes")
         if not live.is_leaf(node):
             return Go(node, {ANSWERS_KEY: answers})
-        result = walk(live, answers)
-        leaf = live.leaves[node]
-        said = Message(Text.result.format(label=leaf.label, next=leaf.next), leaf=leaf.id)
-        return Go(after_leaf(node), {ANSWERS_KEY: answers, "leaf": leaf.id,
-                                     "category": leaf.category,
-                                     "chart_path": [q for q, _ in result.path]},
-                  say=(said,))
+        return reached(live, answers, after_leaf)
+
+    def targets_of(q: Question) -> tuple[str, ...]:
+        moves = (target(q.yes), target(q.no))
+        if on_event is None:
+            return moves
+        return tuple(dict.fromkeys((*moves, q.id, *event_targets)))
 
     return {
-        q.id: Step(q.id, stage, prompt_for(q.id), handle, (target(q.yes), target(q.no)))
+        q.id: Step(q.id, stage, prompt_for(q.id), handle, targets_of(q), event_names,
+                   on_event[1] if on_event else None)
         for q in chart.questions.values()
     }
 
 
-def _about(text: str, state: FlowState) -> str:
+def reached(chart: Chart, answers: Mapping[str, bool], after_leaf: Callable[[str], str]) -> Go:
+    """``answers`` lead to a leaf: say which, keep the answers and the path, and go on to
+    the step that follows that leaf."""
+    result = walk(chart, answers)
+    leaf = chart.leaves[result.leaf]
+    said = Message(Text.result.format(label=leaf.label, next=leaf.next), leaf=leaf.id)
+    return Go(after_leaf(leaf.id), {ANSWERS_KEY: dict(answers), "leaf": leaf.id,
+                                    "category": leaf.category,
+                                    "chart_path": [q for q, _ in result.path]},
+              say=(said,))
+
+
+def about_rep(text: str, state: FlowState) -> str:
     name = state.data.get("rep_name")
     return text.replace("the rep", name, 1) if isinstance(name, str) and name else text
 

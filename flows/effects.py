@@ -164,6 +164,19 @@ class ResolveEscalation:
     note: str
 
 
+@dataclass(frozen=True, slots=True)
+class AskModel:
+    """Ask the language model for help with ``task`` (a prompt in prompts/): carried out by
+    ``bot/`` after the turn's transaction, never inside it; the answer comes back as an
+    ``Event`` named ``task`` whose payload carries ``token`` back, so that a late answer
+    reaches only the question it was asked for. ``values``: what the flow knows that the
+    prompt may use (the bot adds what is stored and redacts before sending)."""
+
+    task: str
+    token: str
+    values: Mapping[str, Any] = field(default_factory=dict)
+
+
 Effect = (
     RecordStage
     | CompleteSession
@@ -177,4 +190,5 @@ Effect = (
     | PlanModelReview
     | RecordCheckin
     | ResolveEscalation
+    | AskModel
 )

@@ -81,6 +81,7 @@ class Context:
     actor: Person
     subject: Person | None = None
     zone: tzinfo = UTC
+    assist: bool = False  # a language model may be asked (flows request it as AskModel)
 
     @property
     def reading(self) -> Reading:
@@ -128,6 +129,7 @@ class Go:
     data: Mapping[str, Any] = field(default_factory=dict)
     effects: tuple[Effect, ...] = ()
     say: tuple[Message, ...] = ()
+    ask: bool = True  # False: stay quiet (an event that only keeps data for a later step)
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +155,7 @@ class Step:
     handle: Handler
     targets: tuple[str, ...]
     events: tuple[str, ...] = ()  # the Events this step acts on (their payload is the answer)
+    on_event: Callable[[FlowState, Mapping[str, Any], Context], Decision] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,6 +229,8 @@ def _move(flow: Flow, state: FlowState, step: Step, decision: Go,
     if decision.to == END:
         ended = replace(moved, status="ended", trail=_walked(state))
         return Outcome(ended, said, decision.effects)
+    if not decision.ask and decision.to == state.step:  # an event's data, kept quietly
+        return Outcome(moved, said, decision.effects)
     moved = replace(moved, step=decision.to, trail=_walked(state))
     return Outcome(moved, (*said, ask(flow, moved, ctx)), decision.effects)
 
@@ -235,7 +240,8 @@ def _on_event(flow: Flow, state: FlowState, step: Step, event: Event, ctx: Conte
     changes nothing and says nothing (nobody typed it, so there is nobody to correct)."""
     if event.name not in step.events:
         return Outcome(state, ())
-    decision = step.handle(state, dict(event.payload), ctx)
+    handler = step.on_event or step.handle  # a step whose own answers are forms has its own
+    decision = handler(state, dict(event.payload), ctx)
     if isinstance(decision, Retry):  # an event the step cannot use now: nothing changes
         return Outcome(state, ())
     return _move(flow, state, step, decision, decision.say, ctx)

@@ -102,6 +102,19 @@ DEFAULT_RHYTHM = RhythmSettings(prep_hours_before=2, check_hours_after=1,
 
 
 @dataclass(frozen=True, slots=True)
+class ModelSettings:
+    """The org's word on a language model (the environment says whether one is configured).
+
+    ``enabled``: use it when configured; ``send_private``: private notes and private
+    leaves' content may be sent to it (METHOD §9: never, unless the org turns this on);
+    ``log_content``: the request log keeps what was sent and received, not only sizes."""
+
+    enabled: bool = True
+    send_private: bool = False
+    log_content: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class Playbook:
     focus_areas: tuple[Named, ...]
     meetings: tuple[Meeting, ...]
@@ -114,6 +127,7 @@ class Playbook:
     # After REFER_PERSONAL or JOB_FIT the rep gets, at most, a neutral "recorded" line.
     tell_rep_after_private_leaf: bool = False
     rhythm: RhythmSettings = DEFAULT_RHYTHM
+    model: ModelSettings = ModelSettings()
 
     def focus_label(self, focus_id: str) -> str:
         return next((f.label for f in self.focus_areas if f.id == focus_id), focus_id)
@@ -178,6 +192,15 @@ def build_playbook(raw: Any) -> Playbook:
         tell_rep_after_private_leaf=_bool(
             sessions, ("sessions", "tell_rep_after_private_leaf"), False),
         rhythm=_rhythm(_mapping(top.get("rhythm", {}), ("rhythm",))),
+        model=_model(_mapping(top.get("llm", {}), ("llm",))),
+    )
+
+
+def _model(entry: Mapping[str, Any]) -> ModelSettings:
+    return ModelSettings(
+        enabled=_bool(entry, ("llm", "enabled"), True),
+        send_private=_bool(entry, ("llm", "send_private"), False),
+        log_content=_bool(entry, ("llm", "log_content"), False),
     )
 
 

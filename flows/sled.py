@@ -11,10 +11,11 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
-from flows import leaf_steps, roam, sled_analysis
+from flows import drafts, leaf_steps, roam, sled_analysis, suggestions, triage
 from flows.chart_steps import chart_answers, chart_steps
 from flows.effects import (
     ActionDraft,
+    AskModel,
     CompleteSession,
     Effect,
     KeepPrivateNote,
@@ -83,7 +84,12 @@ def start(playbook: Playbook, ctx: Context, data: Mapping[str, Any],
     # The card is shown once; the conversation keeps only the ROAM numbers it asks about.
     shown = replace(session, brief={"roam": session.brief.get("roam", {})})
     kept = {**data, **shown.as_data()}
-    return begin(flow, kept, ctx, intro=(card,))
+    if not ctx.assist:
+        return begin(flow, kept, ctx, intro=(card,))
+    # With a model: questions for stage L, asked now from the whole brief, kept when they come.
+    token = f"{session.session_id}-start"
+    started = begin(flow, {**kept, suggestions.TOKEN_KEY: token}, ctx, intro=(card,))
+    return replace(started, effects=(suggestions.ask_for(data, token),))
 
 
 def _fill(template: str, state: FlowState, **extra: Any) -> str:
@@ -128,7 +134,9 @@ def build(playbook: Playbook) -> Flow:
         "focus": Step("focus", "L", sled_analysis.focus_prompt, sled_analysis.focus,
                       ("problem_agreed", "action")),
         "problem_agreed": Step("problem_agreed", "L", _prompt_choice(SledText.agreed, AGREED),
-                               _agreed, (chart.start, "views")),
+                               _agreed, (chart.start, "views", triage.DESCRIBE)),
+        triage.DESCRIBE: triage.describe_step(chart, "E", _triage_values, _triage_token),
+        triage.CONFIRM: triage.confirm_step(chart, "E", after_leaf),
         "no_action": Step("no_action", "E", _prompt_form(SledText.no_action, NO_ACTION), _no_action,
                           (END,)),
         "escalation": Step("escalation", "E", _escalation_prompt, _escalation, ("action",)),
@@ -137,7 +145,9 @@ def build(playbook: Playbook) -> Flow:
         "leaf_step": Step("leaf_step", "E", _leaf_prompt, _leaf_step,
                           ("action", "more_actions")),
         "action": Step("action", "D", _action_prompt, _action, ("more_actions",)),
-        "more_actions": Step("more_actions", "D", _more_prompt, _more, ("action", "success")),
+        "more_actions": Step("more_actions", "D", _more_prompt, _more,
+                             ("action", "success", drafts.STEP)),
+        drafts.STEP: drafts.summary_step("success"),
         "success": Step("success", "D", _success_prompt, _success,
                         ("next_model", "committed")),
         "next_model": Step("next_model", "D", _model_prompt,
@@ -149,7 +159,15 @@ def build(playbook: Playbook) -> Flow:
                               _not_committed, (chart.start, END)),
         "handoff": Step("handoff", "D", _handoff_prompt, _handoff, (END,)),
     }
-    steps.update(chart_steps(chart, "E", after_leaf))
+    steps.update(chart_steps(chart, "E", after_leaf,
+                             on_event=(triage.TASK, triage.on_proposals, (triage.CONFIRM,))))
+    steps["views"] = replace(steps["views"], prompt=suggestions.showing(steps["views"].prompt))
+    for early in ("set_stage", "rep_aligned", "gap", "views"):
+        steps[early] = suggestions.listening(steps[early], shown_at="views")
+    steps["action"] = replace(steps["action"], prompt=drafts.filling(steps["action"].prompt),
+                              handle=drafts.used_one(steps["action"].handle))
+    for planning in ("action", "more_actions"):
+        steps[planning] = drafts.listening(steps[planning], shown_at="action")
     return Flow(NAME, "Coaching session (SLED)", STAGES, steps, "set_stage", on_cancel=_cancel)
 
 
@@ -173,8 +191,25 @@ def _agreed(state: FlowState, answer: Answer, ctx: Context) -> Go:
         "problem_agreed": answer == "yes",
     }
     intro = Message(_fill(SledText.chart_intro, state))
-    return Go(ctx.playbook.chart.start, {"problem_agreed": answer == "yes"},
+    # With a model, the manager may first describe the problem (METHOD §4 shortcut).
+    to = triage.DESCRIBE if ctx.assist and answer == "yes" else ctx.playbook.chart.start
+    return Go(to, {"problem_agreed": answer == "yes"},
               (RecordStage(SledSession.of(state.data).session_id, "L", values),), say=(intro,))
+
+
+def _triage_values(state: FlowState) -> dict[str, Any]:
+    """What the session knows that the triage prompt may use (the bot redacts it)."""
+    views = as_mapping(state.data.get("views"))
+    return {"rep": SledSession.of(state.data).rep_name, "focus": state.data.get("focus"),
+            "gap": state.data.get("gap"), "gap_numbers": state.data.get("gap_numbers"),
+            "gap_statement": views.get("gap_statement", ""),
+            "rep_view": views.get("rep_view", ""), "manager_view": views.get("manager_view", ""),
+            "roam": state.data.get("brief", {}).get("roam", {})}
+
+
+def _triage_token(state: FlowState) -> str:
+    """Names one request: the session and how far it has come (a later request wins)."""
+    return f"{SledSession.of(state.data).session_id}-{len(state.trail)}"
 
 
 def _explore_record(state: FlowState, **extra: Any) -> RecordStage:
@@ -200,10 +235,17 @@ def _private_note(state: FlowState, answer: Answer, ctx: Context) -> Go:
     solution = ctx.playbook.chart.leaves[leaf].next
     note = as_mapping(answer)["note"]
     sid = SledSession.of(state.data).session_id
-    return Go("action", {"private_note": "kept", "agreed_solution": solution}, (
+    asks = drafts.ask_for(state, ctx, leaf=leaf, solution=solution, private=True,
+                          values={**_triage_values(state), "private_note": note})
+    return Go("action", {"private_note": "kept", "agreed_solution": solution, **_token(asks)}, (
         KeepPrivateNote(sid, PRIVATE[leaf], note),
-        _explore_record(state, agreed_solution=solution, private_note=True),
+        _explore_record(state, agreed_solution=solution, private_note=True), *asks,
     ))
+
+
+def _token(asks: tuple[AskModel, ...]) -> dict[str, Any]:
+    """The drafts' request token kept in the state (a later answer must match it)."""
+    return {drafts.TOKEN_KEY: asks[0].token} if asks else {}
 
 
 def _escalation_prompt(state: FlowState, ctx: Context) -> Message:
@@ -224,9 +266,11 @@ def _escalation(state: FlowState, answer: Answer, ctx: Context) -> Go:
                                  evidence=record.evidence,
                                  owner=record.owner))
     solution = leaf_steps.summary(record)
+    asks = drafts.ask_for(state, ctx, leaf=leaf, solution=solution, private=False,
+                          values=_triage_values(state))
     return Go("action", {"escalation": dict(values), "leaf_record": record.values(),
-                         "agreed_solution": solution},
-              (raised, _explore_record(state, agreed_solution=solution)))
+                         "agreed_solution": solution, **_token(asks)},
+              (raised, _explore_record(state, agreed_solution=solution), *asks))
 
 
 def _leaf_prompt(state: FlowState, ctx: Context) -> Message:
@@ -252,8 +296,11 @@ def _leaf_step(state: FlowState, answer: Answer, ctx: Context) -> Go | Retry:
                                      leaf=ctx.playbook.leaf_label(leaf), impact=decided_above,
                                      evidence=solution,
                                      owner="")))
+    asks = drafts.ask_for(state, ctx, leaf=leaf, solution=solution, private=False,
+                          values=_triage_values(state))
+    effects.extend(asks)
     data: dict[str, Any] = {"leaf_record": record.values(), "agreed_solution": solution,
-                            "actions": []}
+                            "actions": [], **_token(asks)}
     implied = leaf_steps.action(record)
     if implied is None:
         return Go("action", data, tuple(effects))
@@ -306,7 +353,7 @@ def _more(state: FlowState, answer: Answer, ctx: Context) -> Go | Retry:
         if len(SledAnswers.of(state.data).actions) >= MAX_ACTIONS:
             return Retry(SledText.too_many)
         return Go("action")
-    return Go("success")
+    return Go(drafts.STEP if drafts.has_summary(state) else "success")
 
 
 def _success_prompt(state: FlowState, ctx: Context) -> Message:
@@ -412,6 +459,7 @@ def _committed(state: FlowState, answer: Answer, ctx: Context) -> Go:
     record = RecordStage(sid, "D", {
         "actions": answers.actions, **success,
         "next_model": model, "rep_committed": True,
+        **({"summary": state.data["summary"]} if state.data.get("summary") else {}),
     })
     effects: list[Effect] = [record, complete]
     outcome = _leaf_outcome(state)

@@ -439,6 +439,28 @@ class Outbox(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
 
 
+class ModelRequest(Base):
+    """One request to the language model: what for, how big, how long, how it ended and
+    what it cost in tokens. ``content`` (what was sent and received) is kept only when
+    the org's playbook says ``llm.log_content``; otherwise it stays empty."""
+
+    __tablename__ = "model_request"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
+    purpose: Mapped[str] = mapped_column(String(40))
+    model: Mapped[str] = mapped_column(String(200))
+    api: Mapped[str] = mapped_column(String(20))
+    request_chars: Mapped[int] = mapped_column(Integer)
+    response_chars: Mapped[int] = mapped_column(Integer, default=0)
+    latency_ms: Mapped[int] = mapped_column(Integer)
+    outcome: Mapped[str] = mapped_column(String(40))
+    detail: Mapped[str | None] = mapped_column(String(500))
+    prompt_tokens: Mapped[int | None] = mapped_column(Integer)
+    completion_tokens: Mapped[int | None] = mapped_column(Integer)
+    content: Mapped[dict[str, Any] | None]
+
+
 Index("ix_outbox_pending", Outbox.status, Outbox.not_before)
 # A proactive message finds the recipient's personal chat by (tenant, their Entra id).
 Index("ix_teams_conversation_user", TeamsConversation.tenant, TeamsConversation.user_key,

@@ -17,6 +17,7 @@ from sqlalchemy import (
     func,
     select,
     text,
+    union,
 )
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.orm import Session
@@ -244,3 +245,17 @@ def find[P: Named](among: Sequence[P], ref: str) -> list[P]:
 
 def count(db: Session) -> int:
     return db.scalar(select(func.count(Person.id))) or 0
+
+
+def names_around(conn: Connection, person_id: int, subject_id: int | None) -> list[str]:
+    """The names a manager is likely to type about a rep: the manager, their own manager,
+    their reports, and the rep's team (one level, by the manager_id index), for redacting
+    before anything is sent to a language model. Two indexed reads (primary key, then the
+    ids and the manager_id index), never the whole table."""
+    ids = {person_id} | ({subject_id} if subject_id is not None else set())
+    managers = {m for (m,) in conn.execute(
+        select(Person.manager_id).where(Person.id.in_(ids))) if m is not None}
+    around = sorted(ids | managers)
+    rows = conn.execute(union(select(Person.name).where(Person.id.in_(around)),
+                              select(Person.name).where(Person.manager_id.in_(around))))
+    return sorted({str(name) for (name,) in rows if name})

@@ -20,6 +20,8 @@ from bot.channels.outbox import OutboxWorker
 from bot.channels.result import TurnResult
 from bot.channels.who import Who
 from bot.channels.work import BackgroundWork
+from bot.llm.assistant import Assistant
+from bot.llm.requests import AssistRequest
 from bot.runner import TurnRunner
 from flows.messages import Input, Message
 from storage.db import is_busy
@@ -35,8 +37,10 @@ class GatewayText:
 
 
 class Gateway:
-    def __init__(self, runner: TurnRunner, database: Database, outbox: OutboxWorker) -> None:
+    def __init__(self, runner: TurnRunner, database: Database, outbox: OutboxWorker, *,
+                 assistant: Assistant | None = None) -> None:
         self.runner, self.database, self.outbox = runner, database, outbox
+        self.assistant = assistant  # None: no language model
         self.background = BackgroundWork()
 
     async def turn(self, who: Who, given: Input, expect_step: str | None = None, *,
@@ -51,7 +55,23 @@ class Gateway:
                 return TurnResult("unknown_person", (Message(directory.stranger(binding)),))
             result = await self.database.run(self.runner.run_turn, who, given, expect_step)
         self.outbox.wake(self.background)
+        self.ask_model(result.asks)
         return result
+
+    def ask_model(self, asks: tuple[AssistRequest, ...]) -> None:
+        """Ask the model after the turn is stored (and after the platform's ack: nothing
+        here is awaited by the caller); each answer re-enters as an Event."""
+        if self.assistant is None:
+            return
+        for ask in asks:
+            self.background.spawn(self._answer(self.assistant, ask))
+
+    async def _answer(self, assistant: Assistant, ask: AssistRequest) -> None:
+        answered = await assistant.answer(ask)
+        result = await self.on_behalf(ask.who, answered.event, ask.occurrence)
+        if result.status not in ("ok", "refused"):
+            log.warning("the model's answer for %s was not stored: %s", ask.who.user_key,
+                        result.status)
 
     async def on_behalf(self, who: Who, given: Input, occurrence: str) -> TurnResult:
         """A turn the person did not start: the scheduler opening their check-in

@@ -46,6 +46,8 @@ def gateway_lifetime(gateway: Gateway) -> Lifetime:
         yield
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(gateway.idle(), timeout=SHUTDOWN_WAIT)
+        if gateway.assistant is not None:
+            await gateway.assistant.close()
         gateway.close()
 
     return lifetime

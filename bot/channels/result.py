@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from bot.llm.requests import AssistRequest
 from flows.messages import Message
 
 TurnStatus = Literal["ok", "unknown_person", "stale", "refused", "busy", "crashed"]
@@ -18,10 +19,13 @@ class TurnResult:
     speaker is not bound to a person; ``stale``: another answer won the race twice;
     ``refused``: the answer was meant for another step (the question is asked again);
     ``busy``: the database was held by another writer, nothing stored; ``crashed``: a
-    bug, nothing stored (the details are in the log, never in the messages)."""
+    bug, nothing stored (the details are in the log, never in the messages). ``asks``: what
+    the turn wants a language model asked, after its commit (the answer comes back as an
+    Event through ``Gateway.on_behalf``)."""
 
     status: TurnStatus
     messages: tuple[Message, ...] = ()
+    asks: tuple[AssistRequest, ...] = ()  # model requests to send now that it is stored
 
     @property
     def stored(self) -> bool:

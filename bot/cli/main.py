@@ -22,6 +22,7 @@ from bot.cli.errors import (
     reason,
 )
 from bot.cli.imports import run_import
+from bot.cli.model_log import run_model_log
 from bot.cli.opening import open_app
 from bot.cli.rhythm import add_parsers as add_rhythm_parsers
 from bot.cli.teams import write_package
@@ -117,6 +118,12 @@ def _parser() -> argparse.ArgumentParser:
     pack.add_argument("--domain", metavar="HOST",
                       help="the public host of coach serve (its valid domain and pages)")
     pack.set_defaults(run=write_package)
+    llm = sub.add_parser("llm", help="the language model: its request log")
+    llm_sub = llm.add_subparsers(required=True, metavar="ACTION")
+    model_log = llm_sub.add_parser("log", help="the latest model requests and tokens per task")
+    model_log.add_argument("--limit", type=int, default=50, help="rows to show (default 50)")
+    model_log.add_argument("--json", action="store_true", help="one JSON object per request")
+    model_log.set_defaults(run=run_model_log)
 
     demo = sub.add_parser("demo", help="load the demo org (safe to run twice)")
     demo.set_defaults(run=run_demo)
@@ -146,6 +153,7 @@ def _chat(args: argparse.Namespace) -> int:
                                  "import people first (coach people import FILE.csv)")
         if args.jsonl:
             _utf8_streams()
+            print(app.model.describe(), file=sys.stderr)  # stdout speaks only the protocol
             return run_jsonl(app, actor, sys.stdin, sys.stdout)
         return Terminal(app, actor).run()
     finally:
@@ -173,6 +181,7 @@ def _serve(args: argparse.Namespace) -> int:
     if args.port not in PORTS:
         raise UsageError(f"--port must be between 1 and 65535 (got {args.port})")
     app = open_app(busy_timeout=REQUEST_BUSY_TIMEOUT)
+    print(app.model.describe(), flush=True)
     try:
         return serve(app, args.host, args.port)
     except OSError as exc:  # a busy or forbidden port, a host name that does not resolve

@@ -13,6 +13,7 @@ from bot.bootstrap import App
 from bot.channels.local import ScheduledLabel, deliver
 from bot.channels.who import Who
 from bot.clock import ManualClock
+from bot.console.assist import ConsoleAssist
 from bot.console.protocol import (
     Answer,
     BadLine,
@@ -41,26 +42,43 @@ class ConsoleText:
                    "saved. The session goes on.")
 
 
+SETTLE_MARGIN = 2.0  # seconds beyond the model's turn budget that EOF waits for its answers
+
+
 def run_jsonl(app: App, actor: str, lines: TextIO, out: TextIO) -> int:
-    """Read protocol lines until EOF; every line ends with {"done": true} or {"error": ...}."""
-    for raw in lines:
-        line = raw.strip()
-        if not line:
-            continue
-        try:
-            actor = _handle_line(app, actor, line, out)
-        except BadLine as exc:
-            _emit(out, {"error": str(exc)})
-            continue
-        except Exception:  # one line's failure must not end the session
-            log.exception("console line failed")
-            _emit(out, {"error": ConsoleText.line_failed})
-            continue
-        _emit(out, {"done": True})
+    """Read protocol lines until EOF; every line ends with {"done": true} or {"error": ...}.
+
+    A line that asks the model returns at once; the answer is shown after a later line,
+    or at EOF (waited for up to the model's turn budget), followed by another done."""
+    assist = ConsoleAssist(app) if app.model.on else None
+    try:
+        for raw in lines:
+            line = raw.strip()
+            if not line:
+                continue
+            try:
+                actor = _handle_line(app, actor, line, out, assist)
+            except BadLine as exc:
+                _emit(out, {"error": str(exc)})
+                continue
+            except Exception:  # one line's failure must not end the session
+                log.exception("console line failed")
+                _emit(out, {"error": ConsoleText.line_failed})
+                continue
+            _emit(out, {"done": True})
+        if assist is not None and assist.settle(
+                app.settings.coach_llm_turn_budget + SETTLE_MARGIN):
+            _deliver(app, out)
+            _emit(out, {"done": True})
+    finally:
+        if assist is not None:
+            assist.close()
     return 0
 
 
-def _handle_line(app: App, actor: str, line: str, out: TextIO) -> str:
+
+def _handle_line(app: App, actor: str, line: str, out: TextIO,
+                 assist: ConsoleAssist | None = None) -> str:
     """Carry out one input line; the actor after it (``as`` changes it)."""
     parsed = parse_line(line)
     if isinstance(parsed, SwitchUser):
@@ -73,8 +91,11 @@ def _handle_line(app: App, actor: str, line: str, out: TextIO) -> str:
         _deliver(app, out)
         return actor
     assert isinstance(parsed, Answer)
-    for message in app.runner.handle(who(actor), parsed.given, expect_step=parsed.step):
+    result = app.runner.run_turn(who(actor), parsed.given, parsed.step)
+    for message in result.messages:
         _emit(out, render(message, actor))
+    if assist is not None:
+        assist.submit(result.asks)
     _deliver(app, out)
     return actor
 
@@ -121,10 +142,19 @@ class Terminal:
 
     def run(self) -> int:
         self._print(f"smOS Coach — you are {self.actor}. Type /help for commands, "
-                    "/quit to leave.\n")
+                    "/quit to leave.")
+        self._print(self.app.model.describe() + "\n")
         # What became due while the chat was closed (a check-in, a reminder) comes first.
         run_due(rhythm_of(self.app), self.app.clock.now())
         self._deliver()
+        assist = ConsoleAssist(self.app, on_answer=self._arrived) if self.app.model.on else None
+        try:
+            return self._loop(assist)
+        finally:
+            if assist is not None:
+                assist.close()
+
+    def _loop(self, assist: ConsoleAssist | None) -> int:
         pending = self.app.runner.handle(who(self.actor), Say("/hello"))
         self._show(pending)
         last = pending[-1] if pending else None
@@ -136,11 +166,21 @@ class Terminal:
                 return 0
             if given is None:
                 return 0
-            replies = self.app.runner.handle(who(self.actor), given)
+            # The step the answer was typed for: if the model's answer moved the
+            # conversation meanwhile, the answer is refused and the new question shown.
+            expect = last.step if last is not None and last.flow is not None else None
+            result = self.app.runner.run_turn(who(self.actor), given, expect)
+            replies = list(result.messages)
             self._show(replies)
+            if assist is not None:
+                assist.submit(result.asks)
             self._deliver()
             mine = [m for m in replies if m.to in (None, self.actor)]
             last = mine[-1] if mine else None
+
+    def _arrived(self) -> None:
+        """The model answered while the person may be typing: show it now."""
+        self._deliver()
 
     def _ask(self, last: Message | None) -> Input | None:
         if last is not None and last.form is not None:

@@ -182,10 +182,13 @@ def render(message: Message, actor: str, scheduled: ScheduledLabel | None = None
 
 def _field(raw: dict[str, Any]) -> dict[str, Any]:
     """A form field as the protocol names it; ``value`` only when the field is already
-    filled in (after /back, or when a form comes back to be fixed)."""
+    filled in (after /back, or when a form comes back to be fixed, or a proposal); ``hint``
+    only when it has one (a proposal's reason)."""
     out = {k: raw[k] for k in PROTOCOL_FIELD_KEYS}
     if raw.get("value"):
         out["value"] = raw["value"]
+    if raw.get("hint"):
+        out["hint"] = raw["hint"]
     return out
 
 

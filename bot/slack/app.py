@@ -22,6 +22,7 @@ from bot.channels.database import Database
 from bot.channels.gateway import Gateway
 from bot.channels.hosting import SHUTDOWN_WAIT
 from bot.channels.outbox import OutboxWorker
+from bot.llm.wiring import assistant_for
 from bot.settings import ConfigError
 from bot.slack import http
 from bot.slack.clients import (
@@ -118,7 +119,8 @@ def build_slack(app: App, *, sleep: Sleep = asyncio.sleep, threaded: bool | None
     if gateway is None:
         database = Database(app.engine, threaded=threaded)
         outbox = OutboxWorker(app.sessions, app.clock, database, delay=delivery_delay)
-        gateway = Gateway(app.runner, database, outbox)
+        gateway = Gateway(app.runner, database, outbox, assistant=assistant_for(
+            app.settings, app.playbook, app.engine, database.run, app.clock.now))
     clients = Clients(client, None)
     handlers = SlackHandlers(app, clients, gateway)
     gateway.outbox.register(SlackNotifier(clients, handlers.identity))

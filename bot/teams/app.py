@@ -43,6 +43,7 @@ from bot.channels.database import Database
 from bot.channels.gateway import Gateway
 from bot.channels.hosting import SHUTDOWN_WAIT
 from bot.channels.outbox import OutboxWorker
+from bot.llm.wiring import assistant_for
 from bot.services.context import ServiceContext
 from bot.settings import ConfigError, Settings
 from bot.teams.connector import PooledConnectorClients
@@ -197,7 +198,9 @@ def build_teams(app: App, *, gateway: Gateway | None = None,
     if gateway is None:
         database = Database(app.engine)
         gateway = Gateway(app.runner, database, OutboxWorker(app.sessions, app.clock, database,
-                                                             delay=delivery_delay))
+                                                             delay=delivery_delay),
+                          assistant=assistant_for(app.settings, app.playbook, app.engine,
+                                                  database.run, app.clock.now))
     store = TeamsStore(app.sessions, app.clock)
     handlers = TeamsHandlers(gateway, store, ServiceContext(app.sessions, app.clock,
                                                             app.playbook))

@@ -346,3 +346,23 @@ def test_a_vps_coach_picker_searches_people_by_index_not_the_whole_tree(db_url: 
     # Read in the index's order and stopped after the few shown: no sort of all matches.
     assert not any(re.search(r"Sort Key: \(?lower|Sort Key: \w+\.email", plan)
                    for plan in searched), searched
+
+
+def test_the_model_log_and_the_names_to_redact_go_by_index(db_url: str) -> None:
+    """coach llm log reads the latest rows by the index on ``at`` (a LIMIT walk, never the
+    table); the names redacted before a request come by primary key and manager_id."""
+    from datetime import timedelta
+
+    from storage import model_requests, people
+
+    app, org = org_with_history(db_url)
+    with captured(app.engine) as seen, app.engine.connect() as conn:
+        model_requests.recent(conn, 50)
+        model_requests.totals(conn, NOW - timedelta(days=30))
+        people.names_around(conn, org.manager_of(3), org.reps[3])
+    plans = [" | ".join(plan_of(app.engine, statement, params))
+             for statement, params in seen]
+    app.close()
+    assert all("ix_model_request_at" in plan for plan in plans[:2]), plans[:2]
+    for plan in plans[2:]:
+        assert "Seq Scan" not in plan and not re.search(r"SCAN person(?! USING)", plan), plan
