@@ -122,7 +122,7 @@ def next_meetings(db: Session, owner: Person, now: datetime, limit: int = 5) -> 
         .outerjoin(Person, Cadence.subject_id == Person.id)
         .where(Cadence.owner_id == owner.id, Cadence.active.is_(True),
                CadenceOccurrence.status == "planned", CadenceOccurrence.scheduled_for >= now)
-        .order_by(CadenceOccurrence.scheduled_for).limit(limit)).all()
+        .order_by(CadenceOccurrence.scheduled_for, Person.name).limit(limit)).all()
     return [Meeting(kind, name, at) for kind, name, at in rows]
 
 

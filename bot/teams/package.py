@@ -38,9 +38,14 @@ class PackageError(ValueError):
 
 
 def commands() -> list[dict[str, str]]:
-    """The bot's command menu: each command people may type on Teams, from the table."""
+    """The bot's command menu: the commands people may type on Teams, from the table, in its
+    order; Teams shows at most MAX_COMMANDS, so past that the last place is kept for help."""
     listed = [c for c in command_table.COMMANDS if c.listed and "teams" in c.surfaces]
-    return [{"title": c.name, "description": c.summary[:128]} for c in listed[:MAX_COMMANDS]]
+    if len(listed) > MAX_COMMANDS:
+        help_command = command_table.BY_NAME["help"]
+        listed = [c for c in listed if c is not help_command][:MAX_COMMANDS - 1]
+        listed.append(help_command)
+    return [{"title": c.name, "description": c.summary[:128]} for c in listed]
 
 
 def manifest(app_id: str, domain: str | None = None) -> dict[str, Any]:

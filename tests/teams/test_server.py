@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.surfaces import configured_surfaces
+from bot.surfaces import configured_surfaces, shared_gateway
 from bot.teams.app import TeamsApp
 from tests.support import make_app
 
@@ -10,7 +10,7 @@ from tests.support import make_app
 def test_teams_is_hosted_when_configured_and_off_otherwise(db_url: str) -> None:
     app = make_app(db_url, demo=False, teams_tenant_id="tenant-one",
                    slack_bot_token="xoxb-test", slack_signing_secret="s3cret")
-    surfaces = configured_surfaces(app, 0.0)
+    surfaces = configured_surfaces(app, shared_gateway(app))
     teams = [s for s in surfaces if isinstance(s, TeamsApp)]
     assert len(surfaces) == 2 and len(teams) == 1
     assert surfaces[0].gateway is teams[0].gateway  # one outbox sends through both notifiers
@@ -19,5 +19,7 @@ def test_teams_is_hosted_when_configured_and_off_otherwise(db_url: str) -> None:
     app.close()
 
     off = make_app(db_url, demo=False)
-    assert configured_surfaces(off, 0.0) == []
+    unused = shared_gateway(off)
+    assert configured_surfaces(off, unused) == []
+    unused.close()
     off.close()
