@@ -40,6 +40,8 @@ class ConsoleText:
     clock_fixed = "the clock can only be moved in the console"
     line_failed = ("something went wrong on our side with that line; nothing from it was "
                    "saved. The session goes on.")
+    others_at_start = ("({count} scheduled message(s) went to other people while the chat was "
+                       "closed; /as <email> to be one of them.)")
 
 
 SETTLE_MARGIN = 2.0  # seconds beyond the model's turn budget that EOF waits for its answers
@@ -146,7 +148,7 @@ class Terminal:
         self._print(self.app.model.describe() + "\n")
         # What became due while the chat was closed (a check-in, a reminder) comes first.
         run_due(rhythm_of(self.app), self.app.clock.now())
-        self._deliver()
+        self._deliver(only_mine=True)
         assist = ConsoleAssist(self.app, on_answer=self._arrived) if self.app.model.on else None
         try:
             return self._loop(assist)
@@ -225,14 +227,25 @@ class Terminal:
             values[f.id] = answer
         return Submit(values)
 
-    def _deliver(self) -> None:
+    def _deliver(self, only_mine: bool = False) -> None:
+        """Show what the outbox holds for the console. ``only_mine``: at start, what came
+        due for others while the chat was closed is counted, not shown (a first start
+        would otherwise open with everyone's check-ins and digests)."""
+        others = 0
+
         def show(tenant: str, to: str, message: Message,
                  scheduled: ScheduledLabel | None) -> None:
+            nonlocal others
+            if only_mine and to != self.actor:
+                others += 1
+                return
             if scheduled is not None:
                 self._print(f"\n[{scheduled.kind} · {scheduled.at}]")
             self._show([replace(message, to=to)])
 
         deliver(self.app.sessions, self.app.clock, PLATFORM, show)
+        if others:
+            self._print("\n" + ConsoleText.others_at_start.format(count=others))
 
     def _show(self, messages: list[Message]) -> None:
         for m in messages:

@@ -332,6 +332,25 @@ def test_the_readable_chat_shows_what_came_due_at_start(db_url: str) -> None:
     app.close()
 
 
+def test_the_readable_chat_at_start_counts_what_went_to_others(db_url: str) -> None:
+    """A first start opens with the speaker's own messages only; the reps' check-ins that
+    came due meanwhile are counted in one line, not shown one by one."""
+    import io
+
+    from bot.console.chat import ConsoleText, Terminal
+
+    app = make_app(db_url, start=at("2027-03-05T20:30:00+00:00"))
+    out = io.StringIO()
+    answers = iter(["/quit"])
+    Terminal(app, MAYA, read=lambda prompt: next(answers), out=out).run()
+    shown = out.getvalue()
+    assert "Hi Alice, time for your weekly check-in." not in shown
+    assert "[sent to" not in shown
+    others = ConsoleText.others_at_start.split("{count}")[1]
+    assert others in shown
+    app.close()
+
+
 def test_no_one_on_one_nudges_weekly_until_a_meeting_is_held(db_url: str) -> None:
     app = make_app(db_url, start=at("2027-02-01T12:00:00+00:00"))  # the reps arrive
     tick(app, "2027-03-01T12:00:00+00:00")
