@@ -281,7 +281,7 @@ def test_the_due_work_reads_no_growing_table_whole(db_url: str) -> None:
     run_due(rhythm, friday - timedelta(hours=1))  # cadences and occurrences planned first
     reports = []
     with captured(app.engine) as seen:
-        for when in (friday, friday + timedelta(hours=21), friday + timedelta(days=3, hours=-6)):
+        for when in (friday, friday + timedelta(hours=21), friday + timedelta(days=3, hours=-4)):
             reports.append(run_due(rhythm, when))
             app.clock.set(when)  # type: ignore[attr-defined]
             deliver(app.sessions, app.clock, "console", lambda *args: None)
