@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -94,3 +95,13 @@ def full_session(console: Console, rep: str = "alice") -> list[dict[str, Any]]:
     console.submit(metric="win rate %", baseline="14", target="20", review_date="2026-12-15")
     console.choose("coaching")
     return console.choose("yes")
+
+
+@dataclass
+class Sleeps:
+    """Stands in for asyncio.sleep in a notifier's retries: records, never waits."""
+
+    waited: list[float] = field(default_factory=list)
+
+    async def __call__(self, seconds: float) -> None:
+        self.waited.append(seconds)

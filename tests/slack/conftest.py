@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -15,23 +15,13 @@ from bot.server import make_web_app
 from bot.slack.app import SlackApp, build_slack
 from tests.slack.driver import SECRET, SlackHTTP
 from tests.slack.fake_slack import FakeSlack
-from tests.support import make_app
+from tests.support import Sleeps, make_app
 
 # Slack ids of the demo org, as the fake directory knows them.
 IDS = {"maya": "U0MAYA", "alice": "U0ALICE", "bob": "U0BOB", "lee": "U0LEE",
        "omar": "U0OMAR", "carmen": "U0CARMEN"}
 NAMES = {"maya": "Maya Manager", "alice": "Alice Adams", "bob": "Bob Brown",
          "lee": "Lee Leader", "omar": "Omar Manager", "carmen": "Carmen Cruz"}
-
-
-@dataclass
-class Sleeps:
-    """Stands in for asyncio.sleep in the retry handlers: records, never waits."""
-
-    waited: list[float] = field(default_factory=list)
-
-    async def __call__(self, seconds: float) -> None:
-        self.waited.append(seconds)
 
 
 @dataclass

@@ -4,7 +4,7 @@ Connector on loopback as every activity's serviceUrl."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -15,7 +15,7 @@ from bot.bootstrap import App
 from bot.cli.demo_org import DOMAIN
 from bot.server import make_web_app
 from bot.teams.app import TeamsApp, build_teams
-from tests.support import make_app
+from tests.support import Sleeps, make_app
 from tests.teams.driver import TENANT, Signer, TeamsHTTP, User
 from tests.teams.fake_connector import FakeConnector
 
@@ -43,14 +43,6 @@ class FakeTokens:
 
     def get_token_credential(self) -> Any:
         raise NotImplementedError
-
-
-@dataclass
-class Sleeps:
-    waited: list[float] = field(default_factory=list)
-
-    async def __call__(self, seconds: float) -> None:
-        self.waited.append(seconds)
 
 
 @dataclass
