@@ -24,6 +24,12 @@ class Settings(BaseSettings):
     database_url: str = Field(default_factory=lambda: f"sqlite:///{Path.cwd() / 'coach.db'}")
     coach_playbook: str | None = None
     coach_log_level: str = "WARNING"
+    # Log lines as text (a terminal) or JSON (a log collector): bot/observability/logs.py.
+    coach_log_format: Literal["text", "json"] = "text"
+    # Seconds ``coach serve`` keeps answering after SIGTERM before it closes its port:
+    # /readyz says 503 and new requests get 503, so a load balancer that polls /readyz
+    # stops sending work here first (bot/server.py).
+    coach_shutdown_delay: float = Field(default=0.0, ge=0, le=300)
     # The operating rhythm in ``coach serve`` (bot/rhythm/hosting.py): seconds between two
     # runs of the due work on the elected replica, between a follower's tries to take over
     # (a dead leader is replaced within about this long), and a leased outbox row's hold

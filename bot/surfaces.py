@@ -19,9 +19,11 @@ def shared_gateway(app: App, delivery_delay: float = 0.0) -> Gateway:
     database = Database(app.engine)
     return Gateway(app.runner, database,
                    OutboxWorker(app.sessions, app.clock, database, delay=delivery_delay,
-                                lease_seconds=app.settings.coach_outbox_lease),
+                                lease_seconds=app.settings.coach_outbox_lease,
+                                metrics=app.metrics),
                    assistant=assistant_for(app.settings, app.playbook, app.engine, database.run,
-                                           app.clock.now))
+                                           app.clock.now),
+                   metrics=app.metrics)
 
 
 def configured_surfaces(app: App, gateway: Gateway) -> list[HostedSurface]:

@@ -1,14 +1,25 @@
-"""Alembic driven by our settings: ``upgrade(url)`` migrates any database to head."""
+"""Alembic driven by our settings: ``upgrade(url)`` migrates any database to head.
+
+Several processes may migrate one database at once (replicas starting together): on
+PostgreSQL each takes a transaction-level advisory lock first, so one migrates while the
+others wait, then find the schema at head and do nothing; on SQLite the migration's
+``BEGIN IMMEDIATE`` (storage/db.py) does the same."""
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, text
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+# The advisory lock a migration holds on PostgreSQL: any fixed 64-bit number no other
+# lock of ours uses (the scheduler's is bot/rhythm/leader.py SCHEDULER_LOCK).
+MIGRATION_LOCK = 0x5C0AC4_D8_0001
 
 
 class MigrationError(RuntimeError):
@@ -38,6 +49,9 @@ def migrate(engine: Engine, revision: str, *, down: bool = False) -> None:
             _raw_pragma(connection, "PRAGMA foreign_keys=OFF")
         try:
             with connection.begin():
+                if connection.dialect.name == "postgresql":  # released at commit or rollback
+                    connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                                       {"key": MIGRATION_LOCK})
                 config.attributes["connection"] = connection
                 (command.downgrade if down else command.upgrade)(config, revision)
                 if sqlite:
@@ -47,6 +61,17 @@ def migrate(engine: Engine, revision: str, *, down: bool = False) -> None:
         finally:
             if sqlite:
                 _raw_pragma(connection, "PRAGMA foreign_keys=ON")
+
+
+@functools.cache
+def code_heads() -> frozenset[str]:
+    """The head revisions of the migrations this code ships (read once per process)."""
+    return frozenset(ScriptDirectory.from_config(alembic_config("")).get_heads())
+
+
+def database_heads(connection: Connection) -> frozenset[str]:
+    """The revisions the database's schema is at (empty before the first migration)."""
+    return frozenset(MigrationContext.configure(connection).get_current_heads())
 
 
 def _raw_pragma(connection: Connection, pragma: str) -> None:

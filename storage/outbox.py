@@ -3,10 +3,11 @@ sent afterwards, each exactly once, keyed by an idempotency key."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, select
+from sqlalchemy import Connection, Table, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -85,3 +86,22 @@ def failed(row: Outbox, now: datetime, error: str, retry_after: float | None = N
         return
     delay = retry_after if retry_after is not None else min(2 ** row.attempts, 300)
     row.not_before = now + timedelta(seconds=delay)
+
+
+@dataclass(frozen=True, slots=True)
+class Backlog:
+    """One channel's messages waiting to go out now: how many, and since when the oldest
+    has been due (rows on a lease or waiting for a later time are not counted)."""
+
+    channel: str
+    depth: int
+    oldest_due: datetime
+
+
+def backlog(db: Session, now: datetime) -> list[Backlog]:
+    """The due, unsent messages per channel (the ``ix_outbox_pending`` range: bounded by
+    the backlog, not by the history of sent rows)."""
+    rows = db.execute(select(Outbox.kind, func.count(), func.min(Outbox.not_before))
+                      .where(Outbox.status == "pending", Outbox.not_before <= now)
+                      .group_by(Outbox.kind).order_by(Outbox.kind)).all()
+    return [Backlog(kind, count, oldest) for kind, count, oldest in rows]

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextvars
 import functools
 from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
@@ -42,7 +43,9 @@ class Database:
         self.lane = DatabaseLane(self.executor)
 
     async def run[**P, R](self, fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
-        work = functools.partial(fn, *args, **kwargs)
+        """``fn(*args, **kwargs)`` in the caller's context (its request and turn ids: a
+        thread of the pool would otherwise run it in none, the lane in another's)."""
+        work = functools.partial(contextvars.copy_context().run, fn, *args, **kwargs)
         if self.threaded:
             return await asyncio.get_running_loop().run_in_executor(self.executor, work)
         result: R = await self.lane.run(work)

@@ -11,6 +11,7 @@ order, and a failure answered with a short apology, never exception text.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
@@ -22,6 +23,8 @@ from bot.channels.who import Who
 from bot.channels.work import BackgroundWork
 from bot.llm.assistant import Assistant
 from bot.llm.requests import AssistRequest
+from bot.observability.context import turn_scope
+from bot.observability.metrics import Metrics
 from bot.runner import TurnRunner
 from flows.messages import Input, Message
 from storage.db import is_busy
@@ -38,9 +41,10 @@ class GatewayText:
 
 class Gateway:
     def __init__(self, runner: TurnRunner, database: Database, outbox: OutboxWorker, *,
-                 assistant: Assistant | None = None) -> None:
+                 assistant: Assistant | None = None, metrics: Metrics | None = None) -> None:
         self.runner, self.database, self.outbox = runner, database, outbox
         self.assistant = assistant  # None: no language model
+        self.metrics = metrics or Metrics()
         self.background = BackgroundWork()
 
     async def turn(self, who: Who, given: Input, expect_step: str | None = None, *,
@@ -48,6 +52,10 @@ class Gateway:
         """One runner turn. A user the runner does not know yet is bound through
         ``directory`` and the turn runs again; one it cannot bind gets the directory's
         explanation (status ``unknown_person``)."""
+        return await self._measured(who, self._turn(who, given, expect_step, directory))
+
+    async def _turn(self, who: Who, given: Input, expect_step: str | None,
+                    directory: Directory | None) -> TurnResult:
         result = await self.database.run(self.runner.run_turn, who, given, expect_step)
         if result.status == "unknown_person" and directory is not None:
             binding = await directory.bind(who)
@@ -79,10 +87,25 @@ class Gateway:
         for the person's own work like any of their input; what it says to them goes out
         through their channel's notifier, once per ``occurrence``."""
         async with self.background.lock(who):
-            result = await self.database.run(self.runner.run_turn, who, given, None,
-                                              occurrence)
+            result = await self._measured(who, self.database.run(
+                self.runner.run_turn, who, given, None, occurrence))
         self.outbox.wake(self.background)
         return result
+
+    async def _measured(self, who: Who, turn: Awaitable[TurnResult]) -> TurnResult:
+        """Run one turn with a turn id of its own on every log line, counted and timed by
+        outcome (the result's status; ``busy`` or ``error`` when it raised)."""
+        started, outcome = time.perf_counter(), "error"
+        try:
+            with turn_scope():
+                result = await turn
+            outcome = result.status
+            return result
+        except Exception as exc:
+            outcome = "busy" if is_busy(exc) else "error"
+            raise
+        finally:
+            self.metrics.turn_done(who.platform, outcome, time.perf_counter() - started)
 
     def spawn(self, who: Who, work: Coroutine[Any, Any, Any], tell: Tell) -> None:
         """Run ``work`` after the ack, after this person's earlier work."""
@@ -99,6 +122,7 @@ class Gateway:
             if busy:
                 log.warning("database busy: work of %s not stored", who.user_key)
             else:
+                self.metrics.failed("turn")
                 log.exception("%s work failed", who.platform,
                               extra={"user": who.user_key, "tenant": who.tenant})
             try:

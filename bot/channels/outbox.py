@@ -25,6 +25,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.channels.database import Database
 from bot.channels.work import BackgroundWork
 from bot.clock import Clock
+from bot.observability.context import work_scope
+from bot.observability.metrics import Metrics
 from flows.messages import Message, message_from_json
 from storage import deliveries
 
@@ -73,8 +75,9 @@ class Notifier(Protocol):
 class OutboxWorker:
     def __init__(self, sessions: sessionmaker[Session], clock: Clock, database: Database,
                  notifiers: Iterable[Notifier] = (), delay: float = 0.0,
-                 lease_seconds: float = LEASE_SECONDS) -> None:
+                 lease_seconds: float = LEASE_SECONDS, metrics: Metrics | None = None) -> None:
         self.sessions, self.clock, self.database = sessions, clock, database
+        self.metrics = metrics or Metrics()
         self.lease_seconds = lease_seconds
         self.notifiers: dict[str, Notifier] = {n.channel: n for n in notifiers}
         self.delay = delay
@@ -106,6 +109,7 @@ class OutboxWorker:
             try:
                 await self.run_once()
             except Exception:
+                self.metrics.failed("outbox")
                 log.exception("outbox pass failed")
 
     async def run_once(self) -> int:
@@ -117,6 +121,10 @@ class OutboxWorker:
         if self._lock.locked():
             self._again = True
             return 0
+        with work_scope("outbox"):  # a pass sends for many requests: an id of its own
+            return await self._pass()
+
+    async def _pass(self) -> int:
         sent = 0
         held: dict[Recipient, int] = {}  # recipient → the row of theirs that failed
         async with self._lock:
@@ -196,10 +204,12 @@ class OutboxWorker:
                 raise DeliveryFailed("a private message is never sent to someone else")
             await notifier.send(row)
         except DeliveryFailed as exc:
+            self.metrics.delivered(notifier.channel, sent=False)
             log.warning("%s delivery %s failed: %s", notifier.channel, row.id, exc)
             await self.database.run(self._mark_failed, row.id, str(exc), exc.retry_after,
                                     behind)
             return False
+        self.metrics.delivered(notifier.channel, sent=True)
         return True
 
     def _mark(self, row_ids: list[int]) -> None:

@@ -21,6 +21,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime
 
 from aiohttp import web
+from apscheduler.events import EVENT_JOB_SUBMITTED, JobSubmissionEvent
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
@@ -28,6 +29,7 @@ from bot.bootstrap import App
 from bot.channels.gateway import Gateway
 from bot.channels.who import Who
 from bot.clock import Clock
+from bot.observability.context import work_scope
 from bot.rhythm.due import CONSOLE, rhythm_of, run_due
 from bot.rhythm.leader import Candidate, campaign, candidate_for, process_name
 from storage.db import is_busy
@@ -69,17 +71,23 @@ class RhythmHost:
         async with self._ticking:
             if self.scheduler is None:  # deposed while this tick waited
                 return
-            try:
-                report = await self.gateway.database.run(self.due_work, self.clock.now())
-            except Exception as exc:
-                if is_busy(exc):
-                    log.warning("due work skipped: the database is busy; next tick retries")
-                else:
-                    log.exception("due work failed; the next tick tries again")
-                return
-            self.ticks += 1
-            log.info("due work ran: %s", report)
-            self.gateway.outbox.wake(self.gateway.background)  # what it queued goes out now
+            with work_scope("tick"):
+                await self._run_due_work()
+
+    async def _run_due_work(self) -> None:
+        try:
+            report = await self.gateway.database.run(self.due_work, self.clock.now())
+        except Exception as exc:
+            if is_busy(exc):
+                log.warning("due work skipped: the database is busy; next tick retries")
+            else:
+                self.gateway.metrics.failed("due_work")
+                log.exception("due work failed; the next tick tries again")
+            return
+        self.ticks += 1
+        self.gateway.metrics.due_work_ran()
+        log.info("due work ran: %s", report)
+        self.gateway.outbox.wake(self.gateway.background)  # what it queued goes out now
 
     async def elected(self) -> None:
         scheduler = AsyncIOScheduler(timezone=UTC)
@@ -88,8 +96,16 @@ class RhythmHost:
                           replace_existing=True, coalesce=True, max_instances=1,
                           misfire_grace_time=max(1, round(self.every)),
                           next_run_time=datetime.now(UTC))
+        scheduler.add_listener(self._submitted, EVENT_JOB_SUBMITTED)
         scheduler.start()
         self.scheduler = scheduler
+        self.gateway.metrics.leading(True)
+
+    def _submitted(self, event: JobSubmissionEvent) -> None:
+        """The scheduler's lag: how late this run starts after the earliest time it was
+        due (runs missed while the loop was stalled are coalesced into this one)."""
+        due = min(event.scheduled_run_times)
+        self.gateway.metrics.due_work_started((datetime.now(UTC) - due).total_seconds())
 
     async def deposed(self) -> None:
         """Stop the scheduler; a tick in progress finishes first (APScheduler's asyncio
@@ -97,6 +113,7 @@ class RhythmHost:
         scheduler, self.scheduler = self.scheduler, None
         if scheduler is None:
             return
+        self.gateway.metrics.leading(False)
         scheduler.pause()
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(STOP_WAIT):

@@ -118,9 +118,11 @@ def build_slack(app: App, *, sleep: Sleep = asyncio.sleep, threaded: bool | None
                         retry_handlers=retry_handlers(sleep), logger=api_logger(s.coach_log_level))
     if gateway is None:
         database = Database(app.engine, threaded=threaded)
-        outbox = OutboxWorker(app.sessions, app.clock, database, delay=delivery_delay)
+        outbox = OutboxWorker(app.sessions, app.clock, database, delay=delivery_delay,
+                              metrics=app.metrics)
         gateway = Gateway(app.runner, database, outbox, assistant=assistant_for(
-            app.settings, app.playbook, app.engine, database.run, app.clock.now))
+            app.settings, app.playbook, app.engine, database.run, app.clock.now),
+            metrics=app.metrics)
     clients = Clients(client, None)
     handlers = SlackHandlers(app, clients, gateway)
     gateway.outbox.register(SlackNotifier(clients, handlers.identity))

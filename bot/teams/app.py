@@ -198,9 +198,11 @@ def build_teams(app: App, *, gateway: Gateway | None = None,
     if gateway is None:
         database = Database(app.engine)
         gateway = Gateway(app.runner, database, OutboxWorker(app.sessions, app.clock, database,
-                                                             delay=delivery_delay),
+                                                             delay=delivery_delay,
+                                                             metrics=app.metrics),
                           assistant=assistant_for(app.settings, app.playbook, app.engine,
-                                                  database.run, app.clock.now))
+                                                  database.run, app.clock.now),
+                          metrics=app.metrics)
     store = TeamsStore(app.sessions, app.clock)
     handlers = TeamsHandlers(gateway, store, ServiceContext(app.sessions, app.clock,
                                                             app.playbook))

@@ -1,0 +1,124 @@
+"""Prometheus metrics of one ``coach serve`` process (prometheus-client), served at
+GET /metrics.
+
+One registry per application (not the library's global one), so two apps in one process
+(tests) never mix their counts. Turns, deliveries, errors and the scheduler are counted
+as they happen; the outbox backlog is read from the database when Prometheus scrapes,
+in the scraping thread, by one indexed query (storage/outbox.py ``backlog``)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import datetime
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client.registry import Collector
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from storage import outbox
+
+log = logging.getLogger("coach.metrics")
+CONTENT_TYPE = CONTENT_TYPE_LATEST
+# Seconds: an ack's worth of turn up to a slow model-backed one (the turn budget is 20 s).
+TURN_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+
+
+class Metrics:
+    """The counters, histograms and gauges of one application, in its own registry."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        registry = self.registry
+        self.turns = Counter(
+            "coach_turns", "Turns run, by surface and outcome (ok, unknown_person, stale, "
+            "refused, busy, crashed; error: the turn raised)", ["surface", "outcome"],
+            registry=registry)
+        self.turn_seconds = Histogram(
+            "coach_turn_duration_seconds", "How long a turn took, database work included",
+            ["surface", "outcome"], buckets=TURN_BUCKETS, registry=registry)
+        self.errors = Counter(
+            "coach_errors", "Failures logged with a traceback, by where they happened "
+            "(turn, due_work, outbox)", ["where"], registry=registry)
+        self.deliveries = Counter(
+            "coach_deliveries", "Outbox messages handed to a platform, by channel and "
+            "result (sent, failed: rescheduled)", ["channel", "result"], registry=registry)
+        self.scheduler_leader = Gauge(
+            "coach_scheduler_leader", "1 while this process runs the scheduler (one "
+            "replica per database), else 0", registry=registry)
+        self.scheduler_lag = Gauge(
+            "coach_scheduler_lag_seconds", "How late the latest run of the due work "
+            "started after the time it was scheduled for", registry=registry)
+        self.scheduler_last_run = Gauge(
+            "coach_scheduler_last_run_timestamp_seconds", "When the due work last ran to "
+            "the end on this process (Unix time)", registry=registry)
+        self._backlog: OutboxBacklog | None = None
+
+    def turn_done(self, surface: str, outcome: str, seconds: float) -> None:
+        self.turns.labels(surface, outcome).inc()
+        self.turn_seconds.labels(surface, outcome).observe(seconds)
+
+    def failed(self, where: str) -> None:
+        self.errors.labels(where).inc()
+
+    def delivered(self, channel: str, sent: bool) -> None:
+        self.deliveries.labels(channel, "sent" if sent else "failed").inc()
+
+    def leading(self, leads: bool) -> None:
+        self.scheduler_leader.set(1 if leads else 0)
+
+    def due_work_started(self, late_seconds: float) -> None:
+        self.scheduler_lag.set(max(0.0, late_seconds))
+
+    def due_work_ran(self) -> None:
+        self.scheduler_last_run.set(time.time())
+
+    def watch_outbox(self, sessions: sessionmaker[Session], now: Callable[[], datetime],
+                     channels: Sequence[str]) -> None:
+        """Report the outbox backlog of ``channels`` at each scrape (replacing an earlier
+        watch: one web application per process serves these metrics)."""
+        if self._backlog is not None:
+            self.registry.unregister(self._backlog)
+        self._backlog = OutboxBacklog(sessions, now, channels)
+        self.registry.register(self._backlog)
+
+    def exposition(self) -> bytes:
+        """The text format Prometheus scrapes (runs the backlog query: call it off the
+        event loop)."""
+        return generate_latest(self.registry)
+
+
+class OutboxBacklog(Collector):
+    """``coach_outbox_depth`` and ``coach_outbox_oldest_age_seconds`` per channel, read
+    when scraped; a channel with nothing due reports 0. A database that does not answer
+    leaves both out of that scrape (``/readyz`` reports it) instead of failing it."""
+
+    def __init__(self, sessions: sessionmaker[Session], now: Callable[[], datetime],
+                 channels: Iterable[str]) -> None:
+        self.sessions, self.now, self.channels = sessions, now, tuple(channels)
+
+    def collect(self) -> Iterator[Metric]:
+        now = self.now()
+        try:
+            with self.sessions() as db:
+                found = {b.channel: b for b in outbox.backlog(db, now)}
+        except SQLAlchemyError as exc:
+            log.warning("metrics: the outbox backlog could not be read: %s",
+                        type(exc).__name__)
+            return
+        depth = GaugeMetricFamily("coach_outbox_depth", "Outbox messages due now and not "
+                                  "sent yet, by channel", labels=["channel"])
+        age = GaugeMetricFamily("coach_outbox_oldest_age_seconds", "How long the oldest "
+                                "due, unsent message has been due, by channel",
+                                labels=["channel"])
+        for channel in sorted({*self.channels, *found}):
+            backlog = found.get(channel)
+            depth.add_metric([channel], backlog.depth if backlog else 0)
+            age.add_metric([channel], max(0.0, (now - backlog.oldest_due).total_seconds())
+                           if backlog else 0.0)
+        yield depth
+        yield age
