@@ -55,12 +55,14 @@ def gateway_lifetime(gateway: Gateway) -> Lifetime:
 
 def outbox_loop(gateway: Gateway, every: float) -> Lifetime:
     """Catch up on outbox rows rescheduled (429, 5xx, unknown recipient) every ``every``
-    seconds; stopped first at shutdown."""
+    seconds; stopped first at shutdown, after the pass in progress (cancelled if it takes
+    longer than ``SHUTDOWN_WAIT``)."""
     async def lifetime(web_app: web.Application) -> AsyncIterator[None]:
-        task = asyncio.create_task(gateway.outbox.forever(every))
+        stopping = asyncio.Event()
+        task = asyncio.create_task(gateway.outbox.forever(every, stopping))
         yield
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        stopping.set()
+        with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+            await asyncio.wait_for(task, timeout=SHUTDOWN_WAIT)
 
     return lifetime

@@ -14,6 +14,7 @@ look whether it arrived does so before sending again (Slack does).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -102,10 +103,16 @@ class OutboxWorker:
         self._scheduled = False
         await self.run_once()
 
-    async def forever(self, every: float) -> None:
-        """Catch up on rows that were rescheduled (429, 5xx, unknown recipient)."""
+    async def forever(self, every: float, stopping: asyncio.Event | None = None) -> None:
+        """Catch up on rows that were rescheduled (429, 5xx, unknown recipient), until
+        ``stopping`` is set: then a pass in progress finishes first (cancelled mid-send,
+        its rows would wait out their lease)."""
+        stopping = stopping or asyncio.Event()
         while True:
-            await asyncio.sleep(every)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), every)
+            if stopping.is_set():
+                return
             try:
                 await self.run_once()
             except Exception:

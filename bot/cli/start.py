@@ -2,6 +2,7 @@
 the command (``coach serve`` unless one is given).
 
     python -m bot.cli.start [COMMAND ...]
+    python -m bot.cli.start [--option ...]      (coach serve --option ...)
 
 Replicas starting at once are safe: one migrates while the others wait for its lock,
 then find nothing to do (storage/migrate.py). A migration that fails stops here, with
@@ -20,7 +21,9 @@ DEFAULT_COMMAND = ("coach", "serve")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    command = list(sys.argv[1:] if argv is None else argv) or list(DEFAULT_COMMAND)
+    command = list(sys.argv[1:] if argv is None else argv)
+    if not command or command[0].startswith("-"):  # options of the default command
+        command = [*DEFAULT_COMMAND, *command]
     status = coach(["db", "upgrade"])
     if status:
         return status
