@@ -29,8 +29,8 @@ MASK = "[redacted]"
 # Token shapes of the platforms we talk to: Slack (xoxb-, xoxp-, xapp-, …), OpenAI keys,
 # bearer tokens and JWTs (Bot Connector), and the password of a URL (DATABASE_URL).
 TOKEN_SHAPES = re.compile(
-    r"\bxox[a-z]-[A-Za-z0-9-]+|\bxapp-[A-Za-z0-9-]+|\bsk-[A-Za-z0-9_-]{16,}"
-    r"|\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"
+    r"xox[a-z]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+|(?<![A-Za-z0-9])sk-[A-Za-z0-9_-]{16,}"
+    r"|(?<![A-Za-z0-9])eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"
     r"|(?i:bearer)\s+[A-Za-z0-9._~+/=-]{8,}")
 URL_PASSWORD = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://[^:/@\s]+):[^@\s]+@")
 # A secret shorter than this is masked by its shape only: masking every "abc" would
