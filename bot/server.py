@@ -24,7 +24,6 @@ from bot.bootstrap import App
 from bot.channels.gateway import Gateway
 from bot.channels.hosting import SHUTDOWN_WAIT, HostedSurface, gateway_lifetime, outbox_loop
 from bot.observability import context
-from bot.observability.metrics import CONTENT_TYPE
 from bot.rhythm.hosting import DueWork, RhythmHost
 from storage.readiness import SchemaNotAtHead, check_ready
 
@@ -139,9 +138,11 @@ async def readyz(request: web.Request) -> web.Response:
 
 
 async def metrics(request: web.Request) -> web.Response:
-    """Prometheus' text format; the outbox backlog is read in a thread of its own."""
-    body = await asyncio.to_thread(request.app[APP_KEY].metrics.exposition)
-    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
+    """Prometheus' text format (or OpenMetrics, when the scraper asks for it); the outbox
+    backlog is read in a thread of its own."""
+    body, content_type = await asyncio.to_thread(request.app[APP_KEY].metrics.exposition,
+                                                 request.headers.get("Accept"))
+    return web.Response(body=body, headers={"Content-Type": content_type})
 
 
 class AccessLog(AbstractAccessLogger):

@@ -15,7 +15,7 @@ from datetime import datetime
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
-from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client.exposition import choose_encoder
 from prometheus_client.registry import Collector
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -23,7 +23,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from storage import outbox
 
 log = logging.getLogger("coach.metrics")
-CONTENT_TYPE = CONTENT_TYPE_LATEST
 # Seconds: an ack's worth of turn up to a slow model-backed one (the turn budget is 20 s).
 TURN_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
@@ -86,10 +85,12 @@ class Metrics:
         self._backlog = OutboxBacklog(sessions, now, channels)
         self.registry.register(self._backlog)
 
-    def exposition(self) -> bytes:
-        """The text format Prometheus scrapes (runs the backlog query: call it off the
-        event loop)."""
-        return generate_latest(self.registry)
+    def exposition(self, accept: str | None = None) -> tuple[bytes, str]:
+        """The body and its content type for a scraper's ``Accept`` header: OpenMetrics
+        when asked for, else Prometheus' text format (the library's own negotiation).
+        Runs the backlog query: call it off the event loop."""
+        encode, content_type = choose_encoder(accept or "")
+        return encode(self.registry), content_type
 
 
 class OutboxBacklog(Collector):

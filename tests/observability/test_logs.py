@@ -63,9 +63,8 @@ def test_a_json_line_has_the_ids_and_the_extra_fields() -> None:
 
 
 def test_a_text_line_shows_the_ids() -> None:
-    with captured("text", []) as out:
-        with context.work_scope("outbox") as request:
-            logging.getLogger("coach.test").warning("a pass")
+    with captured("text", []) as out, context.work_scope("outbox") as request:
+        logging.getLogger("coach.test").warning("a pass")
     assert f" coach.test [request={request}] a pass" in out.getvalue()
 
 

@@ -366,3 +366,15 @@ def test_the_model_log_and_the_names_to_redact_go_by_index(db_url: str) -> None:
     assert all("ix_model_request_at" in plan for plan in plans[:2]), plans[:2]
     for plan in plans[2:]:
         assert "Seq Scan" not in plan and not re.search(r"SCAN person(?! USING)", plan), plan
+
+
+def test_the_outbox_backlog_of_a_metrics_scrape_reads_the_pending_range(db_url: str) -> None:
+    """/metrics reads the due, unsent rows by ``ix_outbox_pending``, not the sent history."""
+    from storage import outbox
+
+    app, _org = org_with_history(db_url)
+    with captured(app.engine) as seen, app.sessions() as db:
+        outbox.backlog(db, NOW)
+    problems = plan_problems(app.engine, seen)
+    app.close()
+    assert len(seen) == 1 and problems == []
