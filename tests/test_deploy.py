@@ -108,6 +108,7 @@ def test_compose_runs_two_replicas_on_postgresql_behind_a_load_balancer() -> Non
     db, coach, proxy = services["db"], services["coach"], services["proxy"]
     assert db["image"].startswith("postgres:") and "pg_isready" in str(db["healthcheck"])
     assert coach["build"] == "." and coach["deploy"]["replicas"] == 2
+    assert coach["env_file"] == ".env"  # the secrets: only those set reach the service
     assert coach["depends_on"] == {"db": {"condition": "service_healthy"}}
     assert "/readyz" in " ".join(coach["healthcheck"]["test"])
     assert proxy["depends_on"] == {"coach": {"condition": "service_healthy"}}

@@ -26,14 +26,15 @@ def free_port() -> int:
 class Served:
     """``command`` (``--host``/``--port`` added) run from the repository with ``env``."""
 
-    def __init__(self, command: list[str], folder: Path, name: str, **env: str) -> None:
+    def __init__(self, command: list[str], folder: Path, name: str, *, cwd: Path = ROOT,
+                 **env: str) -> None:
         self.port = free_port()
         self.out, self.err = folder / f"{name}.out", folder / f"{name}.err"
         environment = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
                        "COACH_ENV": "test", **env}
         with self.out.open("w") as out, self.err.open("w") as err:
             self.proc = subprocess.Popen(
-                [*command, "--host", "127.0.0.1", "--port", str(self.port)], cwd=ROOT,
+                [*command, "--host", "127.0.0.1", "--port", str(self.port)], cwd=cwd,
                 env=environment, stdout=out, stderr=err)
 
     @property

@@ -6,6 +6,9 @@ stops it before anything is served."""
 from __future__ import annotations
 
 import asyncio
+import json
+import re
+import shlex
 import sys
 from pathlib import Path
 
@@ -13,7 +16,7 @@ import pytest
 
 from storage.db import make_engine
 from storage.migrate import code_heads, database_heads
-from tests.bot.serving import Served
+from tests.bot.serving import ROOT, Served
 
 START = [sys.executable, "-m", "bot.cli.start"]  # its default command: coach serve
 MIGRATED = "Database is at the latest schema."
@@ -62,3 +65,32 @@ async def test_the_command_given_is_run_instead_of_serve(tmp_path: Path) -> None
     assert await start.exit_code() == 0
     assert start.out.read_text().splitlines()[-1] == "ran ['--host', '127.0.0.1', '--port', " \
         f"'{start.port}']"
+
+
+def image_environment() -> dict[str, str]:
+    """The ENV of the Dockerfile's last stage (PATH left as it is here)."""
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    final = re.sub(r"\\\n\s*", " ", dockerfile.rsplit("\nFROM ", 1)[1])
+    pairs = [pair for line in final.splitlines() if line.startswith("ENV ")
+             for pair in shlex.split(line[4:])]
+    return {key: value for key, value in (pair.split("=", 1) for pair in pairs)
+            if key != "PATH"}
+
+
+@pytest.mark.slow
+async def test_the_images_environment_migrates_serves_and_logs_json(tmp_path: Path) -> None:
+    """As the container starts: production mode, JSON logs, no platform configured, the
+    working directory elsewhere than the checkout (only the database URL moved)."""
+    env = image_environment()
+    assert env["COACH_ENV"] == "production" and env["COACH_LOG_FORMAT"] == "json"
+    env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'coach.db'}"
+    start = Served(START, tmp_path, "image", cwd=tmp_path, **env)
+    try:
+        await start.answers("/readyz")
+        start.terminate()
+        assert await start.exit_code() == 0
+    finally:
+        start.kill()
+    lines = [json.loads(line) for line in start.err.read_text().splitlines()]
+    assert any(line["message"] == "stopped" for line in lines)
+    assert all(line["levelname"] and "timestamp" in line for line in lines)

@@ -5,6 +5,7 @@ process stops, /healthz still answers, and the process exits 0."""
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 from pathlib import Path
 from urllib.parse import urlencode
@@ -65,7 +66,8 @@ async def test_sigterm_mid_turn_finishes_the_turn_and_refuses_new_work(
     served = Served(SERVE, tmp_path, "serve", DATABASE_URL=db_url,
                     SLACK_BOT_TOKEN="xoxb-test", SLACK_SIGNING_SECRET=SECRET,
                     SLACK_API_URL=fake.url, COACH_SHUTDOWN_DELAY=str(STOP_DELAY),
-                    COACH_LOG_LEVEL="INFO", COACH_SCHEDULER_INTERVAL="3600")
+                    COACH_LOG_LEVEL="INFO", COACH_LOG_FORMAT="json",
+                    COACH_SCHEDULER_INTERVAL="3600")
     alice = IDS["alice"]
     try:
         await served.answers("/readyz")
@@ -105,5 +107,9 @@ async def test_sigterm_mid_turn_finishes_the_turn_and_refuses_new_work(
                 Conversation.person_id == person.id)).all() == ["checkin"]
     finally:
         app.close()
-    log = served.err.read_text()
-    assert log.index("stopping") < log.index("stopped")
+    lines = [json.loads(line) for line in served.err.read_text().splitlines()]
+    messages = [line["message"] for line in lines]
+    assert messages.index("stopping: new work is refused; finishing the work in flight") \
+        < messages.index("stopped")
+    refused = next(line for line in lines if line["message"].startswith("POST /slack/events 503"))
+    assert refused["request_id"] and refused["name"] == "aiohttp.access"
