@@ -56,10 +56,18 @@ class Metrics:
             "coach_scheduler_last_run_timestamp_seconds", "When the due work last ran to "
             "the end on this process (Unix time)", registry=registry)
         self._backlog: OutboxBacklog | None = None
+        # Each (surface, outcome)'s counter and histogram, looked up once: the library's
+        # ``labels`` takes a lock on every call, and this runs on every turn.
+        self._turn_series: dict[tuple[str, str], tuple[Counter, Histogram]] = {}
 
     def turn_done(self, surface: str, outcome: str, seconds: float) -> None:
-        self.turns.labels(surface, outcome).inc()
-        self.turn_seconds.labels(surface, outcome).observe(seconds)
+        series = self._turn_series.get((surface, outcome))
+        if series is None:
+            series = (self.turns.labels(surface, outcome),
+                      self.turn_seconds.labels(surface, outcome))
+            self._turn_series[(surface, outcome)] = series
+        series[0].inc()
+        series[1].observe(seconds)
 
     def failed(self, where: str) -> None:
         self.errors.labels(where).inc()
