@@ -22,7 +22,9 @@ from tests.slack.driver import SECRET, sign
 from tests.slack.fake_slack import TEAM, FakeSlack
 from tests.support import make_app
 
-SERVE = [sys.executable, "-m", "bot.cli", "serve"]
+# ``coach serve`` itself, its scheduler queuing only keyed check-in messages (the real
+# rhythm would start Alice's check-in as a turn of its own beside hers)
+SERVE = [sys.executable, "-m", "tests.rhythm.due_checkins"]
 STOP_DELAY = 3.0  # COACH_SHUTDOWN_DELAY: seconds the stopping process still answers 503
 
 
