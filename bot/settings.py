@@ -98,6 +98,8 @@ class Settings(BaseSettings):
     # Turns one chat user may start (the `limits` library's notation, ";" between limits);
     # "off": no limit. Counted per process (bot/channels/limits.py).
     coach_rate_limit: str = "10 per 10 seconds; 60 per minute"
+    # Who runs the command line, as the audit log names them (default: the OS user).
+    coach_actor: str | None = None
 
     @field_validator("coach_rate_limit")
     @classmethod

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from sqlalchemy.exc import InterfaceError, OperationalError
 
+from bot.cli.audit import add_parsers as add_audit_parsers
 from bot.cli.chart import run_chart
 from bot.cli.demo import run_demo
 from bot.cli.digest import run_digest
@@ -128,6 +129,7 @@ def _parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="load the demo org (safe to run twice)")
     demo.set_defaults(run=run_demo)
     add_rhythm_parsers(sub)
+    add_audit_parsers(sub)
     return parser
 
 
