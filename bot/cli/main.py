@@ -23,6 +23,7 @@ from bot.cli.errors import (
     reason,
 )
 from bot.cli.imports import run_import
+from bot.cli.keys import add_parsers as add_key_parsers
 from bot.cli.model_log import run_model_log
 from bot.cli.opening import open_app
 from bot.cli.rhythm import add_parsers as add_rhythm_parsers
@@ -130,6 +131,7 @@ def _parser() -> argparse.ArgumentParser:
     demo.set_defaults(run=run_demo)
     add_rhythm_parsers(sub)
     add_audit_parsers(sub)
+    add_key_parsers(sub)
     return parser
 
 

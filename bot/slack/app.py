@@ -22,6 +22,7 @@ from bot.channels.database import Database
 from bot.channels.gateway import Gateway
 from bot.channels.hosting import SHUTDOWN_WAIT
 from bot.channels.outbox import OutboxWorker
+from bot.keyring import Keyring
 from bot.llm.wiring import assistant_for
 from bot.settings import ConfigError
 from bot.slack import http
@@ -128,7 +129,8 @@ def build_slack(app: App, *, sleep: Sleep = asyncio.sleep, threaded: bool | None
         assert s.slack_client_id and s.slack_client_secret
         # Cached in memory: authorizing a request must not wait for the database or auth.test.
         store = AsyncCacheableInstallationStore(
-            InstallationStore(s.slack_client_id, app.engine, gateway.database))
+            InstallationStore(s.slack_client_id, app.engine, gateway.database,
+                              Keyring(s.encryption_keys)))
         settings = AsyncOAuthSettings(
             client_id=s.slack_client_id, client_secret=s.slack_client_secret,
             scopes=list(BOT_SCOPES), installation_store=store, installation_store_bot_only=True,

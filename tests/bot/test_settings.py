@@ -65,7 +65,7 @@ def test_a_missing_or_unreadable_file_names_the_variable(monkeypatch: pytest.Mon
                                                          tmp_path: Path) -> None:
     monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
     monkeypatch.setenv("SLACK_BOT_TOKEN_FILE", str(tmp_path / "nowhere"))
-    with pytest.raises(ConfigError, match="SLACK_BOT_TOKEN_FILE: no such file .*nowhere"):
+    with pytest.raises(ConfigError, match=r"SLACK_BOT_TOKEN_FILE: no such file .*nowhere"):
         load_settings()
     monkeypatch.setenv("SLACK_BOT_TOKEN_FILE", str(tmp_path))
     with pytest.raises(ConfigError, match="is a directory"):
@@ -131,7 +131,7 @@ def test_encryption_keys_and_rate_limits_are_checked(monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("COACH_ENCRYPTION_KEY", f"{first}, {second}")
     assert load_settings().encryption_keys == (first, second)
     monkeypatch.setenv("COACH_ENCRYPTION_KEY", f"{first},not-a-key")
-    with pytest.raises(ConfigError, match="COACH_ENCRYPTION_KEY.*key 2 is not a Fernet key"):
+    with pytest.raises(ConfigError, match=r"COACH_ENCRYPTION_KEY.*key 2 is not a Fernet key"):
         load_settings()
     monkeypatch.delenv("COACH_ENCRYPTION_KEY")
     assert [str(x) for x in load_settings().rate_limits] == ["10 per 10 second",
