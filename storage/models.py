@@ -118,6 +118,9 @@ class Person(Base):
     updated_at: Mapped[datetime]
     # Out of office through this local date (/away): no check-in, no nudges meanwhile.
     away_until: Mapped[date | None] = mapped_column(Date)
+    # Erased (``coach privacy delete``): anonymous and inactive; their history stays
+    # counted in the figures of the weeks around it (storage/digest.py).
+    erased_at: Mapped[datetime | None]
 
 
 class CoachingSession(Base):

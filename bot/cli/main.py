@@ -26,6 +26,7 @@ from bot.cli.imports import run_import
 from bot.cli.keys import add_parsers as add_key_parsers
 from bot.cli.model_log import run_model_log
 from bot.cli.opening import open_app
+from bot.cli.privacy import add_parsers as add_privacy_parsers
 from bot.cli.rhythm import add_parsers as add_rhythm_parsers
 from bot.cli.teams import write_package
 from bot.cli.workspaces import link_workspace, list_workspaces
@@ -132,6 +133,7 @@ def _parser() -> argparse.ArgumentParser:
     add_rhythm_parsers(sub)
     add_audit_parsers(sub)
     add_key_parsers(sub)
+    add_privacy_parsers(sub)
     return parser
 
 

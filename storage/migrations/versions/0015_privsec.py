@@ -1,4 +1,5 @@
-"""Privacy and security (issue 12): the audit log of administrative acts; the Slack OAuth
+"""Privacy and security (issue 12): the audit log of administrative acts; when a person was
+erased (``coach privacy delete``); the Slack OAuth
 token columns widened for their encrypted form (a Fernet token is about 2.3 times longer
 than the token it holds); indexes for the retention job.
 
@@ -47,6 +48,8 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_event")),
     )
     op.create_index(op.f("ix_audit_event_at"), "audit_event", ["at"])
+    with op.batch_alter_table("person") as batch:
+        batch.add_column(sa.Column("erased_at", UTCDateTime(timezone=True), nullable=True))
     for table, columns in SECRET_COLUMNS.items():
         with op.batch_alter_table(table) as batch:
             for column in columns:
@@ -70,5 +73,7 @@ def downgrade() -> None:
     op.drop_index("ix_private_note_created_at", "private_note")
     op.drop_index("ix_checkin_text_answered", "checkin")
     # Encrypted tokens do not fit String(200): the columns stay wide (harmless below).
+    with op.batch_alter_table("person") as batch:
+        batch.drop_column("erased_at")
     op.drop_index(op.f("ix_audit_event_at"), "audit_event")
     op.drop_table("audit_event")
