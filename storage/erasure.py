@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, and_, delete, update
+from sqlalchemy import Connection, Table, and_, delete, null, update
 
 from storage.footprint import (
     Needles,
@@ -126,15 +126,15 @@ def erase(conn: Connection, someone: Someone, now: datetime) -> ErasureReport:
                                  occ.scheduled_for > now))
     clear(Cadence, _t(Cadence).c.id.in_(ids.cadences), active=False, planned_until=None)
 
-    clear(CoachingSession, _t(CoachingSession).c.id.in_(coached), roam_snapshot=None,
-          chart_answers=None, agreed_solution=None, metric=None, baseline=None, target=None)
-    clear(Review, _t(Review).c.session_id.in_(coached), notes=None, metric_value=None)
+    clear(CoachingSession, _t(CoachingSession).c.id.in_(coached), roam_snapshot=null(),
+          chart_answers=null(), agreed_solution=None, metric=None, baseline=None, target=None)
+    clear(Review, _t(Review).c.session_id.in_(coached), notes=null(), metric_value=None)
     clear(ActionItem, _t(ActionItem).c.rep_id == someone.id, description=ERASED_TEXT,
           note=None)
-    clear(Checkin, _t(Checkin).c.person_id == someone.id, blockers=None, activity=None,
-          action_updates=None, confidence=None)
+    clear(Checkin, _t(Checkin).c.person_id == someone.id, blockers=None, activity=null(),
+          action_updates=null(), confidence=None)
     clear(ModelRequest, _t(ModelRequest).c.person_id == someone.id, person_id=None,
-          content=None)
+          content=null())
     conn.execute(update(_t(Person)).where(_t(Person).c.id == someone.id).values(
         name=ERASED_NAME, email=erased_email(someone.id), slack_user_id=None,
         teams_user_id=None, active=False, away_until=None, erased_at=now, updated_at=now))
