@@ -9,6 +9,7 @@ from bot.bootstrap import App
 from bot.channels.database import Database
 from bot.channels.gateway import Gateway
 from bot.channels.hosting import HostedSurface
+from bot.channels.limits import TurnLimiter
 from bot.channels.outbox import OutboxWorker
 from bot.llm.wiring import assistant_for
 
@@ -21,7 +22,8 @@ def shared_gateway(app: App, delivery_delay: float = 0.0) -> Gateway:
                    OutboxWorker(app.sessions, app.clock, database, delay=delivery_delay,
                                 lease_seconds=app.settings.coach_outbox_lease),
                    assistant=assistant_for(app.settings, app.playbook, app.engine, database.run,
-                                           app.clock.now))
+                                           app.clock.now),
+                   limiter=TurnLimiter(app.settings.rate_limits))
 
 
 def configured_surfaces(app: App, gateway: Gateway) -> list[HostedSurface]:

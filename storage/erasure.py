@@ -160,19 +160,19 @@ def _rewrite_mentions(conn: Connection, someone: Someone, found: Needles,
     for mention in mentions(conn, found, others_mail):
         table = tables[mention.table]
         where = and_(*(table.c[k] == v for k, v in mention.key.items()))
-        values = {name: _rewritten(value, pattern, replaced)
+        values = {name: rewritten(value, pattern, replaced)
                   for name, value in mention.columns.items()}
         conn.execute(update(table).where(where).values(**values))
         report.rewritten[mention.table] += 1
 
 
-def _rewritten(value: Any, pattern: re.Pattern[str], replaced: Any) -> Any:
+def rewritten(value: Any, pattern: re.Pattern[str], replaced: Any) -> Any:
     if isinstance(value, str):
         return pattern.sub(replaced, value)
     if isinstance(value, Mapping):
-        return {_rewritten(k, pattern, replaced): _rewritten(v, pattern, replaced)
+        return {rewritten(k, pattern, replaced): rewritten(v, pattern, replaced)
                 for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_rewritten(v, pattern, replaced) for v in value]
+        return [rewritten(v, pattern, replaced) for v in value]
     return value
 

@@ -257,18 +257,18 @@ def mentions(conn: Connection, found: Needles, skip: Mapping[str, ColumnElement[
         if table.name in skip:
             query = query.where(~skip[table.name])
         for row in conn.execute(query.order_by(*keys)).mappings():
-            named = {c.name: row[c.name] for c in columns if _names(row[c.name], pattern)}
+            named = {c.name: row[c.name] for c in columns if names_them(row[c.name], pattern)}
             if named:
                 yield Mention(table.name, {k.name: row[k.name] for k in keys}, named)
 
 
-def _names(value: Any, pattern: re.Pattern[str]) -> bool:
+def names_them(value: Any, pattern: re.Pattern[str]) -> bool:
     if isinstance(value, str):
         return pattern.search(value) is not None
     if isinstance(value, Mapping):
-        return any(_names(k, pattern) or _names(v, pattern) for k, v in value.items())
+        return any(names_them(k, pattern) or names_them(v, pattern) for k, v in value.items())
     if isinstance(value, list | tuple):
-        return any(_names(v, pattern) for v in value)
+        return any(names_them(v, pattern) for v in value)
     return False
 
 

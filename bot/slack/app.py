@@ -21,6 +21,7 @@ from bot.bootstrap import App
 from bot.channels.database import Database
 from bot.channels.gateway import Gateway
 from bot.channels.hosting import SHUTDOWN_WAIT
+from bot.channels.limits import TurnLimiter
 from bot.channels.outbox import OutboxWorker
 from bot.keyring import Keyring
 from bot.llm.wiring import assistant_for
@@ -121,7 +122,8 @@ def build_slack(app: App, *, sleep: Sleep = asyncio.sleep, threaded: bool | None
         database = Database(app.engine, threaded=threaded)
         outbox = OutboxWorker(app.sessions, app.clock, database, delay=delivery_delay)
         gateway = Gateway(app.runner, database, outbox, assistant=assistant_for(
-            app.settings, app.playbook, app.engine, database.run, app.clock.now))
+            app.settings, app.playbook, app.engine, database.run, app.clock.now),
+            limiter=TurnLimiter(app.settings.rate_limits))
     clients = Clients(client, None)
     handlers = SlackHandlers(app, clients, gateway)
     gateway.outbox.register(SlackNotifier(clients, handlers.identity))
