@@ -1,27 +1,51 @@
-"""One typed settings object, read once from the environment (and a .env file)."""
+"""One typed settings object, read once from the environment (and a .env file).
+
+Every secret may come from a file instead: ``<NAME>_FILE`` names the file (a Docker or
+Kubernetes secret), see :mod:`bot.secret_files`."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+import limits
+from cryptography.fernet import Fernet
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+from sqlalchemy.engine import make_url
+
+from bot.secret_files import ConfigError, SecretFiles
 
 PLACEHOLDERS = {"", "changeme", "change-me", "xxx", "todo", "secret", "placeholder", "your-token"}
 SECRETS = ("slack_bot_token", "slack_signing_secret", "slack_app_token", "slack_client_secret",
-           "teams_app_password", "openai_api_key")
+           "teams_app_password", "openai_api_key", "database_password", "coach_encryption_key")
+# Read from <NAME>_FILE when that is set: the secrets, and DATABASE_URL (it may hold one).
+FROM_FILES = (*SECRETS, "database_url")
+NO_LIMIT = ("", "off", "none")  # COACH_RATE_LIMIT values that turn the limit off
 
-
-class ConfigError(ValueError):
-    """Bad configuration: the message names the variable."""
+__all__ = ["ConfigError", "Settings", "load_settings"]
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
 
+    @classmethod
+    def settings_customise_sources(
+        cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        files = SecretFiles(settings_cls, FROM_FILES, env_settings, dotenv_settings)
+        return init_settings, files, env_settings, dotenv_settings, file_secret_settings
+
     coach_env: Literal["development", "production", "test"] = "development"
     database_url: str = Field(default_factory=lambda: f"sqlite:///{Path.cwd() / 'coach.db'}")
+    # The PostgreSQL password, kept out of DATABASE_URL (DATABASE_PASSWORD_FILE: a secret file).
+    database_password: str | None = None
     coach_playbook: str | None = None
     coach_log_level: str = "WARNING"
     # Log lines as text (a terminal) or JSON (a log collector): bot/observability/logs.py.
@@ -74,6 +98,36 @@ class Settings(BaseSettings):
     # most tokens one answer may use; past either the plain flow goes on without it.
     coach_llm_turn_budget: float = Field(default=20.0, gt=0, le=600)
     coach_llm_max_tokens: int = Field(default=800, ge=50, le=16000)
+    # Fernet keys (comma-separated, the first encrypts; `coach keys generate` makes one): with
+    # one, the Slack OAuth tokens are encrypted at rest (bot/keyring.py).
+    coach_encryption_key: str | None = None
+    # Turns one chat user may start (the `limits` library's notation, ";" between limits);
+    # "off": no limit. Counted per process (bot/channels/limits.py).
+    coach_rate_limit: str = "10 per 10 seconds; 60 per minute"
+    # Who runs the command line, as the audit log names them (default: the OS user).
+    coach_actor: str | None = None
+
+    @field_validator("coach_rate_limit")
+    @classmethod
+    def _rate_limit_parses(cls, value: str) -> str:
+        if value.strip().lower() not in NO_LIMIT:
+            try:
+                limits.parse_many(value)
+            except ValueError:
+                raise ValueError("expected limits like '10 per 10 seconds; 60 per minute', "
+                                 "or 'off'") from None
+        return value
+
+    @field_validator("coach_encryption_key")
+    @classmethod
+    def _keys_are_fernet_keys(cls, value: str | None) -> str | None:
+        for position, key in enumerate(_items(value), start=1):
+            try:
+                Fernet(key)
+            except ValueError:
+                raise ValueError(f"key {position} is not a Fernet key (32 url-safe base64 "
+                                 "bytes); make one with: coach keys generate") from None
+        return value
 
     @model_validator(mode="after")
     def _refuse_placeholders(self) -> Settings:
@@ -90,6 +144,18 @@ class Settings(BaseSettings):
         return bool(self.openai_api_key or self.openai_base_url)
 
     @property
+    def encryption_keys(self) -> tuple[str, ...]:
+        """COACH_ENCRYPTION_KEY as a tuple of keys, the one that encrypts first."""
+        return _items(self.coach_encryption_key)
+
+    @property
+    def rate_limits(self) -> tuple[limits.RateLimitItem, ...]:
+        """COACH_RATE_LIMIT parsed; empty: no limit."""
+        if self.coach_rate_limit.strip().lower() in NO_LIMIT:
+            return ()
+        return tuple(limits.parse_many(self.coach_rate_limit))
+
+    @property
     def slack_teams(self) -> tuple[str, ...]:
         """SLACK_TEAM_IDS as a tuple of ids (blank items dropped)."""
         return _items(self.slack_team_ids)
@@ -101,12 +167,17 @@ class Settings(BaseSettings):
 
     @property
     def sqlalchemy_url(self) -> str:
-        """Accept the usual postgres:// spellings and use the psycopg 3 driver."""
+        """Accept the usual postgres:// spellings and use the psycopg 3 driver; put
+        DATABASE_PASSWORD in when it is set."""
         url = self.database_url
         for prefix in ("postgres://", "postgresql://"):
             if url.startswith(prefix):
-                return "postgresql+psycopg://" + url[len(prefix):]
-        return url
+                url = "postgresql+psycopg://" + url[len(prefix):]
+                break
+        if self.database_password is None:
+            return url
+        return make_url(url).set(password=self.database_password).render_as_string(
+            hide_password=False)
 
 
 def _items(value: str | None) -> tuple[str, ...]:

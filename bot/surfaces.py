@@ -9,6 +9,7 @@ from bot.bootstrap import App
 from bot.channels.database import Database
 from bot.channels.gateway import Gateway
 from bot.channels.hosting import HostedSurface
+from bot.channels.limits import TurnLimiter
 from bot.channels.outbox import OutboxWorker
 from bot.llm.wiring import assistant_for
 
@@ -23,7 +24,8 @@ def shared_gateway(app: App, delivery_delay: float = 0.0) -> Gateway:
                                 metrics=app.metrics),
                    assistant=assistant_for(app.settings, app.playbook, app.engine, database.run,
                                            app.clock.now),
-                   metrics=app.metrics)
+                   metrics=app.metrics,
+                   limiter=TurnLimiter(app.settings.rate_limits))
 
 
 def configured_surfaces(app: App, gateway: Gateway) -> list[HostedSurface]:

@@ -115,6 +115,18 @@ class ModelSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class RetentionSettings:
+    """How many days free text is kept before the scheduler clears it (None: kept).
+
+    ``checkin_text_days``: a check-in's blockers and action updates (and its ended
+    conversation); ``notes_days``: private notes, action-item notes and what other ended
+    conversations still hold."""
+
+    checkin_text_days: int | None = None
+    notes_days: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Playbook:
     focus_areas: tuple[Named, ...]
     meetings: tuple[Meeting, ...]
@@ -128,6 +140,7 @@ class Playbook:
     tell_rep_after_private_leaf: bool = False
     rhythm: RhythmSettings = DEFAULT_RHYTHM
     model: ModelSettings = ModelSettings()
+    retention: RetentionSettings = RetentionSettings()
 
     def focus_label(self, focus_id: str) -> str:
         return next((f.label for f in self.focus_areas if f.id == focus_id), focus_id)
@@ -193,7 +206,18 @@ def build_playbook(raw: Any) -> Playbook:
             sessions, ("sessions", "tell_rep_after_private_leaf"), False),
         rhythm=_rhythm(_mapping(top.get("rhythm", {}), ("rhythm",))),
         model=_model(_mapping(top.get("llm", {}), ("llm",))),
+        retention=_retention(_mapping(top.get("retention", {}), ("retention",))),
     )
+
+
+def _retention(entry: Mapping[str, Any]) -> RetentionSettings:
+    def days(key: str) -> int | None:
+        if entry.get(key) is None:
+            return None
+        return _int(entry, ("retention", key), 1, 36500, 0)
+
+    return RetentionSettings(checkin_text_days=days("checkin_text_days"),
+                             notes_days=days("notes_days"))
 
 
 def _model(entry: Mapping[str, Any]) -> ModelSettings:

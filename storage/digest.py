@@ -10,7 +10,9 @@ an owner's cadences and escalations), never by reading one whole.
 Definitions (the README's "Weekly digest" names them too):
 
 - a *rep in scope* is an active person with role ``rep`` in the tree (a manager: their
-  direct reports); their *team* is their manager;
+  direct reports), or one erased (storage/erasure.py) since the first reported week: their
+  history stays counted, anonymous, while it is in the digest's weeks; their *team* is
+  their manager;
 - a *held session* is a coaching session with a finished status (storage.coaching.FINISHED),
   dated by ``ended_at``;
 - an action item is *done* in the week its status became ``done`` (``updated_at``) and
@@ -136,6 +138,7 @@ class Scope:
     boss_id: int
     role: str
     by_array: bool = False  # PostgreSQL: membership as one array (see _member)
+    erased_since: datetime | None = None  # erased reps still counted (set by ``figures``)
 
     def __post_init__(self) -> None:
         if self.role not in people.SCOPE:
@@ -207,6 +210,7 @@ def figures(db: Session, scope: Scope, weeks: Weeks, coverage_days: int,
     """All the digest's figures for ``scope`` over ``weeks``: :data:`STATEMENTS` queries."""
     out = Figures(weeks)
     params = {"boss": scope.boss_id}
+    scope = replace(scope, erased_since=weeks.start(0))
     _teams(db, scope, out, params)
     scope = replace(scope, by_array=db.get_bind().dialect.name == "postgresql"
                     and out.reps <= ARRAY_UP_TO)
@@ -226,9 +230,12 @@ def figures(db: Session, scope: Scope, weeks: Weeks, coverage_days: int,
 # --- who is in scope -------------------------------------------------------------------
 
 def _in_reps(scope: Scope, column: Any) -> ColumnElement[bool]:
-    """``column`` is an active rep in scope: people.SCOPE (METHOD §9), reps only."""
+    """``column`` is an active rep in scope: people.SCOPE (METHOD §9), reps only (and
+    the reps erased since ``scope.erased_since``)."""
+    counted = (_people.c.active.is_(True) if scope.erased_since is None else
+               or_(_people.c.active.is_(True), _people.c.erased_at >= scope.erased_since))
     return _member(scope, column, select(_people.c.id).where(
-        people.SCOPE[scope.role], _people.c.active.is_(True), _people.c.role == "rep"))
+        people.SCOPE[scope.role], counted, _people.c.role == "rep"))
 
 
 def _owned(scope: Scope, owner: Any) -> ColumnElement[bool]:

@@ -118,6 +118,9 @@ class Person(Base):
     updated_at: Mapped[datetime]
     # Out of office through this local date (/away): no check-in, no nudges meanwhile.
     away_until: Mapped[date | None] = mapped_column(Date)
+    # Erased (``coach privacy delete``): anonymous and inactive; their history stays
+    # counted in the figures of the weeks around it (storage/digest.py).
+    erased_at: Mapped[datetime | None]
 
 
 class CoachingSession(Base):
@@ -461,6 +464,22 @@ class ModelRequest(Base):
     content: Mapped[dict[str, Any] | None]
 
 
+class AuditEvent(Base):
+    """An administrative act: who did what to what, and when (``coach audit log``). The
+    subject is named by id ("person:12", "slack:T0123"), never by email or name, so the
+    log itself holds nobody's personal data."""
+
+    __tablename__ = "audit_event"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    org_id: Mapped[int | None] = mapped_column(ForeignKey("organization.id"))
+    actor: Mapped[str] = mapped_column(String(200))  # "cli:<user>", "person:<id>", "scheduler"
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(String(40))  # privacy.delete, people.import, ...
+    subject: Mapped[str | None] = mapped_column(String(200))
+    detail: Mapped[dict[str, Any] | None]
+
+
 Index("ix_outbox_pending", Outbox.status, Outbox.not_before)
 # A proactive message finds the recipient's personal chat by (tenant, their Entra id).
 Index("ix_teams_conversation_user", TeamsConversation.tenant, TeamsConversation.user_key,
@@ -500,3 +519,14 @@ Index("ix_cadence_occurrence_status_at", CadenceOccurrence.status, CadenceOccurr
 Index("ix_checkin_status_asked", Checkin.status, Checkin.asked_at)
 Index("ix_action_item_status_due", ActionItem.status, ActionItem.due_date)
 Index("ix_review_status_due", Review.status, Review.due_date)
+# Issue 12: the retention job (storage/retention.py) finds the free text past its time by
+# these; a row leaves its index once its text is cleared, so each run reads only new rows.
+Index("ix_checkin_text_answered", Checkin.answered_at,
+      postgresql_where=Checkin.blockers.is_not(None) | Checkin.action_updates.is_not(None),
+      sqlite_where=Checkin.blockers.is_not(None) | Checkin.action_updates.is_not(None))
+Index("ix_private_note_created_at", PrivateNote.created_at)
+Index("ix_action_item_noted", ActionItem.updated_at,
+      postgresql_where=ActionItem.note.is_not(None), sqlite_where=ActionItem.note.is_not(None))
+Index("ix_conversation_ended", Conversation.updated_at,
+      postgresql_where=Conversation.status == "ended",
+      sqlite_where=Conversation.status == "ended")

@@ -18,6 +18,8 @@ START = datetime.fromisoformat("2026-12-01T15:00:00+00:00")
 
 
 def make_app(db_url: str, *, demo: bool = True, start: datetime = START, **settings: Any) -> App:
+    # No rate limit unless a test asks for one: scripted sessions answer faster than people.
+    settings = {"coach_rate_limit": "off", **settings}
     app = bootstrap(Settings(coach_env="test", database_url=db_url, **settings),
                     ManualClock(start))
     if demo:

@@ -17,6 +17,7 @@ from typing import Any
 
 from bot.channels.database import Database
 from bot.channels.directory import Directory
+from bot.channels.limits import TurnLimited, TurnLimiter
 from bot.channels.outbox import OutboxWorker
 from bot.channels.result import TurnResult
 from bot.channels.who import Who
@@ -37,21 +38,30 @@ class GatewayText:
     crashed = "Sorry, something went wrong on my side. Please try again."
     busy = ("The database is busy right now, so that was not saved. "
             "Please try again in a moment.")
+    limited = ("You're sending messages faster than I can take them in, so that last one "
+               "was not saved. Please wait a few seconds and send it again.")
 
 
 class Gateway:
     def __init__(self, runner: TurnRunner, database: Database, outbox: OutboxWorker, *,
-                 assistant: Assistant | None = None, metrics: Metrics | None = None) -> None:
+                 assistant: Assistant | None = None, metrics: Metrics | None = None,
+                 limiter: TurnLimiter | None = None) -> None:
         self.runner, self.database, self.outbox = runner, database, outbox
         self.assistant = assistant  # None: no language model
         self.metrics = metrics or Metrics()
+        self.limiter = limiter or TurnLimiter()  # none: no limit
         self.background = BackgroundWork()
 
     async def turn(self, who: Who, given: Input, expect_step: str | None = None, *,
                    directory: Directory | None = None) -> TurnResult:
         """One runner turn. A user the runner does not know yet is bound through
         ``directory`` and the turn runs again; one it cannot bind gets the directory's
-        explanation (status ``unknown_person``)."""
+        explanation (status ``unknown_person``); one over their rate limit gets a
+        sentence saying so, and nothing runs (status ``limited``)."""
+        if not self.limiter.admit(who):
+            log.info("%s user %s is over the rate limit: input dropped", who.platform,
+                     who.user_key)
+            return TurnResult("limited", (Message(GatewayText.limited),))
         return await self._measured(who, self._turn(who, given, expect_step, directory))
 
     async def _turn(self, who: Who, given: Input, expect_step: str | None,
@@ -117,6 +127,8 @@ class Gateway:
         try:
             async with self.background.lock(who):
                 await work
+        except TurnLimited:
+            await self._tell(who, tell, GatewayText.limited)
         except Exception as exc:
             busy = is_busy(exc)
             if busy:
@@ -125,11 +137,15 @@ class Gateway:
                 self.metrics.failed("turn")
                 log.exception("%s work failed", who.platform,
                               extra={"user": who.user_key, "tenant": who.tenant})
-            try:
-                await tell(GatewayText.busy if busy else GatewayText.crashed)
-            except Exception as failed:  # noqa: BLE001 - the apology is best effort; logged
-                log.warning("could not tell %s about the failure: %s", who.user_key,
-                            type(failed).__name__)
+            await self._tell(who, tell, GatewayText.busy if busy else GatewayText.crashed)
+
+    @staticmethod
+    async def _tell(who: Who, tell: Tell, text: str) -> None:
+        try:
+            await tell(text)
+        except Exception as failed:  # noqa: BLE001 - the apology is best effort; logged
+            log.warning("could not tell %s about the failure: %s", who.user_key,
+                        type(failed).__name__)
 
     async def idle(self) -> None:
         """Wait until the work after every ack is done (shutdown, tests)."""

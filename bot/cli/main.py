@@ -11,6 +11,7 @@ from pathlib import Path
 
 from sqlalchemy.exc import InterfaceError, OperationalError
 
+from bot.cli.audit import add_parsers as add_audit_parsers
 from bot.cli.chart import run_chart
 from bot.cli.demo import run_demo
 from bot.cli.digest import run_digest
@@ -22,8 +23,10 @@ from bot.cli.errors import (
     reason,
 )
 from bot.cli.imports import run_import
+from bot.cli.keys import add_parsers as add_key_parsers
 from bot.cli.model_log import run_model_log
 from bot.cli.opening import open_app
+from bot.cli.privacy import add_parsers as add_privacy_parsers
 from bot.cli.rhythm import add_parsers as add_rhythm_parsers
 from bot.cli.teams import write_package
 from bot.cli.workspaces import link_workspace, list_workspaces
@@ -128,6 +131,9 @@ def _parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="load the demo org (safe to run twice)")
     demo.set_defaults(run=run_demo)
     add_rhythm_parsers(sub)
+    add_audit_parsers(sub)
+    add_key_parsers(sub)
+    add_privacy_parsers(sub)
     return parser
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import argparse
 
+from bot.cli.audit import cli_actor
 from bot.cli.errors import UsageError
 from bot.cli.opening import open_app
-from storage import tenancy
+from storage import audit, tenancy
 
 
 def link_workspace(args: argparse.Namespace) -> int:
@@ -19,6 +20,10 @@ def link_workspace(args: argparse.Namespace) -> int:
     try:
         with app.sessions.begin() as db:
             result = tenancy.link(db, tenancy.DEFAULT_ORG, "slack", workspace, app.clock.now())
+            if result == "linked":
+                audit.record(db, at=app.clock.now(), actor=cli_actor(app.settings),
+                             action="workspace.link", subject=f"slack:{workspace}",
+                             org_id=tenancy.DEFAULT_ORG)
         if result == "elsewhere":
             raise UsageError(f"Slack workspace {workspace} belongs to another organisation")
         print(f"Slack workspace {workspace} "

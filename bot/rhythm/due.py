@@ -28,6 +28,7 @@ from bot.rhythm.checkins import CheckinJob
 from bot.rhythm.delivery import Scheduled, queue
 from bot.runner import TurnRunner
 from flows.playbook import Playbook
+from storage import retention
 from storage import rhythm as stored
 from storage.rhythm import Member
 
@@ -66,12 +67,14 @@ class DueReport:
     checkins_missed: int = 0
     skipped_away: int = 0
     turns_failed: int = 0
+    expired: Counter[str] = field(default_factory=Counter)  # free text past retention
 
     def line(self) -> str:
         kinds = ", ".join(f"{k} {n}" for k, n in sorted(self.by_kind.items())) or "none"
         return (f"queued {self.queued} ({kinds}); meetings planned {self.occurrences_planned};"
                 f" check-ins started {self.checkins_started}, missed {self.checkins_missed};"
-                f" skipped (away) {self.skipped_away}; failed turns {self.turns_failed}")
+                f" skipped (away) {self.skipped_away}; failed turns {self.turns_failed}"
+                + (f"; past retention {sum(self.expired.values())}" if self.expired else ""))
 
 
 def run_due(rhythm: Rhythm, now: datetime) -> DueReport:
@@ -118,6 +121,8 @@ def run_due(rhythm: Rhythm, now: datetime) -> DueReport:
         report.queued += job.counts["checkins_started"]
     with rhythm.sessions.begin() as db:
         queue_all(db, digests.due(db, playbook, people, now))
+    with rhythm.sessions.begin() as db:  # the playbook's retention (storage/retention.py)
+        report.expired = retention.apply(db.connection(), playbook.retention, now)
     return report
 
 

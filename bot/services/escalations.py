@@ -18,7 +18,7 @@ from bot.runner import Turn
 from flows.engine import clean_text
 from flows.messages import Choice, Message, message_to_json
 from flows.playbook import Playbook
-from storage import escalations, outbox
+from storage import audit, escalations, outbox
 from storage.escalations import InboxLine
 
 SHOWN = 10  # escalations listed at once (the oldest open ones first)
@@ -270,6 +270,9 @@ def _reassign(turn: Turn, escalation_id: int, to: str) -> None:
     if change != "done":
         turn.say(Message(EscalationsText.already_resolved.format(id=escalation_id)))
         return
+    audit.record(turn.conn, at=turn.now, actor=audit.Actor.person(turn.me.id),
+                 action="escalation.reassign", subject=f"escalation:{escalation_id}",
+                 org_id=org, detail={"from": found.owner_id, "to": new_id})
     turn.say(Message(EscalationsText.reassigned.format(id=escalation_id, name=name)))
     _tell_new_owner(turn, escalation_id, new_id, email, timezone, line)
 

@@ -7,7 +7,7 @@ from typing import Literal
 
 from bot.channels.who import Who
 from bot.services.context import ServiceContext, person_of
-from storage import conversations, people, team
+from storage import audit, conversations, people, team
 from storage.models import Person
 from storage.team import Added
 
@@ -58,4 +58,8 @@ def add_report(ctx: ServiceContext, who: Who, new: NewReport) -> ReportAdded:
             platform=who.platform, user_id=new.user_id, now=now)
         conversations.log(db, at=now, flow="-", event="team_add", person_id=me.id,
                           detail={"result": result, "email": new.email})
+        if person is not None and result in ("added", "attached"):
+            audit.record(db, at=now, actor=audit.Actor.person(me.id), action="person.add",
+                         subject=f"person:{person.id}", org_id=me.org_id,
+                         detail={"result": result, "platform": who.platform})
         return ReportAdded(result, person.name if person is not None else new.email)

@@ -21,7 +21,9 @@ from bot.bootstrap import App
 from bot.channels.database import Database
 from bot.channels.gateway import Gateway
 from bot.channels.hosting import SHUTDOWN_WAIT
+from bot.channels.limits import TurnLimiter
 from bot.channels.outbox import OutboxWorker
+from bot.keyring import Keyring
 from bot.llm.wiring import assistant_for
 from bot.settings import ConfigError
 from bot.slack import http
@@ -122,7 +124,8 @@ def build_slack(app: App, *, sleep: Sleep = asyncio.sleep, threaded: bool | None
                               metrics=app.metrics)
         gateway = Gateway(app.runner, database, outbox, assistant=assistant_for(
             app.settings, app.playbook, app.engine, database.run, app.clock.now),
-            metrics=app.metrics)
+            metrics=app.metrics,
+            limiter=TurnLimiter(app.settings.rate_limits))
     clients = Clients(client, None)
     handlers = SlackHandlers(app, clients, gateway)
     gateway.outbox.register(SlackNotifier(clients, handlers.identity))
@@ -130,7 +133,8 @@ def build_slack(app: App, *, sleep: Sleep = asyncio.sleep, threaded: bool | None
         assert s.slack_client_id and s.slack_client_secret
         # Cached in memory: authorizing a request must not wait for the database or auth.test.
         store = AsyncCacheableInstallationStore(
-            InstallationStore(s.slack_client_id, app.engine, gateway.database))
+            InstallationStore(s.slack_client_id, app.engine, gateway.database,
+                              Keyring(s.encryption_keys)))
         settings = AsyncOAuthSettings(
             client_id=s.slack_client_id, client_secret=s.slack_client_secret,
             scopes=list(BOT_SCOPES), installation_store=store, installation_store_bot_only=True,

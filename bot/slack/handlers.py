@@ -20,7 +20,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.bootstrap import App
 from bot.channels.directory import Binding
-from bot.channels.gateway import Gateway
+from bot.channels.gateway import Gateway, GatewayText
+from bot.channels.limits import TurnLimited
 from bot.channels.presentation import prompt_of, runs_in_dm
 from bot.channels.who import Who
 from bot.channels.work import BackgroundWork
@@ -61,12 +62,15 @@ class SlackHandlers:
     async def turn(self, who: Who, given: Input, expect_step: str | None = None, *,
                    client: AsyncWebClient | None = None) -> list[Message]:
         """One turn through the gateway; with ``client``, an unknown Slack user is bound
-        by email first. Raises DatabaseBusy when nothing could be stored: Slack answers
-        that itself (a modal keeps the answer open, other work apologises in the DM)."""
+        by email first. Raises DatabaseBusy when nothing could be stored, TurnLimited when
+        the user is over their rate limit: Slack answers those itself (a modal keeps the
+        answer open, other work says so in the DM)."""
         directory = SlackDirectory(self.identity, client) if client is not None else None
         result = await self.gateway.turn(who, given, expect_step, directory=directory)
         if result.status == "busy":
             raise DatabaseBusy
+        if result.status == "limited":
+            raise TurnLimited
         return list(result.messages)
 
     def spawn(self, who: Who, client: AsyncWebClient, work: Coroutine[Any, Any, Any]) -> None:
@@ -262,7 +266,10 @@ class SlackHandlers:
         try:
             replies = await self.turn(s.who, s.given, s.meta.step)
         except DatabaseBusy:
-            await self._busy_submission(s, ack, client)
+            await self._unsaved_submission(s, ack, client, SlackText.busy_submit)
+            return
+        except TurnLimited:
+            await self._unsaved_submission(s, ack, client, GatewayText.limited)
             return
         finally:
             if held:
@@ -278,17 +285,18 @@ class SlackHandlers:
         await ack(response_action="update",
                   view=render.modal(replies, nonce=nonce, channel=s.meta.channel))
 
-    async def _busy_submission(self, s: Submission, ack: Callable[..., Awaitable[Any]],
-                               client: AsyncWebClient) -> None:
-        """Nothing was stored: keep the modal open with the answer in it (Slack keeps the
-        values on ``errors``) and ask for another submit."""
+    async def _unsaved_submission(self, s: Submission, ack: Callable[..., Awaitable[Any]],
+                                  client: AsyncWebClient, text: str) -> None:
+        """Nothing was stored (the database was busy, or the user is over their rate
+        limit): keep the modal open with the answer in it (Slack keeps the values on
+        ``errors``) and ask for another submit."""
         if s.given.values:
             field_id = next(iter(s.given.values))
             await ack(response_action="errors",
-                      errors={render.input_block_id(s.meta.nonce, field_id): SlackText.busy_submit})
+                      errors={render.input_block_id(s.meta.nonce, field_id): text})
             return
         await ack()
-        await client.chat_postMessage(channel=s.who.user_key, text=SlackText.busy_submit)
+        await client.chat_postMessage(channel=s.who.user_key, text=text)
 
     async def on_closed(self, who: Who, client: AsyncWebClient) -> None:
         """A session modal closed mid-flow: pause it and offer a way back in the DM. The

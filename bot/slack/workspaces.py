@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from bot.bootstrap import App
 from bot.channels.database import Database
 from bot.slack.clients import Clients
-from storage import tenancy
+from storage import audit, tenancy
 from storage.models import DEFAULT_ORG
 
 log = logging.getLogger("coach.slack.workspaces")
@@ -71,6 +71,10 @@ class Workspaces:
             try:
                 with self.app.sessions.begin() as db:
                     result = tenancy.link(db, DEFAULT_ORG, PLATFORM, team, self.app.clock.now())
+                    if result == "linked":  # SLACK_TEAM_IDS (or the one token's workspace)
+                        audit.record(db, at=self.app.clock.now(), actor=audit.SYSTEM,
+                                     action="workspace.link", subject=f"{PLATFORM}:{team}",
+                                     org_id=DEFAULT_ORG, detail={"by": "configuration"})
             except IntegrityError:  # another process linked it at the same moment
                 result = "already"
             if result == "elsewhere":

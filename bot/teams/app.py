@@ -42,6 +42,7 @@ from bot.bootstrap import App
 from bot.channels.database import Database
 from bot.channels.gateway import Gateway
 from bot.channels.hosting import SHUTDOWN_WAIT
+from bot.channels.limits import TurnLimiter
 from bot.channels.outbox import OutboxWorker
 from bot.llm.wiring import assistant_for
 from bot.services.context import ServiceContext
@@ -202,7 +203,8 @@ def build_teams(app: App, *, gateway: Gateway | None = None,
                                                              metrics=app.metrics),
                           assistant=assistant_for(app.settings, app.playbook, app.engine,
                                                   database.run, app.clock.now),
-                          metrics=app.metrics)
+                          metrics=app.metrics,
+                          limiter=TurnLimiter(app.settings.rate_limits))
     store = TeamsStore(app.sessions, app.clock)
     handlers = TeamsHandlers(gateway, store, ServiceContext(app.sessions, app.clock,
                                                             app.playbook))

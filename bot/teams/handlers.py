@@ -65,6 +65,9 @@ class TeamsHandlers:
             if result.status == "busy":
                 await context.send_activity(TeamsText.busy)
                 return
+            if result.status == "limited":  # the card stays as it was: send it again later
+                await self.reply(context, result.messages)
+                return
             work = [self.reply(context, result.messages)]
             if given.card is not None and given.card_id and result.status in ("ok", "refused"):
                 shown = (render.answered(given.card) if result.status == "ok"
