@@ -73,7 +73,9 @@ def downgrade() -> None:
     op.drop_index("ix_private_note_created_at", "private_note")
     op.drop_index("ix_checkin_text_answered", "checkin")
     # Encrypted tokens do not fit String(200): the columns stay wide (harmless below).
-    with op.batch_alter_table("person") as batch:
+    # Dropped in place (SQLite >= 3.35): a rebuilt table would lose the expression index
+    # of the picker's search (migration 0013), which SQLite's reflection cannot read.
+    with op.batch_alter_table("person", recreate="never") as batch:
         batch.drop_column("erased_at")
     op.drop_index(op.f("ix_audit_event_at"), "audit_event")
     op.drop_table("audit_event")
