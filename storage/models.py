@@ -71,6 +71,9 @@ class Organization(Base):
     __tablename__ = "organization"
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
+    # The first run of the operating rhythm's due work for it (bot/rhythm/due.py): what
+    # fell due before is not caught up.
+    rhythm_started_at: Mapped[datetime | None]
 
 
 class OrgWorkspace(Base):

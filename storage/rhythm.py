@@ -24,6 +24,7 @@ from storage.models import (
     CadenceOccurrence,
     Checkin,
     CoachingSession,
+    Organization,
     Person,
     Review,
 )
@@ -35,7 +36,8 @@ WAITING = ("open",)
 
 @dataclass(frozen=True, slots=True)
 class Member:
-    """Someone the rhythm serves: whom they report to, where they are, whether away."""
+    """Someone the rhythm serves: whom they report to, where they are, whether away, and
+    since when the rhythm serves them (``rhythm_since``)."""
 
     id: int
     org_id: int
@@ -46,23 +48,48 @@ class Member:
     timezone: str
     away_until: date | None
     created_at: datetime
+    org_started: datetime | None = None  # their organisation's rhythm_started_at
+
+    @property
+    def rhythm_since(self) -> datetime:
+        """The later of their arrival and their organisation's first run of the rhythm:
+        what fell due for them before is not caught up (no last week's digest on a new
+        install, no check-in for a Friday before they joined)."""
+        if self.org_started is None or self.org_started < self.created_at:
+            return self.created_at
+        return self.org_started
+
+
+def _member_columns() -> Any:
+    return (select(Person.id, Person.org_id, Person.email, Person.name, Person.role,
+                   Person.manager_id, Person.timezone, Person.away_until, Person.created_at,
+                   Organization.rhythm_started_at)
+            .join(Organization, Person.org_id == Organization.id))
 
 
 def members(db: Session) -> list[Member]:
     """The active reps, managers and leaders (the rhythm's cast; not history)."""
-    rows = db.execute(select(Person.id, Person.org_id, Person.email, Person.name, Person.role,
-                             Person.manager_id, Person.timezone, Person.away_until,
-                             Person.created_at)
+    rows = db.execute(_member_columns()
                       .where(Person.active.is_(True), Person.role.in_(RHYTHM_ROLES))
                       .order_by(Person.id))
     return [Member(*row) for row in rows]
 
 
 def member(db: Session, person_id: int) -> Member | None:
-    row = db.execute(select(Person.id, Person.org_id, Person.email, Person.name, Person.role,
-                            Person.manager_id, Person.timezone, Person.away_until,
-                            Person.created_at).where(Person.id == person_id)).first()
+    row = db.execute(_member_columns().where(Person.id == person_id)).first()
     return Member(*row) if row is not None else None
+
+
+def start_rhythm(db: Session, now: datetime) -> int:
+    """Record ``now`` as the rhythm's start for every organisation it never ran for (read
+    first: a tick that finds none writes nothing); how many were started."""
+    waiting = list(db.scalars(select(Organization.id)
+                              .where(Organization.rhythm_started_at.is_(None))))
+    if waiting:
+        db.execute(update(Organization).where(Organization.id.in_(waiting),
+                                              Organization.rhythm_started_at.is_(None))
+                   .values(rhythm_started_at=now))
+    return len(waiting)
 
 
 # Cadences --------------------------------------------------------------------------------

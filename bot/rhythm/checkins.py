@@ -87,6 +87,9 @@ class CheckinJob:
             if slot is None:
                 continue
             period = week_start(slot.date())
+            group = [r for r in group if slot >= r.rhythm_since]  # no catch-up before
+            if not group:
+                continue
             with self.sessions.begin() as db:
                 rows = rhythm.checkins_of(db, [r.id for r in group], period)
                 waiting = [r for r in group if r.id not in rows

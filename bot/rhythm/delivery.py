@@ -132,7 +132,11 @@ def scheduled_payload(kind: str, placed: Placed,
 
 def queue(conn: Connection, default: Who, settings: RhythmSettings, item: Scheduled,
           now: datetime) -> bool:
-    """Queue ``item`` unless its key is already in the outbox; True when it was added."""
+    """Queue ``item`` unless its key is already in the outbox, or it fell due before the
+    rhythm served its recipient (``Member.rhythm_since``: not caught up); True when it
+    was added."""
+    if item.at < item.to.rhythm_since:
+        return False
     placed = place(conn, default, settings, item.to, item.at, now)
     payload = {"tenant": placed.tenant, "message": message_to_json(item.message),
                **scheduled_payload(item.kind, placed, item.guard)}

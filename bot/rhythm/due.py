@@ -92,6 +92,7 @@ def run_due(rhythm: Rhythm, now: datetime) -> DueReport:
             add(conn, item)
 
     with rhythm.sessions.begin() as db:
+        stored.start_rhythm(db, now)
         people = stored.members(db)
         meetings.sync_cadences(db, people, playbook, now)
         report.occurrences_planned = meetings.plan(db, playbook, now)
