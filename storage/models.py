@@ -503,3 +503,5 @@ Index("ix_cadence_occurrence_status_at", CadenceOccurrence.status, CadenceOccurr
 Index("ix_checkin_status_asked", Checkin.status, Checkin.asked_at)
 Index("ix_action_item_status_due", ActionItem.status, ActionItem.due_date)
 Index("ix_review_status_due", Review.status, Review.due_date)
+# A pipeline review's prep nudge: a rep's actions opened or done since the last one (0015).
+Index("ix_action_item_rep_updated", ActionItem.rep_id, ActionItem.updated_at)

@@ -24,6 +24,7 @@ from storage.models import (
     CadenceOccurrence,
     Checkin,
     CoachingSession,
+    Metric,
     Organization,
     Person,
     Review,
@@ -316,6 +317,91 @@ def held_one_on_ones(db: Session, rep_ids: Sequence[int], since: datetime) -> se
                              CadenceOccurrence.scheduled_for >= since,
                              Cadence.subject_id.in_(rep_ids)))
     return {rep_id for (rep_id,) in rows if rep_id is not None}
+
+
+# What changed since a meeting (a pipeline review's prep nudge) -----------------------------
+
+
+def last_held(db: Session, cadence_id: int, before: datetime,
+              since: datetime) -> datetime | None:
+    """When the cadence's latest meeting in ``[since, before)`` marked held took place."""
+    return db.scalar(select(func.max(CadenceOccurrence.scheduled_for)).where(
+        CadenceOccurrence.cadence_id == cadence_id, CadenceOccurrence.status == "held",
+        CadenceOccurrence.scheduled_for >= since, CadenceOccurrence.scheduled_for < before))
+
+
+@dataclass(frozen=True, slots=True)
+class ActionCounts:
+    """The reps' action items: ``opened`` and ``done`` since a time; ``open`` now, of which
+    ``overdue`` (due before today)."""
+
+    opened: int
+    done: int
+    open: int
+    overdue: int
+
+
+def action_counts(db: Session, rep_ids: Sequence[int], since: datetime,
+                  today: date) -> ActionCounts:
+    """Two reads, each by an index: what changed since ``since`` (an action opened or
+    marked done since was updated since: ix_action_item_rep_updated), and what is open
+    (ix_action_item_open)."""
+    if not rep_ids:
+        return ActionCounts(0, 0, 0, 0)
+    opened, done = db.execute(select(
+        func.count().filter(ActionItem.created_at >= since),
+        func.count().filter(ActionItem.status == "done"))
+        .where(ActionItem.rep_id.in_(rep_ids), ActionItem.updated_at >= since)).one()
+    still_open, overdue = db.execute(select(
+        func.count(), func.count().filter(ActionItem.due_date < today))
+        .where(ActionItem.rep_id.in_(rep_ids), ActionItem.status.in_(OPEN_ACTION))).one()
+    return ActionCounts(opened or 0, done or 0, still_open or 0, overdue or 0)
+
+
+def sessions_since(db: Session, rep_ids: Sequence[int], since: datetime) -> int:
+    """Coaching sessions with these reps finished since ``since``
+    (ix_coaching_session_rep_ended)."""
+    if not rep_ids:
+        return 0
+    return db.scalar(select(func.count()).select_from(CoachingSession).where(
+        CoachingSession.rep_id.in_(rep_ids), CoachingSession.ended_at >= since,
+        CoachingSession.status.in_(FINISHED))) or 0
+
+
+def answered_since(db: Session, rep_ids: Sequence[int], since: datetime,
+                   first_week: date) -> list[dict[str, Any]]:
+    """The activity counts of the check-ins these reps answered since ``since``, among the
+    weeks from ``first_week`` on (the unique key's (person, week) range)."""
+    if not rep_ids:
+        return []
+    rows = db.execute(select(Checkin.activity).where(
+        Checkin.person_id.in_(rep_ids), Checkin.period_start >= first_week,
+        Checkin.status == "answered", Checkin.answered_at >= since))
+    return [dict(activity) if isinstance(activity, dict) else {} for (activity,) in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class MetricLine:
+    person_id: int
+    metric: str
+    period_start: date
+    period_end: date
+    target: float
+    actual: float
+
+
+def metrics_from(db: Session, person_ids: Sequence[int], first_start: date) -> list[MetricLine]:
+    """These people's metric rows of the periods starting on or after ``first_start``, each
+    person's metrics newest period first (the unique key's (person, period_start) range)."""
+    if not person_ids:
+        return []
+    rows = db.execute(select(Metric.person_id, Metric.metric, Metric.period_start,
+                             Metric.period_end, Metric.target, Metric.actual)
+                      .where(Metric.person_id.in_(person_ids),
+                             Metric.period_start >= first_start)
+                      .order_by(Metric.person_id, Metric.metric, Metric.period_end.desc(),
+                                Metric.period_start.desc()))
+    return [MetricLine(*row) for row in rows]
 
 
 def set_away(db: Session, person_id: int, until: date | None) -> None:
