@@ -24,6 +24,7 @@ from storage.models import (
     CadenceOccurrence,
     Checkin,
     CoachingSession,
+    Conversation,
     Metric,
     Organization,
     Person,
@@ -235,6 +236,14 @@ def snoozed(db: Session) -> list[Checkin]:
     """Snoozed check-ins (few: a snooze asks again within a day, then it is open)."""
     return list(db.scalars(select(Checkin).where(Checkin.status == "snoozed")
                            .order_by(Checkin.id)))
+
+
+def in_conversation(db: Session, person_id: int, after: datetime) -> bool:
+    """Whether the person has an active conversation whose last turn came after ``after``
+    (ix_conversation_person): one in progress, which a check-in must not interrupt."""
+    return db.scalar(select(Conversation.id).where(
+        Conversation.person_id == person_id, Conversation.status == "active",
+        Conversation.updated_at > after).limit(1)) is not None
 
 
 # Actions and reviews ---------------------------------------------------------------------

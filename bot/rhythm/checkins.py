@@ -6,6 +6,11 @@ out of office is skipped (the week is recorded ``out_of_office``).
 A check-in is about one week (Monday to Sunday, the rep's time): it is only started in
 that week. After downtime the week's check-in is asked once, late; an earlier week's is
 not asked any more.
+
+A check-in never interrupts a conversation in progress (the rep's last turn in an active
+conversation less than ``IN_PROGRESS`` ago): it is deferred, its week recorded as waiting,
+and asked at the first run of the due work after that conversation ended or went quiet.
+Its reminder and missed mark count from when it was asked.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from storage.rhythm import Member
 Queue = Callable[[Connection, Scheduled], bool]
 WEEK = timedelta(days=7)
 ASKED_LOOKBACK = timedelta(days=30)  # open check-ins asked longer ago are left alone
+IN_PROGRESS = timedelta(minutes=30)  # a conversation with a turn this recent is in progress
 
 
 class CheckinRhythmText:
@@ -122,8 +128,13 @@ class CheckinJob:
 
     def _ask(self, rep: Member, period: date, at: datetime, occurrence: str) -> None:
         """The check-in as an unattended turn: its messages queued for the rep under
-        ``checkin:<rep>:<occurrence>:<index>``; then the week's row records when."""
+        ``checkin:<rep>:<occurrence>:<index>``; then the week's row records when. A rep in
+        a conversation in progress is not interrupted: deferred to a later run."""
         with self.sessions.begin() as db:
+            if rhythm.in_conversation(db, rep.id, self.now - IN_PROGRESS):
+                rhythm.checkin_row(db, rep.id, period)  # waiting: counted, asked later
+                self.counts["checkins_deferred"] += 1
+                return
             placed = place(db.connection(), self.default, self.playbook.rhythm, rep, at,
                            self.now)
         extra = scheduled_payload("checkin", placed,

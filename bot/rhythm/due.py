@@ -63,6 +63,7 @@ class DueReport:
     by_kind: Counter[str] = field(default_factory=Counter)
     occurrences_planned: int = 0
     checkins_started: int = 0
+    checkins_deferred: int = 0  # the rep was in a conversation: asked at a later run
     checkins_missed: int = 0
     skipped_away: int = 0
     turns_failed: int = 0
@@ -70,7 +71,8 @@ class DueReport:
     def line(self) -> str:
         kinds = ", ".join(f"{k} {n}" for k, n in sorted(self.by_kind.items())) or "none"
         return (f"queued {self.queued} ({kinds}); meetings planned {self.occurrences_planned};"
-                f" check-ins started {self.checkins_started}, missed {self.checkins_missed};"
+                f" check-ins started {self.checkins_started},"
+                f" deferred {self.checkins_deferred}, missed {self.checkins_missed};"
                 f" skipped (away) {self.skipped_away}; failed turns {self.turns_failed}")
 
 
@@ -111,6 +113,7 @@ def run_due(rhythm: Rhythm, now: datetime) -> DueReport:
     job.ask_again(cast)
     job.start_due([m for m in people if m.role == "rep"])
     report.checkins_started = job.counts["checkins_started"]
+    report.checkins_deferred = job.counts["checkins_deferred"]
     report.checkins_missed = job.counts["checkins_missed"]
     report.skipped_away = job.counts["skipped_away"]
     report.turns_failed = job.counts["turns_failed"]
