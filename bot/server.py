@@ -89,7 +89,8 @@ def serve(app: App, host: str, port: int, due_work: DueWork | None = None) -> in
     gateway = shared_gateway(app, DELIVERY_DELAY)
     surfaces = configured_surfaces(app, gateway)
     platforms = [surface.platform for surface in surfaces]
-    rhythm = rhythm_host(app, gateway, due_work or due_work_for(app, platforms))
+    rhythm = rhythm_host(app, gateway, due_work or due_work_for(app, platforms),
+                         {surface.platform: surface.finder for surface in surfaces})
     web.run_app(make_web_app(app, *surfaces, rhythm=rhythm),
                 host=host, port=port, print=lambda line: print(line, flush=True))
     return 0

@@ -27,7 +27,14 @@ from bot.channels.who import Who
 from bot.clock import zone
 from bot.rhythm import guards
 from bot.rhythm.cadences import Rule, latest, occurrences
-from bot.rhythm.delivery import Scheduled, away_on, key, place, scheduled_payload
+from bot.rhythm.delivery import (
+    Scheduled,
+    Unreached,
+    away_on,
+    key,
+    place,
+    scheduled_payload,
+)
 from bot.runner import TurnRunner, Unattended
 from flows.messages import Choice, Message, Say
 from flows.playbook import Playbook
@@ -78,9 +85,11 @@ class CheckinJob:
     """Starts, reminds, re-asks and closes check-ins; counts what it did in ``counts``."""
 
     def __init__(self, sessions: sessionmaker[Session], playbook: Playbook,
-                 runner: TurnRunner, default: Who, now: datetime, queue: Queue) -> None:
+                 runner: TurnRunner, default: Who, now: datetime, queue: Queue,
+                 unreached: set[Unreached]) -> None:
         self.sessions, self.playbook, self.runner = sessions, playbook, runner
         self.default, self.now, self.queue = default, now, queue
+        self.unreached = unreached  # reps whose check-in waits for their platform
         self.counts: dict[str, int] = defaultdict(int)
 
     def start_due(self, reps: Iterable[Member]) -> None:
@@ -129,7 +138,8 @@ class CheckinJob:
     def _ask(self, rep: Member, period: date, at: datetime, occurrence: str) -> None:
         """The check-in as an unattended turn: its messages queued for the rep under
         ``checkin:<rep>:<occurrence>:<index>``; then the week's row records when. A rep in
-        a conversation in progress is not interrupted: deferred to a later run."""
+        a conversation in progress is not interrupted: deferred to a later run; one whose
+        platform cannot reach them yet waits (``unreached``) until it can."""
         with self.sessions.begin() as db:
             if rhythm.in_conversation(db, rep.id, self.now - IN_PROGRESS):
                 rhythm.checkin_row(db, rep.id, period)  # waiting: counted, asked later
@@ -137,6 +147,11 @@ class CheckinJob:
                 return
             placed = place(db.connection(), self.default, self.playbook.rhythm, rep, at,
                            self.now)
+            if not placed.reachable:  # never seen on their platform: asked once found
+                rhythm.checkin_row(db, rep.id, period)
+                self.unreached.add(Unreached(placed.who.platform, placed.tenant, rep.email))
+                self.counts["checkins_waiting"] += 1
+                return
         extra = scheduled_payload("checkin", placed,
                                   guards.checkin_still_waiting(rep.id, period))
         result = self.runner.run_turn(placed.who, Say("/checkin"), None, unattended=Unattended(

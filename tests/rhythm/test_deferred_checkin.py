@@ -67,7 +67,7 @@ def test_a_checkin_waits_for_the_conversation_in_progress(db_url: str) -> None:
     assert alices(app, "checkin_reminder") == []
     tick(app, "2027-03-13T16:30:00+00:00")
     assert alices(app, "checkin_reminder") == [
-        ("checkin_reminder:%d:2027-03-08" % person_id(app, ALICE),
+        (f"checkin_reminder:{person_id(app, ALICE)}:2027-03-08",
          "2027-03-13T11:25:00-05:00")]
     tick(app, "2027-03-14T12:20:00+00:00")  # 39 h 55 min after it was asked
     assert alices(app, "checkin_missed") == []
