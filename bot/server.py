@@ -163,7 +163,8 @@ def serve(app: App, host: str, port: int, due_work: DueWork | None = None) -> in
     gateway = shared_gateway(app, DELIVERY_DELAY)
     surfaces = configured_surfaces(app, gateway)
     platforms = [surface.platform for surface in surfaces]
-    rhythm = rhythm_host(app, gateway, due_work or due_work_for(app, platforms))
+    rhythm = rhythm_host(app, gateway, due_work or due_work_for(app, platforms),
+                         {surface.platform: surface.finder for surface in surfaces})
     asyncio.run(run_until_stopped(make_web_app(app, *surfaces, rhythm=rhythm), host, port,
                                   stop_delay=app.settings.coach_shutdown_delay))
     return 0

@@ -28,6 +28,16 @@ def shared_gateway(app: App, delivery_delay: float = 0.0) -> Gateway:
                    limiter=TurnLimiter(app.settings.rate_limits))
 
 
+def enabled_platforms(app: App) -> list[str]:
+    """The platforms ``coach serve`` hosts with these settings, in its order (the first
+    reaches someone bound to no platform)."""
+    from bot.slack.app import enabled
+    from bot.teams.app import enabled as teams_enabled
+
+    return [platform for platform, on in (("slack", enabled(app)),
+                                          ("teams", teams_enabled(app))) if on]
+
+
 def configured_surfaces(app: App, gateway: Gateway) -> list[HostedSurface]:
     """Every platform whose settings are complete, on ``gateway``."""
     from bot.slack.app import build_slack, enabled

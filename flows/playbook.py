@@ -51,6 +51,13 @@ class Acceleration:
     times_per_week: int
 
 
+# What a meeting's prep nudge shows, by whom the meeting is with (the first is the default):
+# ``rep``: the rep's open actions, planned review and latest numbers; ``changes``: what
+# changed since the last one held (actions, sessions, check-ins, numbers against the period
+# before); ``team``: the team's latest numbers; ``tree``: the leader's organisation.
+PREPS = {"rep": ("rep", "changes"), "team": ("team", "changes"), "leader": ("tree",)}
+
+
 @dataclass(frozen=True, slots=True)
 class Meeting:
     id: str
@@ -60,6 +67,7 @@ class Meeting:
     time: str
     who: str
     accelerate: Acceleration | None
+    prep: str = "rep"
 
 
 @dataclass(frozen=True, slots=True)
@@ -308,14 +316,16 @@ def _meeting(raw: Any, path: Path) -> Meeting:
             weeks=_int(acc, (*path, "accelerate", "weeks"), 1, 4, 2),
             times_per_week=_int(acc, (*path, "accelerate", "times_per_week"), 2, 5, 2),
         )
+    who = _choice(entry, (*path, "who"), tuple(PREPS), "team")
     return Meeting(
         id=_id(entry, (*path, "id")),
         label=_str(entry, (*path, "label")),
         rhythm=_choice(entry, (*path, "rhythm"), RHYTHMS, ""),
         day=_choice(entry, (*path, "day"), DAYS, "mon"),
         time=_time(entry, (*path, "time"), "09:00"),
-        who=_choice(entry, (*path, "who"), ("team", "rep", "leader"), "team"),
+        who=who,
         accelerate=accelerate,
+        prep=_choice(entry, (*path, "prep"), PREPS[who], PREPS[who][0]),
     )
 
 

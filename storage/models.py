@@ -71,6 +71,9 @@ class Organization(Base):
     __tablename__ = "organization"
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
+    # The first run of the operating rhythm's due work for it (bot/rhythm/due.py): what
+    # fell due before is not caught up.
+    rhythm_started_at: Mapped[datetime | None]
 
 
 class OrgWorkspace(Base):
@@ -530,3 +533,5 @@ Index("ix_action_item_noted", ActionItem.updated_at,
 Index("ix_conversation_ended", Conversation.updated_at,
       postgresql_where=Conversation.status == "ended",
       sqlite_where=Conversation.status == "ended")
+# A pipeline review's prep nudge: a rep's actions opened or done since the last one (0016).
+Index("ix_action_item_rep_updated", ActionItem.rep_id, ActionItem.updated_at)

@@ -24,6 +24,9 @@ from storage.models import (
     CadenceOccurrence,
     Checkin,
     CoachingSession,
+    Conversation,
+    Metric,
+    Organization,
     Person,
     Review,
 )
@@ -35,7 +38,8 @@ WAITING = ("open",)
 
 @dataclass(frozen=True, slots=True)
 class Member:
-    """Someone the rhythm serves: whom they report to, where they are, whether away."""
+    """Someone the rhythm serves: whom they report to, where they are, whether away, and
+    since when the rhythm serves them (``rhythm_since``)."""
 
     id: int
     org_id: int
@@ -46,23 +50,48 @@ class Member:
     timezone: str
     away_until: date | None
     created_at: datetime
+    org_started: datetime | None = None  # their organisation's rhythm_started_at
+
+    @property
+    def rhythm_since(self) -> datetime:
+        """The later of their arrival and their organisation's first run of the rhythm:
+        what fell due for them before is not caught up (no last week's digest on a new
+        install, no check-in for a Friday before they joined)."""
+        if self.org_started is None or self.org_started < self.created_at:
+            return self.created_at
+        return self.org_started
+
+
+def _member_columns() -> Any:
+    return (select(Person.id, Person.org_id, Person.email, Person.name, Person.role,
+                   Person.manager_id, Person.timezone, Person.away_until, Person.created_at,
+                   Organization.rhythm_started_at)
+            .join(Organization, Person.org_id == Organization.id))
 
 
 def members(db: Session) -> list[Member]:
     """The active reps, managers and leaders (the rhythm's cast; not history)."""
-    rows = db.execute(select(Person.id, Person.org_id, Person.email, Person.name, Person.role,
-                             Person.manager_id, Person.timezone, Person.away_until,
-                             Person.created_at)
+    rows = db.execute(_member_columns()
                       .where(Person.active.is_(True), Person.role.in_(RHYTHM_ROLES))
                       .order_by(Person.id))
     return [Member(*row) for row in rows]
 
 
 def member(db: Session, person_id: int) -> Member | None:
-    row = db.execute(select(Person.id, Person.org_id, Person.email, Person.name, Person.role,
-                            Person.manager_id, Person.timezone, Person.away_until,
-                            Person.created_at).where(Person.id == person_id)).first()
+    row = db.execute(_member_columns().where(Person.id == person_id)).first()
     return Member(*row) if row is not None else None
+
+
+def start_rhythm(db: Session, now: datetime) -> int:
+    """Record ``now`` as the rhythm's start for every organisation it never ran for (read
+    first: a tick that finds none writes nothing); how many were started."""
+    waiting = list(db.scalars(select(Organization.id)
+                              .where(Organization.rhythm_started_at.is_(None))))
+    if waiting:
+        db.execute(update(Organization).where(Organization.id.in_(waiting),
+                                              Organization.rhythm_started_at.is_(None))
+                   .values(rhythm_started_at=now))
+    return len(waiting)
 
 
 # Cadences --------------------------------------------------------------------------------
@@ -209,6 +238,14 @@ def snoozed(db: Session) -> list[Checkin]:
                            .order_by(Checkin.id)))
 
 
+def in_conversation(db: Session, person_id: int, after: datetime) -> bool:
+    """Whether the person has an active conversation whose last turn came after ``after``
+    (ix_conversation_person): one in progress, which a check-in must not interrupt."""
+    return db.scalar(select(Conversation.id).where(
+        Conversation.person_id == person_id, Conversation.status == "active",
+        Conversation.updated_at > after).limit(1)) is not None
+
+
 # Actions and reviews ---------------------------------------------------------------------
 
 
@@ -289,6 +326,91 @@ def held_one_on_ones(db: Session, rep_ids: Sequence[int], since: datetime) -> se
                              CadenceOccurrence.scheduled_for >= since,
                              Cadence.subject_id.in_(rep_ids)))
     return {rep_id for (rep_id,) in rows if rep_id is not None}
+
+
+# What changed since a meeting (a pipeline review's prep nudge) -----------------------------
+
+
+def last_held(db: Session, cadence_id: int, before: datetime,
+              since: datetime) -> datetime | None:
+    """When the cadence's latest meeting in ``[since, before)`` marked held took place."""
+    return db.scalar(select(func.max(CadenceOccurrence.scheduled_for)).where(
+        CadenceOccurrence.cadence_id == cadence_id, CadenceOccurrence.status == "held",
+        CadenceOccurrence.scheduled_for >= since, CadenceOccurrence.scheduled_for < before))
+
+
+@dataclass(frozen=True, slots=True)
+class ActionCounts:
+    """The reps' action items: ``opened`` and ``done`` since a time; ``open`` now, of which
+    ``overdue`` (due before today)."""
+
+    opened: int
+    done: int
+    open: int
+    overdue: int
+
+
+def action_counts(db: Session, rep_ids: Sequence[int], since: datetime,
+                  today: date) -> ActionCounts:
+    """Two reads, each by an index: what changed since ``since`` (an action opened or
+    marked done since was updated since: ix_action_item_rep_updated), and what is open
+    (ix_action_item_open)."""
+    if not rep_ids:
+        return ActionCounts(0, 0, 0, 0)
+    opened, done = db.execute(select(
+        func.count().filter(ActionItem.created_at >= since),
+        func.count().filter(ActionItem.status == "done"))
+        .where(ActionItem.rep_id.in_(rep_ids), ActionItem.updated_at >= since)).one()
+    still_open, overdue = db.execute(select(
+        func.count(), func.count().filter(ActionItem.due_date < today))
+        .where(ActionItem.rep_id.in_(rep_ids), ActionItem.status.in_(OPEN_ACTION))).one()
+    return ActionCounts(opened or 0, done or 0, still_open or 0, overdue or 0)
+
+
+def sessions_since(db: Session, rep_ids: Sequence[int], since: datetime) -> int:
+    """Coaching sessions with these reps finished since ``since``
+    (ix_coaching_session_rep_ended)."""
+    if not rep_ids:
+        return 0
+    return db.scalar(select(func.count()).select_from(CoachingSession).where(
+        CoachingSession.rep_id.in_(rep_ids), CoachingSession.ended_at >= since,
+        CoachingSession.status.in_(FINISHED))) or 0
+
+
+def answered_since(db: Session, rep_ids: Sequence[int], since: datetime,
+                   first_week: date) -> list[dict[str, Any]]:
+    """The activity counts of the check-ins these reps answered since ``since``, among the
+    weeks from ``first_week`` on (the unique key's (person, week) range)."""
+    if not rep_ids:
+        return []
+    rows = db.execute(select(Checkin.activity).where(
+        Checkin.person_id.in_(rep_ids), Checkin.period_start >= first_week,
+        Checkin.status == "answered", Checkin.answered_at >= since))
+    return [dict(activity) if isinstance(activity, dict) else {} for (activity,) in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class MetricLine:
+    person_id: int
+    metric: str
+    period_start: date
+    period_end: date
+    target: float
+    actual: float
+
+
+def metrics_from(db: Session, person_ids: Sequence[int], first_start: date) -> list[MetricLine]:
+    """These people's metric rows of the periods starting on or after ``first_start``, each
+    person's metrics newest period first (the unique key's (person, period_start) range)."""
+    if not person_ids:
+        return []
+    rows = db.execute(select(Metric.person_id, Metric.metric, Metric.period_start,
+                             Metric.period_end, Metric.target, Metric.actual)
+                      .where(Metric.person_id.in_(person_ids),
+                             Metric.period_start >= first_start)
+                      .order_by(Metric.person_id, Metric.metric, Metric.period_end.desc(),
+                                Metric.period_start.desc()))
+    return [MetricLine(*row) for row in rows]
 
 
 def set_away(db: Session, person_id: int, until: date | None) -> None:

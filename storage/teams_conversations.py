@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, and_, bindparam, delete, select
+from sqlalchemy import Connection, Table, and_, bindparam, delete, exists, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -47,6 +47,21 @@ _PERSONAL_OF = (
 )
 
 
+# Personal chats of a tenant whose user is bound to nobody of the organisation: where the
+# app is installed for someone the bot has not identified yet (newest first, a bounded
+# number; by ix_teams_conversation_user and the person's unique (org, Teams id)).
+UNBOUND_AT_MOST = 1000
+_UNBOUND = (
+    select(_chats.c.user_key, _chats.c.reference)
+    .where(_chats.c.tenant == bindparam("tenant"), _chats.c.scope == PERSONAL,
+           _chats.c.user_key != "",
+           ~exists().where(_people.c.org_id == bindparam("org"),
+                           _people.c.teams_user_id == _chats.c.user_key))
+    .order_by(_chats.c.updated_at.desc())
+    .limit(UNBOUND_AT_MOST)
+)
+
+
 def remember(conn: Connection, *, tenant: str, conversation_id: str, user_key: str,
              scope: str, reference: Mapping[str, Any], now: datetime) -> None:
     conn.execute(_REMEMBER[conn.dialect.name], {
@@ -66,3 +81,11 @@ def personal_of(conn: Connection, tenant: str, email: str) -> dict[str, Any] | N
     found = conn.execute(_PERSONAL_OF, {"tenant": tenant, "platform": "teams",
                                         "email": email.strip().lower()}).scalar()
     return dict(found) if found is not None else None
+
+
+def unbound_personal(conn: Connection, tenant: str,
+                     org_id: int) -> list[tuple[str, dict[str, Any]]]:
+    """(user key, reference) of the personal chats in ``tenant`` whose user is bound to no
+    person of ``org_id`` (the newest ``UNBOUND_AT_MOST``)."""
+    return [(user_key, dict(reference)) for user_key, reference in conn.execute(
+        _UNBOUND, {"tenant": tenant, "org": org_id})]

@@ -1,5 +1,8 @@
 """How a platform tells who an unknown user is: each surface implements ``Directory``
-(Slack: users.info and the profile's email, within the workspace's organisation)."""
+(Slack: users.info and the profile's email, within the workspace's organisation), and
+``Finder``: the other way round, someone the rhythm must reach whom the platform has not
+shown us yet, by their email (Slack: users.lookupByEmail; Teams: the roster of the chats
+the app is installed in)."""
 
 from __future__ import annotations
 
@@ -29,4 +32,12 @@ class Directory(Protocol):
     def stranger(self, binding: Binding) -> str:
         """What a user we could not bind is told: why, and what to do (in the platform's
         own words: its workspace, its user ids)."""
+        ...
+
+
+class Finder(Protocol):
+    async def find(self, tenant: str, email: str) -> bool:
+        """Bind the person with ``email``, of the organisation ``tenant`` belongs to, to
+        their account on this platform: True when they are bound and can be written to
+        (now or before), False when the platform does not know them (yet)."""
         ...

@@ -13,6 +13,7 @@ from typing import Protocol
 
 from aiohttp import web
 
+from bot.channels.directory import Finder
 from bot.channels.gateway import Gateway
 
 SHUTDOWN_WAIT = 10.0  # seconds the work after the acks may take to finish at shutdown
@@ -26,6 +27,12 @@ class HostedSurface(Protocol):
     @property
     def platform(self) -> str:
         """Its name in a ``Who`` and on the outbox ("slack", "teams")."""
+        ...
+
+    @property
+    def finder(self) -> Finder:
+        """How the operating rhythm finds someone of the organisation the platform has not
+        shown us yet, by email (bot/channels/directory.py)."""
         ...
 
     def add_routes(self, web_app: web.Application) -> None:

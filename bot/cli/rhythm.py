@@ -6,10 +6,12 @@ from __future__ import annotations
 import argparse
 from datetime import UTC, datetime
 
+from bot.channels.who import Who
 from bot.cli.errors import UsageError
 from bot.cli.opening import open_app
-from bot.rhythm.due import Rhythm, run_due
-from bot.rhythm.schedule import upcoming
+from bot.rhythm.due import CONSOLE, Rhythm, run_due
+from bot.rhythm.schedule import reach_note, upcoming
+from bot.surfaces import enabled_platforms
 from storage import people, rhythm
 from storage.models import DEFAULT_ORG
 
@@ -55,10 +57,15 @@ def show_schedule(args: argparse.Namespace) -> int:
             if member is None:
                 raise UsageError(f"nobody with the email {args.person[:80]} is known")
             found = upcoming(db, app.playbook, member, now, args.days)
+            platforms = enabled_platforms(app)
+            default = Who(platforms[0], "", "") if platforms else CONSOLE
+            unreachable = reach_note(db, default, app.playbook, member, now)
     finally:
         app.close()
     print(f"{member.name} <{member.email}>, {member.role}, {member.timezone}: "
           f"the next {args.days} days")
+    if unreachable:
+        print(f"  {unreachable}")
     if not found:
         print("  nothing scheduled")
     for item in found:

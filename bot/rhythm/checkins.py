@@ -6,6 +6,11 @@ out of office is skipped (the week is recorded ``out_of_office``).
 A check-in is about one week (Monday to Sunday, the rep's time): it is only started in
 that week. After downtime the week's check-in is asked once, late; an earlier week's is
 not asked any more.
+
+A check-in never interrupts a conversation in progress (the rep's last turn in an active
+conversation less than ``IN_PROGRESS`` ago): it is deferred, its week recorded as waiting,
+and asked at the first run of the due work after that conversation ended or went quiet.
+Its reminder and missed mark count from when it was asked.
 """
 
 from __future__ import annotations
@@ -22,7 +27,14 @@ from bot.channels.who import Who
 from bot.clock import zone
 from bot.rhythm import guards
 from bot.rhythm.cadences import Rule, latest, occurrences
-from bot.rhythm.delivery import Scheduled, away_on, key, place, scheduled_payload
+from bot.rhythm.delivery import (
+    Scheduled,
+    Unreached,
+    away_on,
+    key,
+    place,
+    scheduled_payload,
+)
 from bot.runner import TurnRunner, Unattended
 from flows.messages import Choice, Message, Say
 from flows.playbook import Playbook
@@ -33,6 +45,7 @@ from storage.rhythm import Member
 Queue = Callable[[Connection, Scheduled], bool]
 WEEK = timedelta(days=7)
 ASKED_LOOKBACK = timedelta(days=30)  # open check-ins asked longer ago are left alone
+IN_PROGRESS = timedelta(minutes=30)  # a conversation with a turn this recent is in progress
 
 
 class CheckinRhythmText:
@@ -72,9 +85,11 @@ class CheckinJob:
     """Starts, reminds, re-asks and closes check-ins; counts what it did in ``counts``."""
 
     def __init__(self, sessions: sessionmaker[Session], playbook: Playbook,
-                 runner: TurnRunner, default: Who, now: datetime, queue: Queue) -> None:
+                 runner: TurnRunner, default: Who, now: datetime, queue: Queue,
+                 unreached: set[Unreached]) -> None:
         self.sessions, self.playbook, self.runner = sessions, playbook, runner
         self.default, self.now, self.queue = default, now, queue
+        self.unreached = unreached  # reps whose check-in waits for their platform
         self.counts: dict[str, int] = defaultdict(int)
 
     def start_due(self, reps: Iterable[Member]) -> None:
@@ -87,6 +102,9 @@ class CheckinJob:
             if slot is None:
                 continue
             period = week_start(slot.date())
+            group = [r for r in group if slot >= r.rhythm_since]  # no catch-up before
+            if not group:
+                continue
             with self.sessions.begin() as db:
                 rows = rhythm.checkins_of(db, [r.id for r in group], period)
                 waiting = [r for r in group if r.id not in rows
@@ -119,10 +137,21 @@ class CheckinJob:
 
     def _ask(self, rep: Member, period: date, at: datetime, occurrence: str) -> None:
         """The check-in as an unattended turn: its messages queued for the rep under
-        ``checkin:<rep>:<occurrence>:<index>``; then the week's row records when."""
+        ``checkin:<rep>:<occurrence>:<index>``; then the week's row records when. A rep in
+        a conversation in progress is not interrupted: deferred to a later run; one whose
+        platform cannot reach them yet waits (``unreached``) until it can."""
         with self.sessions.begin() as db:
+            if rhythm.in_conversation(db, rep.id, self.now - IN_PROGRESS):
+                rhythm.checkin_row(db, rep.id, period)  # waiting: counted, asked later
+                self.counts["checkins_deferred"] += 1
+                return
             placed = place(db.connection(), self.default, self.playbook.rhythm, rep, at,
                            self.now)
+            if not placed.reachable:  # never seen on their platform: asked once found
+                rhythm.checkin_row(db, rep.id, period)
+                self.unreached.add(Unreached(placed.who.platform, placed.tenant, rep.email))
+                self.counts["checkins_waiting"] += 1
+                return
         extra = scheduled_payload("checkin", placed,
                                   guards.checkin_still_waiting(rep.id, period))
         result = self.runner.run_turn(placed.who, Say("/checkin"), None, unattended=Unattended(

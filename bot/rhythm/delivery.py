@@ -20,7 +20,7 @@ from bot.channels.who import Who
 from bot.clock import zone
 from flows.messages import Message, message_to_json
 from flows.playbook import RhythmSettings
-from storage import outbox, tenancy
+from storage import outbox, teams_conversations, tenancy
 from storage.models import Person
 from storage.rhythm import Member
 
@@ -82,12 +82,26 @@ class Scheduled:
 @dataclass(frozen=True, slots=True)
 class Placed:
     """Where and when a scheduled message goes: the recipient's channel, the local time
-    it is due (quiet hours applied) and not before when it may leave."""
+    it is due (quiet hours applied) and not before when it may leave. ``reachable``:
+    the channel can write to them now (the console always; a platform once it knows
+    their account, and for Teams once the app is installed for them: a stored chat)."""
 
     who: Who
     tenant: str
     local_at: datetime
     not_before: datetime
+    reachable: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Unreached:
+    """Someone a scheduled message or check-in is for whom their platform cannot be
+    written to yet: ``coach serve`` looks them up by email (bot/channels/directory.py
+    ``Finder``) and runs the due work again when found; their messages wait meanwhile."""
+
+    platform: str
+    tenant: str
+    email: str
 
 
 def place(conn: Connection, default: Who, settings: RhythmSettings, to: Member,
@@ -105,12 +119,15 @@ def place(conn: Connection, default: Who, settings: RhythmSettings, to: Member,
         linked = tenancy.workspaces_of(conn, to.org_id, channel.channel)
         if linked:
             channel = Route(channel.channel, linked[0])
-    user_key = (to.email if channel.channel == "console"
-                else _platform_id(conn, channel.channel, to) or to.email)
+    platform_id = None if channel.channel == "console" else _platform_id(
+        conn, channel.channel, to)
+    reachable = channel.channel == "console" or (platform_id is not None and (
+        channel.channel != "teams"
+        or teams_conversations.personal_of(conn, channel.tenant, to.email) is not None))
     due_at = out_of_quiet_hours(at, tz, settings)
     leave = max(due_at, out_of_quiet_hours(now, tz, settings))
-    return Placed(Who(channel.channel, channel.tenant, user_key), channel.tenant,
-                  due_at.astimezone(tz), leave)
+    return Placed(Who(channel.channel, channel.tenant, platform_id or to.email),
+                  channel.tenant, due_at.astimezone(tz), leave, reachable)
 
 
 def _platform_id(conn: Connection, platform: str, to: Member) -> str | None:
@@ -131,13 +148,19 @@ def scheduled_payload(kind: str, placed: Placed,
 
 
 def queue(conn: Connection, default: Who, settings: RhythmSettings, item: Scheduled,
-          now: datetime) -> bool:
-    """Queue ``item`` unless its key is already in the outbox; True when it was added."""
+          now: datetime) -> Placed | None:
+    """Queue ``item`` unless its key is already in the outbox, or it fell due before the
+    rhythm served its recipient (``Member.rhythm_since``: not caught up); where it went
+    when it was added."""
+    if item.at < item.to.rhythm_since:
+        return None
     placed = place(conn, default, settings, item.to, item.at, now)
     payload = {"tenant": placed.tenant, "message": message_to_json(item.message),
                **scheduled_payload(item.kind, placed, item.guard)}
-    return outbox.enqueue(conn, key=item.key, kind=placed.who.platform, target=item.to.email,
-                          payload=payload, now=now, not_before=placed.not_before)
+    added = outbox.enqueue(conn, key=item.key, kind=placed.who.platform,
+                           target=item.to.email, payload=payload, now=now,
+                           not_before=placed.not_before)
+    return placed if added else None
 
 
 def away_on(member: Member, day: date) -> bool:

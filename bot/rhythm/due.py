@@ -25,10 +25,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.channels.who import Who
 from bot.rhythm import digests, meetings, reminders
 from bot.rhythm.checkins import CheckinJob
-from bot.rhythm.delivery import Scheduled, queue
+from bot.rhythm.delivery import Scheduled, Unreached, queue
 from bot.runner import TurnRunner
 from flows.playbook import Playbook
-from storage import retention
+from storage import outbox, retention
 from storage import rhythm as stored
 from storage.rhythm import Member
 
@@ -64,16 +64,23 @@ class DueReport:
     by_kind: Counter[str] = field(default_factory=Counter)
     occurrences_planned: int = 0
     checkins_started: int = 0
+    checkins_deferred: int = 0  # the rep was in a conversation: asked at a later run
+    checkins_waiting: int = 0  # the rep cannot be reached yet (``unreached``)
     checkins_missed: int = 0
     skipped_away: int = 0
     turns_failed: int = 0
     expired: Counter[str] = field(default_factory=Counter)  # free text past retention
+    # people whose platform cannot be written to yet (never seen there, or Teams without
+    # the app): their check-in waits, their messages wait; coach serve looks them up
+    unreached: set[Unreached] = field(default_factory=set)
 
     def line(self) -> str:
         kinds = ", ".join(f"{k} {n}" for k, n in sorted(self.by_kind.items())) or "none"
         return (f"queued {self.queued} ({kinds}); meetings planned {self.occurrences_planned};"
-                f" check-ins started {self.checkins_started}, missed {self.checkins_missed};"
-                f" skipped (away) {self.skipped_away}; failed turns {self.turns_failed}"
+                f" check-ins started {self.checkins_started},"
+                f" deferred {self.checkins_deferred}, missed {self.checkins_missed};"
+                f" skipped (away) {self.skipped_away}; failed turns {self.turns_failed};"
+                f" unreachable {len(self.unreached)}"
                 + (f"; past retention {sum(self.expired.values())}" if self.expired else ""))
 
 
@@ -83,18 +90,27 @@ def run_due(rhythm: Rhythm, now: datetime) -> DueReport:
     playbook = rhythm.playbook
 
     def add(conn: Connection, item: Scheduled) -> bool:
-        added = queue(conn, rhythm.default, playbook.rhythm, item, now)
-        if added:
-            report.queued += 1
-            report.by_kind[item.kind] += 1
-        return added
+        placed = queue(conn, rhythm.default, playbook.rhythm, item, now)
+        if placed is None:
+            return False
+        report.queued += 1
+        report.by_kind[item.kind] += 1
+        if not placed.reachable:
+            report.unreached.add(Unreached(placed.who.platform, placed.tenant, item.to.email))
+        return True
 
     def queue_all(db: Session, items: Iterable[Scheduled]) -> None:
+        """Each item not queued before (the keys looked up at once: most ticks find the
+        same "did it happen?" and reminders again, and place them no more)."""
         conn = db.connection()
-        for item in items:
-            add(conn, item)
+        wanted = list(items)
+        queued = outbox.existing(conn, [item.key for item in wanted])
+        for item in wanted:
+            if item.key not in queued:
+                add(conn, item)
 
     with rhythm.sessions.begin() as db:
+        stored.start_rhythm(db, now)
         people = stored.members(db)
         meetings.sync_cadences(db, people, playbook, now)
         report.occurrences_planned = meetings.plan(db, playbook, now)
@@ -108,14 +124,17 @@ def run_due(rhythm: Rhythm, now: datetime) -> DueReport:
         queue_all(db, reminders.no_one_on_one(db, playbook, people, now))
     runner = TurnRunner(rhythm.runner.engine, rhythm.runner.flows, FixedClock(now),
                         rhythm.runner.commands, rhythm.runner.hand_off)
-    job = CheckinJob(rhythm.sessions, playbook, runner, rhythm.default, now, add)
+    job = CheckinJob(rhythm.sessions, playbook, runner, rhythm.default, now, add,
+                     report.unreached)
     job.remind_and_close(cast)
     job.ask_again(cast)
     job.start_due([m for m in people if m.role == "rep"])
     report.checkins_started = job.counts["checkins_started"]
+    report.checkins_deferred = job.counts["checkins_deferred"]
     report.checkins_missed = job.counts["checkins_missed"]
     report.skipped_away = job.counts["skipped_away"]
     report.turns_failed = job.counts["turns_failed"]
+    report.checkins_waiting = job.counts["checkins_waiting"]
     if job.counts["checkins_started"]:
         report.by_kind["checkin"] += job.counts["checkins_started"]
         report.queued += job.counts["checkins_started"]

@@ -17,8 +17,8 @@ import asyncio
 import contextlib
 import functools
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
-from datetime import UTC, datetime
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 
 from aiohttp import web
 from apscheduler.events import EVENT_JOB_SUBMITTED, JobSubmissionEvent
@@ -26,11 +26,13 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.bootstrap import App
+from bot.channels.directory import Finder
 from bot.channels.gateway import Gateway
 from bot.channels.who import Who
 from bot.clock import Clock
 from bot.observability.context import work_scope
-from bot.rhythm.due import CONSOLE, rhythm_of, run_due
+from bot.rhythm.delivery import Unreached
+from bot.rhythm.due import CONSOLE, DueReport, rhythm_of, run_due
 from bot.rhythm.leader import Candidate, campaign, candidate_for, process_name
 from storage.db import is_busy
 
@@ -38,6 +40,8 @@ log = logging.getLogger("coach.rhythm")
 DueWork = Callable[[datetime], object]  # queues what is due at that time; returns a report
 DUE_JOB = "rhythm.due"  # the one job: a stable id, so a re-election replaces it
 CHECK_EVERY = 5.0  # seconds between the leader's checks that it still holds its claim
+LOOK_AGAIN = timedelta(hours=1)  # someone not found by email is looked up again after this
+FIND_AT_ONCE = 8  # people looked up side by side (the platforms' rate limits)
 STOP_WAIT = 30.0  # seconds a tick in progress may take to finish at shutdown
 
 
@@ -48,18 +52,28 @@ class RhythmHost:
     ``coalesce``: runs missed while the loop was stalled become one; ``misfire_grace_time``
     of a whole interval: a late tick still runs (APScheduler's default of 1 s would drop it
     on a busy machine and wait for the next); ``max_instances=1``: ticks never overlap. A
-    new leader runs a tick at once (catching up after the old leader died)."""
+    new leader runs a tick at once (catching up after the old leader died).
+
+    ``finders``: by platform, how someone the platform has not shown us yet is found by
+    email (bot/channels/directory.py). The due work names the people it could not reach
+    (``DueReport.unreached``); each is looked up, and when one is found the due work runs
+    again at once (their check-in turn runs now). Someone not found is looked up again
+    after ``LOOK_AGAIN`` and logged once."""
 
     def __init__(self, due_work: DueWork, gateway: Gateway, clock: Clock,
                  candidate: Candidate, *, every: float, retry_every: float,
-                 check_every: float = CHECK_EVERY, name: str | None = None) -> None:
+                 check_every: float = CHECK_EVERY, name: str | None = None,
+                 finders: Mapping[str, Finder] | None = None) -> None:
         self.due_work, self.gateway, self.clock = due_work, gateway, clock
         self.candidate = candidate
         self.every, self.retry_every, self.check_every = every, retry_every, check_every
         self.name = name or process_name()
+        self.finders = dict(finders or {})
         self.scheduler: AsyncIOScheduler | None = None
         self.ticks = 0  # due-work runs completed by this process (logs, tests)
         self._ticking = asyncio.Lock()
+        self._not_found: dict[Unreached, datetime] = {}  # when each was last looked up
+        self._logged: set[Unreached] = set()  # told once in the log
 
     @property
     def leading(self) -> bool:
@@ -84,10 +98,42 @@ class RhythmHost:
                 self.gateway.metrics.failed("due_work")
                 log.exception("due work failed; the next tick tries again")
             return
+        if isinstance(report, DueReport) and report.unreached:
+            try:
+                if await self.reach(report.unreached):  # their turns run now
+                    report = await self.gateway.database.run(self.due_work, self.clock.now())
+            except Exception:
+                log.exception("looking people up failed; the next tick tries again")
         self.ticks += 1
         self.gateway.metrics.due_work_ran()
         log.info("due work ran: %s", report)
         self.gateway.outbox.wake(self.gateway.background)  # what it queued goes out now
+
+    async def reach(self, people: Iterable[Unreached]) -> bool:
+        """Look each person up on their platform (a few at a time); True when any was
+        found. One not found is asked again after ``LOOK_AGAIN``, and logged once."""
+        now = self.clock.now()
+        due = [p for p in people if p.platform in self.finders
+               and now - self._not_found.get(p, now - LOOK_AGAIN) >= LOOK_AGAIN]
+        slots = asyncio.Semaphore(FIND_AT_ONCE)
+
+        async def find(person: Unreached) -> bool:
+            async with slots:
+                return await self.finders[person.platform].find(person.tenant, person.email)
+
+        found = await asyncio.gather(*(find(p) for p in due))
+        for person, ok in zip(due, found, strict=True):
+            if ok:
+                self._not_found.pop(person, None)
+                self._logged.discard(person)
+                continue
+            self._not_found[person] = now
+            if person not in self._logged:
+                self._logged.add(person)
+                log.warning("%s cannot be reached on %s yet (not found by email there, or "
+                            "the app is not installed for them): their messages wait",
+                            person.email, person.platform)
+        return any(found)
 
     async def elected(self) -> None:
         scheduler = AsyncIOScheduler(timezone=UTC)
@@ -136,12 +182,13 @@ class RhythmHost:
         await self.candidate.release()
 
 
-def rhythm_host(app: App, gateway: Gateway, due_work: DueWork) -> RhythmHost:
+def rhythm_host(app: App, gateway: Gateway, due_work: DueWork,
+                finders: Mapping[str, Finder] | None = None) -> RhythmHost:
     """The scheduler of ``coach serve`` for this app's database and settings."""
     settings = app.settings
     return RhythmHost(due_work, gateway, app.clock, candidate_for(app.engine.url),
                       every=settings.coach_scheduler_interval,
-                      retry_every=settings.coach_leader_retry)
+                      retry_every=settings.coach_leader_retry, finders=finders)
 
 
 def due_work_for(app: App, platforms: Sequence[str] = ()) -> DueWork:

@@ -9,9 +9,10 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from bot.channels.who import Who
 from bot.clock import zone
 from bot.rhythm import checkins, digests, meetings, reminders
-from bot.rhythm.delivery import away_on, out_of_quiet_hours
+from bot.rhythm.delivery import away_on, out_of_quiet_hours, place
 from flows.playbook import Playbook
 from storage import rhythm
 from storage.rhythm import Member
@@ -29,6 +30,10 @@ class ScheduleText:
     action_overdue = "action overdue: {description}"
     digest = "weekly digest (week of {week})"
     away = "(away: skipped)"
+    unbound = ("not seen on {platform} yet: looked up by email when something is due for "
+               "them; until then their check-in and messages wait")
+    no_chat = ("unreachable on {platform}: the app is not installed for them; their "
+               "check-in and messages wait until they open it")
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,3 +91,17 @@ def upcoming(db: Session, playbook: Playbook, person: Member, now: datetime,
             add(slot, "digest", ScheduleText.digest.format(
                 week=digests.reported_week(slot.date()).isoformat()))
     return sorted(found, key=lambda u: (u.at, u.kind))
+
+
+def reach_note(db: Session, default: Who, playbook: Playbook, person: Member,
+               now: datetime) -> str | None:
+    """Why the rhythm cannot write to ``person`` on their channel yet (``default``: the
+    channel of someone bound to no platform, as ``coach serve`` would pick it), or None."""
+    conn = db.connection()
+    placed = place(conn, default, playbook.rhythm, person, now, now)
+    if placed.reachable:
+        return None
+    platform = placed.who.platform.title()
+    if placed.who.user_key == person.email:  # no account of theirs is known there
+        return ScheduleText.unbound.format(platform=platform)
+    return ScheduleText.no_chat.format(platform=platform)

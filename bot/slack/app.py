@@ -9,6 +9,7 @@ import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
@@ -38,6 +39,7 @@ from bot.slack.clients import (
     web_client,
 )
 from bot.slack.handlers import SlackHandlers
+from bot.slack.identity import SlackFinder
 from bot.slack.installations import InstallationStore, StateStore
 from bot.slack.listeners import register
 from bot.slack.notifier import SlackNotifier
@@ -66,6 +68,11 @@ class SlackApp:
     def platform(self) -> str:
         return PLATFORM
 
+    @property
+    def finder(self) -> SlackFinder:
+        """How the rhythm reaches someone who never used the app: by email."""
+        return SlackFinder(self.handlers.identity, self.handlers.clients)
+
     def add_routes(self, web_app: web.Application) -> None:
         http.add_routes(web_app, self.bolt, self.signing_secret if self.http else "")
 
@@ -76,6 +83,10 @@ class SlackApp:
         shared = client.session is None
         if shared:
             client.session = api_session(self.api_timeout)
+        # the token's own workspace linked now, before the rhythm's first tick places
+        # anyone there (a failure is tried again on the first request that needs it)
+        with contextlib.suppress(aiohttp.ClientError, TimeoutError):
+            await self.handlers.workspaces.ensure_linked()
         handler = None
         if self.socket_mode:
             from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler

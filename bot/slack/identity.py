@@ -22,6 +22,7 @@ from bot.channels.database import Database
 from bot.channels.directory import Binding
 from bot.channels.who import Who
 from bot.clock import Clock
+from bot.slack.clients import Clients
 from bot.slack.text import SlackText
 from bot.slack.workspaces import Workspaces
 from storage import people
@@ -149,6 +150,22 @@ class SlackDirectory:
 
     def stranger(self, binding: Binding) -> str:
         return stranger_text(binding)
+
+
+@dataclass(frozen=True, slots=True)
+class SlackFinder:
+    """The channel layer's Finder for Slack: someone the rhythm must reach who never used
+    the app is looked up by email (users.lookupByEmail, scope ``users:read.email``) in
+    the workspace, and bound when they are of its organisation (``Identity.user_id_for``)."""
+
+    identity: Identity
+    clients: Clients
+
+    async def find(self, tenant: str, email: str) -> bool:
+        client = await self.clients.for_tenant(tenant)
+        if client is None:
+            return False
+        return await self.identity.user_id_for(client, email, tenant) is not None
 
 
 def stranger_text(binding: Binding) -> str:

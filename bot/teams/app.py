@@ -49,6 +49,7 @@ from bot.services.context import ServiceContext
 from bot.settings import ConfigError, Settings
 from bot.teams.connector import PooledConnectorClients
 from bot.teams.handlers import TeamsHandlers
+from bot.teams.identity import TeamsFinder
 from bot.teams.notifier import Sleep, TeamsNotifier
 from bot.teams.parse import PLATFORM
 from bot.teams.store import TeamsStore
@@ -71,6 +72,8 @@ class TeamsApp:
     store: TeamsStore
     tenants: tuple[str, ...]
     clients: PooledConnectorClients
+
+    finder: TeamsFinder
 
     @property
     def platform(self) -> str:
@@ -219,4 +222,6 @@ def build_teams(app: App, *, gateway: Gateway | None = None,
     adapter.on_turn_error = handlers.on_error
     gateway.outbox.register(TeamsNotifier(adapter, s.teams_app_id or "", store,
                                           gateway.database, sleep))
-    return TeamsApp(agent, adapter, auth, handlers, gateway, store, s.teams_tenants, clients)
+    finder = TeamsFinder(store, gateway.database, adapter, s.teams_app_id or "")
+    return TeamsApp(agent, adapter, auth, handlers, gateway, store, s.teams_tenants, clients,
+                    finder)

@@ -8,9 +8,12 @@ agentic or Copilot Studio request still goes through the SDK's own code."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 import aiohttp
-from microsoft_agents.activity import RoleTypes
+from microsoft_agents.activity import ConversationReference, RoleTypes
 from microsoft_agents.hosting.core import (
+    ChannelServiceAdapter,
     ClaimsIdentity,
     ConnectorClientBase,
     RestChannelServiceClientFactory,
@@ -57,3 +60,17 @@ def sdk_only(context: TurnContext) -> bool:
     recipient = activity.recipient
     return bool(activity.is_agentic_request()
                 or (recipient is not None and recipient.role == RoleTypes.connector_user))
+
+
+async def proactively(adapter: ChannelServiceAdapter, app_id: str,
+                      reference: ConversationReference,
+                      work: Callable[[TurnContext], Awaitable[None]]) -> None:
+    """One proactive turn in a stored conversation (``work`` with its context: a new
+    message in the chat, not a reply to anything), with the app's credential; in local
+    development (no app id) the connector takes no token."""
+    continuation = reference.get_continuation_activity()
+    continuation.id = None
+    if app_id:
+        await adapter.continue_conversation(app_id, continuation, work)
+    else:
+        await adapter.continue_conversation_with_claims(ClaimsIdentity(), continuation, work)

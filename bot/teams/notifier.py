@@ -17,11 +17,12 @@ from typing import Any
 
 import aiohttp
 from microsoft_agents.activity import Activity, ConversationReference
-from microsoft_agents.hosting.core import ChannelServiceAdapter, ClaimsIdentity, TurnContext
+from microsoft_agents.hosting.core import ChannelServiceAdapter, TurnContext
 
 from bot.channels.database import Database
 from bot.channels.outbox import DeliveryFailed, LeasedMessage
 from bot.teams import render
+from bot.teams.connector import proactively
 from bot.teams.parse import PLATFORM
 from bot.teams.store import TeamsStore
 
@@ -83,13 +84,7 @@ class TeamsNotifier:
             except Exception as exc:  # noqa: BLE001 - re-raised below, outside the SDK
                 failures.append(exc)
 
-        continuation = reference.get_continuation_activity()
-        continuation.id = None  # a new message in the chat, not a reply to this event
-        if self.app_id:
-            await self.adapter.continue_conversation(self.app_id, continuation, send_all)
-        else:  # local development: the connector takes no token
-            await self.adapter.continue_conversation_with_claims(
-                ClaimsIdentity(), continuation, send_all)
+        await proactively(self.adapter, self.app_id, reference, send_all)
         if failures:
             raise failures[0]
 

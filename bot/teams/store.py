@@ -82,6 +82,11 @@ class TeamsStore:
         with self.sessions() as db:
             return teams_conversations.personal_of(db.connection(), tenant, email)
 
+    def unbound_chats(self, tenant: str, org: int) -> list[tuple[str, dict[str, Any]]]:
+        """The personal chats of users bound to nobody of ``org`` (user key, reference)."""
+        with self.sessions() as db:
+            return teams_conversations.unbound_personal(db.connection(), tenant, org)
+
     def bind(self, org: int, email: str, user_key: str) -> BindStatus:
         """Bind a Teams user (their Entra object id) to the person with this email, once:
         a person already bound to another Teams id stays bound to it."""

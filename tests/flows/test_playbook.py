@@ -17,6 +17,9 @@ def test_default_playbook_builds(raw: dict[str, Any]) -> None:
     assert playbook.max_answer_chars == 2000
     forecast = next(m for m in playbook.meetings if m.id == "forecast_call")
     assert forecast.accelerate is not None and forecast.accelerate.near == "quarter_end"
+    assert {m.id: m.prep for m in playbook.meetings if m.id in (
+        "pipeline_review", "forecast_call", "coaching_session")} == {
+        "pipeline_review": "changes", "forecast_call": "team", "coaching_session": "rep"}
     assert (playbook.rhythm.no_one_on_one_days, playbook.rhythm.quiet_start,
             playbook.rhythm.quiet_end) == (14, "20:00", "08:00")
 
@@ -39,6 +42,7 @@ def test_a_bad_rhythm_names_its_path(raw: dict[str, Any]) -> None:
      ("focus_areas", 10, "id")),
     (lambda r: r["focus_areas"][0].update(id="Not Snake"), ("focus_areas", 0, "id")),
     (lambda r: r["meetings"][0].update(time="9am"), ("meetings", 0, "time")),
+    (lambda r: r["meetings"][0].update(prep="tree"), ("meetings", 0, "prep")),
     (lambda r: r["meetings"][2]["accelerate"].update(weeks=9),
      ("meetings", 2, "accelerate", "weeks")),
     (lambda r: r["checkin"].update(activities=[]), ("checkin", "activities")),

@@ -32,6 +32,8 @@ from tests.fuzz import count, fuzz
 from tests.support import make_app
 
 START = datetime.fromisoformat("2027-03-01T12:00:00+00:00")
+SUNDAY = datetime.fromisoformat("2027-02-28T12:00:00+00:00")  # nothing falls due then
+MONDAY_EARLY = datetime.fromisoformat("2027-03-08T11:00:00+00:00")  # 06:00 New York
 ALICE, MAYA = f"alice@{DOMAIN}", f"maya@{DOMAIN}"
 
 
@@ -41,6 +43,14 @@ def at(text: str) -> datetime:
 
 def rhythm(app: App) -> Rhythm:
     return Rhythm(app.sessions, app.playbook, app.runner)
+
+
+def started(db_url: str, start: datetime = SUNDAY) -> App:
+    """The app, its rhythm running since ``start`` (the first run of the due work: what
+    falls due from then on is sent; nothing before is caught up)."""
+    app = make_app(db_url, start=start)
+    run_due(rhythm(app), start)
+    return app
 
 
 def tick(app: App, when: str) -> Any:
@@ -78,7 +88,7 @@ def say(app: App, email: str, text: str) -> list[str]:
 
 
 def test_running_twice_queues_nothing_twice(db_url: str) -> None:
-    app = make_app(db_url, start=START)
+    app = started(db_url)
     first = tick(app, "2027-03-05T20:00:00+00:00")
     # 15:00 in New York (Alice) and London (Dev, Erin)
     assert first.queued > 0 and first.checkins_started == 3
@@ -92,7 +102,7 @@ def test_running_twice_queues_nothing_twice(db_url: str) -> None:
 
 
 def test_after_ten_days_down_one_catch_up_per_item(db_url: str) -> None:
-    app = make_app(db_url, start=START)
+    app = started(db_url)
     tick(app, "2027-03-01T12:00:00+00:00")
     before = {r.idempotency_key for r in rows(app)}
     report = tick(app, "2027-03-13T00:30:00+00:00")  # after every rep's Friday 15:00
@@ -114,7 +124,7 @@ def test_after_ten_days_down_one_catch_up_per_item(db_url: str) -> None:
 
 
 def test_an_answered_checkin_drops_its_queued_reminder(db_url: str) -> None:
-    app = make_app(db_url, start=START)
+    app = started(db_url)
     tick(app, "2027-03-05T20:00:00+00:00")  # Alice is asked at 15:00 New York
     send_console(app)
     tick(app, "2027-03-06T16:30:00+00:00")  # 20 hours later: the reminder is queued
@@ -143,7 +153,7 @@ def app_submit(values: dict[str, str]) -> Any:
 
 
 def test_unanswered_checkin_gets_one_reminder_then_is_missed(db_url: str) -> None:
-    app = make_app(db_url, start=START)
+    app = started(db_url)
     tick(app, "2027-03-05T20:00:00+00:00")
     tick(app, "2027-03-06T16:30:00+00:00")
     tick(app, "2027-03-06T18:30:00+00:00")
@@ -158,7 +168,7 @@ def test_unanswered_checkin_gets_one_reminder_then_is_missed(db_url: str) -> Non
 
 
 def test_a_snooze_asks_again_at_its_time(db_url: str) -> None:
-    app = make_app(db_url, start=START)
+    app = started(db_url)
     tick(app, "2027-03-05T20:00:00+00:00")
     app.clock.set(at("2027-03-05T20:05:00+00:00"))  # type: ignore[attr-defined]
     replies = app.runner.handle(Who("console", "local", ALICE), Choose("snooze"))
@@ -177,7 +187,7 @@ def test_a_snooze_asks_again_at_its_time(db_url: str) -> None:
 
 
 def test_away_skips_the_checkin_and_the_nudges(db_url: str) -> None:
-    app = make_app(db_url, start=START)
+    app = started(db_url)
     app.clock.set(at("2027-03-04T15:00:00+00:00"))  # type: ignore[attr-defined]
     assert "Out of office through Wednesday 10 March 2027" in say(app, ALICE,
                                                                    "/away 2027-03-10")[0]
@@ -192,14 +202,14 @@ def test_away_skips_the_checkin_and_the_nudges(db_url: str) -> None:
 
 
 def test_a_moved_meeting_drops_its_prep_nudge_and_is_planned_anew(db_url: str) -> None:
-    app = make_app(db_url, start=START)
+    app = started(db_url, MONDAY_EARLY)
     tick(app, "2027-03-08T12:30:00+00:00")  # 07:30 New York: the team meeting is at 09:00
     (nudge,) = [r for r in scheduled(app, "prep_nudge") if r.target == MAYA]
     assert nudge.payload["scheduled"]["at"] == "2027-03-08T08:00:00-05:00"  # quiet hours
     occurrence = int(nudge.idempotency_key.rsplit("occ-", 1)[1])
     reply = say(app, MAYA, f"/meetings {occurrence} move thursday 15:00")
     assert reply == ["Moved: Team meeting is now Thu 11 Mar 15:00."]
-    app.clock.set(at("2027-03-08T13:00:00+00:00"))  # type: ignore[attr-defined]
+    tick(app, "2027-03-08T13:00:00+00:00")
     sent = send_console(app)  # Maya's digest goes at 08:00; the nudge does not
     assert [info.kind for to, _, info in sent if to == MAYA and info] == ["digest"]
     assert [r.status for r in scheduled(app, "prep_nudge") if r.target == MAYA] == ["dropped"]
@@ -214,7 +224,7 @@ def test_a_moved_meeting_drops_its_prep_nudge_and_is_planned_anew(db_url: str) -
 
 
 def test_did_it_happen_records_adherence(db_url: str) -> None:
-    app = make_app(db_url, start=START)
+    app = started(db_url, MONDAY_EARLY)
     tick(app, "2027-03-08T12:30:00+00:00")
     tick(app, "2027-03-08T15:30:00+00:00")  # 10:30 New York: an hour after the meeting
     (check,) = [r for r in scheduled(app, "meeting_check") if r.target == MAYA]
@@ -251,7 +261,7 @@ def plan(app: App, review_due: date, action_due: date) -> tuple[int, int]:
 
 
 def test_review_day_prompts_the_manager_and_one_click_starts_it(db_url: str) -> None:
-    app = make_app(db_url, start=START)
+    app = started(db_url)
     review_id, _ = plan(app, date(2027, 3, 9), date(2027, 3, 20))
     tick(app, "2027-03-09T13:30:00+00:00")  # 08:30 New York: not yet
     assert not scheduled(app, "review_due")
@@ -267,7 +277,7 @@ def test_review_day_prompts_the_manager_and_one_click_starts_it(db_url: str) -> 
 
 
 def test_action_reminders_on_the_due_day_and_once_overdue(db_url: str) -> None:
-    app = make_app(db_url, start=START)
+    app = started(db_url)
     _, action_id = plan(app, date(2027, 4, 30), date(2027, 3, 9))
     for day in ("09", "10", "11", "12"):
         tick(app, f"2027-03-{day}T14:30:00+00:00")
@@ -296,7 +306,7 @@ _APPS: dict[str, App] = {}
 def _fuzz_app(db_url: str) -> App:
     """One app per database for the property test's cases (made once, reused)."""
     if db_url not in _APPS:
-        app = make_app(db_url, start=START)
+        app = started(db_url)
         tick(app, "2027-03-01T12:00:00+00:00")
         _APPS[db_url] = app
     return _APPS[db_url]
@@ -305,7 +315,7 @@ def _fuzz_app(db_url: str) -> App:
 def test_the_app_home_lists_the_next_meetings(db_url: str) -> None:
     from bot.services import home
 
-    app = make_app(db_url, start=START)
+    app = started(db_url)
     tick(app, "2027-03-01T12:00:00+00:00")
     with app.sessions() as db:
         maya = db.scalar(select(Person).where(Person.email == MAYA))
@@ -322,7 +332,8 @@ def test_the_readable_chat_shows_what_came_due_at_start(db_url: str) -> None:
 
     from bot.console.chat import Terminal
 
-    app = make_app(db_url, start=at("2027-03-05T20:30:00+00:00"))
+    app = started(db_url, at("2027-03-05T19:00:00+00:00"))  # then closed at 14:00 New York
+    app.clock.set(at("2027-03-05T20:30:00+00:00"))  # type: ignore[attr-defined]
     out = io.StringIO()
     answers = iter(["/quit"])
     Terminal(app, ALICE, read=lambda prompt: next(answers), out=out).run()
@@ -339,7 +350,8 @@ def test_the_readable_chat_at_start_counts_what_went_to_others(db_url: str) -> N
 
     from bot.console.chat import ConsoleText, Terminal
 
-    app = make_app(db_url, start=at("2027-03-05T20:30:00+00:00"))
+    app = started(db_url, at("2027-03-05T19:00:00+00:00"))
+    app.clock.set(at("2027-03-05T20:30:00+00:00"))  # type: ignore[attr-defined]
     out = io.StringIO()
     answers = iter(["/quit"])
     Terminal(app, MAYA, read=lambda prompt: next(answers), out=out).run()
@@ -352,7 +364,7 @@ def test_the_readable_chat_at_start_counts_what_went_to_others(db_url: str) -> N
 
 
 def test_no_one_on_one_nudges_weekly_until_a_meeting_is_held(db_url: str) -> None:
-    app = make_app(db_url, start=at("2027-02-01T12:00:00+00:00"))  # the reps arrive
+    app = started(db_url, at("2027-02-01T12:00:00+00:00"))  # the reps arrive
     tick(app, "2027-03-01T12:00:00+00:00")
     tick(app, "2027-03-01T14:30:00+00:00")  # Monday 09:30 New York
     nudges = [r.idempotency_key for r in scheduled(app, "no_one_on_one") if r.target == MAYA]
@@ -376,7 +388,7 @@ def test_no_one_on_one_nudges_weekly_until_a_meeting_is_held(db_url: str) -> Non
 
 
 def test_a_manager_away_gets_no_prep_nudge(db_url: str) -> None:
-    app = make_app(db_url, start=START)
+    app = started(db_url)
     app.clock.set(at("2027-03-05T15:00:00+00:00"))  # type: ignore[attr-defined]
     say(app, MAYA, "/away 2027-03-08")
     tick(app, "2027-03-08T12:30:00+00:00")  # 07:30 New York, Monday: her team meeting at 9
@@ -391,7 +403,7 @@ def test_the_outbox_worker_drops_a_row_whose_guard_failed(db_url: str) -> None:
     from bot.rhythm import guards
     from storage import deliveries, outbox
 
-    app = make_app(db_url, start=START)
+    app = started(db_url)
     _, action_id = plan(app, date(2027, 4, 30), date(2027, 3, 9))
     now = at("2027-03-09T15:00:00+00:00")
     with app.sessions.begin() as db:
