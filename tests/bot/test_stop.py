@@ -65,6 +65,9 @@ async def until(condition: object, served: Served, timeout: float = 60.0) -> Non
 async def test_sigterm_mid_turn_finishes_the_turn_and_refuses_new_work(
         db_url: str, fake: FakeSlack, tmp_path: Path) -> None:
     make_app(db_url).close()  # the demo org: Alice is known by email, not yet by Slack id
+    # The scheduler's first tick may look due people up by email; here nobody is found
+    # that way, so Alice's own command is what binds her (through users.info).
+    fake.fail("users.lookupByEmail", 404, times=10_000)
     served = Served(SERVE, tmp_path, "serve", DATABASE_URL=db_url,
                     SLACK_BOT_TOKEN="xoxb-test", SLACK_SIGNING_SECRET=SECRET,
                     SLACK_API_URL=fake.url, COACH_SHUTDOWN_DELAY=str(STOP_DELAY),
