@@ -310,6 +310,19 @@ class Checkin(Base):
     ask_again_at: Mapped[datetime | None]
 
 
+class CheckinBlocker(Base):
+    """One blocker a rep named in a check-in's free text, tagged by the language model after
+    the check-in was stored (bot/llm): the digest counts them by tag. ``quote`` is the rep's
+    own words as sent to the model (redacted); it never reaches a digest."""
+
+    __tablename__ = "checkin_blocker"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    checkin_id: Mapped[int] = mapped_column(ForeignKey("checkin.id", ondelete="CASCADE"),
+                                            index=True)
+    tag: Mapped[str] = mapped_column(String(40))
+    quote: Mapped[str] = mapped_column(Text)
+
+
 class Metric(Base):
     __tablename__ = "metric"
     __table_args__ = (UniqueConstraint("person_id", "period_start", "period_end", "metric"),)
@@ -500,3 +513,5 @@ Index("ix_cadence_occurrence_status_at", CadenceOccurrence.status, CadenceOccurr
 Index("ix_checkin_status_asked", Checkin.status, Checkin.asked_at)
 Index("ix_action_item_status_due", ActionItem.status, ActionItem.due_date)
 Index("ix_review_status_due", Review.status, Review.due_date)
+# Issue 11: a model's late answer updates the person's latest open Slack modal.
+Index("ix_slack_view_user", SlackView.tenant, SlackView.user_key, SlackView.opened_at)

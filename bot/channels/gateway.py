@@ -68,6 +68,8 @@ class Gateway:
 
     async def _answer(self, assistant: Assistant, ask: AssistRequest) -> None:
         answered = await assistant.answer(ask)
+        if answered.event is None:  # kept as it came (a check-in's blockers): no flow waits
+            return
         result = await self.on_behalf(ask.who, answered.event, ask.occurrence)
         if result.status not in ("ok", "refused"):
             log.warning("the model's answer for %s was not stored: %s", ask.who.user_key,

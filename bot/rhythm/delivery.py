@@ -73,6 +73,10 @@ class Scheduled:
     at: datetime
     message: Message
     guard: Mapping[str, Any] | None = None
+    # Held back this much past when it may leave, with more in its payload: a digest
+    # waiting for the model's narrative (bot/llm/narrator.py), sent as it is after that.
+    hold: timedelta = timedelta(0)
+    extra: Mapping[str, Any] | None = None
 
     @property
     def key(self) -> str:
@@ -135,9 +139,9 @@ def queue(conn: Connection, default: Who, settings: RhythmSettings, item: Schedu
     """Queue ``item`` unless its key is already in the outbox; True when it was added."""
     placed = place(conn, default, settings, item.to, item.at, now)
     payload = {"tenant": placed.tenant, "message": message_to_json(item.message),
-               **scheduled_payload(item.kind, placed, item.guard)}
+               **scheduled_payload(item.kind, placed, item.guard), **(item.extra or {})}
     return outbox.enqueue(conn, key=item.key, kind=placed.who.platform, target=item.to.email,
-                          payload=payload, now=now, not_before=placed.not_before)
+                          payload=payload, now=now, not_before=placed.not_before + item.hold)
 
 
 def away_on(member: Member, day: date) -> bool:

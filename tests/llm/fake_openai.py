@@ -12,6 +12,7 @@ import asyncio
 import json
 import threading
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,6 +50,9 @@ class FakeOpenAI:
         self.by_task: dict[str, deque[Reply]] = {}  # answers for one task (the schema's name)
         self.default = Reply(status=500)
         self.bodies: list[str] = []  # every request body, raw, in order
+        # Called with each request's parsed body before it is answered (on the server's
+        # thread): a test looks at the database while the model is being asked.
+        self.on_request: Callable[[dict[str, Any]], None] | None = None
         self.paths: list[str] = []
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
@@ -106,6 +110,8 @@ class FakeOpenAI:
         self.bodies.append(body)
         self.paths.append(request.path)
         sent = json.loads(body)
+        if self.on_request is not None:
+            self.on_request(sent)
         own = self.by_task.get(task_of(sent) or "")
         reply = (own.popleft() if own else self.script.popleft() if self.script
                  else self.default)
