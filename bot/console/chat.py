@@ -92,9 +92,9 @@ def _handle_line(app: App, actor: str, line: str, out: TextIO,
             raise BadLine(ConsoleText.clock_fixed)
         app.clock.set(parsed.when)
         run_due(rhythm_of(app), app.clock.now())  # what the new time made due
+        _deliver(app, out)
         if assist is not None:
             assist.narrate_held()  # a digest held for its narrative: shown when it is done
-        _deliver(app, out)
         return actor
     assert isinstance(parsed, Answer)
     result = app.runner.run_turn(who(actor), parsed.given, parsed.step)

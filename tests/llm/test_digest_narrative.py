@@ -250,3 +250,27 @@ async def test_coach_serve_narrates_after_the_tick_and_sends_each_digest_once(
             await gateway.assistant.close()
         gateway.close()
         app.close()
+
+
+def test_scheduler_run_due_narrates_what_it_held(db_url: str, fake_openai: FakeOpenAI,
+                                                 monkeypatch: pytest.MonkeyPatch,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """``coach scheduler run-due`` (cron, no server): the digests it queues get their
+    narrative right after its run, and are due at once."""
+    make_app(db_url).close()  # the demo organisation
+    monkeypatch.setenv("OPENAI_BASE_URL", fake_openai.base_url)
+    monkeypatch.setenv("COACH_LLM_TIMEOUT", "2")
+    fake_openai.reply(*[good({"sentences": SAID})] * 3, task="narrative")
+    code, out, err = run_cli(["scheduler", "run-due", "--now", MONDAY.isoformat()],
+                             monkeypatch, db_url, capsys)
+    assert code == 0, err
+    assert "digest 3" in out
+    app = make_app(db_url, demo=False)
+    try:
+        with app.sessions() as db:
+            rows = db.scalars(select(Outbox).where(Outbox.idempotency_key.startswith(
+                "digest:"))).all()
+        assert len(rows) == 3 and all(r.not_before == MONDAY for r in rows)
+        assert all(NARRATIVE in r.payload["message"]["text"] for r in rows)
+    finally:
+        app.close()

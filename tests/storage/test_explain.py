@@ -191,6 +191,9 @@ def test_slack_view_owners_are_read_written_and_pruned_by_index(db_url: str) -> 
         store.remember_view("VNEW", Who("slack", "T1", "U1"))  # the first one prunes too
         assert store.owns_view("VNEW", Who("slack", "T1", "U1"))
         assert not store.owns_view("V11", Who("slack", "T1", "U11"))  # too old: refused
+        assert store.open_view_of(Who("slack", "T1", "U1")) == "VNEW"  # a late answer's
+        store.forget_view("VNEW")  # closed
+        assert store.open_view_of(Who("slack", "T1", "U1")) == "V1"
     assert {s.split()[0] for s, _ in seen} >= {"DELETE", "INSERT", "SELECT"}
     problems = plan_problems(app.engine, seen)
     app.close()
@@ -389,7 +392,7 @@ def test_the_models_after_work_goes_by_index(db_url: str) -> None:
     blockers are written and read by the check-in's key."""
     from storage import blockers, outbox
 
-    app, org = org_with_history(db_url)
+    app, _org = org_with_history(db_url)
     with app.engine.begin() as conn:
         conn.execute(insert(Outbox), [
             {"idempotency_key": f"{'digest' if n % 50 == 0 else 'conv'}:{n}", "kind": "slack",
