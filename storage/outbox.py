@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, select, update
+from sqlalchemy import Connection, Table, literal_column, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -92,9 +92,10 @@ def held(conn: Connection, *, key_prefix: str, marker: str, now: datetime,
     """Pending rows keyed ``key_prefix…`` still held back (``not_before`` after ``now``),
     never handed out, whose payload carries ``marker``: (id, payload, not_before), soonest
     first. By the pending index (status, not_before): the rows waiting, not the history."""
+    # 'pending' written into the SQL: a partial index on pending rows is then usable too.
     rows = conn.execute(
         select(Outbox.id, Outbox.payload, Outbox.not_before)
-        .where(Outbox.status == "pending", Outbox.not_before > now,
+        .where(Outbox.status == literal_column("'pending'"), Outbox.not_before > now,
                Outbox.first_leased_at.is_(None),
                Outbox.idempotency_key.startswith(key_prefix, autoescape=True))
         .order_by(Outbox.not_before).limit(limit))
