@@ -8,6 +8,7 @@ client, the fake server on loopback."""
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import re
 import time
@@ -18,6 +19,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.bootstrap import App
+from bot.console.chat import Terminal
 from bot.llm import narrator
 from bot.llm.wiring import narrative_hold, narrator_for
 from bot.rhythm.due import Rhythm, run_due
@@ -274,3 +276,24 @@ def test_scheduler_run_due_narrates_what_it_held(db_url: str, fake_openai: FakeO
         assert all(NARRATIVE in r.payload["message"]["text"] for r in rows)
     finally:
         app.close()
+
+
+def test_the_readable_chat_opens_with_the_speakers_narrated_digest(
+        db_url: str, fake_openai: FakeOpenAI) -> None:
+    """``coach chat`` at start: the digests the due work held are narrated first (at most
+    the turn budget); the speaker's is shown, the others' counted as before."""
+    app = model_app(db_url, fake_openai, start=MONDAY)
+    fake_openai.reply(*[good({"sentences": SAID})] * 3, task="narrative")
+    out = io.StringIO()
+
+    def read(prompt: str) -> str:
+        raise EOFError
+
+    try:
+        Terminal(app, "maya@demo.smos.example", read=read, out=out).run()
+    finally:
+        app.close()
+    text = out.getvalue()
+    assert "Weekly digest for Maya Manager" in text and NARRATIVE in text
+    assert "Weekly digest for Lee Leader" not in text
+    assert "scheduled message(s) went to other people" in text
