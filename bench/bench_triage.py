@@ -10,6 +10,11 @@ answers each case with its recorded reply: the figures show what the reader keep
 rejects, and the prompt's size. ``--record`` (OPENAI_API_KEY or OPENAI_BASE_URL set)
 asks the real model with the current prompt and overwrites the recordings, so a prompt
 change shows its effect on the next replay.
+
+The replies in the repository are hand-written stand-ins (``"source": "stand-in"`` in
+recorded.json), not a model's: no model could be reached where this was built. The report
+says so on its first line; its score measures the reader and the scoring until
+``--record`` has replaced them with a real model's replies.
 """
 
 from __future__ import annotations
@@ -18,12 +23,13 @@ import argparse
 import asyncio
 import json
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import prompts
 from bot.llm.answers import SCHEMAS, Rejected, numbers_in, read_triage
-from bot.llm.client import ModelCall, ModelFailed, OpenAIModel
+from bot.llm.client import ModelCall, ModelFailed, OpenAIModel, SetupText, shown_url
 from bot.playbook_loader import load_playbook
 from bot.settings import load_settings
 from flows.chart import Chart, MissingAnswer, walk
@@ -125,8 +131,24 @@ async def record(chart: Chart, cases: list[dict[str, Any]]) -> dict[str, str]:
     return replies
 
 
-def report(scores: list[Score]) -> str:
-    lines = [f"{'case':<22} {'right':>7}  {'leaf reached':<28} prompt"]
+class BenchText:
+    stand_in = ("Replayed replies: HAND-WRITTEN STAND-INS (bench/triage/recorded.json), not a "
+                "model's answers; the score below measures the reader, not a model. Run "
+                "--record against a real model to replace them.")
+    recorded = "Replayed replies: recorded from {source} (bench/triage/recorded.json)."
+
+
+def source_line(recorded: dict[str, Any]) -> str:
+    """What the replayed replies are: the first line of every report."""
+    source = str(recorded.get("source") or "stand-in")
+    if source == "stand-in":
+        return BenchText.stand_in
+    return BenchText.recorded.format(source=source)
+
+
+def report(scores: list[Score], recorded: dict[str, Any] | None = None) -> str:
+    lines = [source_line(recorded or {}),
+             f"{'case':<22} {'right':>7}  {'leaf reached':<28} prompt"]
     for s in scores:
         mark = "ok" if s.reached == s.leaf else "  "
         lines.append(f"{s.case:<22} {s.right:>3}/{s.on_path:<3}  {mark} {s.reached:<25} "
@@ -149,10 +171,14 @@ def main() -> None:
     if args.record:
         recorded = json.loads(RECORDED.read_text())
         recorded["replies"] = asyncio.run(record(chart, cases))
+        settings = load_settings()
+        recorded["source"] = (f"{settings.coach_llm_model} at "
+                              f"{shown_url(settings.openai_base_url or SetupText.default_url)}"
+                              f" on {date.today().isoformat()}")
         recorded["about"] = "Model replies recorded with bench_triage --record."
         RECORDED.write_text(json.dumps(recorded, indent=1) + "\n")
-    replies = json.loads(RECORDED.read_text())["replies"]
-    print(report(asyncio.run(replay(chart, cases, replies))))
+    recorded = json.loads(RECORDED.read_text())
+    print(report(asyncio.run(replay(chart, cases, recorded["replies"])), recorded))
 
 
 if __name__ == "__main__":

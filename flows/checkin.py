@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flows import item_loop
-from flows.effects import RecordCheckin
+from flows.effects import AskModel, RecordCheckin
 from flows.engine import (
     END,
     Answer,
@@ -33,6 +33,7 @@ from flows.playbook import Playbook
 from flows.spec import FlowSpec, nobody
 
 NAME = "checkin"
+BLOCKERS_TASK = "blockers"  # with a model: the free-text blockers tagged after the commit
 STAGES = {"S": "Check-in", "A": "Your action items", "W": "Your week"}
 NOTHING = {"none", "no", "nothing", "n/a", "na", "-"}
 
@@ -227,8 +228,19 @@ def _confidence(state: FlowState, answer: Answer, ctx: Context) -> Go:
         got_coaching=bool(state.data.get("got_coaching")),
         blockers=state.data.get("blockers"), confidence=int(str(answer)),
     )
-    return Go(END, {"confidence": int(str(answer))}, (effect,),
+    return Go(END, {"confidence": int(str(answer))}, (effect, *_tag_blockers(state, ctx)),
               say=(Message(CheckinText.done.format(rep=ctx.actor.first_name)),))
+
+
+def _tag_blockers(state: FlowState, ctx: Context) -> tuple[AskModel, ...]:
+    """With a model, the rep's free-text blockers are tagged once the check-in is stored
+    (the digest counts them by tag); nobody waits for it, nothing is asked without text."""
+    text = state.data.get("blockers")
+    if not ctx.assist or not isinstance(text, str) or not text.strip():
+        return ()
+    checkin_id = CheckinData.of(state.data).checkin_id
+    return (AskModel(BLOCKERS_TASK, f"checkin-{checkin_id}",
+                     {"rep": ctx.actor.name, "blockers": text, "checkin_id": checkin_id}),)
 
 
 SPEC = FlowSpec(NAME, title=CheckinText.title, short_title="Weekly check-in", runs_in="dm",

@@ -237,14 +237,20 @@ def _move(flow: Flow, state: FlowState, step: Step, decision: Go,
 
 def _on_event(flow: Flow, state: FlowState, step: Step, event: Event, ctx: Context) -> Outcome:
     """An event the current step names moves the flow as an answer would; any other one
-    changes nothing and says nothing (nobody typed it, so there is nobody to correct)."""
+    changes nothing and says nothing (nobody typed it, so there is nobody to correct).
+    One that says something and leaves the question open (the model had no proposals)
+    asks it again after saying so: a window that shows the conversation keeps its question."""
     if event.name not in step.events:
         return Outcome(state, ())
     handler = step.on_event or step.handle  # a step whose own answers are forms has its own
     decision = handler(state, dict(event.payload), ctx)
     if isinstance(decision, Retry):  # an event the step cannot use now: nothing changes
         return Outcome(state, ())
-    return _move(flow, state, step, decision, decision.say, ctx)
+    outcome = _move(flow, state, step, decision, decision.say, ctx)
+    said = outcome.messages
+    if said and outcome.state.status == "active" and not (said[-1].choices or said[-1].form):
+        return replace(outcome, messages=(*said, ask(flow, outcome.state, ctx)))
+    return outcome
 
 
 def _dates_read(form: Form | None, given: Input, answer: Answer) -> tuple[Message, ...]:

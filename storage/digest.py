@@ -22,7 +22,10 @@ Definitions (the README's "Weekly digest" names them too):
 - a meeting is *planned* when an occurrence was scheduled in the week and not moved
   (held, skipped, or still ``planned`` once its time passed); adherence = held / planned;
 - results: per result metric, the sums of ``actual`` and ``target`` of the reps' rows
-  whose period holds the week's last day.
+  whose period holds the week's last day;
+- blockers (the reported week only): the tagged blockers of the week's answered check-ins
+  by tag (storage/blockers.py: a language model tags them), and the answered check-ins
+  with blocker text but no tagged blocker (no model, a failure, or none found).
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from sqlalchemy import (
     ColumnElement,
     Integer,
     Select,
+    String,
     Table,
     and_,
     any_,
@@ -57,13 +61,14 @@ from storage.models import (
     Cadence,
     CadenceOccurrence,
     Checkin,
+    CheckinBlocker,
     CoachingSession,
     Escalation,
     Metric,
     Person,
 )
 
-STATEMENTS = 11  # what one digest costs, whatever the org's size (tests hold us to it)
+STATEMENTS = 12  # what one digest costs, whatever the org's size (tests hold us to it)
 QUARTER_DAYS = 91  # whole-job balance looks back this far from the week's end
 PERIOD_DAYS = 92  # a result metric's period is at most a quarter long
 UNRESOLVED = ("open", "acknowledged")  # escalation statuses still waiting for someone
@@ -81,6 +86,7 @@ _metrics = cast(Table, Metric.__table__)
 _cadences = cast(Table, Cadence.__table__)
 _occurrences = cast(Table, CadenceOccurrence.__table__)
 _escalations = cast(Table, Escalation.__table__)
+_blockers = cast(Table, CheckinBlocker.__table__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,6 +206,8 @@ class Figures:
     focus_touched: set[str] = field(default_factory=set)
     open_escalations: int = 0
     escalations: list[OpenEscalation] = field(default_factory=list)
+    blocker_tags: dict[str, int] = field(default_factory=dict)  # the reported week's
+    untagged_blockers: int = 0  # answered check-ins with blocker text and no tag
 
     def team_heads(self) -> list[ManagerWeeks]:
         return [m for m in self.managers.values() if m.reps > 0]
@@ -224,6 +232,7 @@ def figures(db: Session, scope: Scope, weeks: Weeks, coverage_days: int,
     _checkins_by_manager(db, scope, out, params)
     _results(db, scope, out, params)
     _open_escalations(db, scope, out, params)
+    _blocker_tags(db, scope, out, params)
     return out
 
 
@@ -461,3 +470,23 @@ def _open_escalations(db: Session, scope: Scope, out: Figures, params: dict[str,
     out.open_escalations = rows[0].total if rows else 0
     out.escalations = [OpenEscalation(r.id, r.leaf, r.email, r.status, r.created_at)
                        for r in rows]
+
+
+def _blocker_tags(db: Session, scope: Scope, out: Figures, params: dict[str, Any]) -> None:
+    """The reported week's check-in blockers: tagged ones by tag, and the answered check-ins
+    with blocker text none of which was tagged (tag NULL in the result). A statement of its
+    own (issue 11), by the check-in's (person, week) key and the blockers' check-in index."""
+    c, b = _checkins.c, _blockers.c
+    week = [_in_reps(scope, c.person_id), c.period_start == out.weeks.mondays[-1],
+            c.status == "answered"]
+    tagged = (select(b.tag.label("tag"), func.count().label("n"))
+              .select_from(_blockers.join(_checkins, b.checkin_id == c.id))
+              .where(*week).group_by(b.tag))
+    untagged = (select(literal(None, String).label("tag"), func.count().label("n"))
+                .where(*week, c.blockers.is_not(None),
+                       ~select(b.id).where(b.checkin_id == c.id).exists()))
+    for row in db.execute(tagged.union_all(untagged), params):
+        if row.tag is None:
+            out.untagged_blockers = int(row.n)
+        else:
+            out.blocker_tags[row.tag] = int(row.n)

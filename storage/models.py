@@ -316,6 +316,19 @@ class Checkin(Base):
     ask_again_at: Mapped[datetime | None]
 
 
+class CheckinBlocker(Base):
+    """One blocker a rep named in a check-in's free text, tagged by the language model after
+    the check-in was stored (bot/llm): the digest counts them by tag. ``quote`` is the rep's
+    own words as sent to the model (redacted); it never reaches a digest."""
+
+    __tablename__ = "checkin_blocker"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    checkin_id: Mapped[int] = mapped_column(ForeignKey("checkin.id", ondelete="CASCADE"),
+                                            index=True)
+    tag: Mapped[str] = mapped_column(String(40))
+    quote: Mapped[str] = mapped_column(Text)
+
+
 class Metric(Base):
     __tablename__ = "metric"
     __table_args__ = (UniqueConstraint("person_id", "period_start", "period_end", "metric"),)
@@ -535,3 +548,5 @@ Index("ix_conversation_ended", Conversation.updated_at,
       sqlite_where=Conversation.status == "ended")
 # A pipeline review's prep nudge: a rep's actions opened or done since the last one (0016).
 Index("ix_action_item_rep_updated", ActionItem.rep_id, ActionItem.updated_at)
+# Issue 11: a model's late answer updates the person's latest open Slack modal.
+Index("ix_slack_view_user", SlackView.tenant, SlackView.user_key, SlackView.opened_at)

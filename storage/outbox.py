@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, func, select
+from sqlalchemy import Connection, Table, func, literal_column, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -105,3 +105,43 @@ def backlog(db: Session, now: datetime) -> list[Backlog]:
                       .where(Outbox.status == "pending", Outbox.not_before <= now)
                       .group_by(Outbox.kind).order_by(Outbox.kind)).all()
     return [Backlog(kind, count, oldest) for kind, count, oldest in rows]
+
+
+def held(conn: Connection, *, key_prefix: str, marker: str, now: datetime,
+         limit: int = 100) -> list[tuple[int, dict[str, Any], datetime]]:
+    """Pending rows keyed ``key_prefix…`` still held back (``not_before`` after ``now``),
+    never handed out, whose payload carries ``marker``: (id, payload, not_before), soonest
+    first. By the pending index (status, not_before): the rows waiting, not the history."""
+    # 'pending' written into the SQL: a partial index on pending rows is then usable too.
+    rows = conn.execute(
+        select(Outbox.id, Outbox.payload, Outbox.not_before)
+        .where(Outbox.status == literal_column("'pending'"), Outbox.not_before > now,
+               Outbox.first_leased_at.is_(None),
+               Outbox.idempotency_key.startswith(key_prefix, autoescape=True))
+        .order_by(Outbox.not_before).limit(limit))
+    return [(row.id, row.payload, row.not_before) for row in rows
+            if marker in (row.payload or {})]
+
+
+def release(conn: Connection, row_id: int, payload: dict[str, Any], at: datetime) -> bool:
+    """A held row goes ``at`` (now, or the end of the recipient's quiet hours), with
+    ``payload``; False when it was handed out or sent meanwhile (its hold ran out first:
+    it goes, or went, as it was)."""
+    result = conn.execute(
+        update(Outbox)
+        .where(Outbox.id == row_id, Outbox.status == "pending",
+               Outbox.first_leased_at.is_(None), Outbox.sent_at.is_(None))
+        .values(payload=payload, not_before=at))
+    return result.rowcount == 1
+
+
+def settle_held(conn: Connection, keys: list[str], *, shown: bool, now: datetime) -> int:
+    """Rows queued held back (a model's late answer to someone on a surface that may show
+    it in place): ``shown`` there, they are marked sent; not shown, they go now."""
+    if not keys:
+        return 0
+    waiting = update(Outbox).where(Outbox.idempotency_key.in_(keys), Outbox.status == "pending",
+                                   Outbox.first_leased_at.is_(None))
+    values: dict[str, Any] = ({"status": "sent", "sent_at": now} if shown
+                              else {"not_before": now})
+    return conn.execute(waiting.values(**values)).rowcount

@@ -2,6 +2,8 @@
 
 Slack's interaction payload carries the view but not whose it is; a button may only
 change the view of the user who clicks it (defence in depth against forged payloads).
+A person's latest one is where a model's late answer is shown (``latest``); one they
+closed is forgotten.
 """
 
 from __future__ import annotations
@@ -25,6 +27,12 @@ _views = cast(Table, SlackView.__table__)
 _PRUNE = delete(_views).where(_views.c.opened_at < bindparam("before"))
 _OWNER = select(_views.c.tenant, _views.c.user_key).where(
     _views.c.view_id == bindparam("view_id"), _views.c.opened_at >= bindparam("since"))
+# By ix_slack_view_user (tenant, user_key, opened_at): the newest first, one row.
+_LATEST = (select(_views.c.view_id)
+           .where(_views.c.tenant == bindparam("tenant"), _views.c.user_key == bindparam("user"),
+                  _views.c.opened_at >= bindparam("since"))
+           .order_by(_views.c.opened_at.desc()).limit(1))
+_FORGET = delete(_views).where(_views.c.view_id == bindparam("view_id"))
 
 
 def _upsert(make: Callable[[Table], Any]) -> Any:
@@ -60,3 +68,14 @@ def owner(db: Connection | Session, view_id: str, now: datetime) -> tuple[str, s
     opened longer than ``KEPT`` ago."""
     row = _on(db).execute(_OWNER, {"view_id": view_id, "since": now - KEPT}).first()
     return None if row is None else (row.tenant, row.user_key)
+
+
+def latest(db: Connection | Session, tenant: str, user_key: str, now: datetime) -> str | None:
+    """The newest view we opened for this person (not closed, not older than ``KEPT``)."""
+    return _on(db).execute(_LATEST, {"tenant": tenant, "user": user_key,
+                                     "since": now - KEPT}).scalar()
+
+
+def forget(db: Connection | Session, view_id: str) -> None:
+    """The person closed it (or Slack no longer has it)."""
+    _on(db).execute(_FORGET, {"view_id": view_id})

@@ -20,6 +20,7 @@ from storage.models import (
     Cadence,
     CadenceOccurrence,
     Checkin,
+    CheckinBlocker,
     CoachingSession,
     Escalation,
     Metric,
@@ -97,18 +98,27 @@ def build(db: Session) -> Built:
     db.add(PrivateNote(session_id=ids["s4"], author_id=ids["mia"], kind="private",
                        text=PRIVATE, created_at=at(27)))
 
-    def checkin(rep: str, monday: date, status: str, got: bool | None = None) -> None:
-        db.add(Checkin(person_id=ids[rep], period_start=monday, status=status,
-                       got_coaching=got, answered_at=NOW if status == "answered" else None))
+    def checkin(rep: str, monday: date, status: str, got: bool | None = None,
+                blockers: str | None = None, tags: tuple[str, ...] = ()) -> None:
+        row = Checkin(person_id=ids[rep], period_start=monday, status=status,
+                      got_coaching=got, answered_at=NOW if status == "answered" else None,
+                      blockers=blockers)
+        db.add(row)
+        db.flush()
+        db.add_all(CheckinBlocker(checkin_id=row.id, tag=tag, quote=blockers or "")
+                   for tag in tags)
 
-    checkin("rae", W48, "answered", True)
-    checkin("ron", W48, "answered", False)
+    # Blockers of W48 in Lena's tree: Rae's tagged tools and approvals, Ron's untagged; the
+    # tags of inactive Rip, of the other org and of Rae's week before are not counted.
+    checkin("rae", W48, "answered", True, "The CRM was down; legal is slow",
+            ("tools", "approvals"))
+    checkin("ron", W48, "answered", False, "Marketing sent no leads")
     checkin("ria", W48, "missed")
     checkin("rex", W48, "answered", True)
     checkin("roy", W48, "open")
-    checkin("rip", W48, "answered", True)
-    checkin("xray", W48, "answered", True)
-    checkin("rae", date(2026, 11, 16), "answered", True)
+    checkin("rip", W48, "answered", True, "CRM", ("tools",))
+    checkin("xray", W48, "answered", True, "CRM", ("tools",))
+    checkin("rae", date(2026, 11, 16), "answered", True, "No time", ("time",))
     checkin("ron", date(2026, 11, 16), "answered", False)
     checkin("ria", date(2026, 11, 16), "skipped")
     checkin("rae", date(2026, 11, 30), "open")  # the week after: not in a W48 digest
@@ -217,4 +227,6 @@ def expected_w48_leader() -> dict[str, Any]:
              "since": at(20).isoformat()},
             {"leaf": "ESCALATE_SYSTEMIC", "owner": e("mia"), "status": "acknowledged",
              "since": at(25).isoformat()}]},
+        "blocker_tags": {"approvals": 1, "tools": 1},
+        "untagged_blockers": 1,
     }

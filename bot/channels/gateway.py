@@ -6,6 +6,13 @@ lane), binds a user the runner does not know yet through the surface's
 :class:`Directory` and runs the turn again, and wakes the outbox worker. Work after a
 platform's ack runs through :meth:`Gateway.spawn`: one person's work one at a time, in
 order, and a failure answered with a short apology, never exception text.
+
+A model's late answer re-enters as an unattended turn whose messages go to the person's
+outbox. A surface that can show it where the person is working (Slack: their open modal)
+registers a :data:`ShowLate`: the messages are then queued held back, shown in place
+under the person's lock, and marked sent; when they cannot be (the modal was closed),
+they go at once. A crash in between sends them when the hold ends: none is lost, none
+goes twice.
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable, Coroutine
+from datetime import timedelta
 from typing import Any
 
 from bot.channels.database import Database
@@ -26,12 +34,16 @@ from bot.llm.assistant import Assistant
 from bot.llm.requests import AssistRequest
 from bot.observability.context import turn_scope
 from bot.observability.metrics import Metrics
-from bot.runner import TurnRunner
-from flows.messages import Input, Message
+from bot.runner import TurnRunner, Unattended
+from flows.messages import Event, Input, Message
+from storage import outbox as stored_outbox
 from storage.db import is_busy
 
 log = logging.getLogger("coach.channels")
 Tell = Callable[[str], Awaitable[Any]]  # says a short text to the person, on their surface
+# Shows a late answer's messages where the person is working; True when it could.
+ShowLate = Callable[[Who, tuple[Message, ...]], Awaitable[bool]]
+LATE_HOLD = timedelta(seconds=30)  # a late answer waits this long to be shown in place
 
 
 class GatewayText:
@@ -51,6 +63,11 @@ class Gateway:
         self.metrics = metrics or Metrics()
         self.limiter = limiter or TurnLimiter()  # none: no limit
         self.background = BackgroundWork()
+        self.late_shown_by: dict[str, ShowLate] = {}  # platform → how it shows late answers
+
+    def show_late_with(self, platform: str, show: ShowLate) -> None:
+        """``platform`` shows a model's late answers in place (see the module's docstring)."""
+        self.late_shown_by[platform] = show
 
     async def turn(self, who: Who, given: Input, expect_step: str | None = None, *,
                    directory: Directory | None = None) -> TurnResult:
@@ -86,7 +103,13 @@ class Gateway:
 
     async def _answer(self, assistant: Assistant, ask: AssistRequest) -> None:
         answered = await assistant.answer(ask)
-        result = await self.on_behalf(ask.who, answered.event, ask.occurrence)
+        if answered.event is None:  # kept as it came (a check-in's blockers): no flow waits
+            return
+        show = self.late_shown_by.get(ask.who.platform)
+        if show is None:
+            result = await self.on_behalf(ask.who, answered.event, ask.occurrence)
+        else:
+            result = await self._late_in_place(ask.who, answered.event, ask.occurrence, show)
         if result.status not in ("ok", "refused"):
             log.warning("the model's answer for %s was not stored: %s", ask.who.user_key,
                         result.status)
@@ -116,6 +139,30 @@ class Gateway:
             raise
         finally:
             self.metrics.turn_done(who.platform, outcome, time.perf_counter() - started)
+
+    async def _late_in_place(self, who: Who, event: Event, occurrence: str,
+                             show: ShowLate) -> TurnResult:
+        """The late answer's turn, its messages queued held back; shown in place, they are
+        marked sent, else released at once. Under the person's lock, so that no click of
+        theirs comes between the turn and what the surface shows of it."""
+        held = Unattended(occurrence, not_before=self.runner.clock.now() + LATE_HOLD)
+        async with self.background.lock(who):
+            result = await self.database.run(self.runner.run_turn, who, event, None, held)
+            shown = False
+            if result.status == "ok" and result.messages:
+                try:
+                    shown = await show(who, result.messages)
+                except Exception:
+                    log.exception("a late answer for %s could not be shown in place",
+                                  who.user_key)
+            keys = [f"{occurrence}:{i}" for i in range(len(result.messages))]
+            await self.database.run(self._settle_late, keys, shown)
+        self.outbox.wake(self.background)
+        return result
+
+    def _settle_late(self, keys: list[str], shown: bool) -> None:
+        with self.runner.engine.begin() as conn:
+            stored_outbox.settle_held(conn, keys, shown=shown, now=self.runner.clock.now())
 
     def spawn(self, who: Who, work: Coroutine[Any, Any, Any], tell: Tell) -> None:
         """Run ``work`` after the ack, after this person's earlier work."""

@@ -4,11 +4,14 @@ due work once: for cron users who don't run the server)."""
 from __future__ import annotations
 
 import argparse
+import asyncio
 from datetime import UTC, datetime
 
+from bot.bootstrap import App
 from bot.channels.who import Who
 from bot.cli.errors import UsageError
 from bot.cli.opening import open_app
+from bot.llm.wiring import assistant_for, in_thread, narrative_hold, narrator_for
 from bot.rhythm.due import CONSOLE, Rhythm, run_due
 from bot.rhythm.schedule import reach_note, upcoming
 from bot.surfaces import enabled_platforms
@@ -35,14 +38,32 @@ def parse_now(text: str | None) -> datetime:
 
 
 def run_due_once(args: argparse.Namespace) -> int:
+    """The due work once; with a model on, the digests it held get their narrative here,
+    after its transactions (each goes out as it is if none comes within the hold)."""
     now = parse_now(args.now)
     app = open_app()
     try:
-        report = run_due(Rhythm(app.sessions, app.playbook, app.runner), now)
+        hold = narrative_hold(app.settings, app.playbook)
+        report = run_due(Rhythm(app.sessions, app.playbook, app.runner,
+                                narrative_hold=hold), now)
+        if hold is not None:
+            asyncio.run(_narrate(app, now))
     finally:
         app.close()
     print(f"{now.isoformat()}: {report.line()}")
     return 0
+
+
+async def _narrate(app: App, now: datetime) -> None:
+    assistant = assistant_for(app.settings, app.playbook, app.engine, in_thread, lambda: now)
+    narrator = narrator_for(app.settings, app.playbook, assistant, app.engine, in_thread,
+                            lambda: now)
+    if assistant is None or narrator is None:
+        return
+    try:
+        await narrator.run_once()
+    finally:
+        await assistant.close()
 
 
 def show_schedule(args: argparse.Namespace) -> int:

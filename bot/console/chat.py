@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import sys
@@ -23,6 +24,7 @@ from bot.console.protocol import (
     parse_line,
     render,
 )
+from bot.llm.wiring import narrative_hold
 from bot.rhythm.due import Rhythm, run_due
 from flows.engine import Reading, check_field
 from flows.messages import Input, Message, Say, Submit
@@ -91,6 +93,8 @@ def _handle_line(app: App, actor: str, line: str, out: TextIO,
         app.clock.set(parsed.when)
         run_due(rhythm_of(app), app.clock.now())  # what the new time made due
         _deliver(app, out)
+        if assist is not None:
+            assist.narrate_held()  # a digest held for its narrative: shown when it is done
         return actor
     assert isinstance(parsed, Answer)
     result = app.runner.run_turn(who(actor), parsed.given, parsed.step)
@@ -103,7 +107,8 @@ def _handle_line(app: App, actor: str, line: str, out: TextIO,
 
 
 def rhythm_of(app: App) -> Rhythm:
-    return Rhythm(app.sessions, app.playbook, app.runner)
+    return Rhythm(app.sessions, app.playbook, app.runner,
+                  narrative_hold=narrative_hold(app.settings, app.playbook))
 
 
 def _deliver(app: App, out: TextIO) -> None:
@@ -146,11 +151,16 @@ class Terminal:
         self._print(f"smOS Coach — you are {self.actor}. Type /help for commands, "
                     "/quit to leave.")
         self._print(self.app.model.describe() + "\n")
-        # What became due while the chat was closed (a check-in, a reminder) comes first.
-        run_due(rhythm_of(self.app), self.app.clock.now())
-        self._deliver(only_mine=True)
+        # What became due while the chat was closed (a check-in, a reminder) comes first;
+        # a digest held for the model's narrative waits for it (at most its turn budget).
         assist = ConsoleAssist(self.app, on_answer=self._arrived) if self.app.model.on else None
         try:
+            run_due(rhythm_of(self.app), self.app.clock.now())
+            narrating = assist.narrate_held(announce=False) if assist is not None else None
+            if narrating is not None:
+                with contextlib.suppress(Exception):
+                    narrating.result(self.app.settings.coach_llm_turn_budget + SETTLE_MARGIN)
+            self._deliver(only_mine=True)
             return self._loop(assist)
         finally:
             if assist is not None:

@@ -1,7 +1,9 @@
 """Asking the model after the turn: one request, bounded by the per-turn budget, its answer
-read strictly, logged, and handed back as the ``Event`` the flow waits for. The answer is
-always an event: with proposals, or with none (the model failed, was late, or said
-something unusable), so that the flow can say so and go on as without a model.
+read strictly, logged, and handed back as the ``Event`` the flow waits for. The answer to
+a flow is always an event: with proposals, or with none (the model failed, was late, or
+said something unusable), so that the flow can say so and go on as without a model. A
+check-in's blockers are no flow's question (the check-in has ended): they are kept
+(``keep_blockers``, its own short transaction) and no event follows.
 
 :meth:`Assistant.ask` is the one way any task asks (triage here; the digest narrative and
 the check-in blockers in bot/llm/digest_text.py): call, read, log, never raise.
@@ -15,6 +17,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.llm import blockers
 from bot.llm.answers import SCHEMAS, Rejected, read_questions, read_summary, read_triage
 from bot.llm.client import Model, ModelCall, ModelFailed, ModelReply
 from bot.llm.requests import AssistRequest
@@ -23,13 +26,20 @@ from storage.model_requests import RequestRecord
 
 log = logging.getLogger("coach.llm")
 Record = Callable[[RequestRecord], Awaitable[None]]
+# Keeps a check-in's tagged blockers: (check-in id, the blockers found).
+KeepBlockers = Callable[[int, list[blockers.Blocker]], Awaitable[None]]
+
+
+async def _keep_nothing(checkin_id: int, found: list[blockers.Blocker]) -> None:
+    log.info("no store for the blockers of check-in %s: not kept", checkin_id)
 
 
 @dataclass(frozen=True, slots=True)
 class Answered:
-    """What one request came to: the event for the flow, and the log's outcome."""
+    """What one request came to: the event for the flow (None: the answer was kept, no
+    flow waits for it), and the log's outcome."""
 
-    event: Event
+    event: Event | None
     outcome: str
 
 
@@ -43,9 +53,11 @@ class Asked[T]:
 
 class Assistant:
     def __init__(self, model: Model, record: Record, now: Callable[[], datetime], *,
-                 budget: float, log_content: bool = False) -> None:
+                 budget: float, log_content: bool = False,
+                 keep_blockers: KeepBlockers = _keep_nothing) -> None:
         self.model, self.record, self.now = model, record, now
         self.budget, self.log_content = budget, log_content
+        self.keep_blockers = keep_blockers
 
     async def close(self) -> None:
         await self.model.close()
@@ -114,5 +126,13 @@ class Assistant:
                 payload["actions"] = [{"description": a.description, "owner": a.owner,
                                        "due": a.due.isoformat()} for a in draft.value.actions]
             return Answered(Event(request.task, payload), draft.outcome)
+        if request.task == blockers.TASK and request.record_id is not None:
+            quoted = request.quoted
+            tagged = await self.ask(blockers.TASK, request.prompt,
+                                    lambda text: blockers.read_tagged(text, quoted),
+                                    request.person_id)
+            if tagged.value:
+                await self.keep_blockers(request.record_id, tagged.value)
+            return Answered(None, tagged.outcome)
         log.warning("no reader for the model task %s", request.task)
         return Answered(Event(request.task, payload), "unsupported")

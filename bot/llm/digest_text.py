@@ -1,7 +1,9 @@
-"""For the weekly digest and the check-ins (wired in by the operating-rhythm work): a
-narrative of three to five sentences on top of the computed figures, and tagged blockers
-from a check-in's free text. Both are optional extras: with no model, a failure or an
-unusable answer, they return nothing and the digest shows its figures as it would anyway.
+"""For the weekly digest and the check-ins: a narrative of three to five sentences on top of
+the computed figures (bot/llm/narrator.py puts it on a queued digest), and tagged blockers
+from a check-in's free text (asked after the check-in is stored: the check-in flow's
+``AskModel("blockers")``, read here, kept by :class:`~bot.llm.assistant.Assistant`). Both are
+optional extras: with no model, a failure or an unusable answer, they give nothing and the
+digest shows its figures (and counts the check-in's blockers as untagged) as it would anyway.
 
 ``narrate`` checks every number of every sentence against the figures and drops a
 sentence that has any other; ``extract_blockers`` keeps only blockers that quote the
@@ -11,24 +13,15 @@ rep's own words with a known tag.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 
 import prompts
-from bot.llm.answers import Rejected, read_blockers, read_narrative
+from bot.llm.answers import read_narrative
 from bot.llm.assistant import Assistant
+from bot.llm.blockers import BLOCKER_TAGS, TASK, Blocker, blockers_prompt, read_tagged
 from bot.llm.privacy import redact
 
-BLOCKER_TAGS = ("leads", "tools", "pricing", "approvals", "time", "skills", "customer",
-                "product", "personal", "other")
 MAX_FIGURES = 200  # figures shown to the model at most (a digest has a few dozen)
-
-
-@dataclass(frozen=True, slots=True)
-class Blocker:
-    """One blocker a rep named: its tag (what the digest counts) and their own words."""
-
-    tag: str
-    quote: str
+__all__ = ["BLOCKER_TAGS", "Blocker", "extract_blockers", "figures_text", "narrate"]
 
 
 def figures_text(figures: Mapping[str, object]) -> str:
@@ -75,13 +68,8 @@ async def extract_blockers(assistant: Assistant | None, text: str, *,
         return []
     shown = redact(text, names=names, keep=keep)
     allowed = tuple(tags)
-    prompt = prompts.render("blockers", tags=", ".join(allowed), text=shown)
-
-    def read(answer: str) -> list[Blocker] | Rejected:
-        found = read_blockers(answer, shown, allowed)
-        if isinstance(found, Rejected):
-            return found
-        return [Blocker(b.tag, " ".join(b.quote.split())) for b in found]
-
-    asked = await assistant.ask("blockers", prompt, read, person_id)
+    prompt = blockers_prompt(shown, allowed)
+    asked = await assistant.ask(TASK, prompt, lambda answer: read_tagged(
+        answer, shown, allowed), person_id)
     return asked.value or []
+

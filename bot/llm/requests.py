@@ -15,6 +15,7 @@ from sqlalchemy import Connection
 
 import prompts
 from bot.channels.who import Who
+from bot.llm import blockers
 from bot.llm.answers import numbers_in
 from bot.llm.privacy import redact
 from flows.effects import AskModel
@@ -38,6 +39,8 @@ class AssistRequest:
     known_numbers: frozenset[str]
     question_ids: tuple[str, ...] = ()
     today: date | None = None  # the speaker's local date, for drafted due dates
+    quoted: str = ""  # blockers: the (redacted) text the answer must quote
+    record_id: int | None = None  # blockers: the check-in the tagged blockers are kept on
 
 
 class RequestPlanner:
@@ -54,6 +57,11 @@ class RequestPlanner:
         values = {k: redact(_as_text(v), names=names, keep=rep_first)
                   for k, v in allowed.items()}
         values["rep"] = rep_first or "the rep"
+        if ask.task == blockers.TASK:
+            quoted = values.get("blockers", "")
+            return AssistRequest(ask.task, ask.token, who, speaker_id, occurrence,
+                                 blockers.blockers_prompt(quoted), frozenset(), quoted=quoted,
+                                 record_id=_record(allowed.get("checkin_id")))
         extra, ids = self._task_values(ask.task)
         prompt = prompts.render(ask.task, **_for_template(ask.task, values), **extra)
         known = frozenset(numbers_in(" ".join(values.values())))
@@ -92,6 +100,10 @@ def _for_template(task: str, values: Mapping[str, str]) -> dict[str, str]:
         return {"rep": values["rep"], "numbers": values.get("roam", ""),
                 "last_session": values.get("last_session", "") or "none"}
     return dict(values)
+
+
+def _record(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _day(value: Any) -> date | None:

@@ -73,6 +73,10 @@ class Scheduled:
     at: datetime
     message: Message
     guard: Mapping[str, Any] | None = None
+    # Held back this much past when it may leave, with more in its payload: a digest
+    # waiting for the model's narrative (bot/llm/narrator.py), sent as it is after that.
+    hold: timedelta = timedelta(0)
+    extra: Mapping[str, Any] | None = None
 
     @property
     def key(self) -> str:
@@ -156,10 +160,10 @@ def queue(conn: Connection, default: Who, settings: RhythmSettings, item: Schedu
         return None
     placed = place(conn, default, settings, item.to, item.at, now)
     payload = {"tenant": placed.tenant, "message": message_to_json(item.message),
-               **scheduled_payload(item.kind, placed, item.guard)}
+               **scheduled_payload(item.kind, placed, item.guard), **(item.extra or {})}
     added = outbox.enqueue(conn, key=item.key, kind=placed.who.platform,
                            target=item.to.email, payload=payload, now=now,
-                           not_before=placed.not_before)
+                           not_before=placed.not_before + item.hold)
     return placed if added else None
 
 

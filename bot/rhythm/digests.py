@@ -1,7 +1,9 @@
 """The weekly digest: each leader (their whole tree) and manager (their team), on the
 playbook's ``digest.send`` day and time (default Monday 08:00) in their time zone, about
 the ISO week that just ended; exactly once per week (key ``digest:<person>:<YYYY-Www>``).
-People away still get it: it waits in their chat."""
+People away still get it: it waits in their chat. With a language model
+(``narrative_hold``), each is held that long with its figures in the payload, for the
+model's narrative on top (bot/llm/narrator.py); it goes as it is once the hold is over."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from sqlalchemy.orm import Session
 from bot.clock import zone
 from bot.rhythm.cadences import Rule, latest, occurrences
 from bot.rhythm.delivery import Scheduled, key
-from bot.services.digest import digest_message
+from bot.services import digest
 from flows.playbook import Playbook
 from storage import outbox
 from storage.models import Person
@@ -40,7 +42,8 @@ def slots(playbook: Playbook, member: Member, start: datetime, end: datetime) ->
     return occurrences(rule(playbook), zone(member.timezone), start, end)
 
 
-def due(db: Session, playbook: Playbook, cast: list[Member], now: datetime) -> list[Scheduled]:
+def due(db: Session, playbook: Playbook, cast: list[Member], now: datetime,
+        narrative_hold: timedelta | None = None) -> list[Scheduled]:
     """The digests due and not yet queued: the slot worked out once per time zone, the
     keys looked up in one query, the figures computed only for a digest not queued yet."""
     slots: dict[str, datetime | None] = {}
@@ -63,6 +66,12 @@ def due(db: Session, playbook: Playbook, cast: list[Member], now: datetime) -> l
         person = db.get(Person, member.id)
         if person is None:
             continue
-        message = digest_message(db, person, week, playbook, now)
-        items.append(Scheduled("digest", member, occurrence, slot, message))
+        built = digest.build(db, person, week, playbook, now)
+        message = digest.message_of(built, playbook)
+        if narrative_hold is None:
+            items.append(Scheduled("digest", member, occurrence, slot, message))
+            continue
+        items.append(Scheduled("digest", member, occurrence, slot, message,
+                               hold=narrative_hold,
+                               extra={digest.NARRATIVE_KEY: built.narrative_figures()}))
     return items

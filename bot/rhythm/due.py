@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session, sessionmaker
@@ -54,6 +54,8 @@ class Rhythm:
     playbook: Playbook
     runner: TurnRunner
     default: Who = CONSOLE
+    # A language model is on: digests wait this long for its narrative (bot/llm/narrator.py)
+    narrative_hold: timedelta | None = None
 
 
 @dataclass
@@ -139,15 +141,15 @@ def run_due(rhythm: Rhythm, now: datetime) -> DueReport:
         report.by_kind["checkin"] += job.counts["checkins_started"]
         report.queued += job.counts["checkins_started"]
     with rhythm.sessions.begin() as db:
-        queue_all(db, digests.due(db, playbook, people, now))
+        queue_all(db, digests.due(db, playbook, people, now, rhythm.narrative_hold))
     with rhythm.sessions.begin() as db:  # the playbook's retention (storage/retention.py)
         report.expired = retention.apply(db.connection(), playbook.retention, now)
     return report
 
 
 def rhythm_of(sessions: sessionmaker[Session], playbook: Playbook, runner: TurnRunner,
-              default: Who = CONSOLE) -> Rhythm:
-    return Rhythm(sessions, playbook, runner, default)
+              default: Who = CONSOLE, narrative_hold: timedelta | None = None) -> Rhythm:
+    return Rhythm(sessions, playbook, runner, default, narrative_hold)
 
 
 __all__ = ["DueReport", "Member", "Rhythm", "run_due"]

@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import functools
 import logging
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
 from aiohttp import web
@@ -30,6 +30,7 @@ from bot.channels.directory import Finder
 from bot.channels.gateway import Gateway
 from bot.channels.who import Who
 from bot.clock import Clock
+from bot.llm.wiring import narrative_hold, narrator_for
 from bot.observability.context import work_scope
 from bot.rhythm.delivery import Unreached
 from bot.rhythm.due import CONSOLE, DueReport, rhythm_of, run_due
@@ -38,6 +39,7 @@ from storage.db import is_busy
 
 log = logging.getLogger("coach.rhythm")
 DueWork = Callable[[datetime], object]  # queues what is due at that time; returns a report
+AfterTick = Callable[[], Awaitable[object]]  # model work on what a tick queued (a narrative)
 DUE_JOB = "rhythm.due"  # the one job: a stable id, so a re-election replaces it
 CHECK_EVERY = 5.0  # seconds between the leader's checks that it still holds its claim
 LOOK_AGAIN = timedelta(hours=1)  # someone not found by email is looked up again after this
@@ -63,8 +65,10 @@ class RhythmHost:
     def __init__(self, due_work: DueWork, gateway: Gateway, clock: Clock,
                  candidate: Candidate, *, every: float, retry_every: float,
                  check_every: float = CHECK_EVERY, name: str | None = None,
-                 finders: Mapping[str, Finder] | None = None) -> None:
+                 finders: Mapping[str, Finder] | None = None,
+                 after_tick: AfterTick | None = None) -> None:
         self.due_work, self.gateway, self.clock = due_work, gateway, clock
+        self.after_tick = after_tick  # run after each tick, in the background
         self.candidate = candidate
         self.every, self.retry_every, self.check_every = every, retry_every, check_every
         self.name = name or process_name()
@@ -108,6 +112,8 @@ class RhythmHost:
         self.gateway.metrics.due_work_ran()
         log.info("due work ran: %s", report)
         self.gateway.outbox.wake(self.gateway.background)  # what it queued goes out now
+        if self.after_tick is not None:
+            self.gateway.background.spawn(self._after(self.after_tick))
 
     async def reach(self, people: Iterable[Unreached]) -> bool:
         """Look each person up on their platform (a few at a time); True when any was
@@ -134,6 +140,15 @@ class RhythmHost:
                             "the app is not installed for them): their messages wait",
                             person.email, person.platform)
         return any(found)
+
+    async def _after(self, work: AfterTick) -> None:
+        """The model's part (the digests' narrative): never the tick's, whose due work has
+        committed; what it releases goes out at once."""
+        try:
+            await work()
+        except Exception:
+            log.exception("model work after the tick failed; the digests go as they are")
+        self.gateway.outbox.wake(self.gateway.background)
 
     async def elected(self) -> None:
         scheduler = AsyncIOScheduler(timezone=UTC)
@@ -186,9 +201,12 @@ def rhythm_host(app: App, gateway: Gateway, due_work: DueWork,
                 finders: Mapping[str, Finder] | None = None) -> RhythmHost:
     """The scheduler of ``coach serve`` for this app's database and settings."""
     settings = app.settings
+    narrator = narrator_for(settings, app.playbook, gateway.assistant, app.engine,
+                            gateway.database.run, app.clock.now)
     return RhythmHost(due_work, gateway, app.clock, candidate_for(app.engine.url),
                       every=settings.coach_scheduler_interval,
-                      retry_every=settings.coach_leader_retry, finders=finders)
+                      retry_every=settings.coach_leader_retry, finders=finders,
+                      after_tick=narrator.run_once if narrator is not None else None)
 
 
 def due_work_for(app: App, platforms: Sequence[str] = ()) -> DueWork:
@@ -198,6 +216,7 @@ def due_work_for(app: App, platforms: Sequence[str] = ()) -> DueWork:
     bound to no platform is reached (Slack finds them by email; the console when none)."""
     default = Who(platforms[0], "", "") if platforms else CONSOLE
     return functools.partial(run_due, rhythm_of(app.sessions, app.playbook, app.runner,
-                                                default))
+                                                default, narrative_hold(app.settings,
+                                                                        app.playbook)))
 
 

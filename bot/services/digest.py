@@ -4,12 +4,19 @@ figures; its JSON (``coach digest --json``), its plain text (every chat and the 
 and a chart of the trends (a PNG, attached where the platform shows pictures: Slack).
 
 Only counts, names of managers, focus areas, leaves and escalation owners reach the text:
-never a note, an escalation's impact or evidence, or anything a rep said.
+never a note, an escalation's impact or evidence, or anything a rep said (their check-in
+blockers are counted by tag, never quoted).
+
+With a language model, a narrative of three to five sentences goes on top of the figures
+(``narrative_figures`` is what the model is shown: counts and shares, no names; every
+number of a kept sentence is one of them, see bot/llm/narrator.py); without one, or when it
+fails, the text is the same without it.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from statistics import fmean
@@ -25,6 +32,8 @@ from storage import digest as figures_of
 from storage.models import Person
 
 STEADY = 0.05  # a change within 5 % of the earlier weeks' average is no trend
+# In a queued digest's outbox payload: the figures a model narrates (then it is taken out).
+NARRATIVE_KEY = "narrative"
 _ISO_WEEK = re.compile(r"^(\d{4})-?W(\d{1,2})$")
 
 
@@ -65,6 +74,11 @@ class DigestText:
                    "[open_escalations]")
     oldest = "; oldest: {items}"
     escalation = "{leaf} (owner {owner}, {status} since {since})"
+    blockers = "Blockers named in check-ins: {tags} [blocker_tags]"
+    blocker_tag = "{tag} {n}"
+    untagged = "{n} not tagged"
+    no_blockers = "Blockers named in check-ins: none this week [blocker_tags]"
+    narrative = "In short: {sentences} [narrative]"
     trend: ClassVar[dict[str | None, str]] = {
         "up": " ↑ (before: {previous})", "down": " ↓ (before: {previous})",
         "flat": " → steady (before: {previous})", None: " (before: {previous})"}
@@ -150,13 +164,16 @@ class Digest:
     whole_job_gaps: tuple[str, ...]
     open_escalations: int
     oldest_escalations: tuple[figures_of.OpenEscalation, ...]
+    blocker_tags: dict[str, int]  # the week's tagged check-in blockers, most named first
+    untagged_blockers: int  # answered check-ins with blocker text but no tagged blocker
 
     @property
     def week(self) -> str:
         return iso_week(self.monday)
 
-    def as_json(self) -> dict[str, Any]:
-        """The object ``coach digest --json`` prints (keys named in the README)."""
+    def as_json(self, narrative: list[str] | None = None) -> dict[str, Any]:
+        """The object ``coach digest --json`` prints (keys named in the README);
+        ``narrative``: the model's sentences, when a model is configured."""
         return {
             "week": self.week,
             "leader": self.leader,
@@ -182,6 +199,36 @@ class Digest:
             "open_escalations": {"count": self.open_escalations, "oldest": [
                 {"id": e.id, "leaf": e.leaf, "owner": e.owner, "status": e.status,
                  "since": e.since.isoformat()} for e in self.oldest_escalations]},
+            "blocker_tags": self.blocker_tags,
+            "untagged_blockers": self.untagged_blockers,
+            **({} if narrative is None else {"narrative": narrative}),
+        }
+
+    def narrative_figures(self) -> dict[str, Any]:
+        """What a language model is shown to write the narrative: the week's counts and
+        shares with their earlier weeks, summed over managers (no name, no email)."""
+        found = self.as_json()
+        gaps = self.perception_gap.values()
+        return {
+            "week": self.week, "week_number": self.monday.isocalendar()[1],
+            "weeks_compared": self.weeks - 1, "reps_in_scope": self.reps,
+            "coverage": {k: found["coverage"][k]
+                         for k in ("value", "previous", "trend", "covered", "days")},
+            "sessions_per_manager": {k: v for k, v in found["sessions_per_manager"].items()
+                                     if k != "by_manager"},
+            "sessions_held": sum(self.sessions_by_manager.values()),
+            "adherence": {k: v for k, v in found["adherence"].items() if k != "by_manager"},
+            "actions": found["actions"],
+            "checkin_response_rate": found["checkin_response_rate"],
+            "results_trend": found["results_trend"],
+            "solution_mix": found["solution_mix"],
+            "perception_gap": {"reps_coached_as_logged": sum(g.logged for g in gaps),
+                               "reps_confirming_coaching": sum(g.confirmed for g in gaps)},
+            "systemic_flags": found["systemic_flags"],
+            "whole_job_gaps": found["whole_job_gaps"],
+            "open_escalations": self.open_escalations,
+            "blocker_tags": self.blocker_tags,
+            "untagged_blockers": self.untagged_blockers,
         }
 
 
@@ -275,6 +322,8 @@ def _digest(recipient: Person, monday: date, playbook: Playbook,
                              if f.id not in found.focus_touched),
         open_escalations=found.open_escalations,
         oldest_escalations=tuple(found.escalations),
+        blocker_tags=dict(sorted(found.blocker_tags.items(), key=lambda t: (-t[1], t[0]))),
+        untagged_blockers=found.untagged_blockers,
     )
 
 
@@ -296,7 +345,8 @@ def _round(value: float | None) -> float | None:
 
 # --- the text ----------------------------------------------------------------------------
 
-def render_text(d: Digest, playbook: Playbook) -> str:
+def render_text(d: Digest, playbook: Playbook, narrative: Sequence[str] = ()) -> str:
+    """The digest as plain text; ``narrative``: the model's sentences, put on top."""
     t = DigestText
     last = d.monday + timedelta(days=6)
     lines = [t.title.format(name=d.name, scope=t.scope_tree if d.whole_tree else t.scope_team,
@@ -336,7 +386,21 @@ def render_text(d: Digest, playbook: Playbook) -> str:
                             since=e.since.date().isoformat())
         for e in d.oldest_escalations)) if d.oldest_escalations else ""
     lines.append(t.escalations.format(count=d.open_escalations, oldest=oldest))
-    return "\n".join(lines)
+    named = [t.blocker_tag.format(tag=tag, n=n) for tag, n in d.blocker_tags.items()]
+    if d.untagged_blockers:
+        named.append(t.untagged.format(n=d.untagged_blockers))
+    lines.append(t.blockers.format(tags=", ".join(named)) if named else t.no_blockers)
+    return with_narrative("\n".join(lines), narrative)
+
+
+def with_narrative(text: str, sentences: Sequence[str]) -> str:
+    """The digest's ``text`` with the model's sentences on top of the figures (after the
+    title and the how-to-read line); the text itself when there are none."""
+    if not sentences:
+        return text
+    head, gap, figures = text.partition("\n\n")
+    said = DigestText.narrative.format(sentences=" ".join(s.strip() for s in sentences))
+    return f"{head}\n\n{said}\n\n{figures}" if gap else f"{text}\n\n{said}"
 
 
 def _counted(n: int, words: tuple[str, str]) -> str:
@@ -370,9 +434,13 @@ def digest_message(db: Session, recipient: Person, week: date, playbook: Playboo
                    now: datetime) -> Message:
     """The digest as one message to ``recipient``: the text, and the trends chart for
     platforms that show pictures (rhythm's weekly job sends it through the outbox)."""
-    built = build(db, recipient, week, playbook, now)
+    return message_of(build(db, recipient, week, playbook, now), playbook)
+
+
+def message_of(built: Digest, playbook: Playbook) -> Message:
+    """A built digest as its message (text and chart), to its recipient."""
     alt = DigestText.alt.format(n=built.weeks, week=built.week)
-    return Message(render_text(built, playbook), to=recipient.email,
+    return Message(render_text(built, playbook), to=built.leader,
                    image=Image(trends_png(_labels(built), _series(built)), alt,
                                f"digest-{built.week}.png"))
 

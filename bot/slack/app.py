@@ -140,6 +140,7 @@ def build_slack(app: App, *, sleep: Sleep = asyncio.sleep, threaded: bool | None
     clients = Clients(client, None)
     handlers = SlackHandlers(app, clients, gateway)
     gateway.outbox.register(SlackNotifier(clients, handlers.identity))
+    gateway.show_late_with(PLATFORM, handlers.show_late)
     if oauth:
         assert s.slack_client_id and s.slack_client_secret
         # Cached in memory: authorizing a request must not wait for the database or auth.test.

@@ -2,8 +2,10 @@
 where they belong.
 
 A coaching flow lives in a modal (views.open, then views.update per step); a flow that
-runs in the DM (the check-in) and anything sent to someone else live in the DM. The
-gateway (bot/channels/) runs turns one person at a time and decides nothing about
+runs in the DM (the check-in) and anything sent to someone else live in the DM. A model's
+late answer (triage proposals, suggested questions, drafts) updates the person's open
+modal (:meth:`SlackHandlers.show_late`), and goes to the DM only when that modal is gone.
+The gateway (bot/channels/) runs turns one person at a time and decides nothing about
 Slack; this module only chooses the Slack surface and calls the Web API.
 """
 
@@ -12,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import time
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any
 
@@ -42,6 +45,7 @@ from storage.db import DatabaseBusy
 log = logging.getLogger("coach.slack")
 Reply = Callable[[str], Awaitable[Any]]
 SUBMIT_WAIT = 1.5  # seconds a view submission waits for the same person's earlier work
+GONE = ("not_found", "view_not_found")  # what views.update says of a modal that was closed
 
 
 class SlackHandlers:
@@ -111,6 +115,32 @@ class SlackHandlers:
             await reply(render.escape(render.clip_escaped(text, 3000)))
         else:
             await self.post(client, who.user_key, replies)
+
+    async def show_late(self, who: Who, messages: tuple[Message, ...]) -> bool:
+        """A model's late answer in the person's open modal: views.update of the newest
+        view we opened for them (no hash: the one Slack gives after a submission's
+        ``response_action`` never reaches us; the person's lock orders our own updates).
+        False, and it goes to the DM, for a flow that runs there, no modal we know of, or
+        one Slack no longer has (closed)."""
+        prompt = prompt_of(messages)
+        if prompt is None or runs_in_dm(prompt.flow):
+            return False
+        view_id = await self.run(self.store.open_view_of, who)
+        client = await self.clients.for_tenant(who.tenant) if view_id else None
+        if not view_id or client is None:
+            return False
+        # A nonce no earlier view of this modal had: fresh block ids, no stale inputs.
+        nonce = time.time_ns() // 1_000_000 % 1_000_000_000
+        try:
+            await client.views_update(view_id=view_id, view=render.modal(messages, nonce=nonce))
+        except SlackApiError as exc:
+            error = exc.response.get("error")
+            if error in GONE:
+                await self.run(self.store.forget_view, view_id)
+            log.info("late answer for %s not shown in view %s (%s): sent to the DM",
+                     who.user_key, view_id, error)
+            return False
+        return True
 
     async def open_view(self, client: AsyncWebClient, who: Who, trigger_id: str,
                         view: dict[str, Any]) -> None:
@@ -298,9 +328,12 @@ class SlackHandlers:
         await ack()
         await client.chat_postMessage(channel=s.who.user_key, text=text)
 
-    async def on_closed(self, who: Who, client: AsyncWebClient) -> None:
+    async def on_closed(self, who: Who, client: AsyncWebClient, view_id: str = "") -> None:
         """A session modal closed mid-flow: pause it and offer a way back in the DM. The
-        pause note (tagged with the flow it paused) names the rep and what picks it up."""
+        pause note (tagged with the flow it paused) names the rep and what picks it up.
+        The view is forgotten: a late answer goes to the DM from now on."""
+        if view_id:
+            await self.run(self.store.forget_view, view_id)
         paused = [m for m in await self.turn(who, Say("/pause")) if m.flow is not None]
         if not paused:
             return  # nothing was in progress: nothing to say

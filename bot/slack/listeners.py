@@ -43,7 +43,7 @@ def register(bolt: AsyncApp, surface: SlackHandlers, *, oauth: bool) -> None:
     async def coach_closed(ack: Any, body: dict[str, Any], client: Any) -> None:
         await ack()
         who = parse.who_of(body)
-        surface.spawn(who, client, surface.on_closed(who, client))
+        surface.spawn(who, client, surface.on_closed(who, client, parse.view_id_of(body)))
 
     @bolt.event("app_home_opened")
     async def home_opened(body: dict[str, Any], event: dict[str, Any], client: Any) -> None:

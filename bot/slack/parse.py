@@ -99,6 +99,11 @@ def who_of(body: Mapping[str, Any]) -> Who:
     return Who(PLATFORM, tenant_of(body), user_id or _str(body.get("user_id")))
 
 
+def view_id_of(body: Mapping[str, Any]) -> str:
+    """The id of the view a view_closed (or view_submission) payload is about; "" if none."""
+    return _str(_dict(body.get("view")).get("id"))
+
+
 def read_meta(raw: Any) -> ViewMeta:
     data = _json(raw)
     nonce = data.get("n")

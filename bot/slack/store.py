@@ -1,6 +1,7 @@
 """What the Slack surface keeps for itself, each one short transaction: who owns each
-modal we open (Slack's payload does not say) and which events were already handled
-(Slack retries a delivery it thinks we missed)."""
+modal we open (Slack's payload does not say; a person's newest is where a model's late
+answer goes) and which events were already handled (Slack retries a delivery it thinks
+we missed)."""
 
 from __future__ import annotations
 
@@ -35,6 +36,15 @@ class SlackStore:
     def owns_view(self, view_id: str, who: Who) -> bool:
         with self.engine.connect() as conn:
             return views.owner(conn, view_id, self.clock.now()) == (who.tenant, who.user_key)
+
+    def open_view_of(self, who: Who) -> str | None:
+        """The person's newest modal we opened (None: none we know of is open)."""
+        with self.engine.connect() as conn:
+            return views.latest(conn, who.tenant, who.user_key, self.clock.now())
+
+    def forget_view(self, view_id: str) -> None:
+        with self.engine.begin() as conn:
+            views.forget(conn, view_id)
 
     def claim_event(self, key: tuple[str, str]) -> bool:
         """True the first time an event is seen (the one delivery to act on)."""

@@ -91,9 +91,11 @@ def test_a_manager_sees_only_their_team(org: Any) -> None:
         {"kind": "focus_area", "value": "prospecting", "reps": 3, "teams": 1}]
     assert mia["open_escalations"]["count"] == 1
     assert [e["owner"] for e in mia["open_escalations"]["oldest"]] == [email("mia")]
+    assert (mia["blocker_tags"], mia["untagged_blockers"]) == ({"approvals": 1, "tools": 1}, 1)
     max_ = json_of(org, "max")
     assert max_["coverage"]["reps"] == 2 and max_["open_escalations"]["count"] == 0
     assert max_["perception_gap"] == {email("max"): {"logged": 1, "confirmed": 1}}
+    assert (max_["blocker_tags"], max_["untagged_blockers"]) == ({}, 0)
 
 
 def test_another_organisations_leader_sees_only_their_own(org: Any) -> None:
@@ -148,8 +150,11 @@ def test_the_text_names_each_figures_detail_and_no_private_note(org: Any) -> Non
     text = message.text
     for key in ("coverage", "sessions_per_manager", "adherence", "actions",
                 "checkin_response_rate", "results_trend", "solution_mix", "perception_gap",
-                "systemic_flags", "whole_job_gaps", "open_escalations"):
+                "systemic_flags", "whole_job_gaps", "open_escalations", "blocker_tags"):
         assert f"[{key}]" in text
+    # counted by tag, never quoted: what a rep wrote stays out of the digest
+    assert "Blockers named in check-ins: approvals 1, tools 1, 1 not tagged" in text
+    assert "CRM" not in text and "Marketing" not in text
     assert "coach digest --leader lena@org.example --week 2026-W48 --json" in text
     assert "/escalations" in text
     assert "80%" in text and "Mia 2/1" in text

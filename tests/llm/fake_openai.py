@@ -12,6 +12,7 @@ import asyncio
 import json
 import threading
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,6 +50,10 @@ class FakeOpenAI:
         self.by_task: dict[str, deque[Reply]] = {}  # answers for one task (the schema's name)
         self.default = Reply(status=500)
         self.bodies: list[str] = []  # every request body, raw, in order
+        # Called with each request's parsed body before it is answered (on the server's
+        # thread): a test looks at the database while the model is being asked.
+        self.on_request: Callable[[dict[str, Any]], None] | None = None
+        self.gates: dict[str, asyncio.Event] = {}  # task → answered once it is set
         self.paths: list[str] = []
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
@@ -65,6 +70,16 @@ class FakeOpenAI:
             self.script.extend(replies)
         else:
             self.by_task.setdefault(task, deque()).extend(replies)
+
+    def gate(self, task: str) -> None:
+        """Requests of ``task`` wait (their answer scripted as usual) until ``open_gate``."""
+        async def make() -> None:
+            self.gates[task] = asyncio.Event()
+
+        asyncio.run_coroutine_threadsafe(make(), self.loop).result(10)
+
+    def open_gate(self, task: str) -> None:
+        self.loop.call_soon_threadsafe(self.gates[task].set)
 
     def bodies_of(self, task: str) -> list[str]:
         return [b for b in self.bodies if task_of(json.loads(b)) == task]
@@ -106,6 +121,11 @@ class FakeOpenAI:
         self.bodies.append(body)
         self.paths.append(request.path)
         sent = json.loads(body)
+        if self.on_request is not None:
+            self.on_request(sent)
+        gate = self.gates.get(task_of(sent) or "")
+        if gate is not None:
+            await gate.wait()
         own = self.by_task.get(task_of(sent) or "")
         reply = (own.popleft() if own else self.script.popleft() if self.script
                  else self.default)

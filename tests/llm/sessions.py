@@ -85,3 +85,18 @@ def stored(app: App) -> dict[str, Any]:
                               for a in db.scalars(select(ActionItem))),
             "stage_E": stages.get("E"),
         }
+
+
+ALICE = "alice@demo.smos.example"
+MAYA = "maya@demo.smos.example"
+
+
+def answer_checkin(console: Console, blockers: str) -> list[dict[str, Any]]:
+    """The rep's whole weekly check-in (the demo's Alice has no open action), with
+    ``blockers`` as the free text; the replies of its last step."""
+    console.say("/checkin")
+    console.choose("answer")
+    console.submit(calls="40", meetings="6", proposals="2")
+    console.choose("yes")
+    console.submit(blockers=blockers)
+    return console.choose("4")

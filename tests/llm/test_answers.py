@@ -23,6 +23,7 @@ from bot.llm.answers import (
     read_summary,
     read_triage,
 )
+from bot.llm.blockers import BLOCKER_TAGS, read_tagged
 from bot.playbook_loader import load_playbook
 from tests.fuzz import count, fuzz
 
@@ -57,7 +58,8 @@ texts = (st.text(max_size=400) | json_values.map(json.dumps) | shaped.map(json.d
 def all_readers(text: str) -> list[Any]:
     return [json_of(text), read_triage(text, IDS, KNOWN), read_questions(text, KNOWN),
             read_summary(text, KNOWN, TODAY), read_narrative(text, FIGURES),
-            read_blockers(text, "the CRM was down and leads are thin", ("tools", "leads"))]
+            read_blockers(text, "the CRM was down and leads are thin", ("tools", "leads")),
+            read_tagged(text, "the CRM was down and leads are thin")]
 
 
 @fuzz(0.5)
@@ -84,6 +86,10 @@ def test_no_reader_raises_on_any_text(text: str) -> None:
         assert all(b.tag in ("tools", "leads") for b in blockers)
         assert all(" ".join(b.quote.split()).casefold() in
                    "the crm was down and leads are thin" for b in blockers)
+    tagged = results[6]
+    if not isinstance(tagged, Rejected):
+        assert all(t.tag in BLOCKER_TAGS and t.quote.casefold() in
+                   "the crm was down and leads are thin" for t in tagged)
 
 
 reasons = st.text(alphabet=st.characters(categories=("L", "Zs"), max_codepoint=0x2FF),

@@ -1,5 +1,6 @@
 """The triage scoring script runs against its held-in cases through the fake server, and
-its figures follow from the recorded replies (one case per chart leaf)."""
+its figures follow from the replies it replays (one case per chart leaf): today
+hand-written stand-ins, which the report's first line says."""
 
 from __future__ import annotations
 
@@ -20,7 +21,13 @@ async def test_the_triage_score_replays_every_case() -> None:
     assert by_case["escalate_systemic"].reached == "rejected: invented_numbers"
     assert by_case["no_action"].reached == "rejected: invalid_json"
     assert by_case["training"].reached == "JOB_AID"  # a recorded mistake counts against it
-    assert "leaves reached: 16/21" in report(scores)
+    recorded = json.loads(RECORDED.read_text())
+    assert recorded["source"] == "stand-in"  # no model was reachable to record them
+    printed = report(scores, recorded).splitlines()
+    assert printed[0].startswith("Replayed replies: HAND-WRITTEN STAND-INS")
+    assert "leaves reached: 16/21" in printed[-1]
+    assert report(scores, {"source": "gpt-4o-mini at https://api.openai.com/v1"}).startswith(
+        "Replayed replies: recorded from gpt-4o-mini")
 
 
 def test_a_case_path_ends_at_its_leaf() -> None:

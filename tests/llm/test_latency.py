@@ -16,7 +16,7 @@ import pytest
 from tests.llm.fake_openai import FakeOpenAI, Reply
 from tests.llm.sessions import PROBLEM, model_app, to_problem
 from tests.slack.conftest import IDS, Harness, fake, slack_settings, start
-from tests.slack.driver import SlackDriver
+from tests.slack.driver import SlackDriver, view_text
 from tests.slack.fake_slack import FakeSlack
 from tests.support import Console
 
@@ -73,8 +73,12 @@ async def test_slack_acks_at_once_with_a_10_second_model(slow_model_harness: Har
           f"(10 s model, 1.5 s budget)")
     assert coach_ack < SLACK_ACK and submit_ack < SLACK_ACK
     assert len(fake_openai.bodies_of("triage")) == 1
+    # The model gave up: the open modal says so, with its question again (not the DM).
+    modal = h.fake.views[driver.view["id"]]
+    assert "No proposals this time" in view_text(modal)
+    assert json.loads(modal["private_metadata"])["s"] == "Q01_gap_specific"
     told = [c.args.get("text", "") for c in h.fake.of("chat.postMessage")]
-    assert any("No proposals this time" in t for t in told), told
+    assert not any("No proposals this time" in t for t in told), told
 
 
 def test_the_terminal_turn_returns_at_once_with_a_10_second_model(

@@ -1,6 +1,8 @@
 """What reaches the model: no private note, no email address, no phone number and no
-name but the rep's first one, in any request body the fake server records; private
-values only when the org's playbook turns that on. Redaction holds for any text."""
+name but the rep's first one, in any request body the fake server records (a session's
+questions and triage, a check-in's blockers, every digest's narrative: the narrative's
+figures name nobody at all); private values only when the org's playbook turns that on.
+Redaction holds for any text."""
 
 from __future__ import annotations
 
@@ -23,11 +25,12 @@ from tests.e2e.test_rep_sees import Surface
 from tests.fuzz import count, fuzz
 from tests.leaf_script import PRIVATE_NOTE, SECRET, Script, drive
 from tests.llm.fake_openai import FakeOpenAI, task_of
-from tests.llm.sessions import model_app, triage_reply
+from tests.llm.sessions import ALICE, answer_checkin, model_app, triage_reply
 from tests.support import START, Console
 
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
-NAMES = ("Alice", "Adams", "Bob", "Brown", "Maya", "Manager", "Carmen", "Cruz", "Lee", "Leader")
+NAMES = ("Alice", "Adams", "Bob", "Brown", "Maya", "Manager", "Carmen", "Cruz", "Lee", "Leader",
+         "Omar", "Desai", "Erin", "Evans")
 TYPED = ("Call bob.brown@example.com or (415) 555-2671, or Bob Brown's cell +44 20 7946 0958; "
          "Maya Manager and Carmen Cruz think Alice Adams skips discovery")
 
@@ -59,9 +62,16 @@ def test_no_private_note_email_phone_or_other_name_reaches_the_model(
     console.choose("yes")
     replies = console.submit(problem=TYPED)
     assert any(r.get("step") == "triage" for r in replies)  # the model was asked, answered
+    # Alice's check-in, its blockers typed the same way; then Monday's digests.
+    answer_checkin(Console(app, ALICE), TYPED)
+    digests = [r for r in console.send({"clock": "2026-12-07T13:30:00+00:00"})
+               if r.get("kind") == "digest"]
+    assert len(digests) == 3  # Lee, Maya, Omar
     app.close()
-    assert [task_of(json.loads(b)) for b in fake_openai.bodies] == ["questions", "triage"] * 2
-    for raw, rep in zip(fake_openai.bodies, ("Bob", "Bob", "Alice", "Alice"), strict=True):
+    assert [task_of(json.loads(b)) for b in fake_openai.bodies] == [
+        "questions", "triage", "questions", "triage", "blockers", *["narrative"] * 3]
+    reps = ("Bob", "Bob", "Alice", "Alice", "Alice", None, None, None)
+    for raw, rep in zip(fake_openai.bodies, reps, strict=True):
         sent = json.dumps(json.loads(raw), ensure_ascii=False)  # the text, unescaped
         prompt = json.loads(raw)["messages"][0]["content"]
         assert SECRET not in sent and PRIVATE_NOTE not in sent
@@ -69,8 +79,10 @@ def test_no_private_note_email_phone_or_other_name_reaches_the_model(
         assert not phones_in(prompt), phones_in(prompt)
         for name in NAMES:
             if name != rep:
-                assert not re.search(rf"\b{name}\b", prompt), name
-        assert re.search(rf"\b{rep}\b", prompt)  # the rep's first name stays
+                assert not re.search(rf"\b{name}\b", prompt), (name, prompt)
+        if rep is not None:
+            assert re.search(rf"\b{rep}\b", prompt)  # the rep's first name stays
+    assert "skips discovery" in json.loads(fake_openai.bodies[4])["messages"][0]["content"]
 
 
 def test_private_values_are_sent_only_when_the_org_allows(engine: Engine, tmp_path) -> None:

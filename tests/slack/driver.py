@@ -206,9 +206,13 @@ class SlackDriver:
         assert response.status == 200, await response.text()
         answer = await response.json()
         assert answer["response_action"] == "update", answer
+        # Slack shows the answer's view at once; work after it (a model's late answer)
+        # may update it again while the driver settles.
+        view_id = self.view["id"]
+        self.http.fake.views[view_id] = {**answer["view"], "id": view_id,
+                                         "hash": self.view["hash"]}
         await self.http.settle()
-        self.view = {**answer["view"], "id": self.view["id"], "hash": self.view["hash"]}
-        self.http.fake.views[self.view["id"]] = self.view
+        self.view = self.http.fake.views[view_id]
         return self.view
 
 

@@ -78,6 +78,7 @@ def _parse_all(body: dict[str, Any]) -> None:
     parse.submission(body)
     parse.event_key(body)
     parse.dm_text(body)
+    assert isinstance(parse.view_id_of(body), str)
     event = body.get("event")
     if isinstance(event, dict):
         parse.dm_text(event)

@@ -15,7 +15,7 @@ from typing import Any
 
 import psycopg
 import pytest
-from sqlalchemy import Engine, event, insert
+from sqlalchemy import Engine, event, insert, select
 
 from bench.history import (
     NOW,
@@ -33,12 +33,20 @@ from bot.slack.store import SlackStore
 from flows.messages import Say, Submit
 from storage import conversations, teams_conversations, tenancy, views
 from storage import digest as figures
-from storage.models import Cadence, CadenceOccurrence, Person, PlannedSession
+from storage.models import (
+    Cadence,
+    CadenceOccurrence,
+    Checkin,
+    CheckinBlocker,
+    Outbox,
+    Person,
+    PlannedSession,
+)
 from tests.support import make_app
 
 GROWING = {"coaching_session", "action_item", "checkin", "metric", "review", "transition_log",
            "conversation", "leaf_outcome", "escalation", "outbox", "cadence_occurrence",
-           "planned_session", "slack_view", "teams_conversation"}
+           "planned_session", "slack_view", "teams_conversation", "checkin_blocker"}
 SMALL = Scale(reps=24, sessions=6, actions=30, checkins=12, months=6)
 
 
@@ -152,12 +160,19 @@ def test_the_digest_reads_no_growing_table_whole(db_url: str, array_up_to: int,
                                          scheduled_for=NOW - timedelta(weeks=k))
                        for k in range(52))
     monday = NOW.date() - timedelta(days=NOW.weekday() + 7)
+    with app.sessions.begin() as db:  # the week's blockers, some tagged (issue 11)
+        week = list(db.scalars(select(Checkin).where(Checkin.period_start == monday)))
+        assert week
+        for n, row in enumerate(week):
+            row.status, row.blockers = "answered", "CRM down"
+            if n % 2:
+                db.add(CheckinBlocker(checkin_id=row.id, tag="tools", quote="CRM down"))
     with captured(app.engine) as seen, app.sessions() as db:
         for person_id in (org.vp, org.leader_of(3), org.manager_of(3)):
             person = db.get(Person, person_id)
             assert person is not None
             digest.build(db, person, monday, app.playbook, NOW)
-    assert len(seen) >= 3 * 11
+    assert len(seen) >= 3 * figures.STATEMENTS
     problems = [p for statement, params in seen for p in full_scans(app.engine, statement,
                                                                      params)]
     app.close()
@@ -176,6 +191,9 @@ def test_slack_view_owners_are_read_written_and_pruned_by_index(db_url: str) -> 
         store.remember_view("VNEW", Who("slack", "T1", "U1"))  # the first one prunes too
         assert store.owns_view("VNEW", Who("slack", "T1", "U1"))
         assert not store.owns_view("V11", Who("slack", "T1", "U11"))  # too old: refused
+        assert store.open_view_of(Who("slack", "T1", "U1")) == "VNEW"  # a late answer's
+        store.forget_view("VNEW")  # closed
+        assert store.open_view_of(Who("slack", "T1", "U1")) == "V1"
     assert {s.split()[0] for s, _ in seen} >= {"DELETE", "INSERT", "SELECT"}
     problems = plan_problems(app.engine, seen)
     app.close()
@@ -378,3 +396,34 @@ def test_the_outbox_backlog_of_a_metrics_scrape_reads_the_pending_range(db_url: 
     problems = plan_problems(app.engine, seen)
     app.close()
     assert len(seen) == 1 and problems == []
+
+
+def test_the_models_after_work_goes_by_index(db_url: str) -> None:
+    """Issue 11: the digests held for a narrative are found by the pending index (the rows
+    waiting, not the outbox's history), released and settled by key; a check-in's tagged
+    blockers are written and read by the check-in's key."""
+    from storage import blockers, outbox
+
+    app, _org = org_with_history(db_url)
+    with app.engine.begin() as conn:
+        conn.execute(insert(Outbox), [
+            {"idempotency_key": f"{'digest' if n % 50 == 0 else 'conv'}:{n}", "kind": "slack",
+             "target": "x@example.com", "payload": {"narrative": {}} if n % 50 == 0 else {},
+             "status": "sent" if n % 3 else "pending", "attempts": 0,
+             "not_before": NOW + timedelta(seconds=n - 500), "created_at": NOW}
+            for n in range(1000)])
+        checkin_id = conn.execute(select(Checkin.id).limit(1)).scalar_one()
+        conn.execute(Checkin.__table__.update().where(Checkin.id == checkin_id)
+                     .values(status="answered"))
+    analyze(app.engine)
+    with captured(app.engine) as seen, app.engine.begin() as conn:
+        found = outbox.held(conn, key_prefix="digest:", marker="narrative", now=NOW)
+        assert found
+        outbox.release(conn, found[0][0], {"message": {}}, NOW)
+        outbox.settle_held(conn, ["conv:600:0", "conv:601:0"], shown=True, now=NOW)
+        blockers.replace(conn, checkin_id, [("tools", "CRM down")])
+        blockers.of(conn, checkin_id)
+    assert {s.split()[0] for s, _ in seen} >= {"SELECT", "UPDATE", "DELETE", "INSERT"}
+    problems = plan_problems(app.engine, seen)
+    app.close()
+    assert problems == []
