@@ -5,7 +5,7 @@ session prints them at the end (tests/drills/conftest.py), so the CI log shows t
 How big the drills are comes from the environment, for quick local runs; CI sets none of
 these and runs the real sizes: ``COACH_DRILL_OUTAGE`` (seconds the database is away,
 default 30), ``COACH_DRILL_CASES`` (fuzz cases per parser, default 10,000) and
-``COACH_DRILL_KILLS`` (``kill -9`` per database, default 100).
+``COACH_DRILL_KILLS`` (``kill -9`` per database, default 50: 100 over the two).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import os
 
 OUTAGE_SECONDS = float(os.environ.get("COACH_DRILL_OUTAGE", "30"))
 FUZZ_CASES = int(os.environ.get("COACH_DRILL_CASES", "10000"))
-KILLS = int(os.environ.get("COACH_DRILL_KILLS", "100"))
+KILLS = int(os.environ.get("COACH_DRILL_KILLS", "50"))
 
 FIGURES: dict[str, dict[str, float]] = {}
 
