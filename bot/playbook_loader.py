@@ -100,12 +100,17 @@ def _parse(path: Path, name: str) -> _Source:
             f"is not UTF-8 text (byte 0x{raw[exc.start]:02x}); save it as UTF-8",
             line=raw.count(b"\n", 0, exc.start) + 1,
         ) from None
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)  # reads the first characters already
+    except yaml.reader.ReaderError as exc:
+        raise _not_allowed(name, text, exc) from None
     try:
         root = loader.get_single_node()
         if root is not None:
             _check_duplicate_keys(root, name)
         data = loader.construct_document(root) if root is not None else None
+    except yaml.reader.ReaderError as exc:
+        raise _not_allowed(name, text, exc) from None
     except yaml.MarkedYAMLError as exc:
         raise _syntax_error(name, exc) from None
     except yaml.YAMLError as exc:
@@ -113,6 +118,13 @@ def _parse(path: Path, name: str) -> _Source:
     finally:
         loader.dispose()
     return _Source(name, data, root)
+
+
+def _not_allowed(name: str, text: str, exc: yaml.reader.ReaderError) -> PlaybookConfigError:
+    """A character YAML does not allow in a document (a NUL, most control characters)."""
+    return PlaybookConfigError(
+        name, f"has a character YAML does not allow (U+{exc.character:04X}); remove it",
+        line=text.count("\n", 0, exc.position) + 1)
 
 
 def _syntax_error(name: str, exc: yaml.MarkedYAMLError) -> PlaybookConfigError:

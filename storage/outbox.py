@@ -78,14 +78,18 @@ def sent(row: Outbox, now: datetime) -> None:
 
 
 def failed(row: Outbox, now: datetime, error: str, retry_after: float | None = None) -> None:
-    """Back off exponentially (or as the platform asked); give up after MAX_ATTEMPTS."""
-    row.attempts += 1
+    """Back off exponentially, or as the platform asked; give up after MAX_ATTEMPTS failed
+    tries. A wait the platform asked for (a 429's Retry-After) is not a failed try: a rate
+    limit, however long, never makes us give up on a message."""
     row.last_error = error[:2000]
+    if retry_after is not None:
+        row.not_before = now + timedelta(seconds=retry_after)
+        return
+    row.attempts += 1
     if row.attempts >= MAX_ATTEMPTS:
         row.status = "failed"
         return
-    delay = retry_after if retry_after is not None else min(2 ** row.attempts, 300)
-    row.not_before = now + timedelta(seconds=delay)
+    row.not_before = now + timedelta(seconds=min(2 ** row.attempts, 300))
 
 
 @dataclass(frozen=True, slots=True)

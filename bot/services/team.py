@@ -39,12 +39,19 @@ def coachable(ctx: ServiceContext, who: Who, at_most: int) -> list[tuple[int, st
                 for p in people.coachable(db.connection(), me.id, me.role, at_most)]
 
 
-def email_of(ctx: ServiceContext, person_id: object) -> str | None:
+def email_of(ctx: ServiceContext, who: Who, person_id: object) -> str | None:
+    """The email of someone picked by id (the picker's choice), only when ``who`` may coach
+    them: an id in a crafted payload tells nothing about anyone else (another
+    organisation's people included)."""
     if not isinstance(person_id, int):
         return None
     with ctx.sessions() as db:
+        me = person_of(db, who)
         person = db.get(Person, person_id)
-        return person.email if person else None
+        if me is None or person is None or not people.may_coach(
+                db.connection(), me.id, me.role, person.id):
+            return None
+        return person.email
 
 
 def add_report(ctx: ServiceContext, who: Who, new: NewReport) -> ReportAdded:

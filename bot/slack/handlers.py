@@ -247,7 +247,8 @@ class SlackHandlers:
         elif a.kind in ("cmd", "pick"):
             given = a.given
             if a.kind == "pick":
-                email = await self.run(team.email_of, self.services, a.data.get("person"))
+                email = await self.run(team.email_of, self.services, a.who,
+                                       a.data.get("person"))
                 given = Say(f"/coach {email or ''}".strip())
             assert given is not None  # parse gives every command button its input
             replies = await self.turn(a.who, given, client=client)

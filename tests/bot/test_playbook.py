@@ -151,6 +151,18 @@ def test_not_utf8_names_the_line(tmp_path: Path) -> None:
     assert str(refused(path)) == f"{path} line 3: is not UTF-8 text (byte 0xe9); save it as UTF-8"
 
 
+@pytest.mark.parametrize(("text", "line", "character"), [
+    ("\x00", 1, "U+0000"), ("checkin:\n  day: fri\n# \x07\n", 3, "U+0007"),
+    ("a: 1\n" * 2000 + "b: \x1b\n", 2001, "U+001B"),  # past the reader's first chunk
+])
+def test_a_character_yaml_does_not_allow_names_the_line(tmp_path: Path, text: str, line: int,
+                                                         character: str) -> None:
+    """Found by the playbook fuzz drill: a NUL byte raised PyYAML's ReaderError, uncaught."""
+    path = write(tmp_path, text)
+    assert str(refused(path)) == (f"{path} line {line}: has a character YAML does not allow "
+                                  f"({character}); remove it")
+
+
 def test_unreadable_path(tmp_path: Path) -> None:
     assert str(refused(tmp_path)) == f"{tmp_path}: is a directory, not a YAML file"
 

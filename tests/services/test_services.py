@@ -63,8 +63,9 @@ def test_only_a_manager_adds_a_report_and_the_picker_lists_them(db_url: str) -> 
         assert "Nina New" in names and "Alice Adams" in names
         nina_id = next(pid for pid, name in team.coachable(ctx, console(MANAGER), 50)
                        if name == "Nina New")
-        assert team.email_of(ctx, nina_id) == f"nina@{DOMAIN}"
-        assert team.email_of(ctx, "not an id") is None
+        assert team.email_of(ctx, console(MANAGER), nina_id) == f"nina@{DOMAIN}"
+        assert team.email_of(ctx, console(MANAGER), "not an id") is None
+        assert team.email_of(ctx, console(ALICE), nina_id) is None  # not Alice's to coach
     finally:
         app.close()
 

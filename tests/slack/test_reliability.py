@@ -97,7 +97,7 @@ async def test_outbox_dm_rate_limited_past_the_retries_waits_for_retry_after(
     assert harness.sleeps.waited == [30.0, 30.0]  # the client's own two retries
     with harness.app.sessions() as db:
         row = db.scalars(select(Outbox)).one()
-        assert row.status == "pending" and row.attempts == 1
+        assert row.status == "pending" and row.attempts == 0  # a rate limit is no failure
         assert row.not_before == harness.app.clock.now() + timedelta(seconds=30)
     assert await delivery.run_once() == 0  # not yet due
     harness.app.clock.set(harness.app.clock.now() + timedelta(seconds=30))
