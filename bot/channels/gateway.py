@@ -22,7 +22,7 @@ from bot.channels.who import Who
 from bot.channels.work import BackgroundWork
 from bot.llm.assistant import Assistant
 from bot.llm.requests import AssistRequest
-from bot.runner import TurnRunner
+from bot.runner import Claim, TurnRunner
 from flows.messages import Input, Message
 from storage.db import is_busy
 
@@ -44,16 +44,20 @@ class Gateway:
         self.background = BackgroundWork()
 
     async def turn(self, who: Who, given: Input, expect_step: str | None = None, *,
-                   directory: Directory | None = None) -> TurnResult:
+                   directory: Directory | None = None, claim: Claim | None = None
+                   ) -> TurnResult:
         """One runner turn. A user the runner does not know yet is bound through
         ``directory`` and the turn runs again; one it cannot bind gets the directory's
-        explanation (status ``unknown_person``)."""
-        result = await self.database.run(self.runner.run_turn, who, given, expect_step)
+        explanation (status ``unknown_person``). ``claim``: the delivery's, taken in the
+        transaction of the turn that runs (see ``TurnRunner.run_turn``)."""
+        result = await self.database.run(self.runner.run_turn, who, given, expect_step,
+                                         None, claim)
         if result.status == "unknown_person" and directory is not None:
             binding = await directory.bind(who)
             if binding.status != "known":
                 return TurnResult("unknown_person", (Message(directory.stranger(binding)),))
-            result = await self.database.run(self.runner.run_turn, who, given, expect_step)
+            result = await self.database.run(self.runner.run_turn, who, given, expect_step,
+                                             None, claim)
         self.outbox.wake(self.background)
         self.ask_model(result.asks)
         return result

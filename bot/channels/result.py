@@ -10,7 +10,7 @@ from typing import Literal
 from bot.llm.requests import AssistRequest
 from flows.messages import Message
 
-TurnStatus = Literal["ok", "unknown_person", "stale", "refused", "busy", "crashed"]
+TurnStatus = Literal["ok", "unknown_person", "stale", "refused", "busy", "crashed", "seen"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,7 +19,8 @@ class TurnResult:
     speaker is not bound to a person; ``stale``: another answer won the race twice;
     ``refused``: the answer was meant for another step (the question is asked again);
     ``busy``: the database was held by another writer, nothing stored; ``crashed``: a
-    bug, nothing stored (the details are in the log, never in the messages). ``asks``: what
+    bug, nothing stored (the details are in the log, never in the messages); ``seen``: the
+    platform's delivery was handled before (its claim, ``TurnRunner.run_turn``). ``asks``: what
     the turn wants a language model asked, after its commit (the answer comes back as an
     Event through ``Gateway.on_behalf``)."""
 
