@@ -1,8 +1,10 @@
 """Teams activity handling: our ``/api/messages`` against a bare Agents SDK echo bot.
 
-    .venv/bin/python -m bench.bench_teams [--requests N] [--rounds R]
+    .venv/bin/python -m bench.bench_teams [--requests N] [--rounds R] [--database-url URL]
+        [--case answer|coach] [--profile FILE]
 
-A server process hosts our ``coach serve`` Teams endpoint (anonymous, on a SQLite file),
+A server process hosts our ``coach serve`` Teams endpoint (anonymous; on a SQLite file, or
+with ``--database-url`` on a scratch PostgreSQL database created and dropped there),
 a bare Microsoft 365 Agents SDK ``AgentApplication`` (``CloudAdapter``, a message handler
 that echoes the text) and the fake Bot Connector both reply to (loopback). This process
 POSTs message activities at concurrency 1 and 20; a request's time is until its HTTP
@@ -10,8 +12,9 @@ answer, and both apps send their reply to the connector before answering, so it 
 "ack and reply". Two cases for us, each activity a stored turn and a card in reply:
 ``answer``, a manager's click on "yes" in a session's card (the next question comes back),
 and ``coach``, a manager's typed ``coach <rep>`` (a session started). Prints p50 / p99
-latency and activities per second per case and round, then the medians, and the count of
-stored turns and of activities the connector received.
+latency, activities per second and the server process's CPU milliseconds per activity
+(the fake connector's share included: it runs in that process) per case and round, then the
+medians, and per case the activities sent to us against the transition-log rows written.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import argparse
 import asyncio
 import json
 import multiprocessing
+import os
 import tempfile
 import time
 from datetime import UTC, datetime
@@ -108,11 +112,21 @@ def setup(app: Any, managers: int) -> None:
                           expect_step="set_stage")
 
 
-def serve(conn: Any, db_url: str, managers: int) -> None:
-    asyncio.run(_serve(conn, db_url, managers))
+def serve(conn: Any, db_url: str, managers: int, profile: str | None) -> None:
+    """Both apps and the fake connector in this process; with ``profile``, a cProfile of
+    CPU time (not wall time: a loaded machine preempts the process) while requests are
+    served, not during the setup."""
+    if profile is None:
+        asyncio.run(_serve(conn, db_url, managers, None))
+        return
+    import cProfile
+
+    prof = cProfile.Profile(time.process_time)
+    asyncio.run(_serve(conn, db_url, managers, prof))
+    prof.dump_stats(profile)
 
 
-async def _serve(conn: Any, db_url: str, managers: int) -> None:
+async def _serve(conn: Any, db_url: str, managers: int, prof: Any) -> None:
     import logging
 
     from bot.bootstrap import bootstrap
@@ -128,13 +142,30 @@ async def _serve(conn: Any, db_url: str, managers: int) -> None:
                     SystemClock())
     setup(app, managers)
     teams = build_teams(app, delivery_delay=DELIVERY_DELAY)  # as coach serve does
+
+    async def stats(_request: web.Request) -> web.Response:
+        """The server's CPU seconds so far (once our work after the answers is done), the
+        transition-log rows and the activities the connector has received."""
+        await teams.gateway.idle()
+        cpu = time.process_time()
+        stored = await teams.gateway.database.run(_stored, app)
+        return web.json_response({"cpu": cpu, "stored": stored, "received": len(fake.sent)})
+
+    stats_app = web.Application()
+    stats_app.router.add_get("/stats", stats)
     ours = await _site(make_web_app(app, teams, delivery_every=None))
     bare = await _site(echo_bot())
-    conn.send((fake.url, {"echo bot": bare, "smOS Coach": ours}, _stored(app)))
+    conn.send((fake.url, Ports(await _site(stats_app), {"echo bot": bare, "smOS Coach": ours})))
+    if prof is not None:
+        prof.enable()
     await asyncio.get_running_loop().run_in_executor(None, conn.recv)
     await teams.gateway.idle()
-    conn.send((_stored(app), len(fake.sent)))
+    if prof is not None:
+        prof.disable()
+    conn.send("stopped")
     await fake.close()
+    teams.gateway.close()
+    app.close()
 
 
 def _stored(app: Any) -> int:
@@ -161,15 +192,41 @@ def activity(kind: str, n: int, service_url: str) -> bytes:
         "channelData": {"tenant": {"id": TENANT}}}).encode()
 
 
-async def load(port: int, bodies: list[bytes], concurrency: int) -> tuple[list[float], float]:
-    """POST every body; return latencies (ms) and activities per second."""
-    url = f"http://127.0.0.1:{port}/api/messages"
+class Ports(NamedTuple):
+    stats: int
+    apps: dict[str, int]
+
+
+class Stats(NamedTuple):
+    cpu: float  # the server process's CPU seconds so far
+    stored: int  # transition-log rows
+    received: int  # activities the fake connector received, from both apps
+
+
+async def _stats(session: aiohttp.ClientSession, port: int) -> Stats:
+    async with session.get(f"http://127.0.0.1:{port}/stats") as response:
+        answer = await response.json()
+    return Stats(float(answer["cpu"]), int(answer["stored"]), int(answer["received"]))
+
+
+class Load(NamedTuple):
+    latencies: list[float]  # ms per activity, until its HTTP answer
+    rate: float  # activities per second
+    cpu: float  # the server's CPU ms per activity
+    stored: int  # transition-log rows written meanwhile
+    received: int  # activities the connector received meanwhile
+
+
+async def load(ports: Ports, app: str, bodies: list[bytes], concurrency: int) -> Load:
+    """POST every body to ``app`` with ``concurrency`` requests in flight."""
+    url = f"http://127.0.0.1:{ports.apps[app]}/api/messages"
     queue: asyncio.Queue[bytes] = asyncio.Queue()
     for body in bodies:
         queue.put_nowait(body)
     latencies: list[float] = []
     headers = {"Content-Type": "application/json"}
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as s:
+        before = await _stats(s, ports.stats)
 
         async def worker() -> None:
             while not queue.empty():
@@ -183,7 +240,9 @@ async def load(port: int, bodies: list[bytes], concurrency: int) -> tuple[list[f
         start = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         elapsed = time.perf_counter() - start
-    return latencies, len(bodies) / elapsed
+        after = await _stats(s, ports.stats)
+    return Load(latencies, len(bodies) / elapsed, (after.cpu - before.cpu) * 1000 / len(bodies),
+                after.stored - before.stored, after.received - before.received)
 
 
 class Result(NamedTuple):
@@ -191,25 +250,27 @@ class Result(NamedTuple):
     kind: str
     concurrency: int
     app: str
-    latencies: list[float]
-    rate: float
+    measured: Load
+    sent: int  # activities sent to the app in this case, warm-up included
+    stored: int  # transition-log rows written meanwhile, warm-up included
 
 
-async def run(service_url: str, ports: dict[str, int], requests: int, rounds: int
-              ) -> list[Result]:
+async def run(ports: Ports, service_url: str, requests: int, rounds: int,
+              cases: tuple[tuple[str, int], ...]) -> list[Result]:
     """Each round runs every case against the echo bot, then us, with the same users
     (fresh ones each case: every activity of ours starts a session)."""
     results: list[Result] = []
     half = managers_per_kind(requests, rounds)
     users = {"answer": iter(range(half)), "coach": iter(range(half, 2 * half))}
     for round_ in range(1, rounds + 1):
-        for kind, concurrency in CASES:
+        for kind, concurrency in cases:
             bodies = [activity(kind, next(users[kind]), service_url)
                       for _ in range(WARMUP + requests)]
             for app in APPS:
-                await load(ports[app], bodies[:WARMUP], concurrency)
-                latencies, rate = await load(ports[app], bodies[WARMUP:], concurrency)
-                results.append(Result(round_, kind, concurrency, app, latencies, rate))
+                warm = await load(ports, app, bodies[:WARMUP], concurrency)
+                measured = await load(ports, app, bodies[WARMUP:], concurrency)
+                results.append(Result(round_, kind, concurrency, app, measured, len(bodies),
+                                      warm.stored + measured.stored))
     return results
 
 
@@ -222,54 +283,69 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=200, help="measured activities per case")
     parser.add_argument("--rounds", type=int, default=3, help="repeat every case; the summary "
                         "gives medians (this machine's speed drifts)")
+    parser.add_argument("--case", choices=["answer", "coach"], action="append",
+                        help="only these cases (default: both)")
+    parser.add_argument("--profile", metavar="FILE", help="write the server's cProfile here")
+    parser.add_argument("--database-url", metavar="URL",
+                        help="a PostgreSQL admin URL: the run uses a scratch database created "
+                             "and dropped there (default: a SQLite file)")
     args = parser.parse_args()
-    managers = 2 * managers_per_kind(args.requests, args.rounds)
-    with tempfile.TemporaryDirectory() as tmp:
-        ctx = multiprocessing.get_context("spawn")
-        end, child = ctx.Pipe()
-        server = ctx.Process(target=serve, args=(child, f"sqlite:///{Path(tmp) / 'b.db'}",
-                                                 managers))
-        server.start()
-        service_url, ports, stored_before = end.recv()
-        results = asyncio.run(run(service_url, ports, args.requests, args.rounds))
-        end.send("done")
-        stored_after, replies = end.recv()
-        server.join(timeout=30)
-    report(args, results, stored_after - stored_before, replies)
+    if args.database_url:
+        from bench.bench_turns import with_pg_database
+
+        with_pg_database(args.database_url, lambda url: measure(args, url))
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            measure(args, f"sqlite:///{Path(tmp) / 'bench.db'}")
     return 0
 
 
-def report(args: argparse.Namespace, results: list[Result], stored: int, replies: int) -> None:
-    sent = sum(len(r.latencies) for r in results if r.app == APPS[1]) + (
-        len(CASES) * args.rounds * WARMUP)
-    print(f"Machine: {describe()}")
-    print(f"SQLite file; {args.requests} measured activities per case after {WARMUP} warm-up, "
-          f"{args.rounds} rounds. Activities sent to smOS Coach: {sent}; transition log rows "
-          f"written meanwhile: {stored}; activities the fake connector received from both "
-          f"apps: {replies}")
+def measure(args: argparse.Namespace, db_url: str) -> None:
+    managers = 2 * managers_per_kind(args.requests, args.rounds)
+    load_before = _load_average()
+    ctx = multiprocessing.get_context("spawn")
+    end, child = ctx.Pipe()
+    server = ctx.Process(target=serve, args=(child, db_url, managers, args.profile))
+    server.start()
+    service_url, ports = end.recv()
+    cases = tuple(c for c in CASES if not args.case or c[0] in args.case)
+    results = asyncio.run(run(ports, service_url, args.requests, args.rounds, cases))
+    end.send("done")
+    end.recv()
+    server.join(timeout=60)
+    report(args, results, f"{load_before} before, {_load_average()} after")
+
+
+def report(args: argparse.Namespace, results: list[Result], load: str) -> None:
+    database = "PostgreSQL (scratch database)" if args.database_url else "SQLite file"
+    print(f"Machine: {describe()}; load average (1, 5, 15 min) {load}")
+    print(f"Database: {database}; {args.requests} measured activities per case after {WARMUP} "
+          f"warm-up, {args.rounds} rounds. cpu ms: the server process's CPU time per "
+          f"activity (the fake connector's share included)")
     header = (f"{'case':<8}{'conc':>5}  {'app':<11}{'p50 ms':>8}{'p99 ms':>8}"
-              f"{'activities/s':>16}")
+              f"{'activities/s':>16}{'cpu ms':>8}")
     for round_ in range(1, args.rounds + 1):
         print(f"\nRound {round_}\n{header}")
         bare = 0.0
         for r in results:
             if r.round != round_:
                 continue
-            bare = r.rate if r.app == APPS[0] else bare
-            rate = f"{r.rate:.0f}" + ("" if r.app == APPS[0] else f" ({r.rate / bare:.0%})")
+            m = r.measured
+            bare = m.rate if r.app == APPS[0] else bare
+            rate = f"{m.rate:.0f}" + ("" if r.app == APPS[0] else f" ({m.rate / bare:.0%})")
             print(f"{r.kind:<8}{r.concurrency:>5}  {r.app:<11}"
-                  f"{percentile(r.latencies, 50):>8.2f}{percentile(r.latencies, 99):>8.2f}"
-                  f"{rate:>16}")
+                  f"{percentile(m.latencies, 50):>8.2f}{percentile(m.latencies, 99):>8.2f}"
+                  f"{rate:>16}{m.cpu:>8.2f}")
     print(f"\nMedians over {args.rounds} rounds (ratios: the median of the rounds' own)\n"
           f"{header}{'p50 ratio':>11}")
-    for kind, concurrency in CASES:
-        by_app = {app: [r for r in results if (r.kind, r.concurrency, r.app) ==
+    for kind, concurrency in dict.fromkeys((r.kind, r.concurrency) for r in results):
+        by_app = {app: [r.measured for r in results if (r.kind, r.concurrency, r.app) ==
                         (kind, concurrency, app)] for app in APPS}
         for app in APPS:
             mine = by_app[app]
-            p50 = median(percentile(r.latencies, 50) for r in mine)
-            p99 = median(percentile(r.latencies, 99) for r in mine)
-            rate = f"{median(r.rate for r in mine):.0f}"
+            p50 = median(percentile(m.latencies, 50) for m in mine)
+            p99 = median(percentile(m.latencies, 99) for m in mine)
+            rate = f"{median(m.rate for m in mine):.0f}"
             ratio = ""
             if app != APPS[0]:
                 pairs = list(zip(by_app[APPS[0]], mine, strict=True))
@@ -277,8 +353,25 @@ def report(args: argparse.Namespace, results: list[Result], stored: int, replies
                 slower = median(percentile(o.latencies, 50) / percentile(b.latencies, 50)
                                 for b, o in pairs)
                 ratio = f"{slower:.2f}x"
+            cpu = median(m.cpu for m in mine)
             print(f"{kind:<8}{concurrency:>5}  {app:<11}{p50:>8.2f}{p99:>8.2f}{rate:>16}"
-                  f"{ratio:>11}")
+                  f"{cpu:>8.2f}{ratio:>11}")
+    print("\nEvery turn stored? Activities sent to smOS Coach (warm-up included) and "
+          "transition-log rows written meanwhile; activities the connector received from us")
+    for kind, concurrency in dict.fromkeys((r.kind, r.concurrency) for r in results):
+        ours = [r for r in results if (r.kind, r.concurrency, r.app) ==
+                (kind, concurrency, APPS[1])]
+        sent = sum(r.sent for r in ours)
+        stored = sum(r.stored for r in ours)
+        received = sum(r.measured.received for r in ours)
+        measured = sum(len(r.measured.latencies) for r in ours)
+        print(f"{kind:<8}{concurrency:>5}  sent {sent}, stored {stored}"
+              f"{'' if stored == sent else '  (NOT one each)'}; connector received "
+              f"{received} for the {measured} measured")
+
+
+def _load_average() -> str:
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
 if __name__ == "__main__":

@@ -274,6 +274,9 @@ class Unattended:
 
 
 CommandHandler = Callable[[Turn, str], None]
+# A platform's delivery claimed in the turn's own transaction: False when it was handled
+# before (a retried delivery); see TurnRunner.run_turn.
+Claim = Callable[[Connection], bool]
 # Starts the flow a finished one hands over to (a session → its planned model).
 HandOff = Callable[[Turn, StartFlow, engine.Person | None], None]
 
@@ -296,18 +299,24 @@ class TurnRunner:
         return list(self.run_turn(who, given, expect_step).messages)
 
     def run_turn(self, who: Who, given: Input, expect_step: str | None = None,
-                 unattended: str | Unattended | None = None) -> TurnResult:
+                 unattended: str | Unattended | None = None,
+                 claim: Claim | None = None) -> TurnResult:
         """Run the turn: a stale version is tried once more, a database held by another
         writer is reported (``busy``, nothing stored), not waited out.
 
         ``unattended``: a turn nobody typed (the scheduler, a late answer), named by its
         occurrence: what it says to the person goes to their outbox, in the same
-        transaction, under that key (the same occurrence twice queues nothing twice)."""
+        transaction, under that key (the same occurrence twice queues nothing twice).
+
+        ``claim``: run in the turn's transaction before the turn (a platform's delivery
+        id: a retried delivery runs no turn, and a turn that is not stored, or a speaker
+        not known yet, claims nothing); False: the delivery was handled before, nothing
+        runs (status ``seen``)."""
         if isinstance(unattended, str):
             unattended = Unattended(unattended)
         for attempt in (1, 2):
             try:
-                return self._turn(who, given, expect_step, unattended)
+                return self._turn(who, given, expect_step, unattended, claim)
             except StaleConversation:
                 log.info("stale conversation for %s, attempt %d", who.user_key, attempt)
             except DatabaseBusy:
@@ -315,13 +324,15 @@ class TurnRunner:
         return TurnResult("stale", (Message(TurnText.stale),))
 
     def _turn(self, who: Who, given: Input, expect_step: str | None,
-              unattended: Unattended | None) -> TurnResult:
+              unattended: Unattended | None, claim: Claim | None) -> TurnResult:
         now = self.clock.now()
         try:
             with self.engine.begin() as conn:
                 me, row = conversations.load_turn(conn, who.platform, who.tenant, who.user_key)
                 if me is None:
                     return TurnResult("unknown_person", (Message(TurnText.unknown_person),))
+                if claim is not None and not claim(conn):
+                    return TurnResult("seen")
                 unit = UnitOfWork(conn)
                 try:
                     turn = Turn(unit, who, me, now, self.flows, self.hand_off, active=row,

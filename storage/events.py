@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table
+from sqlalchemy import Connection, Table
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -27,9 +27,10 @@ def _claim(make: Callable[[Table], Any]) -> Any:
 _CLAIM = {"postgresql": _claim(pg_insert), "sqlite": _claim(sqlite_insert)}
 
 
-def claim(db: Session, platform: str, tenant: str, event_id: str, now: datetime) -> bool:
+def claim(db: Session | Connection, platform: str, tenant: str, event_id: str,
+          now: datetime) -> bool:
     """Record the event; False when it was seen before (a retry: answer it, do nothing)."""
-    conn = db.connection()
+    conn = db.connection() if isinstance(db, Session) else db
     inserted = conn.execute(_CLAIM[conn.dialect.name], {
         "platform": platform, "tenant": tenant[:64], "event_id": event_id[:255],
         "received_at": now})

@@ -34,7 +34,7 @@ from bot.llm.assistant import Assistant
 from bot.llm.requests import AssistRequest
 from bot.observability.context import turn_scope
 from bot.observability.metrics import Metrics
-from bot.runner import TurnRunner, Unattended
+from bot.runner import Claim, TurnRunner, Unattended
 from flows.messages import Event, Input, Message
 from storage import outbox as stored_outbox
 from storage.db import is_busy
@@ -70,25 +70,30 @@ class Gateway:
         self.late_shown_by[platform] = show
 
     async def turn(self, who: Who, given: Input, expect_step: str | None = None, *,
-                   directory: Directory | None = None) -> TurnResult:
+                   directory: Directory | None = None, claim: Claim | None = None
+                   ) -> TurnResult:
         """One runner turn. A user the runner does not know yet is bound through
         ``directory`` and the turn runs again; one it cannot bind gets the directory's
         explanation (status ``unknown_person``); one over their rate limit gets a
-        sentence saying so, and nothing runs (status ``limited``)."""
+        sentence saying so, and nothing runs (status ``limited``). ``claim``: the
+        delivery's, taken in the transaction of the turn that runs (see
+        ``TurnRunner.run_turn``)."""
         if not self.limiter.admit(who):
             log.info("%s user %s is over the rate limit: input dropped", who.platform,
                      who.user_key)
             return TurnResult("limited", (Message(GatewayText.limited),))
-        return await self._measured(who, self._turn(who, given, expect_step, directory))
+        return await self._measured(who, self._turn(who, given, expect_step, directory, claim))
 
     async def _turn(self, who: Who, given: Input, expect_step: str | None,
-                    directory: Directory | None) -> TurnResult:
-        result = await self.database.run(self.runner.run_turn, who, given, expect_step)
+                    directory: Directory | None, claim: Claim | None) -> TurnResult:
+        result = await self.database.run(self.runner.run_turn, who, given, expect_step,
+                                         None, claim)
         if result.status == "unknown_person" and directory is not None:
             binding = await directory.bind(who)
             if binding.status != "known":
                 return TurnResult("unknown_person", (Message(directory.stranger(binding)),))
-            result = await self.database.run(self.runner.run_turn, who, given, expect_step)
+            result = await self.database.run(self.runner.run_turn, who, given, expect_step,
+                                             None, claim)
         self.outbox.wake(self.background)
         self.ask_model(result.asks)
         return result

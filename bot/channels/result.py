@@ -10,7 +10,8 @@ from typing import Literal
 from bot.llm.requests import AssistRequest
 from flows.messages import Message
 
-TurnStatus = Literal["ok", "unknown_person", "stale", "refused", "busy", "crashed", "limited"]
+TurnStatus = Literal["ok", "unknown_person", "stale", "refused", "busy", "crashed", "limited",
+                     "seen"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,7 +21,8 @@ class TurnResult:
     ``refused``: the answer was meant for another step (the question is asked again);
     ``busy``: the database was held by another writer, nothing stored; ``crashed``: a
     bug, nothing stored (the details are in the log, never in the messages); ``limited``: the
-    speaker is over their rate limit, nothing ran (the message says so). ``asks``: what
+    speaker is over their rate limit, nothing ran (the message says so); ``seen``: the
+    platform's delivery was handled before (its claim, ``TurnRunner.run_turn``). ``asks``: what
     the turn wants a language model asked, after its commit (the answer comes back as an
     Event through ``Gateway.on_behalf``)."""
 

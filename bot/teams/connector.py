@@ -1,31 +1,70 @@
-"""Connector clients that share one keep-alive connection pool.
+"""Connector clients kept for the life of the process, on one keep-alive connection pool.
 
-The SDK's factory gives every turn a connector client with an ``aiohttp.ClientSession`` of
-its own, so every reply opens a new TCP (and in production TLS) connection to the Bot
-Connector and closes it after the turn. This factory makes the same clients (same token,
-same endpoint) on sessions that share one pool, kept for the life of the process; an
-agentic or Copilot Studio request still goes through the SDK's own code."""
+The SDK's factory builds, on every turn, a connector client and a user-token client, each
+on an ``aiohttp.ClientSession`` (with a connection pool) of its own and with a User-Agent
+read from the installed packages' metadata, and closes them after the turn: every reply
+opened a new TCP (in production TLS) connection to the Bot Connector, and building the two
+clients cost about as much CPU as running the turn (bench/RESULTS.md). This factory keeps
+one client per endpoint on sessions that share one pool. It still asks the token provider
+for the token on every turn (MSAL renews it before it expires) and puts the current one on
+the kept client; the SDK's close after each turn leaves kept clients open, :meth:`close`
+at shutdown closes them. An agentic or Copilot Studio request still goes through the SDK's
+own code."""
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 import aiohttp
 from microsoft_agents.activity import ConversationReference, RoleTypes
 from microsoft_agents.hosting.core import (
     ChannelServiceAdapter,
     ClaimsIdentity,
+    Connections,
     ConnectorClientBase,
     RestChannelServiceClientFactory,
     TeamsConnectorClient,
     TurnContext,
+    UserTokenClient,
 )
 
 POOL_SIZE = 100  # connections kept open to the connector hosts, all of them together
+KEPT_CLIENTS = 64  # endpoints with a kept client (Teams has one per region and tenant)
+
+
+class KeptConnectorClient(TeamsConnectorClient):
+    """A connector client that outlives its turn: the SDK's close after the turn does
+    nothing; the factory disposes of it."""
+
+    async def close(self) -> None:
+        return None
+
+    async def dispose(self) -> None:
+        await super().close()
+
+
+class KeptUserTokenClient(UserTokenClient):
+    """The client for the SDK's user sign-in (OAuth): this app signs no user in, but the
+    SDK makes one every turn; kept like :class:`KeptConnectorClient`."""
+
+    async def close(self) -> None:
+        return None
+
+    async def dispose(self) -> None:
+        await super().close()
+
+
+Kept = TypeVar("Kept", KeptConnectorClient, KeptUserTokenClient)
 
 
 class PooledConnectorClients(RestChannelServiceClientFactory):
-    _pool: aiohttp.TCPConnector | None = None
+    def __init__(self, connection_manager: Connections) -> None:
+        super().__init__(connection_manager)
+        self._pool: aiohttp.TCPConnector | None = None
+        self._kept: OrderedDict[tuple[str, ...], KeptConnectorClient | KeptUserTokenClient] = (
+            OrderedDict())
 
     async def create_connector_client(
         self, context: TurnContext | None, claims_identity: ClaimsIdentity, service_url: str,
@@ -36,12 +75,53 @@ class PooledConnectorClients(RestChannelServiceClientFactory):
                 context, claims_identity, service_url, audience, scopes, use_anonymous)
         provider = (self._ANONYMOUS_TOKEN_PROVIDER if use_anonymous else
                     self._connection_manager.get_token_provider(claims_identity, service_url))
-        token = await provider.get_access_token(
-            audience, scopes or claims_identity.get_token_scope())
+        scopes = scopes or claims_identity.get_token_scope()
+        token = await provider.get_access_token(audience, scopes)
         endpoint = service_url if service_url.endswith("/") else service_url + "/"
-        session = aiohttp.ClientSession(base_url=endpoint, connector=self.pool(),
-                                        connector_owner=False)
-        return TeamsConnectorClient(endpoint=endpoint, token=token, session=session)
+        return await self._keep(
+            ("connector", endpoint, audience, *scopes), token, endpoint,
+            lambda session: KeptConnectorClient(endpoint=endpoint, token=token,
+                                                session=session))
+
+    async def create_user_token_client(
+        self, context: TurnContext, claims_identity: ClaimsIdentity,
+        use_anonymous: bool = False,
+    ) -> UserTokenClient:
+        if not use_anonymous and context.activity.is_agentic_request():
+            return await super().create_user_token_client(context, claims_identity,
+                                                          use_anonymous)
+        token = ""
+        if not use_anonymous:
+            provider = self._connection_manager.get_token_provider(
+                claims_identity, self._token_service_endpoint)
+            token = await provider.get_access_token(self._token_service_audience,
+                                                    claims_identity.get_token_scope())
+            if not token:
+                raise ValueError("Failed to obtain token for user token client")
+        endpoint = self._token_service_endpoint
+        app_id = claims_identity.get_app_id()
+        return await self._keep(
+            ("user token", endpoint, app_id or ""), token, endpoint,
+            lambda session: KeptUserTokenClient(endpoint=endpoint, token=token, app_id=app_id,
+                                                session=session))
+
+    async def _keep(self, key: tuple[str, ...], token: str, endpoint: str,
+                    make: Callable[[aiohttp.ClientSession], Kept]) -> Kept:
+        """The kept client for ``key``, now with ``token``; made the first time on a session
+        of the shared pool. Beyond ``KEPT_CLIENTS`` the least recently used is closed."""
+        kept = self._kept.get(key)
+        if kept is not None and not kept.client.closed:
+            self._kept.move_to_end(key)
+            authorize(kept.client, token)
+            return kept  # type: ignore[return-value]
+        base = endpoint if endpoint.endswith("/") else endpoint + "/"
+        made = make(aiohttp.ClientSession(base_url=base, connector=self.pool(),
+                                          connector_owner=False))
+        self._kept[key] = made
+        while len(self._kept) > KEPT_CLIENTS:
+            _, oldest = self._kept.popitem(last=False)
+            await oldest.dispose()
+        return made
 
     def pool(self) -> aiohttp.TCPConnector:
         if self._pool is None or self._pool.closed:
@@ -49,9 +129,20 @@ class PooledConnectorClients(RestChannelServiceClientFactory):
         return self._pool
 
     async def close(self) -> None:
+        kept, self._kept = list(self._kept.values()), OrderedDict()
+        for client in kept:
+            await client.dispose()
         if self._pool is not None:
             await self._pool.close()
             self._pool = None
+
+
+def authorize(session: aiohttp.ClientSession, token: str) -> None:
+    """The kept session's bearer token, as the SDK's clients set it (none: anonymous)."""
+    if len(token) > 1:
+        session.headers["Authorization"] = f"Bearer {token}"
+    else:
+        session.headers.pop("Authorization", None)
 
 
 def sdk_only(context: TurnContext) -> bool:

@@ -13,6 +13,7 @@ replaced: a failure is logged in full and the user gets one short sentence.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Sequence
 from typing import Any
@@ -32,6 +33,8 @@ from storage.db import is_busy
 
 log = logging.getLogger("coach.teams")
 PERSONAL = "personal"
+# Statuses whose transaction committed: the claim, and a new chat's reference, are stored.
+COMMITTED = frozenset({"ok", "refused", "seen"})
 
 
 class TeamsHandlers:
@@ -47,21 +50,31 @@ class TeamsHandlers:
         if given is None:
             return
         chat = self.new_chat(activity)
-        if not await self.run(self.store.arrive, given.who.tenant, activity.id or "", chat):
-            log.info("teams activity %s seen before: not handled again", activity.id)
-            return
-        self.known(chat)
-        if scope_of(activity) != PERSONAL:  # a team channel or a group chat sees no session
-            await context.send_activity(TeamsText.personal_only)
-            return
+        activity_id = activity.id or ""
+        if scope_of(activity) != PERSONAL or given.acknowledged is not None:
+            if not await self.run(self.store.arrive, given.who.tenant, activity_id, chat):
+                log.info("teams activity %s seen before: not handled again", activity_id)
+                return
+            self.known(chat)
+            if scope_of(activity) != PERSONAL:  # a team channel or a group chat: no session
+                await context.send_activity(TeamsText.personal_only)
+                return
         async with self.gateway.background.lock(given.who):
             if given.acknowledged is not None:
                 await self.acknowledge(context, given)
                 return
             assert given.given is not None
             directory = TeamsDirectory(self.identity, context)
+            # the activity's id (and a new chat's reference) claimed in the turn's own
+            # transaction: one commit per activity
+            claim = functools.partial(self.store.claim, given.who.tenant, activity_id, chat)
             result = await self.gateway.turn(given.who, given.given, given.expect_step,
-                                             directory=directory)
+                                             directory=directory, claim=claim)
+            if result.status in COMMITTED:
+                self.known(chat)
+            if result.status == "seen":
+                log.info("teams activity %s seen before: not handled again", activity_id)
+                return
             if result.status == "busy":
                 await context.send_activity(TeamsText.busy)
                 return

@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -54,21 +55,26 @@ class TeamsStore:
             return tenancy.org_of(db, PLATFORM, tenant)
 
     def arrive(self, tenant: str, activity_id: str, chat: Chat | None) -> bool:
-        """One transaction as an activity arrives: keep its conversation's reference
-        (``chat``, when not known yet), and claim its id: True the first time the id is
-        seen (the one delivery to act on)."""
+        """An activity that runs no turn, in a transaction of its own: see :meth:`claim`."""
         with self.sessions.begin() as db:
-            if chat is not None:
-                self._remember(db, chat)
-            return not activity_id or events.claim(db, PLATFORM, tenant, activity_id,
-                                                   self.clock.now())
+            return self.claim(tenant, activity_id, chat, db.connection())
+
+    def claim(self, tenant: str, activity_id: str, chat: Chat | None,
+              conn: Connection) -> bool:
+        """As an activity arrives, in the transaction ``conn`` (a turn's: the runner's
+        claim): keep its conversation's reference (``chat``, when not known yet), and claim
+        its id: True the first time the id is seen (the one delivery to act on)."""
+        if chat is not None:
+            self._remember(conn, chat)
+        return not activity_id or events.claim(conn, PLATFORM, tenant, activity_id,
+                                               self.clock.now())
 
     def remember_chat(self, chat: Chat) -> None:
         with self.sessions.begin() as db:
-            self._remember(db, chat)
+            self._remember(db.connection(), chat)
 
-    def _remember(self, db: Session, chat: Chat) -> None:
-        teams_conversations.remember(db.connection(), tenant=chat.tenant,
+    def _remember(self, conn: Connection, chat: Chat) -> None:
+        teams_conversations.remember(conn, tenant=chat.tenant,
                                      conversation_id=chat.conversation_id,
                                      user_key=chat.user_key, scope=chat.scope,
                                      reference=chat.reference, now=self.clock.now())

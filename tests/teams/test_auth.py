@@ -51,6 +51,20 @@ async def test_a_signed_activity_is_handled_and_replied_to_with_a_token(
     assert replies[-1].authorization == f"Bearer {TOKEN}"  # the app's own token, outbound
 
 
+async def test_a_renewed_token_goes_out_on_the_kept_client(
+        secured: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The connector client is kept between turns, with the token the provider gives now
+    (MSAL renews it before it expires)."""
+    from tests.teams import conftest
+
+    await secured.http.message(USERS["maya"], "help")
+    monkeypatch.setattr(conftest, "TOKEN", "renewed-token")
+    await secured.http.message(USERS["maya"], "help")
+    replies = secured.connector.to(USERS["maya"].chat)
+    assert [r.authorization for r in replies[-2:]] == [f"Bearer {TOKEN}", "Bearer renewed-token"]
+    assert replies[-1].peer == replies[-2].peer  # the same kept connection
+
+
 @pytest.mark.parametrize("case", ["missing", "garbage", "wrong key", "wrong audience",
                                   "expired", "not bearer"])
 async def test_a_missing_or_invalid_token_gets_401_and_nothing_is_stored(

@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from bot.runner import TurnRunner
 from bot.teams.handlers import TeamsHandlers
 from bot.teams.text import TeamsText
-from storage.models import Conversation, Person, TransitionLog
+from storage.models import Conversation, Person, TeamsConversation, TransitionLog
 from tests.teams.conftest import USERS, Harness
 from tests.teams.driver import TeamsDriver, User, choice_value, last_card
 
@@ -38,6 +39,32 @@ async def test_a_repeated_activity_id_is_handled_once(harness: Harness) -> None:
     assert len(harness.connector.sent) == sent
     assert transitions(harness) == logged
     assert versions(harness) == [1]
+
+
+async def test_a_delivery_whose_turn_was_not_stored_is_handled_when_retried(
+        harness: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The activity's id is claimed in the turn's own transaction: a turn that failed
+    claimed nothing, so Teams's retry of that delivery runs it."""
+    http, maya = harness.http, USERS["maya"]
+    body = http.activity(maya, text="coach alice", id="failed-once")
+    command = TurnRunner._command
+
+    def broken(self: TurnRunner, turn: Any, typed: str) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(TurnRunner, "_command", broken)
+    await http.post(body)
+    assert "Sorry, something went wrong" in harness.connector.to(maya.chat)[-1].said
+    assert versions(harness) == []
+    monkeypatch.setattr(TurnRunner, "_command", command)
+    await http.post(body)  # Teams retries the delivery it got no good answer for
+    assert versions(harness) == [1]
+    await http.post(body)  # and once it is handled, a retry is not
+    assert versions(harness) == [1]
+    assert transitions(harness) == 1
+    with harness.app.sessions() as db:
+        references = db.scalars(select(TeamsConversation.conversation_id)).all()
+    assert references == [maya.chat]
 
 
 async def test_a_card_submitted_twice_advances_the_flow_once(harness: Harness) -> None:
