@@ -11,7 +11,8 @@ costs more in SQLAlchemy than in the database):
   rep's latest period, the rep's and their manager's other reports' (the team
   benchmark) — as one row of JSON arrays
   (SQLite's ``json_group_array``, PostgreSQL's ``json_agg``). Its SQL never changes
-  with the data (no expanding IN), so the driver's prepared statement is reused.
+  with the data (no expanding IN) and its statuses are written into it
+  (``storage.db.written``), so the driver's prepared statement is reused.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from flows.roam import CheckinCounts, MetricRow
 from storage import people
 from storage.coaching import FINISHED, MODELS, OPEN_ACTION
 from storage.conversations import ACTIVE_COLUMNS, ActiveConversation, active_of
+from storage.db import written
 from storage.models import (
     ActionItem,
     Checkin,
@@ -140,9 +142,10 @@ def search(conn: Connection, coach_id: int, role: str, platform: str, tenant: st
 
 
 def _one_of(column: Any, values: tuple[str, ...]) -> Any:
-    """``column IN (...)`` as plain equalities: an IN list would be rewritten into the
-    SQL on every call (SQLAlchemy's expanding parameters), this SQL never changes."""
-    return or_(*(column == value for value in values))
+    """``column IN ('a', 'b')`` with the values in the SQL text (storage.db.written): a
+    bound IN list would be rewritten into the SQL on every call (SQLAlchemy's expanding
+    parameters), and a bound status makes SQLite compile the card again on every turn."""
+    return column.in_([written(value) for value in values])
 
 
 def _card_query(dialect: str) -> Select[Any]:
@@ -162,16 +165,16 @@ def _card_query(dialect: str) -> Select[Any]:
             .order_by(_sessions.c.ended_at.desc()).limit(1).scalar_subquery())
     review_due = (select(func.min(_reviews.c.due_date))
                   .select_from(_reviews.join(_sessions, _reviews.c.session_id == _sessions.c.id))
-                  .where(mine, _reviews.c.status == "planned").scalar_subquery())
+                  .where(mine, _reviews.c.status == written("planned")).scalar_subquery())
     # As coaching.pending_model: the latest completed session that planned a model, while
     # that model has not been run to its end.
     planned = (select(_sessions.c.id, _sessions.c.next_model, ended.label("ended"))
-               .where(mine, _sessions.c.status == "completed",
+               .where(mine, _sessions.c.status == written("completed"),
                       _one_of(_sessions.c.next_model, MODELS))
                .order_by(_sessions.c.ended_at.desc()).limit(1).subquery())
     run = select(_runs.c.id).where(_runs.c.session_id == planned.c.id,
                                    _runs.c.model == planned.c.next_model,
-                                   _runs.c.status == "completed")
+                                   _runs.c.status == written("completed"))
     pending_model = (select(obj("model", planned.c.next_model, "ended", planned.c.ended))
                      .where(~run.exists()).scalar_subquery())
     actions = (select(rows(obj("id", _actions.c.id, "description", _actions.c.description,
@@ -180,7 +183,8 @@ def _card_query(dialect: str) -> Select[Any]:
                .where(_actions.c.rep_id == bindparam("rep"),
                       _one_of(_actions.c.status, OPEN_ACTION))
                .scalar_subquery())
-    answered = and_(_checkins.c.person_id == bindparam("rep"), _checkins.c.status == "answered")
+    answered = and_(_checkins.c.person_id == bindparam("rep"),
+                    _checkins.c.status == written("answered"))
     latest = (select(_checkins.c.period_start, _checkins.c.got_coaching,
                      _checkins.c.confidence, _checkins.c.blockers)
               .where(answered)
@@ -216,7 +220,8 @@ def _card_query(dialect: str) -> Select[Any]:
                .scalar_subquery())
     # As coaching.planned_session: the one /coach picks up (its focus comes first).
     next_session = (select(obj("id", _planned.c.id, "focus", _planned.c.focus_area))
-                    .where(_planned.c.rep_id == bindparam("rep"), _planned.c.status == "planned")
+                    .where(_planned.c.rep_id == bindparam("rep"),
+                           _planned.c.status == written("planned"))
                     .order_by(_planned.c.due_date, _planned.c.id).limit(1).scalar_subquery())
     return select(last.label("last"), review_due.label("review_due"),
                   pending_model.label("pending_model"), actions.label("actions"),

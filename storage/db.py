@@ -6,7 +6,7 @@ import sqlite3
 from typing import Any
 
 import orjson
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import ColumnElement, Engine, create_engine, event, literal_column
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -66,6 +66,18 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def written(value: str) -> ColumnElement[Any]:
+    """A constant of our own (a status, a model name) written into the SQL text instead
+    of bound as a parameter. SQLite compiles a statement again on *every* run when a bound
+    value is compared with a partial index's condition (``status = ?`` against an index
+    ``WHERE status = 'completed'``: the plan may depend on the value), which cost the
+    context card 0.3-0.4 ms a turn; with the value in the text the statement stays
+    compiled and the planner can prove the partial index applies."""
+    if not value.replace("_", "").isalnum():
+        raise ValueError(f"not a plain word: {value!r}")
+    return literal_column(f"'{value}'")
 
 
 def make_sessions(engine: Engine) -> sessionmaker[Session]:
