@@ -13,6 +13,7 @@ from typing import Any, cast
 from sqlalchemy import Connection, Table, bindparam, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from flows.effects import (
@@ -436,11 +437,25 @@ def week_start(day: date) -> date:
 
 
 def checkin_for_week(db: Session, person: Person, day: date) -> Checkin:
-    start = week_start(day)
-    row = db.scalar(select(Checkin).where(Checkin.person_id == person.id,
-                                          Checkin.period_start == start))
-    if row is None:
-        row = Checkin(person_id=person.id, period_start=start, status="open")
-        db.add(row)
-        db.flush()
+    return checkin_of_period(db, person.id, week_start(day))
+
+
+def checkin_of_period(db: Session, person_id: int, period_start: date) -> Checkin:
+    """The person's check-in of the week starting ``period_start``, created when missing.
+    Two writers creating it at once (the scheduler's check-in and the rep's own /checkin)
+    end with the same row: the loser's insert, in a savepoint, gives way to the winner's
+    committed row (unique on person and week) instead of failing the turn."""
+    this_week = select(Checkin).where(Checkin.person_id == person_id,
+                                      Checkin.period_start == period_start)
+    row = db.scalar(this_week)
+    if row is not None:
+        return row
+    try:
+        with db.begin_nested():
+            row = Checkin(person_id=person_id, period_start=period_start, status="open")
+            db.add(row)
+    except IntegrityError:
+        row = db.scalar(this_week)
+        if row is None:
+            raise
     return row

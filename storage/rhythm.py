@@ -17,7 +17,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from storage.coaching import FINISHED, OPEN_ACTION
+from storage.coaching import FINISHED, OPEN_ACTION, checkin_of_period
 from storage.models import (
     ActionItem,
     Cadence,
@@ -216,13 +216,7 @@ def checkins_of(db: Session, person_ids: Sequence[int], period_start: date) -> d
 
 
 def checkin_row(db: Session, person_id: int, period_start: date) -> Checkin:
-    row = db.scalar(select(Checkin).where(Checkin.person_id == person_id,
-                                          Checkin.period_start == period_start))
-    if row is None:
-        row = Checkin(person_id=person_id, period_start=period_start, status="open")
-        db.add(row)
-        db.flush()
-    return row
+    return checkin_of_period(db, person_id, period_start)
 
 
 def asked_before(db: Session, since: datetime, until: datetime) -> list[Checkin]:
