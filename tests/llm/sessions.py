@@ -4,14 +4,16 @@ to the end; with what each test compares: the session as stored."""
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.bootstrap import App
-from storage.models import ActionItem, CoachingSession, SessionStage
+from storage import rhythm
+from storage.models import ActionItem, CoachingSession, Person, SessionStage
 from tests.llm.fake_openai import FakeOpenAI, Reply
-from tests.support import Console, make_app
+from tests.support import START, Console, make_app
 
 PROBLEM = "She knows discovery but skips it on big deals; win rate 14% vs 25% for the team"
 # The chart path of tests.support.full_session: COACHING.
@@ -23,11 +25,23 @@ COACHING_PATH = [("Q01_gap_specific", "yes"), ("Q02_worth_pursuing", "yes"),
                  ("Q11_used_often", "yes")]
 
 
+def rhythm_running_since(app: App, at: datetime = START) -> None:
+    """The organisation's rhythm has served its people since ``at`` (the start of the test's
+    story, even when the app's clock starts later): a Monday's digest about the week before
+    is then due, not a catch-up from before the rhythm served anyone (bot/rhythm: nothing
+    due before the organisation's first run or the person's arrival is sent)."""
+    with app.sessions.begin() as db:
+        rhythm.start_rhythm(db, at)
+        db.execute(update(Person).where(Person.created_at > at).values(created_at=at))
+
+
 def model_app(db_url: str, fake: FakeOpenAI, **settings: Any) -> App:
     values: dict[str, Any] = {"openai_base_url": fake.base_url, "coach_llm_timeout": 0.5,
                               "coach_llm_retries": 0, "coach_llm_turn_budget": 1.5,
                               **settings}
-    return make_app(db_url, **values)
+    app = make_app(db_url, **values)
+    rhythm_running_since(app)
+    return app
 
 
 def triage_reply(path: list[tuple[str, str]] = COACHING_PATH, **extra: str) -> Reply:

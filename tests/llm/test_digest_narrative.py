@@ -32,7 +32,7 @@ from tests.bot.test_cli import run_cli
 from tests.bot.test_digest import cli, org
 from tests.channels.fakes import FakeNotifier
 from tests.llm.fake_openai import FakeOpenAI, Reply, good
-from tests.llm.sessions import model_app
+from tests.llm.sessions import model_app, rhythm_running_since
 from tests.rhythm.test_hosting import running, until
 from tests.support import Console, make_app
 
@@ -69,6 +69,7 @@ def test_each_digest_gets_the_narrative_on_top_and_only_known_numbers(
     fake_openai.on_request = no_connection_in_use(app, in_use)
     fake_openai.reply(*[good({"sentences": SAID})] * 3, task="narrative")
     try:
+        rhythm_running_since(app)
         replies = Console(app).send({"clock": MONDAY.isoformat()})
         shown = digests_shown(replies)
         assert set(shown) == RECIPIENTS
@@ -103,6 +104,7 @@ def test_a_failed_narrative_sends_the_plain_digest_at_once(
     app = model_app(db_url, fake_openai)
     fake_openai.reply(*[reply] * 3, task="narrative")
     try:
+        rhythm_running_since(app)
         replies = Console(app).send({"clock": MONDAY.isoformat()})
         shown = digests_shown(replies)
         assert set(shown) == RECIPIENTS
@@ -119,6 +121,7 @@ def test_without_a_model_nothing_is_held_or_asked(db_url: str) -> None:
     app = make_app(db_url)
     try:
         assert narrative_hold(app.settings, app.playbook) is None
+        rhythm_running_since(app)
         shown = digests_shown(Console(app).send({"clock": MONDAY.isoformat()}))
         assert set(shown) == RECIPIENTS
         assert all("[narrative]" not in t for t in shown.values())
@@ -259,7 +262,9 @@ def test_scheduler_run_due_narrates_what_it_held(db_url: str, fake_openai: FakeO
                                                  capsys: pytest.CaptureFixture[str]) -> None:
     """``coach scheduler run-due`` (cron, no server): the digests it queues get their
     narrative right after its run, and are due at once."""
-    make_app(db_url).close()  # the demo organisation
+    app = make_app(db_url)  # the demo organisation
+    rhythm_running_since(app)
+    app.close()
     monkeypatch.setenv("OPENAI_BASE_URL", fake_openai.base_url)
     monkeypatch.setenv("COACH_LLM_TIMEOUT", "2")
     fake_openai.reply(*[good({"sentences": SAID})] * 3, task="narrative")

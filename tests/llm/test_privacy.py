@@ -25,7 +25,13 @@ from tests.e2e.test_rep_sees import Surface
 from tests.fuzz import count, fuzz
 from tests.leaf_script import PRIVATE_NOTE, SECRET, Script, drive
 from tests.llm.fake_openai import FakeOpenAI, task_of
-from tests.llm.sessions import ALICE, answer_checkin, model_app, triage_reply
+from tests.llm.sessions import (
+    ALICE,
+    answer_checkin,
+    model_app,
+    rhythm_running_since,
+    triage_reply,
+)
 from tests.support import START, Console
 
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
@@ -64,6 +70,7 @@ def test_no_private_note_email_phone_or_other_name_reaches_the_model(
     assert any(r.get("step") == "triage" for r in replies)  # the model was asked, answered
     # Alice's check-in, its blockers typed the same way; then Monday's digests.
     answer_checkin(Console(app, ALICE), TYPED)
+    rhythm_running_since(app)
     digests = [r for r in console.send({"clock": "2026-12-07T13:30:00+00:00"})
                if r.get("kind") == "digest"]
     assert len(digests) == 3  # Lee, Maya, Omar
