@@ -242,10 +242,12 @@ def prep_text(db: Session, playbook: Playbook, occ: OccurrenceLine, owner: Membe
     prep = meeting.prep if meeting else ("rep" if subject else "team")
     today = now.astimezone(zone(owner.timezone)).date()
     time = when_text(local)
-    head = (MeetingText.prep_rep.format(time=time, meeting=label, rep=subject.name)
-            if subject else MeetingText.prep_alone.format(time=time, meeting=label)
-            if owner.role == "leader" else MeetingText.prep_team.format(time=time,
-                                                                          meeting=label))
+    if subject is not None:
+        head = MeetingText.prep_rep.format(time=time, meeting=label, rep=subject.name)
+    elif owner.role == "leader":
+        head = MeetingText.prep_alone.format(time=time, meeting=label)
+    else:
+        head = MeetingText.prep_team.format(time=time, meeting=label)
     if prep == "tree":
         return "\n".join([head, *tree_lines(db, playbook, owner, now)])
     who = {subject.id: ""} if subject else team_of(db, owner)
