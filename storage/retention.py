@@ -33,7 +33,14 @@ from sqlalchemy import (
 
 from flows.playbook import RetentionSettings
 from storage import audit
-from storage.models import ActionItem, Checkin, Conversation, PrivateNote, TransitionLog
+from storage.models import (
+    ActionItem,
+    Checkin,
+    CheckinBlocker,
+    Conversation,
+    PrivateNote,
+    TransitionLog,
+)
 
 CHECKIN_FLOW = "checkin"
 
@@ -49,6 +56,13 @@ def apply(conn: Connection, settings: RetentionSettings, now: datetime) -> Count
     if settings.checkin_text_days is not None:
         cutoff = now - timedelta(days=settings.checkin_text_days)
         c = _t(Checkin).c
+        with_text = (c.answered_at < cutoff,
+                     or_(c.blockers.is_not(None), c.action_updates.is_not(None)))
+        quotes = _t(CheckinBlocker).c  # the model's tags stay (the digest counts them)
+        cleared["checkin_blocker"] += conn.execute(
+            update(_t(CheckinBlocker))
+            .where(quotes.checkin_id.in_(select(c.id).where(*with_text)), quotes.quote != "")
+            .values(quote="")).rowcount
         cleared["checkin"] += conn.execute(
             update(_t(Checkin))
             .where(c.answered_at < cutoff,

@@ -15,7 +15,14 @@ from bot.cli.demo_org import DOMAIN
 from bot.rhythm.due import Rhythm, run_due
 from flows.playbook import RetentionSettings
 from storage import audit, retention
-from storage.models import ActionItem, Checkin, Conversation, PrivateNote, TransitionLog
+from storage.models import (
+    ActionItem,
+    Checkin,
+    CheckinBlocker,
+    Conversation,
+    PrivateNote,
+    TransitionLog,
+)
 from tests.storage import test_explain
 from tests.storage.test_explain import captured, full_scans, org_with_history
 from tests.support import START, Console, full_session, make_app
@@ -49,6 +56,9 @@ def test_free_text_goes_when_its_days_are_over(db_url: str, tmp_path: Path) -> N
         session_id = db.scalar(select(func.min(ActionItem.session_id)))
         db.add(PrivateNote(session_id=session_id, author_id=2, kind="note",
                            text="caring for a parent", created_at=START))
+        checkin_id = db.scalar(select(func.min(Checkin.id)))
+        db.add(CheckinBlocker(checkin_id=checkin_id, tag="tools",
+                              quote="waiting on a demo account"))
     rhythm = Rhythm(app.sessions, app.playbook, app.runner)
 
     def state() -> tuple[object, ...]:
@@ -68,9 +78,11 @@ def test_free_text_goes_when_its_days_are_over(db_url: str, tmp_path: Path) -> N
     run_due(rhythm, START + timedelta(days=6))
     assert state()[3] == "waiting on a demo account"  # not yet
     report = run_due(rhythm, START + timedelta(days=8))
-    assert report.expired == {"checkin": 1, "conversation": 1}
+    assert report.expired == {"checkin": 1, "checkin_blocker": 1, "conversation": 1}
     assert state() == ("answered", True, 4, None, None, 1, ["No practice partner yet"],
                        ["sled"])
+    with app.sessions() as db:  # the tag stays for the digest, the rep's words go
+        assert [(b.tag, b.quote) for b in db.scalars(select(CheckinBlocker))] == [("tools", "")]
     report = run_due(rhythm, START + timedelta(days=31))
     assert report.expired == {"private_note": 1, "action_item": 1, "conversation": 1}
     assert state() == ("answered", True, 4, None, None, 0, [], [])
@@ -82,7 +94,7 @@ def test_free_text_goes_when_its_days_are_over(db_url: str, tmp_path: Path) -> N
     assert [(e.actor, e.action, e.detail) for e in entries] == [
         ("scheduler", "retention.apply",
          {"action_item": 1, "conversation": 1, "private_note": 1}),
-        ("scheduler", "retention.apply", {"checkin": 1, "conversation": 1})]
+        ("scheduler", "retention.apply", {"checkin": 1, "checkin_blocker": 1, "conversation": 1})]
     app.close()
 
 
