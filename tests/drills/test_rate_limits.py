@@ -4,9 +4,8 @@ Messages are queued for every person of the demo org; the fake platform then ans
 storm of 429s, each with its own Retry-After, mixed with successes, and the outbox worker
 runs pass after pass on the app's clock, moved on to when the next row is due. Every
 message must arrive exactly once, every wait must be the Retry-After the platform asked for
-(in the client's own retries and in the row's reschedule), and no pass may raise. A real
-``coach serve`` process under a storm, waited out on the wall clock, is in
-tests/drills/test_processes.py.
+(in the client's own retries and in the row's reschedule), and no pass may raise. (The
+storm is waited out on the app's clock, in process; no ``coach serve`` process runs here.)
 """
 
 from __future__ import annotations
