@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, and_, delete, null, update
+from sqlalchemy import Connection, Table, and_, case, delete, null, update
 
 from storage.footprint import (
     Needles,
@@ -131,7 +131,10 @@ def erase(conn: Connection, someone: Someone, now: datetime) -> ErasureReport:
     clear(Review, _t(Review).c.session_id.in_(coached), notes=null(), metric_value=None)
     clear(ActionItem, _t(ActionItem).c.rep_id == someone.id, description=ERASED_TEXT,
           note=None)
-    clear(Checkin, _t(Checkin).c.person_id == someone.id, blockers=None, activity=null(),
+    # A blocker's words go, that there was one stays (the digest counts untagged blockers).
+    had_blockers = _t(Checkin).c.blockers.is_not(None)
+    clear(Checkin, _t(Checkin).c.person_id == someone.id,
+          blockers=case((had_blockers, ERASED_TEXT), else_=None), activity=null(),
           action_updates=null(), confidence=None)
     clear(ModelRequest, _t(ModelRequest).c.person_id == someone.id, person_id=None,
           content=null())
