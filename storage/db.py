@@ -16,9 +16,10 @@ def _dumps(value: Any) -> str:
 
 
 LONG_BUSY_TIMEOUT = 30.0  # seconds: commands and imports wait for another writer
-# PostgreSQL: connections kept open per engine, as many as the threads a server runs
-# database work in (bot/channels/database.py); fewer meant opening and closing
-# overflow connections under load.
+# PostgreSQL: connections kept open per engine: the turns' database threads
+# (bot/channels/database.py) plus the scheduler, the outbox, the model's work and
+# /readyz, which run beside them; fewer meant opening and closing overflow connections
+# under load.
 POOL_SIZE = 8
 
 

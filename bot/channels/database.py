@@ -1,7 +1,7 @@
 """One typed way for async code to run synchronous database work: ``await db.run(fn, *args)``.
 
 Why a lane and not simply ``asyncio.to_thread``: PostgreSQL work waits on the network,
-so it runs in a pool of threads (running it on the event loop instead, through
+so it runs in a small pool of threads (running it on the event loop instead, through
 psycopg's async driver in greenlets, was measured and lost: each round trip then waits
 for a loop iteration shared with the requests; bench/RESULTS.md). SQLite (the embedded
 default) takes one writer at a time and its work is CPU-bound in this process; handing
@@ -24,10 +24,14 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from storage.db import POOL_SIZE, is_busy
+from storage.db import is_busy
 
-POOL_THREADS = POOL_SIZE  # PostgreSQL: turns of different people side by side, one
-# connection each
+# PostgreSQL: two turns side by side, each on its own pooled connection, so one turn's
+# Python runs while the other waits on the network. More threads only contend for the
+# GIL the event loop needs to ack: bench_slack at c=20 on a quiet machine, 8 threads →
+# ack p50 / p99 78 / 143 ms, 24 % of bare Bolt's acks; 2 threads → 14 / 26 ms, 184 %,
+# and more turns stored per second, not fewer (bench/RESULTS.md, "Two threads").
+POOL_THREADS = 2
 
 
 class Database:
