@@ -34,7 +34,7 @@ from storage.models import (
     Team,
     TeamsConversation,
 )
-from tests.support import START, Console, full_session, make_app
+from tests.support import START, Console, blocked_checkin, full_session, make_app
 
 ALICE, NAME = f"alice@{DOMAIN}", "Alice Adams"
 SLACK_ID, TEAMS_ID = "U0ALICE", "29:1-alice-entra-object"
@@ -79,15 +79,7 @@ def history(app: App) -> dict[str, int]:
     console = Console(app)
     full_session(console)
     console.choose("later")
-    console.send({"as": ALICE})
-    console.say("/checkin")
-    console.choose("answer")
-    console.choose("blocked")
-    console.submit(note="No practice partner yet")
-    console.submit(calls="41", meetings="6", proposals="2")
-    console.choose("yes")
-    console.submit(blockers="Alice Adams needs a demo account")
-    console.choose("4")
+    blocked_checkin(console, ALICE, "Alice Adams needs a demo account")
     now = START
     with app.sessions.begin() as db:
         alice = db.scalars(select(Person).where(Person.email == ALICE)).one()
