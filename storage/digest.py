@@ -144,7 +144,7 @@ class Scope:
 
     boss_id: int
     role: str
-    postgresql: bool = False  # the ids in scope bound as an array, else as JSON (_member)
+    postgresql: bool = False  # the ids in scope bound as an array, else as JSON (_in_scope)
     erased_since: datetime | None = None  # erased reps still counted (set by ``figures``)
 
     def __post_init__(self) -> None:
