@@ -56,6 +56,7 @@ from sqlalchemy import (
     or_,
     select,
 )
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.orm import Session
 
 from storage import people
@@ -257,16 +258,27 @@ def _teams(db: Session, scope: Scope, out: Figures) -> dict[str, Any]:
         .where(people.SCOPE[scope.role]), {"boss": scope.boss_id})
     reps: list[int] = []
     owners = [scope.boss_id]
-    for row in rows:
-        owners.append(row.id)
-        if row.counted:
-            reps.append(row.id)
-            _manager(out, row.boss_id, row.email, row.name).reps += 1
+    teams: dict[tuple[int, str, str], int] = {}  # (manager id, email, name) → reps
+    for person_id, is_counted, *manager in rows:
+        owners.append(person_id)
+        if is_counted:
+            reps.append(person_id)
+            key = cast(tuple[int, str, str], tuple(manager))
+            teams[key] = teams.get(key, 0) + 1
+    for (manager_id, email, name), size in teams.items():
+        _manager(out, manager_id, email, name).reps = size
     out.reps = len(reps)
     owners = list(dict.fromkeys(owners))  # the recipient once, even in a cycle of managers
+    return {"reps": _id_list(scope, reps), "owners": _id_list(scope, owners)}
+
+
+def _id_list(scope: Scope, ids: list[int]) -> str:
+    """``ids`` as one text parameter, an array literal on PostgreSQL (that the server reads
+    in a fraction of the time psycopg takes to send a list of 10,000 ints: ~20 ms each
+    time, in pure Python), a JSON array on SQLite."""
     if scope.postgresql:
-        return {"reps": reps, "owners": owners}
-    return {"reps": json.dumps(reps), "owners": json.dumps(owners)}
+        return "{" + ",".join(map(str, ids)) + "}"
+    return json.dumps(ids)
 
 
 def _in_scope(scope: Scope, rows: FromClause, column: Any,
@@ -278,8 +290,8 @@ def _in_scope(scope: Scope, rows: FromClause, column: Any,
     window's rows once for a whole org, and prices no id one by one. (On SQLite, a JSON
     array: its number of variables is limited.)"""
     if scope.postgresql:
-        listed = (func.unnest(bindparam(ids, type_=ARRAY(Integer))).table_valued("value")
-                  .render_derived())
+        as_array = sql_cast(bindparam(ids, type_=String), ARRAY(Integer))
+        listed = func.unnest(as_array).table_valued("value").render_derived()
     else:
         listed = func.json_each(bindparam(ids, type_=String)).table_valued("value")
     return rows.join(listed, listed.c.value == column)
