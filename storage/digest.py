@@ -395,20 +395,21 @@ def _systemic(db: Session, scope: Scope, out: Figures, params: dict[str, Any],
     the reported week, and every systemic leaf: reps and teams (their managers) counted."""
     weeks, rep = out.weeks, _people.alias("rep")
     since = weeks.end(weeks.count - 1) - timedelta(days=window_days)
-    held = _held(weeks, since)
+    held = (select(_sessions.c.rep_id, rep.c.manager_id, _sessions.c.category,
+                   _sessions.c.focus_area, _sessions.c.leaf)
+            .select_from(_in_scope(scope, _sessions, _sessions.c.rep_id)
+                         .join(rep, _sessions.c.rep_id == rep.c.id))
+            .where(*_held(weeks, since)).cte("held"))  # read once, counted three ways
 
     def grouped(kind: str, column: Any, *where: Any) -> Select[Any]:
         return (select(literal(kind).label("kind"), column.label("value"),
-                       func.count(_sessions.c.rep_id.distinct()).label("reps"),
-                       func.count(rep.c.manager_id.distinct()).label("teams"))
-                .select_from(_in_scope(scope, _sessions, _sessions.c.rep_id)
-                             .join(rep, _sessions.c.rep_id == rep.c.id))
-                .where(*held, column.is_not(None), *where)
-                .group_by(column))
+                       func.count(held.c.rep_id.distinct()).label("reps"),
+                       func.count(held.c.manager_id.distinct()).label("teams"))
+                .where(column.is_not(None), *where).group_by(column))
 
-    query = grouped("category", _sessions.c.category).union_all(
-        grouped("focus_area", _sessions.c.focus_area),
-        grouped("leaf", _sessions.c.leaf, _sessions.c.leaf.in_(list(systemic_leaves))))
+    query = grouped("category", held.c.category).union_all(
+        grouped("focus_area", held.c.focus_area),
+        grouped("leaf", held.c.leaf, held.c.leaf.in_(list(systemic_leaves))))
     out.flags = [Flag(r.kind, r.value, r.reps, r.teams) for r in db.execute(query, params)]
 
 
