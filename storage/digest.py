@@ -268,7 +268,7 @@ def _teams(db: Session, scope: Scope, out: Figures) -> dict[str, Any]:
     for (manager_id, email, name), size in teams.items():
         _manager(out, manager_id, email, name).reps = size
     out.reps = len(reps)
-    owners = list(dict.fromkeys(owners))  # the recipient once, even in a cycle of managers
+    owners = list(dict.fromkeys(owners))  # each once: joined, a repeated id counts twice
     return {"reps": _id_list(scope, reps), "owners": _id_list(scope, owners)}
 
 
