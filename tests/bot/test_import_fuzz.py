@@ -13,6 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.cli import import_metrics, import_people
+from bot.cli.people_staging import Staging
 from bot.cli.import_table import ImportRejected, ImportReport, rows_in
 from tests.fuzz import count, fuzz
 
@@ -71,11 +72,11 @@ def people_rows_are_read_or_reported(raw: bytes) -> None:
     report, rows = _rows(raw, import_people.REQUIRED, import_people.OPTIONAL)
     if rows is None:
         return
-    parsed = [p for row in rows if (p := import_people._parse(row, ZONES, report)) is not None]
-    good = import_people._unique(parsed, report)
-    import_people._check_platform_ids(good, {}, report)
-    import_people._check_reporting_lines(good, {}, {r.cells["email"].lower(): r.line
-                                                    for r in rows}, report)
+    with Staging() as staging:
+        for row in rows:
+            staging.add_row(row.line, row.cells["email"].lower(),
+                            import_people._parse(row, ZONES, report))
+        import_people.check_file(staging, report)
     assert report.summary()
     assert all(line is None or line >= 1 for line, _ in report.bad)
 
