@@ -7,7 +7,6 @@ already be stored (import people first).
 
 from __future__ import annotations
 
-import hashlib
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -16,7 +15,7 @@ from itertools import batched
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, bindparam, select
+from sqlalchemy import Connection, Table, bindparam, func, literal_column, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -124,9 +123,10 @@ def _checked(chunk: Sequence[Row], people: _People, seen: dict[int, int],
 
 
 def _digest(key: Key) -> int:
-    """Eight bytes per key seen, not the key: what keeps a million-row file's memory small
-    (two different keys share a digest once in about 2**64 pairs)."""
-    return int.from_bytes(hashlib.blake2b(repr(key).encode(), digest_size=8).digest())
+    """A 64-bit hash per key seen, not the key: what keeps a million-row file's memory
+    small (a million different keys share one with a chance of about 1 in 30 million;
+    Python's string hashes are seeded per process, so no file can aim at one)."""
+    return hash(key)
 
 
 def _parse(row: Row, report: ImportReport) -> MetricRow | None:
@@ -203,42 +203,41 @@ class _People:
 _metric = cast(Table, Metric.__table__)
 _BY_EMAIL = select(Person.email, Person.id).where(Person.org_id == DEFAULT_ORG,
                                                    Person.email.in_(bindparam("emails")))
-_STORED = select(_metric.c.person_id, _metric.c.period_start, _metric.c.period_end,
-                 _metric.c.metric, _metric.c.kind, _metric.c.target, _metric.c.actual).where(
-    _metric.c.person_id.in_(bindparam("people")),
-    _metric.c.period_start.between(bindparam("first"), bindparam("last")))
+_LAST_ID = select(func.max(_metric.c.id))
+_VALUES = ("kind", "target", "actual")
 
 
 def _write(conn: Connection, good: Mapping[Key, MetricRow], report: ImportReport) -> None:
-    """One chunk: its stored rows read in one query, then new and changed rows written in
-    one bulk upsert (insert ... on conflict do update); unchanged rows are not written."""
+    """One chunk in one bulk upsert (insert ... on conflict do update) that leaves identical
+    stored rows alone: the database compares, by the unique index, and returns only the
+    rows it wrote (PostgreSQL: whether each was inserted; SQLite: its id, new ids being
+    past the largest before), so the chunk is counted without reading it back."""
     if not good:
         return
-    stored = {(r.person_id, r.period_start, r.period_end, r.metric): (r.kind, r.target, r.actual)
-              for r in conn.execute(_STORED, {
-                  "people": sorted({key[0] for key in good}),
-                  "first": min(key[1] for key in good), "last": max(key[1] for key in good)})}
-    changes = []
-    for key, row in good.items():
-        before = stored.get(key)
-        if before == (row.kind, row.target, row.actual):
-            report.unchanged += 1
-            continue
-        if before is None:
-            report.created += 1
-        else:
-            report.updated += 1
-        changes.append({"person_id": key[0], "period_start": row.period_start,
-                        "period_end": row.period_end, "metric": row.metric, "kind": row.kind,
-                        "target": row.target, "actual": row.actual, "source": "import"})
-    if changes:
-        conn.execute(_upsert(conn.dialect.name), changes)
+    postgresql_ = conn.dialect.name == "postgresql"
+    last_id = 0 if postgresql_ else conn.scalar(_LAST_ID) or 0
+    written = conn.execute(_UPSERT[conn.dialect.name], [
+        {"person_id": key[0], "period_start": row.period_start, "period_end": row.period_end,
+         "metric": row.metric, "kind": row.kind, "target": row.target, "actual": row.actual,
+         "source": "import"} for key, row in good.items()]).scalars().all()
+    created = sum(map(bool, written)) if postgresql_ else sum(i > last_id for i in written)
+    report.created += created
+    report.updated += len(written) - created
+    report.unchanged += len(good) - len(written)
 
 
 def _upsert(dialect: str) -> Any:
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = insert(_metric)
-    return statement.on_conflict_do_update(
+    excluded = statement.excluded
+    upsert = statement.on_conflict_do_update(
         index_elements=["person_id", "period_start", "period_end", "metric"],
-        set_={column: statement.excluded[column] for column in ("kind", "target", "actual",
-                                                                 "source")})
+        set_={column: excluded[column] for column in (*_VALUES, "source")},
+        where=or_(*(_metric.c[column].is_distinct_from(excluded[column])
+                    for column in _VALUES)))
+    # An inserted row has no deleting transaction yet: xmax = 0 (PostgreSQL's own idiom).
+    return upsert.returning(literal_column("xmax = 0") if dialect == "postgresql"
+                            else _metric.c.id)
+
+
+_UPSERT = {dialect: _upsert(dialect) for dialect in ("sqlite", "postgresql")}
