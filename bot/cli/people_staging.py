@@ -63,6 +63,7 @@ class Staging:
                        "temp_store = FILE"):
             self.db.execute(f"PRAGMA {pragma}")
         self.db.executescript(_SCHEMA)
+        self.db.execute("BEGIN")  # one transaction, never committed: the file is thrown away
         self._rows: list[tuple[Any, ...]] = []
         self._indexed = False
 
@@ -105,7 +106,8 @@ class Staging:
     def loaded(self) -> None:
         """Everything is in: index it, and keep the first valid row of each email."""
         self._flush()
-        self.db.executescript(_INDEXES)
+        for index in filter(str.strip, _INDEXES.split(";")):
+            self.db.execute(index)
         self.db.execute("INSERT INTO good SELECT email, min(line) FROM file_row WHERE parsed "
                         "GROUP BY email")
         self._indexed = True
