@@ -15,7 +15,23 @@ from itertools import batched
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, bindparam, func, literal_column, or_, select
+from sqlalchemy import (
+    ARRAY,
+    Connection,
+    Date,
+    Float,
+    Integer,
+    String,
+    Table,
+    and_,
+    bindparam,
+    column,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -204,40 +220,69 @@ _metric = cast(Table, Metric.__table__)
 _BY_EMAIL = select(Person.email, Person.id).where(Person.org_id == DEFAULT_ORG,
                                                    Person.email.in_(bindparam("emails")))
 _LAST_ID = select(func.max(_metric.c.id))
-_VALUES = ("kind", "target", "actual")
 
 
 def _write(conn: Connection, good: Mapping[Key, MetricRow], report: ImportReport) -> None:
     """One chunk in one bulk upsert (insert ... on conflict do update) that leaves identical
-    stored rows alone: the database compares, by the unique index, and returns only the
-    rows it wrote (PostgreSQL: whether each was inserted; SQLite: its id, new ids being
-    past the largest before), so the chunk is counted without reading it back."""
+    stored rows alone and returns only the rows it wrote, so the chunk is counted without
+    reading it back. PostgreSQL: the chunk goes as one array per column (one statement,
+    identical rows dropped by a join on the unique index before the insert, so not even
+    locked), and says whether each written row was inserted. SQLite: an executemany whose
+    conflict clause skips identical rows, returning ids (new ids are past the largest)."""
     if not good:
         return
-    postgresql_ = conn.dialect.name == "postgresql"
-    last_id = 0 if postgresql_ else conn.scalar(_LAST_ID) or 0
-    written = conn.execute(_UPSERT[conn.dialect.name], [
-        {"person_id": key[0], "period_start": row.period_start, "period_end": row.period_end,
-         "metric": row.metric, "kind": row.kind, "target": row.target, "actual": row.actual,
-         "source": "import"} for key, row in good.items()]).scalars().all()
-    created = sum(map(bool, written)) if postgresql_ else sum(i > last_id for i in written)
+    values = [{"person_id": key[0], "period_start": row.period_start,
+               "period_end": row.period_end, "metric": row.metric, "kind": row.kind,
+               "target": row.target, "actual": row.actual} for key, row in good.items()]
+    if conn.dialect.name == "postgresql":
+        inserted = conn.scalars(_UPSERT_ARRAYS, {column: [v[column] for v in values]
+                                                 for column in _COLUMNS}).all()
+        created, written = sum(inserted), len(inserted)
+    else:
+        last_id = conn.scalar(_LAST_ID) or 0
+        ids = conn.scalars(_UPSERT_ROWS, [{**v, "source": "import"} for v in values]).all()
+        created, written = sum(i > last_id for i in ids), len(ids)
     report.created += created
-    report.updated += len(written) - created
-    report.unchanged += len(good) - len(written)
+    report.updated += written - created
+    report.unchanged += len(good) - written
 
 
-def _upsert(dialect: str) -> Any:
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(_metric)
+_COLUMNS = {"person_id": Integer, "period_start": Date, "period_end": Date, "metric": String,
+            "kind": String, "target": Float, "actual": Float}
+_KEY = ("person_id", "period_start", "period_end", "metric")
+_VALUES = ("kind", "target", "actual")
+
+
+def _upsert_rows() -> Any:
+    """SQLite: insert ... on conflict do update where a value differs, returning the id."""
+    statement = sqlite.insert(_metric)
     excluded = statement.excluded
-    upsert = statement.on_conflict_do_update(
-        index_elements=["person_id", "period_start", "period_end", "metric"],
+    return statement.on_conflict_do_update(
+        index_elements=list(_KEY),
         set_={column: excluded[column] for column in (*_VALUES, "source")},
         where=or_(*(_metric.c[column].is_distinct_from(excluded[column])
-                    for column in _VALUES)))
-    # An inserted row has no deleting transaction yet: xmax = 0 (PostgreSQL's own idiom).
-    return upsert.returning(literal_column("xmax = 0") if dialect == "postgresql"
-                            else _metric.c.id)
+                    for column in _VALUES))).returning(_metric.c.id)
 
 
-_UPSERT = {dialect: _upsert(dialect) for dialect in ("sqlite", "postgresql")}
+def _upsert_arrays() -> Any:
+    """PostgreSQL: insert ... select from unnest(one array per column), only the rows that
+    are new or differ from the stored one; returns xmax = 0 (inserted) per written row."""
+    file = func.unnest(*(bindparam(name, type_=ARRAY(kind)) for name, kind in _COLUMNS.items())
+                       ).table_valued(*(column(name, kind) for name, kind in _COLUMNS.items())
+                                      ).render_derived(name="file")
+    stored = _metric.alias("stored")
+    chosen = select(*(file.c[name] for name in _COLUMNS), literal("import").label("source")
+                    ).select_from(file.outerjoin(stored, and_(
+                        *(stored.c[name] == file.c[name] for name in _KEY)))
+                    ).where(or_(stored.c.id.is_(None),
+                                *(stored.c[name].is_distinct_from(file.c[name])
+                                  for name in _VALUES)))
+    statement = postgresql.insert(_metric).from_select([*_COLUMNS, "source"], chosen)
+    return statement.on_conflict_do_update(  # only a concurrent writer gets here
+        index_elements=list(_KEY),
+        set_={name: statement.excluded[name] for name in (*_VALUES, "source")},
+    ).returning(literal_column("xmax = 0"))  # no deleting transaction yet: inserted
+
+
+_UPSERT_ROWS = _upsert_rows()
+_UPSERT_ARRAYS = _upsert_arrays()
