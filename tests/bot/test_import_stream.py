@@ -91,3 +91,25 @@ def test_one_chunk_mixing_new_changed_and_identical_rows_is_counted_exactly(
     assert stored["m1"] == (1, "demo")
     again = import_metrics(db, path, now=LATER)
     assert (again.created, again.updated, again.unchanged) == (0, 0, 10)
+
+
+def test_awkward_metric_names_and_numbers_are_stored_exactly_and_then_unchanged(
+        db: Session, tmp_path: Path) -> None:
+    """PostgreSQL gets a chunk's column as one text split in SQL: names with the characters
+    an array or CSV would quote, and floats that must round-trip, come back exactly."""
+    seed(db)
+    names = ['a,b', '{x}', 'say "hi"', "back\\slash", "NULL", "", "é ü", "x" * 200]
+    numbers = ["0.30000000000000004", "1e-300", "-0", "123456789.123456789", "5", "1E5",
+               "2.5", "-7.25"]
+    rows = [f'ray@acme.example,2026-01-01,2026-01-31,"{name.replace(chr(34), chr(34) * 2)}'
+            f'{i if not name else ""}",activity,{numbers[i]},{numbers[-1 - i]}'
+            for i, name in enumerate(names)]
+    path = write(tmp_path, METRICS_HEADER + "\n" + "\n".join(rows) + "\n")
+    first = import_metrics(db, path, now=LATER)
+    db.commit()
+    assert (first.created, first.updated, first.unchanged) == (8, 0, 0)
+    stored = {m.metric: (m.target, m.actual) for m in db.scalars(select(Metric))}
+    assert stored == {(name or "5"): (float(numbers[i]), float(numbers[-1 - i]))
+                      for i, name in enumerate(names)}
+    again = import_metrics(db, path, now=LATER)
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 8)
