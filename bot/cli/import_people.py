@@ -15,6 +15,7 @@ per chunk.
 
 from __future__ import annotations
 
+import functools
 import re
 import zoneinfo
 from collections.abc import Mapping, Sequence
@@ -196,6 +197,7 @@ def aware_utc(now: datetime) -> datetime:
     return now.astimezone(UTC)
 
 
+@functools.lru_cache(maxsize=4096)  # a manager's email comes back on each report's row
 def is_email(value: str) -> bool:
     local = value.partition("@")[0]
     return bool(_EMAIL.match(value)) and len(local) <= 64 and ".." not in value
