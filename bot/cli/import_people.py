@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import functools
 import re
+import sqlite3
 import zoneinfo
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import batched
 from pathlib import Path
-from typing import Any, NamedTuple, cast
+from typing import Any, NamedTuple, NoReturn, cast
 
 from sqlalchemy import Connection, Table, bindparam, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
@@ -113,27 +114,55 @@ def import_people(
     now = aware_utc(now)
     report = ImportReport(str(path))
     zones = {zone.lower(): zone for zone in zoneinfo.available_timezones()}
-    with Staging() as staging:
-        for row in stream_rows(path, report, REQUIRED, OPTIONAL):
-            staging.add_row(row.line, row.cells["email"].lower(), _parse(row, zones, report))
-        lock_imports(session, report, lock_wait)
-        conn = session.connection()
-        for page in conn.execute(_STORED, execution_options={
-                "stream_results": True, "yield_per": CHUNK}).partitions():
-            staging.add_stored(page)
-        check_file(staging, report)
-        if report.bad and not skip_bad:
-            raise ImportRejected(report)
-        report.skipped = len(report.bad_lines)
+    try:
+        staging = Staging()
+    except OSError as exc:
+        _fail_staging(report, exc)
+    with staging:
         try:
-            _write(conn, staging, now, report, progress)
-            session.expire_all()  # written with Core: what the session holds is stale
-        except IntegrityError:
-            report.add(None, "the stored people changed during the import (a Slack or Teams "
-                             "id was linked meanwhile); nothing was imported: run it again")
-            report.file_problem = True
-            raise ImportRejected(report) from None
+            _check_and_write(session, path, staging, zones, now, report, skip_bad, progress,
+                             lock_wait)
+        except sqlite3.Error as exc:  # the staging file, e.g. a full disk
+            _fail_staging(report, exc)
     return report.in_file_order()
+
+
+def _check_and_write(session: Session, path: str | Path, staging: Staging,
+                     zones: Mapping[str, str], now: datetime, report: ImportReport,
+                     skip_bad: bool, progress: Progress | None, lock_wait: float) -> None:
+    for row in stream_rows(path, report, REQUIRED, OPTIONAL):
+        staging.add_row(row.line, row.cells["email"].lower(), _parse(row, zones, report))
+    lock_imports(session, report, lock_wait)
+    conn = session.connection()
+    for page in conn.execute(_STORED, execution_options={
+            "stream_results": True, "yield_per": CHUNK}).partitions():
+        staging.add_stored(page)
+    check_file(staging, report)
+    if report.bad and not skip_bad:
+        raise ImportRejected(report)
+    report.skipped = len(report.bad_lines)
+    writing = session.begin_nested()  # a failure part way leaves nothing, caller commits
+    try:
+        _write(session.connection(), staging, now, report, progress)  # in the savepoint
+    except IntegrityError:
+        writing.rollback()
+        report.add(None, "the stored people changed during the import (a Slack or Teams "
+                         "id was linked meanwhile); nothing was imported: run it again")
+        report.file_problem = True
+        raise ImportRejected(report) from None
+    except BaseException:
+        writing.rollback()
+        raise
+    writing.commit()
+    session.expire_all()  # written with Core: what the session holds is stale
+
+
+def _fail_staging(report: ImportReport, problem: OSError | sqlite3.Error) -> NoReturn:
+    report.add(None, "the import could not use its temporary file (it needs about 500 bytes "
+                     "of disk a person, in TMPDIR or the system's temporary directory): "
+                     f"{problem}; nothing was imported")
+    report.file_problem = True
+    raise ImportRejected(report) from None
 
 
 def check_file(staging: Staging, report: ImportReport) -> None:

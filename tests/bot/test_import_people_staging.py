@@ -4,6 +4,7 @@ grow with the file, the file is removed whatever happens, and the checks that wa
 
 from __future__ import annotations
 
+import sqlite3
 import tempfile
 import tracemalloc
 from collections.abc import Iterator
@@ -15,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from bot.cli import import_people as people_import
 from bot.cli import people_staging
-from bot.cli.import_files import import_people
+from bot.cli.import_files import ImportRejected, import_people
 from storage.db import make_sessions
 from tests.bot.test_imports import LATER, NOW, PEOPLE_HEADER, people, rejected, write
 
@@ -94,3 +95,40 @@ def test_a_deep_chain_imports_and_closing_it_into_a_loop_is_refused(
     again = import_people(db, write(tmp_path, "\n".join([PEOPLE_HEADER, *chain]), "again.csv"),
                           now=LATER)
     assert (again.created, again.updated, again.unchanged) == (0, 0, 300)
+
+
+def test_no_usable_temporary_directory_is_a_kind_rejection(
+        db: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "missing"))
+    report = rejected(db, org_file(tmp_path, "a", 3))
+    assert report.file_problem
+    [(line, reason)] = report.bad
+    assert line is None
+    assert reason.startswith("the import could not use its temporary file (it needs about "
+                             "500 bytes of disk a person, in TMPDIR")
+    assert reason.endswith("; nothing was imported")
+
+
+def test_a_staging_failure_part_way_through_the_writes_leaves_nothing(
+        db: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The staging file fails (as on a full disk) after some people were written: the
+    savepoint is rolled back, so the caller's commit stores none of them."""
+    monkeypatch.setattr(people_import, "CHUNK", 2)
+    monkeypatch.setattr(people_staging, "PAGE", 2)
+    calls = 0
+    written = people_staging.Staging.written
+
+    def failing(self: people_staging.Staging, ids: list[tuple[str, int]]) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 3:
+            raise sqlite3.OperationalError("database or disk is full")
+        written(self, ids)
+
+    monkeypatch.setattr(people_staging.Staging, "written", failing)
+    with pytest.raises(ImportRejected) as caught:
+        import_people(db, org_file(tmp_path, "a", 20), now=NOW)
+    db.commit()
+    assert people(db) == {}
+    assert caught.value.report.bad[0][1].endswith(
+        "database or disk is full; nothing was imported")
