@@ -40,6 +40,30 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             terminalreporter.write_line(f"{name}: {cases:,}")
 
 
+REDIS_URL = os.environ.get("COACH_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+@pytest.fixture
+def redis_url(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A reachable Redis for shared rate limits (``COACH_TEST_REDIS_URL``, default the
+    local server); this test's keys under a prefix of their own, deleted after it."""
+    import redis
+
+    import bot.channels.limits
+
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        pytest.fail(f"Redis is required for the shared rate-limit tests ({REDIS_URL}): {exc}")
+    prefix = f"coach-test-{uuid.uuid4().hex[:10]}"
+    monkeypatch.setattr(bot.channels.limits, "KEY_PREFIX", prefix)
+    yield REDIS_URL
+    for key in client.scan_iter(f"{prefix}*"):
+        client.delete(key)
+    client.close()
+
+
 PG_ADMIN_URL = os.environ.get(
     "COACH_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )

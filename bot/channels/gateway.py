@@ -78,7 +78,7 @@ class Gateway:
         sentence saying so, and nothing runs (status ``limited``). ``claim``: the
         delivery's, taken in the transaction of the turn that runs (see
         ``TurnRunner.run_turn``)."""
-        if not self.limiter.admit(who):
+        if not await self.limiter.admit(who):
             log.info("%s user %s is over the rate limit: input dropped", who.platform,
                      who.user_key)
             return TurnResult("limited", (Message(GatewayText.limited),))
