@@ -33,7 +33,7 @@ from bot.teams.notifier import failure, retry_after, retryable
 from bot.teams.store import Behind, Chat, TeamsStore
 from bot.teams.text import TeamsText
 from flows.messages import Message
-from storage.db import is_busy
+from storage.db import is_unavailable
 
 log = logging.getLogger("coach.teams")
 PERSONAL = "personal"
@@ -83,7 +83,7 @@ class TeamsHandlers:
                 log.info("teams activity %s seen before: not handled again", activity_id)
                 return
             if result.status == "busy":
-                await context.send_activity(TeamsText.busy)
+                await context.send_activity(GatewayText.busy)
                 return
             if result.status == "limited":  # the card stays as it was: send it again later
                 await self.reply(context, result.messages)
@@ -217,13 +217,14 @@ class TeamsHandlers:
 
     async def on_error(self, context: TurnContext, error: Exception) -> None:
         """Replaces the SDK's handler (which sends the exception text to the user)."""
-        busy = is_busy(error)
+        busy = is_unavailable(error)
         if busy:
-            log.warning("database busy: teams activity not stored")
+            log.warning("database unavailable (%s): teams activity not stored",
+                        type(error).__name__)
         else:
             log.error("teams turn failed", exc_info=error)
         try:
-            await context.send_activity(TeamsText.busy if busy else GatewayText.crashed)
+            await context.send_activity(GatewayText.busy if busy else GatewayText.crashed)
         except Exception as failed:  # noqa: BLE001 - the apology is best effort; logged
             log.warning("could not tell the user about the failure: %s",
                         type(failed).__name__)
