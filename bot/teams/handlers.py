@@ -117,10 +117,10 @@ class TeamsHandlers:
         speaker's personal chat, in order and once, sent when the connector takes them
         (its Retry-After honoured, bot/teams/notifier.py)."""
         shown = render.shown(messages)
+        if who is not None and behind is not None and behind.until is not None:
+            await self._defer(who, activity_id, shown, None, behind.until)
+            return
         for index, (activity, _) in enumerate(shown):
-            if who is not None and behind is not None and behind.until is not None:
-                await self._defer(who, activity_id, shown[index:], None, behind.until)
-                return
             try:
                 await context.send_activity(Activity.model_validate(activity))
             except Exception as exc:
