@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, literal_column, select
+from sqlalchemy import Connection, bindparam, func, literal_column, select
 
 from storage import outbox
 from storage.models import Outbox
@@ -30,16 +30,20 @@ def is_reply(key: str) -> bool:
     return key.startswith(PREFIX)
 
 
+# 'pending' written into the SQL: the pending rows' index range, not the history. Built
+# once: it runs in every Teams turn's transaction.
+_WAITING_UNTIL = (select(func.max(Outbox.not_before))
+                  .where(Outbox.status == literal_column("'pending'"),
+                         Outbox.idempotency_key.like(bindparam("prefix"), escape="/")))
+
+
 def waiting_until(conn: Connection, platform: str, tenant: str,
                   user_key: str) -> datetime | None:
     """When the last of this speaker's queued replies may go (None: none is queued): a
     later reply is queued no earlier, so that it goes behind them."""
-    # 'pending' written into the SQL: the pending rows' index range, not the history.
-    return conn.execute(
-        select(func.max(Outbox.not_before))
-        .where(Outbox.status == literal_column("'pending'"),
-               Outbox.idempotency_key.startswith(_speaker_prefix(platform, tenant, user_key),
-                                                 autoescape=True))).scalar()
+    prefix = _speaker_prefix(platform, tenant, user_key)
+    escaped = prefix.replace("/", "//").replace("%", "/%").replace("_", "/_")
+    return conn.execute(_WAITING_UNTIL, {"prefix": escaped + "%"}).scalar()
 
 
 def defer(conn: Connection, *, platform: str, tenant: str, user_key: str, email: str,

@@ -7,11 +7,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Engine, func, select, update
 
 from bot.channels.gateway import GatewayText
 from bot.clock import ManualClock
+from flows.messages import Message, message_to_json
+from storage import replies
 from storage.models import Conversation, Outbox, Person
+from tests.support import START
 from tests.teams.conftest import USERS, Harness
 from tests.teams.driver import TeamsDriver, User
 from tests.teams.fake_connector import FakeConnector
@@ -98,3 +101,15 @@ async def test_a_stranger_has_nothing_queued_and_is_apologised_to(
     await harness.teams.gateway.idle()
     assert [GatewayText.crashed in s.said for s in stranger.chat] == [True]
     assert rows(harness) == []
+
+
+def test_replies_wait_only_for_their_own_speaker(engine: Engine) -> None:
+    now = START
+    with engine.begin() as conn:
+        replies.defer(conn, platform="teams", tenant="t", user_key="a_b%c", email="a@x",
+                      delivery="in-1", messages=[message_to_json(Message("hi"))], now=now)
+    with engine.connect() as conn:
+        assert replies.waiting_until(conn, "teams", "t", "a_b%c") == now
+        for other in ("__b%c", "a%", "a_b", "a_b%c:in"):  # LIKE's wildcards are escaped
+            assert replies.waiting_until(conn, "teams", "t", other) is None
+        assert replies.waiting_until(conn, "slack", "t", "a_b%c") is None
