@@ -30,7 +30,7 @@ from flows.engine import Context, FlowState, Outcome
 from flows.messages import Choose, Event, Input, Message, Say, message_to_json
 from storage import coaching, conversations, outbox, people
 from storage.conversations import ActiveConversation, Speaker, StaleConversation
-from storage.db import DatabaseBusy, is_busy
+from storage.db import DatabaseBusy, is_unavailable
 from storage.models import Conversation, Person
 from storage.people import Coachee
 from storage.unit import UnitOfWork
@@ -48,7 +48,7 @@ class TurnText:
     wrong_step = "That answer was meant for an earlier question; here is where we are."
     right_gone = ("{rep} is no longer in your reporting line, so I closed this {flow}. "
                   "Everything recorded so far is kept; nothing more goes to {rep}.")
-    busy = ("The database is busy right now, so your answer was not saved. "
+    busy = ("My storage is briefly unavailable, so your answer was not saved. "
             "Please send it again in a moment.")
     unknown_command = "Unknown command {name}. Here is what you can do:"
     paused_with = ("Paused your session with {rep} ({title}). Nothing is lost: {resume} or "
@@ -356,8 +356,9 @@ class TurnRunner:
         except StaleConversation:
             raise
         except Exception as exc:
-            if is_busy(exc):
-                log.warning("database busy: turn of %s not stored", who.user_key)
+            if is_unavailable(exc):  # SQLite busy, PostgreSQL away: say so, not "crashed"
+                log.warning("database unavailable (%s): turn of %s not stored",
+                            type(exc).__name__, who.user_key)
                 raise DatabaseBusy from exc
             log.exception("turn failed", extra={"user": who.user_key, "platform": who.platform})
             return TurnResult("crashed", (Message(TurnText.crashed),))

@@ -102,8 +102,11 @@ class Settings(BaseSettings):
     # one, the Slack OAuth tokens are encrypted at rest (bot/keyring.py).
     coach_encryption_key: str | None = None
     # Turns one chat user may start (the `limits` library's notation, ";" between limits);
-    # "off": no limit. Counted per process (bot/channels/limits.py).
+    # "off": no limit (bot/channels/limits.py).
     coach_rate_limit: str = "10 per 10 seconds; 60 per minute"
+    # Where those limits are counted, a `limits` storage URI: memory:// in each process,
+    # redis://host:6379/0 one budget shared by every replica.
+    coach_rate_limit_storage: str = "memory://"
     # Who runs the command line, as the audit log names them (default: the OS user).
     coach_actor: str | None = None
 
@@ -116,6 +119,15 @@ class Settings(BaseSettings):
             except ValueError:
                 raise ValueError("expected limits like '10 per 10 seconds; 60 per minute', "
                                  "or 'off'") from None
+        return value
+
+    @field_validator("coach_rate_limit_storage")
+    @classmethod
+    def _rate_limit_storage_is_known(cls, value: str) -> str:
+        from bot.channels.limits import STORAGE_SCHEMES, storage_scheme
+
+        if storage_scheme(value) not in STORAGE_SCHEMES:
+            raise ValueError("expected memory:// or a Redis URI like redis://redis:6379/0")
         return value
 
     @field_validator("coach_encryption_key")

@@ -32,7 +32,7 @@ def shared_gateway(app: App, delivery_delay: float = 0.0) -> Gateway:
                    assistant=assistant_for(app.settings, app.playbook, app.engine, database.run,
                                            app.clock.now),
                    metrics=app.metrics,
-                   limiter=TurnLimiter(app.settings.rate_limits))
+                   limiter=TurnLimiter.configured(app.settings))
 
 
 def enabled_platforms(app: App) -> list[str]:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import sqlite3
+import sys
 from typing import Any
 
 import orjson
 from sqlalchemy import ColumnElement, Engine, create_engine, event, literal_column
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -34,6 +36,26 @@ def is_busy(exc: BaseException) -> bool:
             return True
         if isinstance(exc, OperationalError) and isinstance(exc.orig, sqlite3.OperationalError):
             return (getattr(exc.orig, "sqlite_errorcode", 0) & 0xFF) == sqlite3.SQLITE_BUSY
+        exc = exc.__cause__  # type: ignore[assignment]
+    return False
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """True when the database could not take the work for now, and nothing of it was
+    stored: SQLite busy (:func:`is_busy`), or PostgreSQL away or refusing for the moment
+    (connection refused or dropped, shutting down, a pool with no connection to give):
+    the person is told to send it again, not that something went wrong."""
+    if is_busy(exc):
+        return True
+    psycopg = sys.modules.get("psycopg")  # not imported: no PostgreSQL error to look for
+    transient: tuple[type[BaseException], ...] = (PoolTimeout,) + (
+        (psycopg.OperationalError, psycopg.InterfaceError) if psycopg is not None else ())
+    while exc is not None:
+        if isinstance(exc, transient):
+            return True
+        if isinstance(exc, DBAPIError) and (exc.connection_invalidated
+                                            or isinstance(exc.orig, transient)):
+            return True
         exc = exc.__cause__  # type: ignore[assignment]
     return False
 

@@ -11,13 +11,17 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
-from sqlalchemy import Connection, Engine, insert, text
+from sqlalchemy import Connection, Engine, insert, make_url, text
 
 from storage.db import make_engine
 from storage.migrate import upgrade
 from storage.models import DEFAULT_ORG, Base, Organization
+
+if TYPE_CHECKING:
+    from tests.drills.outage import Outage
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -38,6 +42,48 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.write_sep("-", "property-test cases run")
         for name, cases in sorted(RAN.items()):
             terminalreporter.write_line(f"{name}: {cases:,}")
+
+
+REDIS_URL = os.environ.get("COACH_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+@pytest.fixture
+def redis_url(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A reachable Redis for shared rate limits (``COACH_TEST_REDIS_URL``, default the
+    local server); this test's keys under a prefix of their own, deleted after it."""
+    import redis
+
+    import bot.channels.limits
+
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        pytest.fail(f"Redis is required for the shared rate-limit tests ({REDIS_URL}): {exc}")
+    prefix = f"coach-test-{uuid.uuid4().hex[:10]}"
+    monkeypatch.setattr(bot.channels.limits, "KEY_PREFIX", prefix)
+    yield REDIS_URL
+    for key in client.scan_iter(f"{prefix}*"):
+        client.delete(key)
+    client.close()
+
+
+@pytest.fixture
+def outage(db_url: str) -> Iterator[Outage]:
+    """The database of ``db_url`` taken away on ``cut()``: PostgreSQL behind a loopback
+    proxy (connect to ``url``), SQLite under another writer's lock."""
+    from tests.drills.outage import Outage, Proxy
+
+    if db_url.startswith("sqlite"):
+        yield Outage(db_url, None)
+        return
+    url = make_url(db_url)
+    proxy = Proxy(url.host or "127.0.0.1", url.port or 5432)
+    proxy.start()
+    try:
+        yield Outage(db_url, proxy)
+    finally:
+        proxy.stop()
 
 
 PG_ADMIN_URL = os.environ.get(

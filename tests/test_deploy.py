@@ -16,6 +16,7 @@ import uuid
 import zipfile
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import jsonschema
 import pytest
@@ -104,18 +105,24 @@ def test_compose_is_valid_against_the_compose_specification() -> None:
 
 def test_compose_runs_two_replicas_on_postgresql_behind_a_load_balancer() -> None:
     services = COMPOSE["services"]
-    assert set(services) == {"db", "coach", "proxy"}
+    assert set(services) == {"db", "redis", "coach", "proxy"}
     db, coach, proxy = services["db"], services["coach"], services["proxy"]
     assert db["image"].startswith("postgres:") and "pg_isready" in str(db["healthcheck"])
     assert coach["build"] == "." and coach["deploy"]["replicas"] == 2
     assert coach["env_file"] == ".env"  # the secrets: only those set reach the service
-    assert coach["depends_on"] == {"db": {"condition": "service_healthy"}}
+    assert coach["depends_on"] == {"db": {"condition": "service_healthy"},
+                                   "redis": {"condition": "service_healthy"}}
     assert "/readyz" in " ".join(coach["healthcheck"]["test"])
     assert proxy["depends_on"] == {"coach": {"condition": "service_healthy"}}
     env = coach["environment"]
     assert make_url(env["DATABASE_URL"].replace("${POSTGRES_PASSWORD:?set POSTGRES_PASSWORD "
                                                 "in .env}", "pw")).host == "db"
     assert env["COACH_ENV"] == "production" and env["COACH_LOG_FORMAT"] == "json"
+    # the replicas count one rate-limit budget per user, in the redis service
+    redis = services["redis"]
+    assert redis["image"].startswith("redis:") and "ping" in str(redis["healthcheck"])
+    assert urlsplit(env["COACH_RATE_LIMIT_STORAGE"]).hostname == "redis"
+    assert Settings(coach_rate_limit_storage=env["COACH_RATE_LIMIT_STORAGE"])
     unknown = set(env) - {name.upper() for name in Settings.model_fields}
     assert unknown == set()  # every variable it sets is one the service reads
     grace = float(coach["stop_grace_period"].removesuffix("s"))

@@ -37,7 +37,7 @@ from bot.observability.metrics import Metrics
 from bot.runner import Claim, TurnRunner, Unattended
 from flows.messages import Event, Input, Message
 from storage import outbox as stored_outbox
-from storage.db import is_busy
+from storage.db import is_busy, is_unavailable
 
 log = logging.getLogger("coach.channels")
 Tell = Callable[[str], Awaitable[Any]]  # says a short text to the person, on their surface
@@ -48,8 +48,8 @@ LATE_HOLD = timedelta(seconds=30)  # a late answer waits this long to be shown i
 
 class GatewayText:
     crashed = "Sorry, something went wrong on my side. Please try again."
-    busy = ("The database is busy right now, so that was not saved. "
-            "Please try again in a moment.")
+    busy = ("My storage is briefly unavailable, so that was not saved. "
+            "Please send it again in a moment.")
     limited = ("You're sending messages faster than I can take them in, so that last one "
                "was not saved. Please wait a few seconds and send it again.")
 
@@ -78,7 +78,7 @@ class Gateway:
         sentence saying so, and nothing runs (status ``limited``). ``claim``: the
         delivery's, taken in the transaction of the turn that runs (see
         ``TurnRunner.run_turn``)."""
-        if not self.limiter.admit(who):
+        if not await self.limiter.admit(who):
             log.info("%s user %s is over the rate limit: input dropped", who.platform,
                      who.user_key)
             return TurnResult("limited", (Message(GatewayText.limited),))
@@ -182,9 +182,10 @@ class Gateway:
         except TurnLimited:
             await self._tell(who, tell, GatewayText.limited)
         except Exception as exc:
-            busy = is_busy(exc)
+            busy = is_unavailable(exc)
             if busy:
-                log.warning("database busy: work of %s not stored", who.user_key)
+                log.warning("database unavailable (%s): work of %s not stored",
+                            type(exc).__name__, who.user_key)
             else:
                 self.metrics.failed("turn")
                 log.exception("%s work failed", who.platform,

@@ -48,13 +48,15 @@ Lifetime = Callable[[web.Application], AsyncIterator[None]]
 
 
 def gateway_lifetime(gateway: Gateway) -> Lifetime:
-    """At shutdown, after every surface closed: the last work done, the database closed."""
+    """At shutdown, after every surface closed: the last work done, the database and
+    the rate-limit storage closed."""
     async def lifetime(web_app: web.Application) -> AsyncIterator[None]:
         yield
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(gateway.idle(), timeout=SHUTDOWN_WAIT)
         if gateway.assistant is not None:
             await gateway.assistant.close()
+        await gateway.limiter.close()
         gateway.close()
 
     return lifetime

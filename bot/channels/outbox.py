@@ -29,7 +29,7 @@ from bot.clock import Clock
 from bot.observability.context import work_scope
 from bot.observability.metrics import Metrics
 from flows.messages import Message, message_from_json
-from storage import deliveries
+from storage import deliveries, replies
 
 log = logging.getLogger("coach.channels.outbox")
 LEASE_SECONDS = 120
@@ -207,7 +207,8 @@ class OutboxWorker:
     async def _send(self, notifier: Notifier, row: LeasedMessage, behind: list[int]) -> bool:
         """Send one row; False when it failed (it is rescheduled, with those ``behind``)."""
         try:
-            if row.message.private:  # a manager's note never goes to anyone else
+            if row.message.private and not replies.is_reply(row.key):
+                # a manager's note never goes to anyone else (a reply goes to its speaker)
                 raise DeliveryFailed("a private message is never sent to someone else")
             await notifier.send(row)
         except DeliveryFailed as exc:

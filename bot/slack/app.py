@@ -136,7 +136,7 @@ def build_slack(app: App, *, sleep: Sleep = asyncio.sleep, threaded: bool | None
         gateway = Gateway(app.runner, database, outbox, assistant=assistant_for(
             app.settings, app.playbook, app.engine, database.run, app.clock.now),
             metrics=app.metrics,
-            limiter=TurnLimiter(app.settings.rate_limits))
+            limiter=TurnLimiter.configured(app.settings))
     clients = Clients(client, None)
     handlers = SlackHandlers(app, clients, gateway)
     gateway.outbox.register(SlackNotifier(clients, handlers.identity))

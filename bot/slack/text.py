@@ -36,7 +36,7 @@ class SlackText:
                     "them to your team.")
     rebound = ("Your Slack account looks different from the one on file for {email}. "
                "Ask your admin to update your Slack user id.")
-    busy_submit = ("The database is busy right now, so your answer was not saved. "
+    busy_submit = ("My storage is briefly unavailable, so your answer was not saved. "
                    "Please press submit again in a moment.")
     help_more = ("The App Home tab shows what is next for you; you can also write to me "
                  "here in the DM.")

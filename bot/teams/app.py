@@ -207,7 +207,7 @@ def build_teams(app: App, *, gateway: Gateway | None = None,
                           assistant=assistant_for(app.settings, app.playbook, app.engine,
                                                   database.run, app.clock.now),
                           metrics=app.metrics,
-                          limiter=TurnLimiter(app.settings.rate_limits))
+                          limiter=TurnLimiter.configured(app.settings))
     store = TeamsStore(app.sessions, app.clock)
     handlers = TeamsHandlers(gateway, store, ServiceContext(app.sessions, app.clock,
                                                             app.playbook))

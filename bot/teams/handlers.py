@@ -16,20 +16,24 @@ import asyncio
 import functools
 import logging
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
+import aiohttp
 from microsoft_agents.activity import Activity
 from microsoft_agents.hosting.core import TurnContext
 
 from bot.channels.gateway import Gateway, GatewayText
+from bot.channels.who import Who
 from bot.services import plans
 from bot.services.context import ServiceContext
 from bot.teams import parse, render
 from bot.teams.identity import TeamsDirectory, TeamsIdentity
-from bot.teams.store import Chat, TeamsStore
+from bot.teams.notifier import failure, retry_after, retryable
+from bot.teams.store import Behind, Chat, TeamsStore
 from bot.teams.text import TeamsText
 from flows.messages import Message
-from storage.db import is_busy
+from storage.db import is_unavailable
 
 log = logging.getLogger("coach.teams")
 PERSONAL = "personal"
@@ -66,8 +70,11 @@ class TeamsHandlers:
             assert given.given is not None
             directory = TeamsDirectory(self.identity, context)
             # the activity's id (and a new chat's reference) claimed in the turn's own
-            # transaction: one commit per activity
-            claim = functools.partial(self.store.claim, given.who.tenant, activity_id, chat)
+            # transaction: one commit per activity; it also finds whether the speaker's
+            # earlier replies still wait in the outbox
+            behind = Behind()
+            claim = functools.partial(self.store.claim_turn, given.who.user_key, behind,
+                                      given.who.tenant, activity_id, chat)
             result = await self.gateway.turn(given.who, given.given, given.expect_step,
                                              directory=directory, claim=claim)
             if result.status in COMMITTED:
@@ -76,12 +83,12 @@ class TeamsHandlers:
                 log.info("teams activity %s seen before: not handled again", activity_id)
                 return
             if result.status == "busy":
-                await context.send_activity(TeamsText.busy)
+                await context.send_activity(GatewayText.busy)
                 return
             if result.status == "limited":  # the card stays as it was: send it again later
                 await self.reply(context, result.messages)
                 return
-            work = [self.reply(context, result.messages)]
+            work = [self.reply(context, result.messages, given.who, activity_id, behind)]
             if given.card is not None and given.card_id and result.status in ("ok", "refused"):
                 shown = (render.answered(given.card) if result.status == "ok"
                          else render.closed(given.card))
@@ -101,9 +108,45 @@ class TeamsHandlers:
         else:
             await context.send_activity(text)
 
-    async def reply(self, context: TurnContext, messages: Sequence[Message]) -> None:
-        for reply in render.activities(messages):
-            await context.send_activity(Activity.model_validate(reply))
+    async def reply(self, context: TurnContext, messages: Sequence[Message],
+                    who: Who | None = None, activity_id: str = "",
+                    behind: Behind | None = None) -> None:
+        """The turn's messages in its chat. For a stored turn (``who``): the activities
+        the Bot Connector would not take now (429, 5xx, no answer), and all of them while
+        the speaker's earlier replies still wait (``behind``), go to the outbox, to the
+        speaker's personal chat, in order and once, sent when the connector takes them
+        (its Retry-After honoured, bot/teams/notifier.py)."""
+        shown = render.shown(messages)
+        if who is not None and behind is not None and behind.until is not None:
+            await self._defer(who, activity_id, shown, None, behind.until)
+            return
+        for index, (activity, _) in enumerate(shown):
+            try:
+                await context.send_activity(Activity.model_validate(activity))
+            except Exception as exc:
+                if who is None or not retryable(exc):
+                    raise
+                log.warning("teams reply to %s not taken (%s): queued in the outbox",
+                            activity_id, failure(exc))
+                await self._defer(who, activity_id, shown[index:], exc, None)
+                return
+
+    async def _defer(self, who: Who, activity_id: str,
+                     left: list[tuple[dict[str, Any], tuple[Message, ...]]],
+                     exc: Exception | None, behind: datetime | None) -> None:
+        """Queue the messages of the activities ``left``, not before the connector's
+        Retry-After, nor before the earlier replies they go ``behind``."""
+        wait = (retry_after(exc.headers)
+                if isinstance(exc, aiohttp.ClientResponseError) else None)
+        not_before = (self.services.clock.now() + timedelta(seconds=wait)
+                      if wait is not None else behind)
+        unsent = [message for _, group in left for message in group]
+        if not await self.run(self.store.defer_replies, who.tenant, who.user_key,
+                              activity_id, unsent, not_before):
+            if exc is not None:
+                raise exc  # nobody to queue them for: the error handler apologises
+            return
+        self.gateway.outbox.wake(self.gateway.background)
 
     async def update_card(self, context: TurnContext, card_id: str,
                           content: render.Card) -> None:
@@ -174,13 +217,14 @@ class TeamsHandlers:
 
     async def on_error(self, context: TurnContext, error: Exception) -> None:
         """Replaces the SDK's handler (which sends the exception text to the user)."""
-        busy = is_busy(error)
+        busy = is_unavailable(error)
         if busy:
-            log.warning("database busy: teams activity not stored")
+            log.warning("database unavailable (%s): teams activity not stored",
+                        type(error).__name__)
         else:
             log.error("teams turn failed", exc_info=error)
         try:
-            await context.send_activity(TeamsText.busy if busy else GatewayText.crashed)
+            await context.send_activity(GatewayText.busy if busy else GatewayText.crashed)
         except Exception as failed:  # noqa: BLE001 - the apology is best effort; logged
             log.warning("could not tell the user about the failure: %s",
                         type(failed).__name__)

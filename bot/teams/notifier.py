@@ -89,6 +89,20 @@ class TeamsNotifier:
             raise failures[0]
 
 
+def retryable(exc: BaseException) -> bool:
+    """A send the Bot Connector may take later: 429, a 5xx of RETRIED, or no answer."""
+    if isinstance(exc, aiohttp.ClientResponseError):
+        return exc.status in RETRIED
+    return isinstance(exc, aiohttp.ClientError | TimeoutError)
+
+
+def failure(exc: BaseException) -> str:
+    """A failed send in a few words, for the log."""
+    if isinstance(exc, aiohttp.ClientResponseError):
+        return f"Bot Connector answered {exc.status}"
+    return f"no answer from the Bot Connector ({type(exc).__name__})"
+
+
 def retry_after(headers: Any) -> float | None:
     """Seconds the connector asked us to wait (Retry-After in seconds), if it said."""
     raw = headers.get("Retry-After") if headers is not None else None

@@ -52,16 +52,23 @@ def activities(messages: Sequence[Message]) -> list[dict[str, Any]]:
     """The activities that show a turn's messages: one, when it can (the plain messages
     above the question, in its card; one call to the connector instead of two), else the
     plain ones together as one text, then each question as a card of its own."""
-    plain = [m.text for m in messages if not (m.choices or m.form) and m.text]
+    return [activity for activity, _ in shown(messages)]
+
+
+def shown(messages: Sequence[Message]
+          ) -> list[tuple[dict[str, Any], tuple[Message, ...]]]:
+    """:func:`activities`, each with the messages it shows (in their order), so that
+    those of the activities not sent yet are known."""
+    plain = [m for m in messages if not (m.choices or m.form) and m.text]
     questions = [m for m in messages if m.choices or m.form]
     if len(questions) == 1 and plain:
-        together = card_activity(card(questions[0], preface=plain))
+        together = card_activity(card(questions[0], preface=[m.text for m in plain]))
         if size(together) < MAX_JSON:
-            return [together]
-    out: list[dict[str, Any]] = []
+            return [(together, (*plain, questions[0]))]
+    out: list[tuple[dict[str, Any], tuple[Message, ...]]] = []
     if plain:
-        out.append(text_activity("\n\n".join(plain)))
-    out.extend(card_activity(card(m)) for m in questions)
+        out.append((text_activity("\n\n".join(m.text for m in plain)), tuple(plain)))
+    out.extend((card_activity(card(m)), (m,)) for m in questions)
     return out
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy import Connection
@@ -16,7 +17,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock
 from bot.teams.parse import PLATFORM
-from storage import events, people, teams_conversations, tenancy
+from flows.messages import Message, message_to_json
+from storage import events, people, replies, teams_conversations, tenancy
 from storage.models import DEFAULT_ORG, Person
 
 log = logging.getLogger("coach.teams.store")
@@ -33,6 +35,14 @@ class Chat:
     user_key: str
     scope: str
     reference: Mapping[str, Any]
+
+
+@dataclass(slots=True)
+class Behind:
+    """Until when the speaker's earlier replies wait in the outbox, as the turn's claim
+    found (None: none waits); this turn's replies then go behind them."""
+
+    until: datetime | None = None
 
 
 class TeamsStore:
@@ -68,6 +78,30 @@ class TeamsStore:
             self._remember(conn, chat)
         return not activity_id or events.claim(conn, PLATFORM, tenant, activity_id,
                                                self.clock.now())
+
+    def claim_turn(self, user_key: str, behind: Behind, tenant: str, activity_id: str,
+                   chat: Chat | None, conn: Connection) -> bool:
+        """:meth:`claim` for a turn, which also looks (in the same transaction) whether
+        the speaker's earlier replies still wait in the outbox (``behind``)."""
+        claimed = self.claim(tenant, activity_id, chat, conn)
+        if claimed:
+            behind.until = replies.waiting_until(conn, PLATFORM, tenant, user_key)
+        return claimed
+
+    def defer_replies(self, tenant: str, user_key: str, activity_id: str,
+                      messages: Sequence[Message], not_before: datetime | None) -> bool:
+        """Queue a turn's replies the Bot Connector did not take to the speaker's personal
+        chat (see storage/replies.py); False when the speaker is bound to no person (the
+        outbox reaches people by email)."""
+        with self.sessions.begin() as db:
+            person = people.by_platform_id(db, PLATFORM, tenant, user_key)
+            if person is None:
+                return False
+            replies.defer(db.connection(), platform=PLATFORM, tenant=tenant,
+                          user_key=user_key, email=person.email, delivery=activity_id,
+                          messages=[message_to_json(m) for m in messages],
+                          now=self.clock.now(), not_before=not_before)
+            return True
 
     def remember_chat(self, chat: Chat) -> None:
         with self.sessions.begin() as db:

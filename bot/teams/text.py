@@ -11,8 +11,6 @@ class TeamsText:
                "Entra object id in `teams_user_id`), then say hello again.")
     rebound = ("{email} is already linked to another Teams account. Ask your admin to clear "
                "`teams_user_id` for it if this account is the right one.")
-    busy = ("The database is busy right now, so that was not saved. "
-            "Please send it again in a moment.")
     welcome = ("Hi, I'm smOS Coach. Type **help** to see what I can do, or **coach** and a "
                "rep's name to start a coaching session.")
     acknowledge = "Got it"

@@ -12,7 +12,7 @@ from bot.bootstrap import App
 from bot.channels.outbox import DeliveryFailed
 from bot.cli.demo_org import DOMAIN
 from flows.messages import Message, message_to_json
-from storage import outbox
+from storage import outbox, replies
 from storage.models import Outbox
 from tests.channels.fakes import FakeNotifier, shared_gateway
 from tests.support import make_app
@@ -67,6 +67,24 @@ async def test_a_private_note_is_never_sent_to_anyone(db_url: str) -> None:
         assert await gateway.outbox.run_once() == 0
         assert fake.sent == []
         assert "private" in (rows(app)["k1"].last_error or "")
+    finally:
+        gateway.close()
+        app.close()
+
+
+async def test_a_private_note_deferred_to_its_own_speaker_is_sent_to_them(
+        db_url: str) -> None:
+    app = make_app(db_url)
+    gateway = shared_gateway(app)
+    fake = FakeNotifier("fake")
+    gateway.outbox.register(fake)
+    with app.engine.begin() as conn:  # a turn's reply to the manager, queued in a storm
+        replies.defer(conn, platform="fake", tenant="t", user_key="u-maya", email=ALICE,
+                      delivery="activity-1", now=app.clock.now(), messages=[
+                          message_to_json(Message("manager's note", private=True))])
+    try:
+        assert await gateway.outbox.run_once() == 1
+        assert [(m.target, m.message.text) for m in fake.sent] == [(ALICE, "manager's note")]
     finally:
         gateway.close()
         app.close()

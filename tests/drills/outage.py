@@ -1,4 +1,6 @@
-"""A loopback TCP proxy in front of PostgreSQL that the outage drill cuts and restores.
+"""The database taken away and given back (:class:`Outage`): for PostgreSQL, a loopback
+TCP proxy in front of it that is cut and restored; for SQLite, another process's write
+lock held.
 
 It runs its own event loop in a thread, so that the app's synchronous database work (and
 the test's own) never waits on the loop the proxy needs. ``cut`` drops every open
@@ -10,7 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sqlite3
 import threading
+
+from sqlalchemy import make_url
 
 from tests.drills.processes import free_port
 
@@ -74,3 +79,30 @@ class Proxy:
                 await writer.drain()
         self.links.discard(writer)
         writer.transport.abort()
+
+
+class Outage:
+    """Takes the database away and gives it back; ``url`` is what the app connects to."""
+
+    def __init__(self, db_url: str, proxy: Proxy | None) -> None:
+        self.db_url, self.proxy = db_url, proxy
+        self.url = db_url if proxy is None else make_url(db_url).set(
+            host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+        self.holder: sqlite3.Connection | None = None
+
+    def cut(self) -> None:
+        if self.proxy is not None:
+            self.proxy.cut()
+            return
+        path = make_url(self.db_url).database
+        assert path
+        self.holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self.holder.execute("BEGIN IMMEDIATE")  # another writer, holding the lock
+
+    def restore(self) -> None:
+        if self.proxy is not None:
+            self.proxy.restore()
+        elif self.holder is not None:
+            self.holder.execute("ROLLBACK")
+            self.holder.close()
+            self.holder = None

@@ -19,12 +19,11 @@ every message once. ``COACH_DRILL_OUTAGE`` shortens the 30 s for quick local run
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 import time
 from collections.abc import AsyncIterator
 
 import pytest
-from sqlalchemy import func, insert, make_url, select
+from sqlalchemy import func, insert, select
 
 from bot.bootstrap import bootstrap
 from bot.channels.gateway import GatewayText
@@ -38,7 +37,7 @@ from flows.messages import Message, message_to_json
 from storage.db import make_engine
 from storage.models import Conversation, Outbox, Person, TransitionLog
 from tests.drills.figures import OUTAGE_SECONDS, record
-from tests.drills.outage import Proxy
+from tests.drills.outage import Outage
 from tests.slack import conftest as slack
 from tests.slack.driver import SlackDriver, find_choice
 from tests.slack.fake_slack import FakeSlack
@@ -47,48 +46,9 @@ from tests.support import START
 pytestmark = pytest.mark.slow
 QUEUED = 20
 EVERY = 3.0  # seconds between two rounds of people acting during the outage
-TOLD = (GatewayText.crashed, GatewayText.busy, TurnText.crashed, TurnText.busy,
-        SlackText.busy_submit)
-
-
-class Outage:
-    """Takes the database away and gives it back; ``url`` is what the app connects to."""
-
-    def __init__(self, db_url: str, proxy: Proxy | None) -> None:
-        self.db_url, self.proxy = db_url, proxy
-        self.url = db_url if proxy is None else make_url(db_url).set(
-            host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
-        self.holder: sqlite3.Connection | None = None
-
-    def cut(self) -> None:
-        if self.proxy is not None:
-            self.proxy.cut()
-            return
-        path = make_url(self.db_url).database
-        assert path
-        self.holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self.holder.execute("BEGIN IMMEDIATE")  # another writer, holding the lock
-
-    def restore(self) -> None:
-        if self.proxy is not None:
-            self.proxy.restore()
-        elif self.holder is not None:
-            self.holder.execute("ROLLBACK")
-            self.holder.close()
-
-
-@pytest.fixture
-async def outage(db_url: str) -> AsyncIterator[Outage]:
-    if db_url.startswith("sqlite"):
-        yield Outage(db_url, None)
-        return
-    url = make_url(db_url)
-    proxy = Proxy(url.host or "127.0.0.1", url.port or 5432)
-    proxy.start()
-    try:
-        yield Outage(db_url, proxy)
-    finally:
-        proxy.stop()
+# What people are told while the database is away: that it is, and nothing was saved
+# (never the apology for a bug).
+TOLD = (GatewayText.busy, TurnText.busy, SlackText.busy_submit)
 
 
 @pytest.fixture

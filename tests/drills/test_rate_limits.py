@@ -2,10 +2,12 @@
 
 Messages are queued for every person of the demo org; the fake platform then answers a
 storm of 429s, each with its own Retry-After, mixed with successes, and the outbox worker
-runs pass after pass on the app's clock, moved on to when the next row is due. Every
-message must arrive exactly once, every wait must be the Retry-After the platform asked for
-(in the client's own retries and in the row's reschedule), and no pass may raise. (The
-storm is waited out on the app's clock, in process; no ``coach serve`` process runs here.)
+runs pass after pass on the app's clock, moved on to when the next row is due. On Teams
+the people also write during the storm, so the direct replies to their turns meet it too.
+Every message and every reply must arrive exactly once, in order, every wait must be the
+Retry-After the platform asked for (in the client's own retries and in the row's
+reschedule), and no pass may raise. (The storm is waited out on the app's clock, in
+process; no ``coach serve`` process runs here.)
 """
 
 from __future__ import annotations
@@ -150,33 +152,82 @@ def _user(email: str) -> str:
 # Teams ------------------------------------------------------------------------------------
 
 
+SAID = ("help", "hello")  # each person, once before the storm and once in it
+
+
+def words(texts: Any) -> list[str]:
+    """What a run of activities says, word by word (however it was split into them)."""
+    return " ".join(texts).split()
+
+
+def tally(said: list[str], turns: list[list[str]]) -> tuple[int, int]:
+    """(lost, duplicated) replies: ``turns`` (each turn's reply, word by word) looked for
+    in order in ``said``; what is left over, counted in replies said again."""
+    at = lost = duplicated = 0
+    for turn in turns:
+        if said[at:at + len(turn)] == turn:
+            at += len(turn)
+        else:
+            lost += 1
+    rest = said[at:]
+    while rest:
+        duplicated += 1
+        again = next((t for t in turns if rest[:len(t)] == t), rest)
+        rest = rest[len(again):]
+    return lost, duplicated
+
+
 async def test_drill_teams_429_storm(teams_harness: TeamsHarness) -> None:
+    """The Teams storm also meets the people's own turns: each says SAID while it rages,
+    so the direct replies to them are throttled too; those go through the outbox to the
+    person's chat, and must arrive once each, in the order they were said."""
     h, rng = teams_harness, random.Random(430)
     locals_ = [local for local, *_ in PEOPLE if local in USERS]
+    replies: dict[str, list[list[str]]] = {}  # each one's turns' replies, word by word
     for local in locals_:  # each opens the app once: their chat is known, their id bound
         with h.app.sessions.begin() as db:
             db.execute(update(Person).where(Person.email == f"{local}@{DOMAIN}")
                        .values(teams_user_id=USERS[local].aad))
-        assert (await h.http.message(USERS[local], "help")).status in (200, 202)
+        for text in SAID:
+            shown = len(h.connector.to(USERS[local].chat))
+            assert (await h.http.message(USERS[local], text)).status in (200, 202)
+            replies.setdefault(local, []).append(
+                words(s.said for s in h.connector.to(USERS[local].chat)[shown:]))
     opened = len(h.connector.sent)
     texts = queue(h, "teams", TENANT, [f"{local}@{DOMAIN}" for local in locals_])
     asked = retry_afters(rng, TEAMS_STORM, 120)  # above 60 s the row goes back to the outbox
     for wait in asked:
         h.connector.fail_next(429, str(wait))
+    for text in SAID:  # the people's turns in the storm: their replies are throttled too
+        for local in locals_:
+            assert (await h.http.message(USERS[local], text)).status in (200, 202)
     passes, put_back = await drain(h, set(asked))
     proactive = h.connector.sent[opened:]
-    arrived = Counter(s.text for s in proactive)
+    arrived = Counter(s.text for s in proactive if s.text.startswith("Drill message"))
+    direct = {local: [s for s in proactive if s.conversation == USERS[local].chat
+                      and not s.text.startswith("Drill message")] for local in locals_}
+    deferred = sum(s.kind == "send" for sent in direct.values() for s in sent)
+    lost, duplicated = (sum(counts) for counts in zip(*(
+        tally(words(s.said for s in direct[local]), replies[local]) for local in locals_),
+        strict=True))
     record("429 storm teams", messages=len(texts), answers_429=TEAMS_STORM,
            client_waits=len(h.sleeps.waited), rows_put_back=put_back, passes=passes,
            delivered=sum(1 for t in texts.values() if arrived[t]),
            duplicates=sum(n - 1 for n in arrived.values()),
-           lost=sum(1 for t in texts.values() if not arrived[t]))
+           lost=sum(1 for t in texts.values() if not arrived[t]),
+           direct_replies=len(locals_) * len(SAID), reply_activities_via_outbox=deferred,
+           replies_lost=lost, replies_duplicated=duplicated)
     assert h.connector.failures == []  # the whole storm was answered
     assert sorted(arrived.elements()) == sorted(texts.values())
     assert _failed(h) == 0
     assert not Counter(int(w) for w in h.sleeps.waited) - Counter(asked)
     assert all(w <= 60 for w in h.sleeps.waited)
+    assert deferred > 0  # the storm did meet the direct replies
     for local in locals_:
         mine = [s.text for s in proactive if s.conversation == USERS[local].chat]
-        assert mine == [f"Drill message {n} for {local}@{DOMAIN}" for n in range(MESSAGES_EACH)]
-
+        drill = [t for t in mine if t.startswith("Drill message")]
+        assert drill == [f"Drill message {n} for {local}@{DOMAIN}" for n in range(MESSAGES_EACH)]
+        # every reply once, in the order its turns ran (a card that had text above its
+        # question, queued, comes as the text, then the card)
+        expected = [word for turn in replies[local] for word in turn]
+        assert words(s.said for s in direct[local]) == expected, local

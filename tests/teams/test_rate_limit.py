@@ -71,3 +71,38 @@ async def test_a_card_answered_over_the_limit_stays_to_be_sent_again(
 
 def _submit_data(card: Sent) -> dict[str, object]:
     return card_submit(card.cards[0], "submit")
+
+
+async def test_two_replicas_on_one_redis_share_a_users_budget(
+        db_url: str, connector: FakeConnector, redis_url: str) -> None:
+    settings = anonymous(coach_rate_limit="3 per 10 seconds",
+                         coach_rate_limit_storage=redis_url)
+    replicas = [start(make_app(db_url, **settings), connector),
+                start(make_app(db_url, demo=False, **settings), connector)]
+    first, second = [await anext(replica) for replica in replicas]
+    try:
+        told = []
+        for turn in range(5):  # the load balancer alternates
+            maya = TeamsDriver((first, second)[turn % 2].http, USERS["maya"])
+            await maya.say("hello")
+            told.append(maya.chat[-1].said)
+        assert [GatewayText.limited in t for t in told] == [False] * 3 + [True] * 2
+    finally:
+        for replica in replicas:
+            await replica.aclose()
+
+
+async def test_with_the_storage_unreachable_turns_are_stored_and_answered(
+        db_url: str, connector: FakeConnector, caplog: pytest.LogCaptureFixture) -> None:
+    app = make_app(db_url, **anonymous(coach_rate_limit="1 per 10 seconds",
+                                       coach_rate_limit_storage="redis://127.0.0.1:1/0"))
+    async for harness in start(app, connector):
+        maya = TeamsDriver(harness.http, USERS["maya"])
+        for _ in range(3):
+            await maya.say("/coach alice")
+        assert len(maya.chat) >= 3
+        assert not any(GatewayText.limited in s.said for s in maya.chat)
+        with harness.app.sessions() as db:
+            assert db.scalars(select(Conversation.version)).one() >= 1
+    warned = [r for r in caplog.records if "rate-limit storage" in r.getMessage()]
+    assert [r.levelname for r in warned] == ["WARNING"]

@@ -1,0 +1,61 @@
+"""A turn's replies the platform would not take during the turn (a 429 storm, a 5xx, no
+answer): the turn is stored, so its replies are queued in the outbox to the speaker's own
+chat, each once (keyed by the platform's delivery id), and sent in order once the
+platform takes them again. While some still wait, the speaker's later replies queue
+behind them. Never commits: the caller's transaction does."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, func, literal_column, select
+
+from storage import outbox
+from storage.models import Outbox
+
+PREFIX = "reply:"  # of every deferred reply's idempotency key
+LONGEST_DELIVERY = 64  # characters of a delivery id kept in a key; longer: its digest
+
+
+def _speaker_prefix(platform: str, tenant: str, user_key: str) -> str:
+    return f"{PREFIX}{platform}:{tenant}:{user_key}:"
+
+
+def is_reply(key: str) -> bool:
+    """Whether an outbox row is a reply deferred to its own speaker."""
+    return key.startswith(PREFIX)
+
+
+# 'pending' written into the SQL: the pending rows' index range, not the history. Built
+# once: it runs in every Teams turn's transaction.
+_WAITING_UNTIL = (select(func.max(Outbox.not_before))
+                  .where(Outbox.status == literal_column("'pending'"),
+                         Outbox.idempotency_key.like(bindparam("prefix"), escape="/")))
+
+
+def waiting_until(conn: Connection, platform: str, tenant: str,
+                  user_key: str) -> datetime | None:
+    """When the last of this speaker's queued replies may go (None: none is queued): a
+    later reply is queued no earlier, so that it goes behind them."""
+    prefix = _speaker_prefix(platform, tenant, user_key)
+    escaped = prefix.replace("/", "//").replace("%", "/%").replace("_", "/_")
+    return conn.execute(_WAITING_UNTIL, {"prefix": escaped + "%"}).scalar()
+
+
+def defer(conn: Connection, *, platform: str, tenant: str, user_key: str, email: str,
+          delivery: str, messages: Sequence[dict[str, Any]], now: datetime,
+          not_before: datetime | None = None) -> int:
+    """Queue ``messages`` (as stored JSON) to the speaker ``email`` on ``platform``, keyed
+    by the ``delivery`` they answer: a delivery deferred before adds nothing. Returns how
+    many were added."""
+    if len(delivery) > LONGEST_DELIVERY:
+        delivery = hashlib.sha256(delivery.encode()).hexdigest()[:LONGEST_DELIVERY]
+    key = _speaker_prefix(platform, tenant, user_key) + (delivery or uuid.uuid4().hex)
+    return sum(outbox.enqueue(conn, key=f"{key}:{index}", kind=platform, target=email,
+                              payload={"tenant": tenant, "message": message}, now=now,
+                              not_before=not_before)
+               for index, message in enumerate(messages))
