@@ -496,7 +496,10 @@ class AuditEvent(Base):
     detail: Mapped[dict[str, Any] | None]
 
 
-Index("ix_outbox_pending", Outbox.status, Outbox.not_before)
+# The unsent rows by when they may go: a lease reads the due range of one channel, the
+# /metrics backlog the due range, the held digests the range after now; never the history.
+Index("ix_outbox_due", Outbox.not_before, Outbox.kind,
+      postgresql_where=Outbox.status == "pending", sqlite_where=Outbox.status == "pending")
 # A proactive message finds the recipient's personal chat by (tenant, their Entra id).
 Index("ix_teams_conversation_user", TeamsConversation.tenant, TeamsConversation.user_key,
       TeamsConversation.scope)
