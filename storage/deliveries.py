@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-
 from typing import Any
 
 from sqlalchemy import Row, bindparam, func, select, update

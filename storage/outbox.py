@@ -3,12 +3,21 @@ sent afterwards, each exactly once, keyed by an idempotency key."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from collections.abc import Mapping
 from typing import Any, cast
 
-from sqlalchemy import Connection, Select, Table, func, literal_column, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    Table,
+    func,
+    literal_column,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -53,16 +62,17 @@ def existing(conn: Connection, keys: list[str]) -> set[str]:
     return found
 
 
-# 'pending' written into the SQL, not bound: the partial index ix_outbox_due (the unsent
-# rows) is then usable, on SQLite (which proves an index's condition from literals only)
+# 'pending' written into the SQL, not bound: the partial index on the unsent rows
+# (ix_outbox_due) is then usable, on SQLite (which proves an index's condition from literals only)
 # and in PostgreSQL's generic plans of prepared statements.
-PENDING = literal_column("'pending'")
+PENDING: ColumnElement[str] = literal_column("'pending'")
 UNSENT = Outbox.status == PENDING
 
 
 def due_query(channel: str, now: datetime, limit: int, *columns: Any) -> Select[Any]:
-    """Pending rows for one channel that may be sent now, oldest first (by ix_outbox_due:
-    the due range of the unsent rows, never the history); ``columns`` or the rows."""
+    """Pending rows for one channel that may be sent now, oldest first: ``columns`` or the
+    rows. By ix_outbox_due, the channel's unsent rows in order (those not due yet skipped
+    in the index): bounded by the rows waiting, never the history."""
     return (select(*(columns or (Outbox,)))
             .where(UNSENT, Outbox.not_before <= now, Outbox.kind == channel)
             .order_by(Outbox.id).limit(limit))
@@ -134,8 +144,8 @@ class Backlog:
 
 
 def backlog(db: Session, now: datetime) -> list[Backlog]:
-    """The due, unsent messages per channel (the ``ix_outbox_due`` range: bounded by the
-    backlog, not by the history of sent rows)."""
+    """The due, unsent messages per channel (by ``ix_outbox_due``, the unsent rows only:
+    bounded by the backlog, not by the history of sent rows)."""
     rows = db.execute(select(Outbox.kind, func.count(), func.min(Outbox.not_before))
                       .where(UNSENT, Outbox.not_before <= now)
                       .group_by(Outbox.kind).order_by(Outbox.kind)).all()
@@ -146,8 +156,7 @@ def held(conn: Connection, *, key_prefix: str, marker: str, now: datetime,
          limit: int = 100) -> list[tuple[int, dict[str, Any], datetime]]:
     """Pending rows keyed ``key_prefix…`` still held back (``not_before`` after ``now``),
     never handed out, whose payload carries ``marker``: (id, payload, not_before), soonest
-    first. By ix_outbox_due (the unsent rows by not_before): the rows waiting, not the
-    history."""
+    first. By ix_outbox_due (the unsent rows only): the rows waiting, not the history."""
     rows = conn.execute(
         select(Outbox.id, Outbox.payload, Outbox.not_before)
         .where(UNSENT, Outbox.not_before > now,

@@ -1,6 +1,7 @@
-"""The outbox's unsent rows by when they may go (``ix_outbox_due``, partial), replacing the
-(status, not_before) index over every row: a lease, the /metrics backlog and the held
-digests read only the rows still to send.
+"""The outbox's unsent rows in a partial index, ``ix_outbox_due`` (kind, id, not_before),
+replacing the (status, not_before) one over every row: a sender's lease walks its
+channel's rows in order, the /metrics backlog and the held digests read the unsent rows,
+and none of them the history of sent ones.
 
 Revision ID: 0018_dispatch
 Revises: 0017_llmwire
@@ -21,7 +22,7 @@ UNSENT = sa.text("status = 'pending'")
 
 
 def upgrade() -> None:
-    op.create_index("ix_outbox_due", "outbox", ["not_before", "kind"],
+    op.create_index("ix_outbox_due", "outbox", ["kind", "id", "not_before"],
                     postgresql_where=UNSENT, sqlite_where=UNSENT)
     op.drop_index("ix_outbox_pending", "outbox")
 
