@@ -2,8 +2,9 @@
 
 ``lease_due`` moves each due row's ``not_before`` forward by the lease and commits
 with the caller; the sender then has the row to itself for that long (another
-worker or replica skips it), marks it sent or failed in a second short
-transaction, and a crash mid-send only delays the row until the lease ends.
+worker or replica skips it), marks it sent (with its next lease: bot/channels/outbox.py)
+or failed in a later short transaction, and a crash mid-send only delays the row until
+the lease ends (then it is looked for before it is sent again: ``resend_since``).
 """
 
 from __future__ import annotations

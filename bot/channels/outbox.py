@@ -1,11 +1,12 @@
 """Send the outbox through one notifier per platform: lease → send → mark.
 
 Rows are leased in one short transaction, sent with no transaction open, then marked
-sent or failed; a failure the notifier reports as :class:`DeliveryFailed` reschedules
+sent (in the transaction of a later lease, or at the end of the pass) or failed (at
+once); a failure the notifier reports as :class:`DeliveryFailed` reschedules
 the row (``retry_after`` when the platform said how long to wait) and keeps the
 recipient's later rows behind it. See storage/deliveries.py.
 
-Recipients are served side by side (``RECIPIENTS_AT_ONCE``), each one's rows in order,
+Recipients are served side by side (``RECIPIENTS_AT_ONCE`` lanes), each one's rows in order,
 so one slow recipient holds up no one else. A row handed out before (its sender died
 after the platform took the message) carries ``resend_since``: a notifier that can
 look whether it arrived does so before sending again (Slack does).
