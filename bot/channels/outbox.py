@@ -40,6 +40,7 @@ RECIPIENTS_AT_ONCE = 4  # lanes: each sends one recipient's rows, then takes the
 # lease, so a larger batch keeps more sends in flight (a burst of due check-ins).
 LEASE_BATCH = 200
 
+
 @dataclass(frozen=True, slots=True)
 class LeasedMessage:
     """One outbox row handed to a notifier: whom it goes to, in which tenant, and how
