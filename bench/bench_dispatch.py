@@ -6,7 +6,8 @@ slack_sdk ``chat_postMessage`` loop, to the same fake Slack API, in the same run
 ``N`` reps (bound to Slack users) each get a due check-in: an outbox row of kind
 ``slack`` with the scheduled payload of the operating rhythm (``"scheduled": {"kind":
 "checkin", "at": ...}``, key ``checkin:<person>:<week>``), queued through
-``storage.outbox.enqueue``. Our side sends them as ``coach serve`` does: the
+``storage.outbox.enqueue``, then the database analyzed (as a running one has
+statistics). Our side sends them as ``coach serve`` does: the
 ``OutboxWorker`` (lease → send → mark, ``RECIPIENTS_AT_ONCE`` recipients side by side)
 with the Slack notifier (the recipient's Slack id looked up, the DM rendered, the key in
 the message metadata). The bare side posts the same rendered DMs with a bare
