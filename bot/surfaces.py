@@ -6,7 +6,11 @@ from __future__ import annotations
 import logging
 
 from bot.bootstrap import App
-from bot.channels.database import Database
+from bot.channels.database import (
+    ACK_FIRST_THREADS,
+    ANSWER_AFTER_TURN_THREADS,
+    Database,
+)
 from bot.channels.gateway import Gateway
 from bot.channels.hosting import HostedSurface
 from bot.channels.limits import TurnLimiter
@@ -17,7 +21,10 @@ log = logging.getLogger("coach.server")
 
 
 def shared_gateway(app: App, delivery_delay: float = 0.0) -> Gateway:
-    database = Database(app.engine)
+    """The gateway every hosted surface shares. Its PostgreSQL threads are Slack's while
+    Slack is served (its acks come first), otherwise Teams' (bot/channels/database.py)."""
+    threads = ACK_FIRST_THREADS if "slack" in enabled_platforms(app) else ANSWER_AFTER_TURN_THREADS
+    database = Database(app.engine, threads=threads)
     return Gateway(app.runner, database,
                    OutboxWorker(app.sessions, app.clock, database, delay=delivery_delay,
                                 lease_seconds=app.settings.coach_outbox_lease,

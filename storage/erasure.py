@@ -17,7 +17,10 @@ What happens, by kind of row (storage/footprint.py finds them):
   status stays, its text and numbers go) and metrics; their model requests keep only
   sizes and tokens;
 - **others' rows that name them** (a manager's outbox message, an escalation's evidence,
-  a team's name): the email, chat ids and name are replaced where they stand. A name
+  a team's name): the email, chat ids and name are replaced where they stand;
+- **the Slack app's installation they made** (slack_sdk's ``slack_installations``): the
+  installer's user token and its scopes go (the bot's token, the workspace's, stays), and
+  their user id becomes ``[erased]`` like any other mention. A name
   that someone else also has is left alone (it cannot tell them apart); so is a first
   name used on its own, which no search can attribute.
 """
@@ -31,7 +34,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, and_, case, delete, null, update
+from sqlalchemy import (
+    Connection,
+    MetaData,
+    Table,
+    and_,
+    case,
+    delete,
+    null,
+    select,
+    update,
+)
 
 from storage.footprint import (
     Needles,
@@ -52,6 +65,7 @@ from storage.models import (
     Conversation,
     LeafOutcome,
     ModelRequest,
+    OrgWorkspace,
     Outbox,
     Person,
     PrivateNote,
@@ -138,11 +152,34 @@ def erase(conn: Connection, someone: Someone, now: datetime) -> ErasureReport:
           action_updates=null(), confidence=None)
     clear(ModelRequest, _t(ModelRequest).c.person_id == someone.id, person_id=None,
           content=null())
+    _drop_user_tokens(conn, someone, report)
     conn.execute(update(_t(Person)).where(_t(Person).c.id == someone.id).values(
         name=ERASED_NAME, email=erased_email(someone.id), slack_user_id=None,
         teams_user_id=None, active=False, away_until=None, erased_at=now, updated_at=now))
     _rewrite_mentions(conn, someone, found, report)
     return report
+
+
+INSTALLATIONS = "slack_installations"  # slack_sdk's table (migration 0002_slack_oauth)
+USER_TOKEN_COLUMNS = ("user_token", "user_refresh_token", "user_scopes",
+                      "user_token_expires_at")
+
+
+def _drop_user_tokens(conn: Connection, someone: Someone, report: ErasureReport) -> None:
+    """The Slack user token of an installation they made in one of their organisation's
+    workspaces is theirs: it goes. Their user id on it is a mention, rewritten with the
+    others."""
+    if not someone.slack_user_id:
+        return
+    table = Table(INSTALLATIONS, MetaData(), autoload_with=conn)
+    workspace = _t(OrgWorkspace).c
+    theirs = select(workspace.workspace_id).where(workspace.org_id == someone.org_id,
+                                                  workspace.platform == "slack")
+    count = conn.execute(update(table).where(table.c.user_id == someone.slack_user_id,
+                                             table.c.team_id.in_(theirs))
+                         .values(dict.fromkeys(USER_TOKEN_COLUMNS))).rowcount
+    if count:
+        report.cleared[INSTALLATIONS] += count
 
 
 def _rewrite_mentions(conn: Connection, someone: Someone, found: Needles,

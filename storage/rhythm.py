@@ -347,7 +347,7 @@ class ActionCounts:
 def action_counts(db: Session, rep_ids: Sequence[int], since: datetime,
                   today: date) -> ActionCounts:
     """Two reads, each by an index: what changed since ``since`` (an action opened or
-    marked done since was updated since: ix_action_item_rep_updated), and what is open
+    marked done since was updated since: ix_action_item_rep_changed), and what is open
     (ix_action_item_open)."""
     if not rep_ids:
         return ActionCounts(0, 0, 0, 0)

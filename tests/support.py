@@ -99,6 +99,20 @@ def full_session(console: Console, rep: str = "alice") -> list[dict[str, Any]]:
     return console.choose("yes")
 
 
+def blocked_checkin(console: Console, rep_email: str, blockers: str) -> None:
+    """``rep_email`` answers this week's check-in: one action blocked with a note, the
+    activity numbers, a coaching session had, ``blockers`` in words, confidence 4."""
+    console.send({"as": rep_email})
+    console.say("/checkin")
+    console.choose("answer")
+    console.choose("blocked")
+    console.submit(note="No practice partner yet")
+    console.submit(calls="41", meetings="6", proposals="2")
+    console.choose("yes")
+    console.submit(blockers=blockers)
+    console.choose("4")
+
+
 @dataclass
 class Sleeps:
     """Stands in for asyncio.sleep in a notifier's retries: records, never waits."""

@@ -26,23 +26,31 @@ from sqlalchemy import Engine
 
 from storage.db import is_busy
 
-# PostgreSQL: two turns side by side, each on its own pooled connection, so one turn's
-# Python runs while the other waits on the network. More threads only contend for the
-# GIL the event loop needs to ack: bench_slack at c=20 on a quiet machine, 8 threads →
-# ack p50 / p99 78 / 143 ms, 24 % of bare Bolt's acks; 2 threads → 14 / 26 ms, 184 %,
-# and more turns stored per second, not fewer (bench/RESULTS.md, "Two threads").
-POOL_THREADS = 2
+# PostgreSQL threads, by how a surface answers its platform:
+# - ACK_FIRST_THREADS where the HTTP answer comes before the turn (Slack): two turns side
+#   by side, one's Python running while the other waits on the network. More threads only
+#   contend for the GIL the event loop needs to ack: bench_slack at c=20 on a quiet
+#   machine, 8 threads → ack p50 / p99 78 / 143 ms, 24 % of bare Bolt's acks; 2 threads
+#   → 14 / 26 ms, 184 %, and more turns stored per second, not fewer.
+# - ANSWER_AFTER_TURN_THREADS where the HTTP answer waits for the turn (Teams: the reply
+#   goes out before the activity is answered): each turn mostly waits for its commit, so
+#   more of them in flight means more answers per second (bench_teams c=20: 2 threads
+#   28–43 % of the echo bot, 8 threads 63–65 %). bench/RESULTS.md, "Database threads".
+ACK_FIRST_THREADS = 2
+ANSWER_AFTER_TURN_THREADS = 8
 
 
 class Database:
     """Runs database work off the event loop (see the module docstring for the SQLite lane).
 
-    ``threaded``: a pool of threads (default for PostgreSQL) or the lane (SQLite)."""
+    ``threaded``: a pool of ``threads`` threads (default for PostgreSQL) or the lane
+    (SQLite, one thread whatever ``threads`` says)."""
 
-    def __init__(self, engine: Engine, *, threaded: bool | None = None) -> None:
+    def __init__(self, engine: Engine, *, threaded: bool | None = None,
+                 threads: int = ACK_FIRST_THREADS) -> None:
         sqlite = engine.dialect.name == "sqlite"
         self.threaded = not sqlite if threaded is None else threaded
-        workers = 1 if sqlite else POOL_THREADS
+        workers = 1 if sqlite else threads
         self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="coach-db")
         self.lane = DatabaseLane(self.executor)
 

@@ -5,23 +5,26 @@ ids, managers (in the file or already stored), that whoever has reports is a
 manager or a leader, and reporting-line loops, all over the org as it would be
 after the import. People go into the default organisation; one import runs at a time.
 
-The file streams: each row is parsed as it is read (only the compact parsed rows are
-kept, never the raw cells), the stored org is read as plain tuples, and the writes are
-Core bulk statements in chunks: new people inserted with their manager, top down in
-waves (a manager may come after their reports in the file), then the stored people's
-changes as one executemany per chunk.
+The file streams: each row is parsed as it is read and staged, with the stored org, in a
+temporary SQLite file (``people_staging``), where the whole-file checks are queries, so
+memory does not grow with the file or the org. The writes are Core bulk statements in
+chunks: new people inserted with their manager, top down in waves (a manager may come
+after their reports in the file), then the stored people's changes as one executemany
+per chunk.
 """
 
 from __future__ import annotations
 
+import functools
 import re
+import sqlite3
 import zoneinfo
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import batched
 from pathlib import Path
-from typing import Any, NamedTuple, cast
+from typing import Any, NamedTuple, NoReturn, cast
 
 from sqlalchemy import Connection, Table, bindparam, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
@@ -37,8 +40,8 @@ from bot.cli.import_table import (
     stream_rows,
     tick,
 )
+from bot.cli.people_staging import Bad, Staging
 from storage.models import DEFAULT_ORG, Person
-from storage.people import COACHING_ROLES
 
 ROLES = ("rep", "manager", "leader", "admin")
 REQUIRED = ("email", "name", "role", "manager_email", "timezone")
@@ -111,36 +114,110 @@ def import_people(
     now = aware_utc(now)
     report = ImportReport(str(path))
     zones = {zone.lower(): zone for zone in zoneinfo.available_timezones()}
-    parsed: list[PersonRow] = []
-    file_lines: dict[str, int] = {}  # each email's last line, for "line N is bad"
+    try:
+        staging = Staging()
+    except OSError as exc:
+        _fail_staging(report, exc)
+    with staging:
+        try:
+            _check_and_write(session, path, staging, zones, now, report, skip_bad, progress,
+                             lock_wait)
+        except sqlite3.Error as exc:  # the staging file, e.g. a full disk
+            _fail_staging(report, exc)
+    return report.in_file_order()
+
+
+def _check_and_write(session: Session, path: str | Path, staging: Staging,
+                     zones: Mapping[str, str], now: datetime, report: ImportReport,
+                     skip_bad: bool, progress: Progress | None, lock_wait: float) -> None:
     for row in stream_rows(path, report, REQUIRED, OPTIONAL):
-        file_lines[row.cells["email"].lower()] = row.line
-        if (person := _parse(row, zones, report)) is not None:
-            parsed.append(person)
+        staging.add_row(row.line, row.cells["email"].lower(), _parse(row, zones, report))
     lock_imports(session, report, lock_wait)
     conn = session.connection()
-    stored = {p.email.lower(): p for p in map(StoredPerson._make, conn.execute(_STORED))}
-    good = _unique(parsed, report)
-    del parsed
-    while True:  # dropping a row can undo what another row relied on: check until stable
-        kept = len(good)
-        _check_platform_ids(good, stored, report)
-        _check_reporting_lines(good, stored, file_lines, report)
-        if len(good) == kept:
-            break
+    for page in conn.execute(_STORED, execution_options={
+            "stream_results": True, "yield_per": CHUNK}).partitions():
+        staging.add_stored(page)
+    check_file(staging, report)
     if report.bad and not skip_bad:
         raise ImportRejected(report)
     report.skipped = len(report.bad_lines)
+    writing = session.begin_nested()  # a failure part way leaves nothing, caller commits
     try:
-        _write(conn, sorted(good.values(), key=lambda r: r.line), stored, now, report,
-               progress)
-        session.expire_all()  # written with Core: what the session holds is stale
+        _write(session.connection(), staging, now, report, progress)  # in the savepoint
     except IntegrityError:
-        report.add(None, "the stored people changed during the import (a Slack or Teams id "
-                         "was linked meanwhile); nothing was imported: run it again")
+        writing.rollback()
+        report.add(None, "the stored people changed during the import (a Slack or Teams "
+                         "id was linked meanwhile); nothing was imported: run it again")
         report.file_problem = True
         raise ImportRejected(report) from None
-    return report.in_file_order()
+    except BaseException:
+        writing.rollback()
+        raise
+    writing.commit()
+    session.expire_all()  # written with Core: what the session holds is stale
+
+
+def _fail_staging(report: ImportReport, problem: OSError | sqlite3.Error) -> NoReturn:
+    report.add(None, "the import could not use its temporary file (it needs about 500 bytes "
+                     "of disk a person, in TMPDIR or the system's temporary directory): "
+                     f"{problem}; nothing was imported")
+    report.file_problem = True
+    raise ImportRejected(report) from None
+
+
+def check_file(staging: Staging, report: ImportReport) -> None:
+    """The whole-file checks, over the org as it would be after the import: duplicates,
+    platform ids, then reporting lines; dropping a row can undo what another row relied
+    on, so they repeat until nothing more is dropped."""
+    staging.loaded()
+    _drop(staging, staging.repeated_emails(), report)
+    while True:
+        kept = staging.good_count()
+        for column in OPTIONAL:
+            _drop(staging, staging.platform_ids_taken(column), report)
+            _drop(staging, staging.platform_ids_repeated(column), report)
+        _check_reporting_lines(staging, report)
+        if staging.good_count() == kept:
+            return
+
+
+def _drop(staging: Staging, bad: Sequence[Bad], report: ImportReport) -> bool:
+    for line, _, reason in bad:
+        report.add(line, reason)
+    staging.drop(bad)
+    return bool(bad)
+
+
+def _check_reporting_lines(staging: Staging, report: ImportReport) -> None:
+    """Managers must exist, be managers or leaders, and reporting lines must not loop;
+    repeat until stable, since dropping a bad row can strand its reports (its old
+    stored line returns)."""
+    while True:
+        if _drop(staging, staging.managers_missing(), report):
+            continue
+        staging.build_org_after()
+        if _drop(staging, _looping(staging), report):
+            continue
+        if not _drop(staging, staging.bosses_who_cannot_manage(), report):
+            return
+
+
+def _looping(staging: Staging) -> list[Bad]:
+    """The file's rows in a reporting loop. Only the people who do not reach the top of
+    the org are walked here (none, for a good file)."""
+    managers: dict[str, str | None] = {}
+    lines: dict[str, int] = {}
+    for email, manager, line in staging.unrooted():
+        managers[email] = manager
+        if line is not None:
+            lines[email] = line
+    bad: dict[str, Bad] = {}
+    for loop in _loops(managers):
+        for i, email in enumerate(loop):
+            if email in lines:
+                bad[email] = Bad(lines[email], email, f"reporting line loops: "
+                                                      f"{_loop_text(loop, i)}")
+    return list(bad.values())
 
 
 def aware_utc(now: datetime) -> datetime:
@@ -149,6 +226,7 @@ def aware_utc(now: datetime) -> datetime:
     return now.astimezone(UTC)
 
 
+@functools.lru_cache(maxsize=4096)  # a manager's email comes back on each report's row
 def is_email(value: str) -> bool:
     local = value.partition("@")[0]
     return bool(_EMAIL.match(value)) and len(local) <= 64 and ".." not in value
@@ -202,114 +280,6 @@ def _email(value: str, column: str, problems: list[str]) -> str:
     return value.lower()
 
 
-def _unique(parsed: Sequence[PersonRow], report: ImportReport) -> dict[str, PersonRow]:
-    """The first row of each email; a later one is a bad row."""
-    good: dict[str, PersonRow] = {}
-    for row in parsed:
-        first = good.setdefault(row.email, row)
-        if first is not row:
-            report.add(row.line, f"email {row.email} is already on line {first.line}")
-    return good
-
-
-def _check_platform_ids(
-    good: dict[str, PersonRow], stored: Mapping[str, StoredPerson], report: ImportReport
-) -> None:
-    """A Slack or Teams user id belongs to one person, after the import as before."""
-    for column in OPTIONAL:
-        holders = {getattr(p, column): e for e, p in stored.items() if getattr(p, column)}
-        first_line: dict[str, int] = {}
-        for row in sorted(good.values(), key=lambda r: r.line):
-            value = getattr(row, column)
-            if value is None:
-                continue
-            holder = holders.get(value)
-            # The stored holder keeps the id unless the file gives them another one.
-            keeps = holder in stored and (
-                holder not in good or getattr(good[holder], column) is None
-            )
-            if value in first_line:
-                report.add(row.line, f"{column} {value} is already on line {first_line[value]}")
-                del good[row.email]
-            elif holder is not None and holder != row.email and keeps:
-                report.add(row.line, f"{column} {value} already belongs to {holder}")
-                del good[row.email]
-            else:
-                first_line[value] = row.line
-
-
-def _check_reporting_lines(
-    good: dict[str, PersonRow],
-    stored: Mapping[str, StoredPerson],
-    file_lines: Mapping[str, int],
-    report: ImportReport,
-) -> None:
-    """Managers must exist, be managers or leaders, and reporting lines must not loop;
-    repeat until stable, since dropping a bad row can strand its reports (its old
-    stored line returns).
-    """
-    stored_ids = {p.id: email for email, p in stored.items()}
-    while True:
-        bad: dict[str, str] = {}
-        for email, row in good.items():
-            manager = row.manager_email
-            if manager is None or manager in good or manager in stored:
-                continue
-            if manager in file_lines:
-                line = file_lines[manager]
-                bad[email] = f"manager {manager} is not imported (line {line} is bad)"
-            else:
-                bad[email] = f"unknown manager email {manager} (not in this file nor stored)"
-        managers = {
-            email: stored_ids.get(p.manager_id) if p.manager_id is not None else None
-            for email, p in stored.items()
-        }
-        managers.update({email: row.manager_email for email, row in good.items()})
-        if not bad:
-            for loop in _loops(managers):
-                for i, email in enumerate(loop):
-                    if email in good:
-                        bad[email] = f"reporting line loops: {_loop_text(loop, i)}"
-        if not bad:
-            bad = _bosses_who_cannot_manage(good, stored, managers)
-        if not bad:
-            return
-        for email, reason in bad.items():
-            report.add(good.pop(email).line, reason)
-
-
-def _bosses_who_cannot_manage(
-    good: Mapping[str, PersonRow], stored: Mapping[str, StoredPerson],
-    managers: Mapping[str, str | None],
-) -> dict[str, str]:
-    """Whoever has reports after the import must be a manager or a leader. A file row
-    that demotes a manager who keeps reports is the bad row; otherwise the rows that
-    name a rep (or an admin) as their manager are."""
-    roles = {email: p.role for email, p in stored.items()}
-    roles.update({email: row.role for email, row in good.items()})
-    reports: dict[str, list[str]] = {}
-    for email, boss in managers.items():
-        if boss is not None:
-            reports.setdefault(boss, []).append(email)
-    bad: dict[str, str] = {}
-    for boss, under in reports.items():
-        role = roles.get(boss)
-        if role is None or role in COACHING_ROLES:
-            continue
-        demoted = boss in good and boss in stored and stored[boss].role in COACHING_ROLES
-        if demoted:
-            names = ", ".join(sorted(under)[:3]) + (" …" if len(under) > 3 else "")
-            bad[boss] = (f"{boss} still has {len(under)} report{'s' * (len(under) > 1)}"
-                         f" ({names}): give them another manager before making {boss} "
-                         f"a {role}")
-            continue
-        for email in under:
-            if email in good:
-                bad[email] = (f"manager {boss} is a {role}; a manager must be a manager "
-                              "or a leader")
-    return bad
-
-
 def _loops(managers: Mapping[str, str | None]) -> list[list[str]]:
     """Every reporting loop once, its members in order; linear even for deep chains."""
     done: set[str] = set()
@@ -339,54 +309,52 @@ def _loop_text(loop: Sequence[str], start: int) -> str:
     return " → ".join([*shown, loop[start]])
 
 
-def _write(
-    conn: Connection,
-    rows: Sequence[PersonRow],
-    stored: Mapping[str, StoredPerson],
-    now: datetime,
-    report: ImportReport,
-    progress: Progress | None,
-) -> None:
+def _write(conn: Connection, staging: Staging, now: datetime, report: ImportReport,
+           progress: Progress | None) -> None:
     """Platform ids the file moves freed first; then the new people inserted with their
     manager in waves (those whose manager is stored or already inserted, in chunks: a
     person is written once, never inserted then updated); then the stored people's
     changes, a chunk per executemany."""
-    _free_moved_platform_ids(conn, rows, stored)
-    ids = {email: person.id for email, person in stored.items()}
+    for column in OPTIONAL:  # ids that swap or move would otherwise meet mid-way
+        for people in staging.moved_platform_ids(column):
+            conn.execute(_FREE[column], [{"person_id": person_id} for person_id in people])
+    total = staging.good_count()
+    staging.start_writing()
     done = 0
-    waiting = [row for row in rows if row.email not in stored]
-    while waiting:
-        ready = [row for row in waiting if row.manager_email is None
-                 or row.manager_email in ids]
-        if not ready:  # the checks refuse reporting loops: never here
-            raise RuntimeError("people import: a reporting loop passed the checks")
-        for chunk in batched(ready, CHUNK):
-            ids.update(zip((row.email for row in chunk), _new_ids(conn, len(chunk)),
-                           strict=True))
-            conn.execute(_CREATE, [
-                {"id": ids[row.email], "org_id": DEFAULT_ORG, **_columns(row, None),
-                 "manager_id": ids[row.manager_email] if row.manager_email else None,
-                 "active": True, "created_at": now, "updated_at": now} for row in chunk])
-            report.created += len(chunk)
-            for _ in chunk:
-                done += 1
-                tick(progress, done, len(rows))
-        waiting = [row for row in waiting if row.email not in ids]
+    while staging.next_wave():
+        for page in staging.wave_pages():
+            for chunk in batched(page, CHUNK):
+                rows = [PersonRow(*row[:8]) for row in chunk]
+                ids = _new_ids(conn, len(rows))
+                conn.execute(_CREATE, [
+                    {"id": person_id, "org_id": DEFAULT_ORG, **_columns(row, None),
+                     "manager_id": written[8], "active": True, "created_at": now,
+                     "updated_at": now}
+                    for row, person_id, written in zip(rows, ids, chunk, strict=True)])
+                staging.written([(row.email, person_id)
+                                 for row, person_id in zip(rows, ids, strict=True)])
+                report.created += len(rows)
+                for _ in rows:
+                    done += 1
+                    tick(progress, done, total)
         _fresh_statistics(conn)
-    for chunk in batched((row for row in rows if row.email in stored), CHUNK):
-        changes = []
-        for row in chunk:
-            manager_id = ids[row.manager_email] if row.manager_email else None
-            before = stored[row.email]
-            if (values := _values(row, before.id, before, manager_id, now)) is not None:
-                report.updated += 1
-                changes.append(values)
-            else:
-                report.unchanged += 1
-            done += 1
-            tick(progress, done, len(rows))
-        if changes:
-            conn.execute(_CHANGE, changes)
+    if staging.waiting():  # the checks refuse reporting loops: never here
+        raise RuntimeError("people import: a reporting loop passed the checks")
+    for page in staging.stored_pages():
+        for chunk in batched(page, CHUNK):
+            changes = []
+            for written in chunk:
+                row, manager_id = PersonRow(*written[:8]), written[8]
+                before = StoredPerson(*written[9:])
+                if (values := _values(row, before.id, before, manager_id, now)) is not None:
+                    report.updated += 1
+                    changes.append(values)
+                else:
+                    report.unchanged += 1
+                done += 1
+                tick(progress, done, total)
+            if changes:
+                conn.execute(_CHANGE, changes)
 
 
 def _new_ids(conn: Connection, count: int) -> list[int]:
@@ -403,19 +371,6 @@ def _fresh_statistics(conn: Connection) -> None:
     check of every inserted report read the whole of person (seconds per thousand rows)."""
     if conn.dialect.name == "postgresql":
         conn.exec_driver_sql("ANALYZE person")
-
-
-def _free_moved_platform_ids(conn: Connection, rows: Sequence[PersonRow],
-                             stored: Mapping[str, StoredPerson]) -> None:
-    """Clear the stored platform ids the file changes, before any is set again: ids that
-    swap or move between people would otherwise meet on the unique index mid-way."""
-    for column in OPTIONAL:
-        moved = [{"person_id": person.id} for row in rows
-                 if (person := stored.get(row.email)) is not None
-                 and (wanted := getattr(row, column)) is not None
-                 and getattr(person, column) not in (None, wanted)]
-        for chunk in batched(moved, CHUNK):
-            conn.execute(_FREE[column], list(chunk))
 
 
 def _values(row: PersonRow, person_id: int, before: StoredPerson,

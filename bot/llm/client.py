@@ -13,13 +13,13 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
-import openai
-from openai import AsyncOpenAI
-
 from bot.settings import Settings
+
+if TYPE_CHECKING:  # imported when a model is made: a CLI command that never asks one (an
+    import openai  # import, a migration) starts without the second or so openai costs
 
 log = logging.getLogger("coach.llm")
 NO_KEY = "not-needed"  # a local server with no key: the client insists on one
@@ -71,11 +71,15 @@ class OpenAIModel:
         self.api: str = settings.coach_llm_api
         self.max_tokens = settings.coach_llm_max_tokens
         self.schemas = True  # cleared when the server refuses a JSON-schema response format
-        self.client = AsyncOpenAI(
+        import openai  # late: see the module's imports
+
+        self.client = openai.AsyncOpenAI(
             api_key=settings.openai_api_key or NO_KEY, base_url=settings.openai_base_url,
             timeout=settings.coach_llm_timeout, max_retries=settings.coach_llm_retries)
 
     async def complete(self, call: ModelCall) -> ModelReply:
+        import openai  # loaded by __init__ already: a look-up
+
         started = time.monotonic()
         try:
             try:

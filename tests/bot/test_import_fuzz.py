@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import unicodedata
 import zoneinfo
 from typing import Any
 
@@ -12,8 +13,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.cli import import_metrics, import_people
+from bot.cli import import_metrics, import_people, import_table
 from bot.cli.import_table import ImportRejected, ImportReport, rows_in
+from bot.cli.people_staging import Staging
 from tests.fuzz import count, fuzz
 
 pytestmark = pytest.mark.filterwarnings("ignore:Generating overly large repr")
@@ -71,11 +73,11 @@ def people_rows_are_read_or_reported(raw: bytes) -> None:
     report, rows = _rows(raw, import_people.REQUIRED, import_people.OPTIONAL)
     if rows is None:
         return
-    parsed = [p for row in rows if (p := import_people._parse(row, ZONES, report)) is not None]
-    good = import_people._unique(parsed, report)
-    import_people._check_platform_ids(good, {}, report)
-    import_people._check_reporting_lines(good, {}, {r.cells["email"].lower(): r.line
-                                                    for r in rows}, report)
+    with Staging() as staging:
+        for row in rows:
+            staging.add_row(row.line, row.cells["email"].lower(),
+                            import_people._parse(row, ZONES, report))
+        import_people.check_file(staging, report)
     assert report.summary()
     assert all(line is None or line >= 1 for line, _ in report.bad)
 
@@ -95,3 +97,30 @@ def metrics_rows_are_read_or_reported(raw: bytes) -> None:
     for row in rows:
         import_metrics._parse(row, report)
     assert report.summary()
+
+
+@fuzz()
+@given(record=st.lists(cells, min_size=1, max_size=8))
+def test_property_a_record_is_cleaned_as_each_of_its_cells(record: list[str]) -> None:
+    """The quick path for ASCII records and the per-cell cleaning agree; a record is
+    dropped exactly when every cleaned cell is empty; a row is refused exactly when a
+    cleaned cell is too long or holds a control character, with one message per such cell."""
+    count("import record cleaning")
+    out = io.StringIO()
+    csv.writer(out).writerow(record)
+    report = ImportReport("fuzz.csv")
+    lines = import_table._LINE_END.findall(out.getvalue())
+    try:
+        got = list(import_table._records(iter(lines), report))
+    except ImportRejected:  # a lone surrogate or NUL the csv module refuses: a file problem
+        return
+    cleaned = [import_table._clean(cell) for cell in record]
+    assert got == ([(1, cleaned)] if any(cleaned) else [])
+    columns = [f"c{i}" for i in range(len(cleaned))]
+    row = import_table._row(2, cleaned, columns, report)
+    bad = [c for c in cleaned if len(c) > import_table.MAX_CELL
+           or any(unicodedata.category(ch) == "Cc" for ch in c)]
+    assert (row is None) == bool(bad)
+    assert len(report.bad) == len(bad)
+    if row is not None:
+        assert row.cells == dict(zip(columns, cleaned, strict=True))

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
 from bot.cli import import_metrics as metrics_import
@@ -69,3 +69,47 @@ def test_not_utf8_far_into_the_file_stores_nothing(db: Session, tmp_path: Path) 
     db.commit()
     assert count(db, Metric) == 0
     assert caught.value.report.bad[0][0] == 11
+
+
+def test_one_chunk_mixing_new_changed_and_identical_rows_is_counted_exactly(
+        db: Session, tmp_path: Path) -> None:
+    """The database decides what changed (the upsert skips identical rows and returns the
+    ones it wrote): each chunk of four mixes the three cases, and a row stored by another
+    source with the same values stays unchanged."""
+    seed(db)
+    import_metrics(db, write(tmp_path, METRICS_HEADER + "\n" + lines(6)), now=LATER)
+    db.commit()
+    db.execute(update(Metric).where(Metric.metric == "m1").values(source="demo"))
+    db.commit()
+    changed = lines(6).replace(",10,2\n", ",10,20\n").replace(",10,5\n", ",10,50\n")
+    path = write(tmp_path, METRICS_HEADER + "\n" + changed + lines(10, start=6))
+    report = import_metrics(db, path, now=LATER)
+    db.commit()
+    assert (report.created, report.updated, report.unchanged, report.skipped) == (4, 2, 4, 0)
+    stored = {m.metric: (m.actual, m.source) for m in db.scalars(select(Metric))}
+    assert stored["m2"] == (20, "import") and stored["m5"] == (50, "import")
+    assert stored["m1"] == (1, "demo")
+    again = import_metrics(db, path, now=LATER)
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 10)
+
+
+def test_awkward_metric_names_and_numbers_are_stored_exactly_and_then_unchanged(
+        db: Session, tmp_path: Path) -> None:
+    """PostgreSQL gets a chunk's column as one text split in SQL: names with the characters
+    an array or CSV would quote, and floats that must round-trip, come back exactly."""
+    seed(db)
+    names = ['a,b', '{x}', 'say "hi"', "back\\slash", "NULL", "", "é ü", "x" * 200]
+    numbers = ["0.30000000000000004", "1e-300", "-0", "123456789.123456789", "5", "1E5",
+               "2.5", "-7.25"]
+    rows = [f'ray@acme.example,2026-01-01,2026-01-31,"{name.replace(chr(34), chr(34) * 2)}'
+            f'{i if not name else ""}",activity,{numbers[i]},{numbers[-1 - i]}'
+            for i, name in enumerate(names)]
+    path = write(tmp_path, METRICS_HEADER + "\n" + "\n".join(rows) + "\n")
+    first = import_metrics(db, path, now=LATER)
+    db.commit()
+    assert (first.created, first.updated, first.unchanged) == (8, 0, 0)
+    stored = {m.metric: (m.target, m.actual) for m in db.scalars(select(Metric))}
+    assert stored == {(name or "5"): (float(numbers[i]), float(numbers[-1 - i]))
+                      for i, name in enumerate(names)}
+    again = import_metrics(db, path, now=LATER)
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 8)

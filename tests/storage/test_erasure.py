@@ -12,7 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import Engine, MetaData, insert, select, update
+from sqlalchemy import Connection, Engine, MetaData, Table, insert, select, update
 
 from bot.bootstrap import App
 from bot.cli import main
@@ -34,10 +34,11 @@ from storage.models import (
     Team,
     TeamsConversation,
 )
-from tests.support import START, Console, full_session, make_app
+from tests.support import START, Console, blocked_checkin, full_session, make_app
 
 ALICE, NAME = f"alice@{DOMAIN}", "Alice Adams"
 SLACK_ID, TEAMS_ID = "U0ALICE", "29:1-alice-entra-object"
+USER_TOKEN = "xoxp-alice-user-token-5e1f"
 OTHER_ORG = 2
 # The dump reflects every table; SQLite cannot reflect the picker's index on lower(name).
 pytestmark = pytest.mark.filterwarnings(
@@ -54,6 +55,10 @@ def dump(engine: Engine) -> Iterator[tuple[str, str]]:
             for row in conn.execute(select(table)).mappings():
                 yield table.name, json.dumps({k: v for k, v in row.items()}, default=str,
                                              ensure_ascii=False)
+
+
+def installations(conn: Connection) -> Table:
+    return Table("slack_installations", MetaData(), autoload_with=conn)
 
 
 def traces(engine: Engine, *needles: str) -> list[tuple[str, str]]:
@@ -79,15 +84,7 @@ def history(app: App) -> dict[str, int]:
     console = Console(app)
     full_session(console)
     console.choose("later")
-    console.send({"as": ALICE})
-    console.say("/checkin")
-    console.choose("answer")
-    console.choose("blocked")
-    console.submit(note="No practice partner yet")
-    console.submit(calls="41", meetings="6", proposals="2")
-    console.choose("yes")
-    console.submit(blockers="Alice Adams needs a demo account")
-    console.choose("4")
+    blocked_checkin(console, ALICE, "Alice Adams needs a demo account")
     now = START
     with app.sessions.begin() as db:
         alice = db.scalars(select(Person).where(Person.email == ALICE)).one()
@@ -123,6 +120,13 @@ def history(app: App) -> dict[str, int]:
             request_chars=10, response_chars=5, latency_ms=7, outcome="ok",
             prompt_tokens=11, completion_tokens=3,
             content={"sent": f"rep {NAME}", "received": "ok"}))
+        # Alice installed the Slack app in her org's workspace (slack_sdk's table): her
+        # user id, her user token.
+        tenancy.link(db, DEFAULT_ORG, "slack", "T0DEMO", now)
+        db.execute(insert(installations(db.connection())).values(
+            client_id="111.222", app_id="A0APP", team_id="T0DEMO", user_id=SLACK_ID,
+            user_token=USER_TOKEN, user_scopes="chat:write", bot_token="xoxb-bot",
+            bot_user_id="U0BOT", is_enterprise_install=False, installed_at=now))
         # The same email in another organisation: another person, left alone.
         db.add(Organization(id=OTHER_ORG, name="Other org"))
         db.flush()
@@ -188,7 +192,7 @@ def test_export_then_delete_leaves_no_trace_and_the_figures_add_up(
     code, out, _ = cli(["privacy", "delete", ALICE, "--org", "1", "--yes"], db_url,
                        monkeypatch, capsys)
     assert code == 0 and f"Erased person {ids['alice']}" in out
-    left = dict(traces(app.engine, ALICE, NAME, SLACK_ID, TEAMS_ID))
+    left = dict(traces(app.engine, ALICE, NAME, SLACK_ID, TEAMS_ID, USER_TOKEN))
     assert sorted(left) == ["outbox", "person"]  # Alicia of the other organisation: the
     assert json.loads(left["person"])["org_id"] == OTHER_ORG  # same email, another person,
     assert json.loads(left["outbox"])["idempotency_key"] == "to-alicia"  # and her message

@@ -25,7 +25,7 @@ from storage.models import (
 )
 from tests.storage import test_explain
 from tests.storage.test_explain import captured, full_scans, org_with_history
-from tests.support import START, Console, full_session, make_app
+from tests.support import START, Console, blocked_checkin, full_session, make_app
 
 ALICE = f"alice@{DOMAIN}"
 
@@ -43,15 +43,7 @@ def test_free_text_goes_when_its_days_are_over(db_url: str, tmp_path: Path) -> N
     console = Console(app)
     full_session(console)
     console.choose("later")
-    console.send({"as": ALICE})
-    console.say("/checkin")
-    console.choose("answer")
-    console.choose("blocked")
-    console.submit(note="No practice partner yet")
-    console.submit(calls="41", meetings="6", proposals="2")
-    console.choose("yes")
-    console.submit(blockers="waiting on a demo account")
-    console.choose("4")
+    blocked_checkin(console, ALICE, "waiting on a demo account")
     with app.sessions.begin() as db:
         session_id = db.scalar(select(func.min(ActionItem.session_id)))
         db.add(PrivateNote(session_id=session_id, author_id=2, kind="note",
