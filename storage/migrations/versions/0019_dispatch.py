@@ -3,8 +3,8 @@ replacing the (status, not_before) one over every row: a sender's lease walks it
 channel's rows in order, the /metrics backlog and the held digests read the unsent rows,
 and none of them the history of sent ones.
 
-Revision ID: 0018_dispatch
-Revises: 0017_llmwire
+Revision ID: 0019_dispatch
+Revises: 0018_digest
 Create Date: 2026-11-29 04:00:00
 """
 
@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0018_dispatch"
-down_revision = "0017_llmwire"
+revision = "0019_dispatch"
+down_revision = "0018_digest"
 branch_labels = None
 depends_on = None
 
