@@ -2,8 +2,9 @@
 
 ``lease_due`` moves each due row's ``not_before`` forward by the lease and commits
 with the caller; the sender then has the row to itself for that long (another
-worker or replica skips it), marks it sent or failed in a second short
-transaction, and a crash mid-send only delays the row until the lease ends.
+worker or replica skips it), marks it sent (with its next lease: bot/channels/outbox.py)
+or failed in a later short transaction, and a crash mid-send only delays the row until
+the lease ends (then it is looked for before it is sent again: ``resend_since``).
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Row, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from flows.engine import FlowState
@@ -23,22 +25,39 @@ from storage.models import CoachingSession, Conversation, OrgWorkspace, Outbox, 
 PLATFORM_IDS = {"slack": Person.slack_user_id, "teams": Person.teams_user_id}
 
 
+# What a sender needs of a leased row (plain columns, not ORM objects: a lease of a few
+# hundred rows is read and marked with two statements).
+LEASED_COLUMNS = (Outbox.id, Outbox.idempotency_key, Outbox.target, Outbox.payload,
+                  Outbox.attempts, Outbox.created_at, Outbox.first_leased_at)
+
+
 @dataclass(frozen=True, slots=True)
 class Lease:
-    row: Outbox
+    row: Row[Any]  # LEASED_COLUMNS
     resend_since: datetime | None  # handed out before, from then on: it may have arrived
 
 
 def lease_due(db: Session, *, channel: str, now: datetime, lease_seconds: float,
               limit: int = 20) -> list[Lease]:
-    leases = []
-    for row in outbox.due(db, channel=channel, now=now, limit=limit):
-        # A row from before first_leased_at existed that was tried: since it was created.
-        since = row.first_leased_at or (row.created_at if row.attempts else None)
-        leases.append(Lease(row, since))
-        row.first_leased_at = row.first_leased_at or now
-        row.not_before = now + timedelta(seconds=lease_seconds)
-    return leases
+    """Hand out up to ``limit`` due rows of ``channel`` for ``lease_seconds``: one read
+    (locked, skipping rows another sender holds, on PostgreSQL), the rows whose guard
+    failed marked dropped, the rest leased with one UPDATE."""
+    conn = db.connection()
+    query = outbox.due_query(channel, now, limit, *LEASED_COLUMNS)
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    rows = conn.execute(query).all()
+    dropped = outbox.drop_unwanted(conn, {row.id: row.payload for row in rows}, now)
+    kept = [row for row in rows if row.id not in dropped]
+    if kept:
+        first_leased = Outbox.__table__.c.first_leased_at
+        conn.execute(update(Outbox).where(Outbox.id.in_([row.id for row in kept])).values(
+            first_leased_at=func.coalesce(first_leased, bindparam(
+                "leased_now", now, type_=first_leased.type)),
+            not_before=now + timedelta(seconds=lease_seconds)))
+    # A row from before first_leased_at existed that was tried: since it was created.
+    return [Lease(row, row.first_leased_at or (row.created_at if row.attempts else None))
+            for row in kept]
 
 
 def mark_all_sent(db: Session, row_ids: Collection[int], now: datetime) -> None:
@@ -79,12 +98,12 @@ def mark_failed(db: Session, row_id: int, now: datetime, error: str,
 
 def hold_behind(db: Session, failed_id: int, row_ids: Sequence[int], now: datetime) -> None:
     """The recipient's rows after a failed one wait until it is tried again."""
+    if not row_ids:
+        return
     failed = db.get(Outbox, failed_id)
     resume = failed.not_before if failed is not None and failed.status == "pending" else now
-    for later_id in row_ids:
-        later = db.get(Outbox, later_id)
-        if later is not None and later.status == "pending":
-            later.not_before = resume
+    db.execute(update(Outbox).where(Outbox.id.in_(row_ids), Outbox.status == "pending")
+               .values(not_before=resume))
 
 
 def conversation_of(key: str) -> int | None:
@@ -94,7 +113,7 @@ def conversation_of(key: str) -> int | None:
     return int(head) if kind == "conv" and head.isdigit() else None
 
 
-def plan_session(db: Session, row: Outbox) -> int | None:
+def plan_session(db: Session, row: Row[Any] | Outbox) -> int | None:
     """The coaching session whose action plan this row carries to its rep, if it does."""
     conversation_id = conversation_of(row.idempotency_key)
     conversation = db.get(Conversation, conversation_id) if conversation_id else None

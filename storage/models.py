@@ -496,7 +496,12 @@ class AuditEvent(Base):
     detail: Mapped[dict[str, Any] | None]
 
 
-Index("ix_outbox_pending", Outbox.status, Outbox.not_before)
+# The unsent rows only (partial), each channel's in order with when they may go: a
+# sender's lease walks its channel's, skipping in the index those not due yet; the
+# /metrics backlog and the held digests read them all. None reads the sent history.
+UNSENT_ROW = Outbox.status == "pending"
+Index("ix_outbox_due", Outbox.kind, Outbox.id, Outbox.not_before,
+      postgresql_where=UNSENT_ROW, sqlite_where=UNSENT_ROW)
 # A proactive message finds the recipient's personal chat by (tenant, their Entra id).
 Index("ix_teams_conversation_user", TeamsConversation.tenant, TeamsConversation.user_key,
       TeamsConversation.scope)

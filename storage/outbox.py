@@ -3,11 +3,21 @@ sent afterwards, each exactly once, keyed by an idempotency key."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, func, literal_column, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    Table,
+    func,
+    literal_column,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -52,25 +62,56 @@ def existing(conn: Connection, keys: list[str]) -> set[str]:
     return found
 
 
+# 'pending' written into the SQL, not bound: the partial index on the unsent rows
+# (ix_outbox_due) is then usable, on SQLite (which proves an index's condition from literals only)
+# and in PostgreSQL's generic plans of prepared statements.
+PENDING: ColumnElement[str] = literal_column("'pending'")
+UNSENT = Outbox.status == PENDING
+
+
+def due_query(channel: str, now: datetime, limit: int, *columns: Any) -> Select[Any]:
+    """Pending rows for one channel that may be sent now, oldest first: ``columns`` or the
+    rows. By ix_outbox_due, the channel's unsent rows in order (those not due yet skipped
+    in the index): bounded by the rows waiting, never the history."""
+    return (select(*(columns or (Outbox,)))
+            .where(UNSENT, Outbox.not_before <= now, Outbox.kind == channel)
+            .order_by(Outbox.id).limit(limit))
+
+
 def due(db: Session, *, channel: str, now: datetime, limit: int = 50) -> list[Outbox]:
     """Pending rows for one channel (console, slack, teams) that may be sent now, locked.
 
     A row whose ``guard`` no longer holds (the check-in was answered, the meeting moved:
     storage/rhythm.py) is marked ``dropped`` here, at send time, and not handed out."""
-    query = (select(Outbox)
-             .where(Outbox.status == "pending", Outbox.not_before <= now,
-                    Outbox.kind == channel)
-             .order_by(Outbox.id).limit(limit))
+    query = due_query(channel, now, limit)
     if db.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
-    rows = []
-    for row in db.scalars(query):
-        guard = row.payload.get("guard")
-        if isinstance(guard, dict) and not rhythm.guard_holds(db, guard, now):
+    rows = list(db.scalars(query))
+    dropped = unwanted(db, {row.id: row.payload for row in rows}, now)
+    for row in rows:
+        if row.id in dropped:
             row.status, row.sent_at = "dropped", now
-            continue
-        rows.append(row)
-    return rows
+    return [row for row in rows if row.id not in dropped]
+
+
+def unwanted(db: Session | Connection, payloads: Mapping[int, Mapping[str, Any] | None],
+             now: datetime) -> set[int]:
+    """Of these rows (id → payload), those whose ``guard`` no longer holds: one query per
+    kind of guard for them all (storage.rhythm.failing_guards)."""
+    guarded = {row_id: payload.get("guard") for row_id, payload in payloads.items()
+               if payload and payload.get("guard") is not None}
+    return rhythm.failing_guards(db, guarded, now) if guarded else set()
+
+
+def drop_unwanted(conn: Connection, payloads: Mapping[int, Mapping[str, Any] | None],
+                  now: datetime) -> set[int]:
+    """Mark ``dropped`` the rows (id → payload) whose ``guard`` no longer holds, in one
+    statement; their ids."""
+    dropped = unwanted(conn, payloads, now)
+    if dropped:
+        conn.execute(update(Outbox).where(Outbox.id.in_(dropped), UNSENT)
+                     .values(status="dropped", sent_at=now))
+    return dropped
 
 
 def sent(row: Outbox, now: datetime) -> None:
@@ -103,10 +144,10 @@ class Backlog:
 
 
 def backlog(db: Session, now: datetime) -> list[Backlog]:
-    """The due, unsent messages per channel (the ``ix_outbox_pending`` range: bounded by
-    the backlog, not by the history of sent rows)."""
+    """The due, unsent messages per channel (by ``ix_outbox_due``, the unsent rows only:
+    bounded by the backlog, not by the history of sent rows)."""
     rows = db.execute(select(Outbox.kind, func.count(), func.min(Outbox.not_before))
-                      .where(Outbox.status == "pending", Outbox.not_before <= now)
+                      .where(UNSENT, Outbox.not_before <= now)
                       .group_by(Outbox.kind).order_by(Outbox.kind)).all()
     return [Backlog(kind, count, oldest) for kind, count, oldest in rows]
 
@@ -115,11 +156,10 @@ def held(conn: Connection, *, key_prefix: str, marker: str, now: datetime,
          limit: int = 100) -> list[tuple[int, dict[str, Any], datetime]]:
     """Pending rows keyed ``key_prefix…`` still held back (``not_before`` after ``now``),
     never handed out, whose payload carries ``marker``: (id, payload, not_before), soonest
-    first. By the pending index (status, not_before): the rows waiting, not the history."""
-    # 'pending' written into the SQL: a partial index on pending rows is then usable too.
+    first. By ix_outbox_due (the unsent rows only): the rows waiting, not the history."""
     rows = conn.execute(
         select(Outbox.id, Outbox.payload, Outbox.not_before)
-        .where(Outbox.status == literal_column("'pending'"), Outbox.not_before > now,
+        .where(UNSENT, Outbox.not_before > now,
                Outbox.first_leased_at.is_(None),
                Outbox.idempotency_key.startswith(key_prefix, autoescape=True))
         .order_by(Outbox.not_before).limit(limit))

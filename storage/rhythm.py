@@ -414,28 +414,49 @@ def set_away(db: Session, person_id: int, until: date | None) -> None:
 # Send-time guards ------------------------------------------------------------------------
 
 
-def guard_holds(db: Session, guard: Mapping[str, Any], now: datetime) -> bool:
-    """Whether a queued message is still worth sending (bot/rhythm/guards.py makes them):
-    the meeting is still planned (and, for a prep nudge, not begun: ``until``), the
-    check-in still waiting, the action still open, the review still planned. A guard this
-    code does not know holds (send rather than lose)."""
-    until = guard.get("until")
-    if isinstance(until, str) and now >= datetime.fromisoformat(until):
-        return False
-    if "occurrence" in guard:
-        status = db.scalar(select(CadenceOccurrence.status)
-                           .where(CadenceOccurrence.id == int(guard["occurrence"])))
-        return status == "planned"
-    if "checkin_person" in guard:
-        status = db.scalar(select(Checkin.status).where(
-            Checkin.person_id == int(guard["checkin_person"]),
-            Checkin.period_start == date.fromisoformat(str(guard["period"]))))
-        return status is None or status in WAITING
-    if "action" in guard:
-        status = db.scalar(select(ActionItem.status)
-                           .where(ActionItem.id == int(guard["action"])))
-        return status in OPEN_ACTION
-    if "review" in guard:
-        status = db.scalar(select(Review.status).where(Review.id == int(guard["review"])))
-        return status == "planned"
-    return True
+def failing_guards(db: Session | Connection, guards: Mapping[int, Any],
+                   now: datetime) -> set[int]:
+    """Which queued messages (outbox id → its ``guard``) are no longer worth sending
+    (bot/rhythm/guards.py makes the guards): the meeting no longer planned (or, for a prep
+    nudge, begun: ``until``), the check-in no longer waiting, the action no longer open, the
+    review no longer planned. One query per kind of guard for the whole batch. A guard
+    this code does not know, or cannot read, holds (send rather than lose)."""
+    failing: set[int] = set()
+    wanted: dict[str, dict[int, Any]] = {"occurrence": {}, "checkin": {}, "action": {},
+                                         "review": {}}
+    for row_id, guard in guards.items():
+        if not isinstance(guard, Mapping):
+            continue
+        try:
+            until = guard.get("until")
+            if isinstance(until, str) and now >= datetime.fromisoformat(until):
+                failing.add(row_id)
+            elif "occurrence" in guard:
+                wanted["occurrence"][row_id] = int(guard["occurrence"])
+            elif "checkin_person" in guard:
+                wanted["checkin"][row_id] = (int(guard["checkin_person"]),
+                                             date.fromisoformat(str(guard["period"])))
+            elif "action" in guard:
+                wanted["action"][row_id] = int(guard["action"])
+            elif "review" in guard:
+                wanted["review"][row_id] = int(guard["review"])
+        except (TypeError, ValueError, KeyError, OverflowError):
+            continue
+    for kind, key, status_of, still in (
+            ("occurrence", CadenceOccurrence.id, CadenceOccurrence.status, ("planned",)),
+            ("action", ActionItem.id, ActionItem.status, OPEN_ACTION),
+            ("review", Review.id, Review.status, ("planned",))):
+        if wanted[kind]:
+            status = dict(db.execute(select(key, status_of).where(
+                key.in_(set(wanted[kind].values())))).all())
+            failing.update(row_id for row_id, target in wanted[kind].items()
+                           if status.get(target) not in still)
+    if wanted["checkin"]:
+        pairs = wanted["checkin"]
+        found = {(person, start): status for person, start, status in db.execute(
+            select(Checkin.person_id, Checkin.period_start, Checkin.status)
+            .where(Checkin.person_id.in_({person for person, _ in pairs.values()}),
+                   Checkin.period_start.in_({start for _, start in pairs.values()})))}
+        failing.update(row_id for row_id, pair in pairs.items()
+                       if found.get(pair) not in (None, *WAITING))
+    return failing

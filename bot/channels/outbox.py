@@ -1,11 +1,12 @@
 """Send the outbox through one notifier per platform: lease → send → mark.
 
 Rows are leased in one short transaction, sent with no transaction open, then marked
-sent or failed; a failure the notifier reports as :class:`DeliveryFailed` reschedules
+sent (in the transaction of a later lease, or at the end of the pass) or failed (at
+once); a failure the notifier reports as :class:`DeliveryFailed` reschedules
 the row (``retry_after`` when the platform said how long to wait) and keeps the
 recipient's later rows behind it. See storage/deliveries.py.
 
-Recipients are served side by side (``RECIPIENTS_AT_ONCE``), each one's rows in order,
+Recipients are served side by side (``RECIPIENTS_AT_ONCE`` lanes), each one's rows in order,
 so one slow recipient holds up no one else. A row handed out before (its sender died
 after the platform took the message) carries ``resend_since``: a notifier that can
 look whether it arrived does so before sending again (Slack does).
@@ -14,6 +15,7 @@ look whether it arrived does so before sending again (Slack does).
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 from collections.abc import Iterable, Sequence
@@ -33,10 +35,10 @@ from storage import deliveries, replies
 
 log = logging.getLogger("coach.channels.outbox")
 LEASE_SECONDS = 120
-RECIPIENTS_AT_ONCE = 4
+RECIPIENTS_AT_ONCE = 4  # lanes: each sends one recipient's rows, then takes the next
 # Rows leased per channel at once: a pass waits for its slowest recipient before the next
 # lease, so a larger batch keeps more sends in flight (a burst of due check-ins).
-LEASE_BATCH = 50
+LEASE_BATCH = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,63 +134,82 @@ class OutboxWorker:
             return await self._pass()
 
     async def _pass(self) -> int:
-        sent = 0
+        """The rows that went out are marked sent in the transaction of the lease after
+        next (one transaction less per batch; that lease starts once they are sent), and
+        the last ones at the end of the pass. A process killed before their mark leaves
+        them to be looked for, not blindly sent again (``resend_since``)."""
+        total = 0
         held: dict[Recipient, int] = {}  # recipient → the row of theirs that failed
+        unmarked: list[int] = []  # sent in this pass, not marked yet
         async with self._lock:
             self._again = False
-            rows = await self.database.run(self._lease)
-            while True:
-                while rows:
-                    self._again = False  # the lease starting now sees all committed so far
-                    upcoming = asyncio.ensure_future(self.database.run(self._lease))
-                    try:
-                        sent += await self._send_all(rows, held)
-                    finally:
-                        rows = await upcoming  # a failed pass leaves these to their lease
-                if not self._again:
-                    return sent
-                self._again = False
-                rows = await self.database.run(self._lease)
+            try:
+                rows = await self.database.run(self._lease, [])
+                while True:
+                    while rows:
+                        self._again = False  # the lease starting now sees all committed so far
+                        marking, unmarked = unmarked, []
+                        upcoming = asyncio.ensure_future(self.database.run(self._lease, marking))
+                        try:
+                            total += await self._send_all(rows, held, unmarked)
+                        finally:
+                            rows = await upcoming  # a failed pass leaves these to their lease
+                    if not self._again:
+                        return total
+                    self._again = False
+                    marking, unmarked = unmarked, []
+                    rows = await self.database.run(self._lease, marking)
+            finally:
+                if unmarked:
+                    await self.database.run(self._mark, unmarked)
 
     async def _send_all(self, rows: Sequence[tuple[str, LeasedMessage]],
-                        held: dict[Recipient, int]) -> int:
-        """Each recipient's rows in order; up to RECIPIENTS_AT_ONCE recipients at a time.
-        The rows that went out are marked sent together at the end of the batch (one
-        short transaction, not one per message): a process killed before that leaves
-        them to be looked for, not blindly sent again (``resend_since``)."""
+                        held: dict[Recipient, int], sent: list[int]) -> int:
+        """Each recipient's rows in order, RECIPIENTS_AT_ONCE recipients at a time (lanes
+        taking the next recipient when one is done); the ids that went out are added to
+        ``sent``. A recipient whose row failed earlier in the pass has the rest held."""
         queues: dict[Recipient, list[tuple[str, LeasedMessage]]] = {}
         for channel, row in rows:
             queues.setdefault((channel, row.tenant, row.target), []).append((channel, row))
-        gate = asyncio.Semaphore(RECIPIENTS_AT_ONCE)
-        sent: list[int] = []
+        waiting = collections.deque(queues.items())
+        errors: list[BaseException] = []
+        before = len(sent)
 
         async def one_recipient(recipient: Recipient,
                                 queue: list[tuple[str, LeasedMessage]]) -> None:
             if recipient in held:  # an earlier row of theirs failed in this pass
                 await self.database.run(self._hold, held[recipient], [r.id for _, r in queue])
                 return
-            async with gate:
-                for index, (channel, row) in enumerate(queue):
-                    behind = [r.id for _, r in queue[index + 1:]]
-                    if not await self._send(self.notifiers[channel], row, behind):
-                        held[recipient] = row.id
-                        return
-                    sent.append(row.id)
+            for index, (channel, row) in enumerate(queue):
+                behind = [r.id for _, r in queue[index + 1:]]
+                if not await self._send(self.notifiers[channel], row, behind):
+                    held[recipient] = row.id
+                    return
+                sent.append(row.id)
 
-        results = await asyncio.gather(*(one_recipient(k, q) for k, q in queues.items()),
-                                       return_exceptions=True)
-        if sent:
-            await self.database.run(self._mark, sent)
-        for result in results:  # every recipient had its turn; now report a failure
-            if isinstance(result, BaseException):
-                raise result
-        return len(sent)
+        async def lane() -> None:
+            while waiting:
+                recipient, queue = waiting.popleft()
+                try:
+                    await one_recipient(recipient, queue)
+                except Exception as exc:  # noqa: BLE001 - reported once every recipient had a turn
+                    errors.append(exc)
 
-    def _lease(self) -> list[tuple[str, LeasedMessage]]:
+        await asyncio.gather(*(lane() for _ in range(min(RECIPIENTS_AT_ONCE, len(waiting)))))
+        if errors:
+            raise errors[0]
+        return len(sent) - before
+
+    def _lease(self, sent: list[int]) -> list[tuple[str, LeasedMessage]]:
+        """Mark ``sent`` (rows that went out) and lease the next due rows of each channel,
+        in one transaction."""
         leased: list[tuple[str, LeasedMessage]] = []
         with self.sessions.begin() as db:
+            now = self.clock.now()
+            if sent:
+                deliveries.mark_all_sent(db, sent, now)
             for channel in self.notifiers:
-                leases = deliveries.lease_due(db, channel=channel, now=self.clock.now(),
+                leases = deliveries.lease_due(db, channel=channel, now=now,
                                               lease_seconds=self.lease_seconds,
                                               limit=LEASE_BATCH)
                 ids = deliveries.recipient_ids(db, channel, {

@@ -1,7 +1,8 @@
 """What must still be true when a scheduled message is sent. A guard travels in the
-outbox row's payload (``"guard"``); storage/rhythm.py ``guard_holds`` checks it at send
-time for both senders (bot/channels/local.py and the OutboxWorker's lease, through
-storage.outbox.due), and a row whose guard fails is marked ``dropped``, not sent."""
+outbox row's payload (``"guard"``); storage/rhythm.py ``failing_guards`` checks them at
+send time for both senders, a batch at once (bot/channels/local.py through
+storage.outbox.due, the OutboxWorker's lease through storage.deliveries.lease_due), and a
+row whose guard fails is marked ``dropped``, not sent."""
 
 from __future__ import annotations
 

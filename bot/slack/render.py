@@ -74,6 +74,8 @@ def clip(text: str, limit: int) -> str:
 
 def clip_escaped(text: str, limit: int) -> str:
     """``text`` cut so that, once escaped, it takes at most ``limit`` units."""
+    if units(escape(text)) <= limit - 1:  # fits whole (the usual case): no walk by character
+        return text
     size = 0
     for i, ch in enumerate(text):
         size += units(escape(ch))

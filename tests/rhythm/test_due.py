@@ -4,13 +4,13 @@ guards checked at send time, snooze and away really reschedule and skip."""
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from bot.bootstrap import App
 from bot.channels.local import deliver
@@ -416,4 +416,45 @@ def test_the_outbox_worker_drops_a_row_whose_guard_failed(db_url: str) -> None:
     assert [lease.row.idempotency_key for lease in leased] == ["kept"]
     assert {r.idempotency_key: r.status for r in rows(app)} == {"kept": "pending",
                                                                 "gone": "dropped"}
+    app.close()
+
+
+def test_a_lease_checks_every_kind_of_guard_at_once_and_a_garbled_one_holds(db_url: str) -> None:
+    """The guards of a leased batch are read with one query per kind (not per row); a
+    guard this code cannot read (hand-edited, from an older version) holds: the message
+    goes rather than being lost, and the lease does not fail on it."""
+    from bot.rhythm import guards
+    from storage import deliveries, outbox
+
+    app = started(db_url)
+    _, action_id = plan(app, date(2027, 4, 30), date(2027, 3, 9))
+    now = at("2027-03-09T15:00:00+00:00")
+    cases = {"open action": guards.action_still_open(action_id),
+             "gone action": guards.action_still_open(10**6),
+             "gone meeting": guards.meeting_still_planned(10**6),
+             "gone review": guards.review_still_planned(10**6),
+             "begun meeting": guards.meeting_still_planned(10**6, now - timedelta(hours=1)),
+             "garbled id": {"occurrence": "not a number"},
+             "garbled period": {"checkin_person": 1, "period": "soon"},
+             "garbled until": {"until": "later", "action": action_id},
+             "unknown kind": {"weather": "sunny"}}
+    with app.sessions.begin() as db:
+        for key, guard in cases.items():
+            outbox.enqueue(db.connection(), key=key, kind="slack", target=ALICE, now=now,
+                           payload={"tenant": "T1", "message": {"text": key}, "guard": guard})
+    statements: list[str] = []
+
+    def keep(*args: Any) -> None:
+        statements.append(args[2])
+
+    event.listen(app.engine, "before_cursor_execute", keep)
+    with app.sessions.begin() as db:
+        leased = deliveries.lease_due(db, channel="slack", now=now, lease_seconds=60)
+    event.remove(app.engine, "before_cursor_execute", keep)
+    assert {lease.row.idempotency_key for lease in leased} == {
+        "open action", "garbled id", "garbled period", "garbled until", "unknown kind"}
+    assert {r.idempotency_key for r in rows(app) if r.status == "dropped"} == {
+        "gone action", "gone meeting", "gone review", "begun meeting"}
+    reads = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+    assert len(reads) == 4  # the due rows, then actions, meetings, reviews: one query each
     app.close()
