@@ -62,13 +62,14 @@ class SweptMemoryStorage(MemoryStorage):
     """The library's in-process storage, its expired entries swept at most once every
     ``SWEEP_EVERY`` seconds. The library sweeps every key 10 ms after each hit, in a thread
     that holds the GIL the event loop needs: with hundreds of people in the last minute
-    that was 2 ms per sweep, about one sweep per turn (bench/RESULTS.md, bench_teams round
+    that was 2 ms per sweep under cProfile, about one per turn (bench/RESULTS.md, bench_teams round
     3). The window's answers do not depend on the sweep (it looks at the newest entries
     only); the sweep only frees memory."""
 
     def _MemoryStorage__schedule_expiry(self) -> None:  # the library's private hook
         if not self.timer.is_alive():
-            self.timer = threading.Timer(SWEEP_EVERY, self._MemoryStorage__expire_events)
+            self.timer = threading.Timer(
+                SWEEP_EVERY, self._MemoryStorage__expire_events)  # type: ignore[attr-defined]
             self.timer.daemon = True  # a pending sweep does not hold the process at exit
             self.timer.start()
 
