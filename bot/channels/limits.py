@@ -13,6 +13,7 @@ to lose a user's input): one WARNING when it goes away, the storage left alone f
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import urllib.parse
 from collections.abc import Sequence
@@ -39,6 +40,7 @@ STORAGE_SCHEMES = (IN_PROCESS, *SHARED)
 STORAGE_TIMEOUT = 1.0  # seconds to connect to, or hear from, the shared storage
 KEY_PREFIX = "coach-turns"  # of every key the shared storage holds for these limits
 STORAGE_RETRY = 10.0  # seconds a storage that failed is left alone (turns go through)
+SWEEP_EVERY = 1.0  # seconds between sweeps of the in-process window's expired entries
 
 
 class TurnLimited(Exception):
@@ -56,12 +58,29 @@ class _Window(Protocol):
     async def close(self) -> None: ...
 
 
+class SweptMemoryStorage(MemoryStorage):
+    """The library's in-process storage, its expired entries swept at most once every
+    ``SWEEP_EVERY`` seconds. The library sweeps every key 10 ms after each hit, in a thread
+    that holds the GIL the event loop needs: with hundreds of people in the last minute
+    that was 2 ms per sweep under cProfile, about one per turn (bench/RESULTS.md, bench_teams round
+    3). The window's answers do not depend on the sweep (it looks at the newest entries
+    only); the sweep only frees memory."""
+
+    def _MemoryStorage__schedule_expiry(self) -> None:  # the library's private hook
+        if not self.timer.is_alive():
+            self.timer = threading.Timer(
+                SWEEP_EVERY, self._MemoryStorage__expire_events)  # type: ignore[attr-defined]
+            self.timer.daemon = True  # a pending sweep does not hold the process at exit
+            self.timer.start()
+
+
 class _InProcessWindow:
     """The library's synchronous moving window in this process's memory: no I/O, so it
     is asked directly on the event loop."""
 
     def __init__(self) -> None:
-        self._window = sync_strategies.MovingWindowRateLimiter(MemoryStorage())
+        self.storage = SweptMemoryStorage()
+        self._window = sync_strategies.MovingWindowRateLimiter(self.storage)
 
     async def test(self, item: RateLimitItem, *identifiers: str) -> bool:
         return self._window.test(item, *identifiers)

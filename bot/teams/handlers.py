@@ -5,7 +5,8 @@ messages need.
 Coaching happens only in a personal chat: in a team channel or a group chat the bot says so
 and runs nothing (everyone there would see the session). Activities are handled before the
 HTTP answer (Teams waits up to 15 seconds), one
-person at a time and in order (the gateway's lock per person). A retried delivery
+person at a time and in order (the gateway's lock per person); only the read-only update
+of an answered card is sent after the answer, in order per person, best effort. A retried delivery
 (the same activity id) is answered and not handled again. The SDK's error handler is
 replaced: a failure is logged in full and the user gets one short sentence.
 """
@@ -21,13 +22,14 @@ from typing import Any
 
 import aiohttp
 from microsoft_agents.activity import Activity
-from microsoft_agents.hosting.core import TurnContext
+from microsoft_agents.hosting.core import ConnectorClientBase, TurnContext
 
 from bot.channels.gateway import Gateway, GatewayText
 from bot.channels.who import Who
 from bot.services import plans
 from bot.services.context import ServiceContext
 from bot.teams import parse, render
+from bot.teams.connector import KeptConnectorClient
 from bot.teams.identity import TeamsDirectory, TeamsIdentity
 from bot.teams.notifier import failure, retry_after, retryable
 from bot.teams.store import Behind, Chat, TeamsStore
@@ -47,6 +49,8 @@ class TeamsHandlers:
         self.run = gateway.database.run
         self.identity = TeamsIdentity(store, gateway.database)
         self._known_chats: set[tuple[str, str, str]] = set()
+        # each person's last queued card update: the next one is sent after it
+        self._card_updates: dict[Who, asyncio.Task[None]] = {}
 
     async def on_message(self, context: TurnContext, _state: Any = None) -> None:
         activity = context.activity
@@ -88,12 +92,11 @@ class TeamsHandlers:
             if result.status == "limited":  # the card stays as it was: send it again later
                 await self.reply(context, result.messages)
                 return
-            work = [self.reply(context, result.messages, given.who, activity_id, behind)]
+            await self.reply(context, result.messages, given.who, activity_id, behind)
             if given.card is not None and given.card_id and result.status in ("ok", "refused"):
                 shown = (render.answered(given.card) if result.status == "ok"
                          else render.closed(given.card))
-                work.append(self.update_card(context, given.card_id, shown))
-            await asyncio.gather(*work)  # the next question and the old card side by side
+                await self.update_later(context, given.who, given.card_id, shown)
 
     async def acknowledge(self, context: TurnContext, given: parse.Inbound) -> None:
         """A rep's "got it" on their action plan: recorded, the card says thanks."""
@@ -147,6 +150,36 @@ class TeamsHandlers:
                 raise exc  # nobody to queue them for: the error handler apologises
             return
         self.gateway.outbox.wake(self.gateway.background)
+
+    async def update_later(self, context: TurnContext, who: Who, card_id: str,
+                           content: render.Card) -> None:
+        """Replace an answered card by its read-only form after the HTTP answer (the turn
+        is stored and the next question sent: the update is cosmetic), after this
+        person's earlier card updates; at once when the turn's connector client does not
+        outlive the turn (an agentic request: the SDK closes its own client)."""
+        if not isinstance(context.services.get(ConnectorClientBase), KeptConnectorClient):
+            await self.update_card(context, card_id, content)
+            return
+        earlier = self._card_updates.get(who)
+        task = self.gateway.background.spawn(
+            self._update_after(earlier, context, card_id, content))
+        self._card_updates[who] = task
+        task.add_done_callback(lambda done: self._forget_update(who, done))
+
+    async def _update_after(self, earlier: asyncio.Task[None] | None, context: TurnContext,
+                            card_id: str, content: render.Card) -> None:
+        if earlier is not None:
+            await asyncio.wait([earlier])
+        await self.update_card(context, card_id, content)
+
+    def _forget_update(self, who: Who, done: asyncio.Task[None]) -> None:
+        if self._card_updates.get(who) is done:
+            del self._card_updates[who]
+
+    async def card_updates_sent(self) -> None:
+        """Wait until every card update queued so far is sent (or given up)."""
+        while pending := list(self._card_updates.values()):
+            await asyncio.wait(pending)
 
     async def update_card(self, context: TurnContext, card_id: str,
                           content: render.Card) -> None:

@@ -100,3 +100,43 @@ def test_the_storage_setting_takes_memory_or_a_redis_uri() -> None:
     assert TurnLimiter.configured(Settings(coach_env="test")).items
     with pytest.raises(ValueError, match="Redis URI"):
         Settings(coach_rate_limit_storage="memcached://cache:11211")
+
+
+def test_the_in_process_window_sweeps_expired_entries_once_a_period_not_per_hit(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The library swept every key 10 ms after each hit (a thread holding the GIL); ours
+    sweeps once per ``SWEEP_EVERY``, and still frees what expired."""
+    import time
+
+    from bot.channels.limits import SweptMemoryStorage
+
+    monkeypatch.setattr(bot.channels.limits, "SWEEP_EVERY", 0.3)
+    storage = SweptMemoryStorage()
+    sweeps = 0
+    sweep = storage._MemoryStorage__expire_events  # type: ignore[attr-defined]
+
+    def counted() -> None:
+        nonlocal sweeps
+        sweeps += 1
+        sweep()
+
+    storage._MemoryStorage__expire_events = counted  # type: ignore[attr-defined]
+    time.sleep(0.05)  # the library's first sweep, made as it is built, has run
+    for n in range(20):  # 20 people's turns, 10 ms apart: the library swept ~20 times
+        assert storage.acquire_entry(f"user-{n}", limit=5, expiry=1)
+        time.sleep(0.01)
+    assert sweeps == 0
+    time.sleep(0.35)
+    assert sweeps == 1
+    deadline = time.monotonic() + 3
+    while (any(storage.events.get(f"user-{n}") for n in range(20))
+           and time.monotonic() < deadline):  # expired after 1 s: freed at a sweep
+        storage.acquire_entry("late", limit=5, expiry=1)
+        time.sleep(0.1)
+    assert not any(storage.events.get(f"user-{n}") for n in range(20))
+
+
+async def test_the_in_process_window_still_limits_between_sweeps() -> None:
+    limiter = TurnLimiter(parse_many("3 per minute"))
+    who = Who("teams", "t", "u")
+    assert [await limiter.admit(who) for _ in range(4)] == [True, True, True, False]

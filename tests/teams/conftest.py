@@ -72,7 +72,8 @@ async def start(app: App, connector: FakeConnector,
     client = TestClient(server)
     await client.start_server()
     try:
-        yield Harness(app, teams, connector, TeamsHTTP(client, connector, signer), sleeps)
+        http = TeamsHTTP(client, connector, signer, teams.handlers.card_updates_sent)
+        yield Harness(app, teams, connector, http, sleeps)
     finally:
         await teams.gateway.idle()
         await client.close()

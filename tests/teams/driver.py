@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import json
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,8 +60,12 @@ class User:
 
 class TeamsHTTP:
     def __init__(self, http: TestClient, connector: FakeConnector,
-                 signer: Signer | None = None) -> None:
+                 signer: Signer | None = None,
+                 settle: Callable[[], Awaitable[None]] | None = None) -> None:
+        """``settle``: awaited after each post, for what the bot sends after its HTTP
+        answer (an answered card's read-only update)."""
         self.http, self.connector, self.signer = http, connector, signer
+        self.settle = settle
         self._ids = itertools.count(1)
 
     def activity(self, user: User, **fields: Any) -> dict[str, Any]:
@@ -76,14 +81,17 @@ class TeamsHTTP:
         return body
 
     async def post(self, body: Any, *, token: str | None = None,
-                   raw: bytes | None = None) -> ClientResponse:
+                   raw: bytes | None = None, settle: bool = True) -> ClientResponse:
         headers = {"Content-Type": "application/json"}
         if token is None and self.signer is not None:
             token = self.signer.token(self.connector.url)
         if token:
             headers["Authorization"] = f"Bearer {token}"
         data = raw if raw is not None else json.dumps(body).encode()
-        return await self.http.post("/api/messages", data=data, headers=headers)
+        response = await self.http.post("/api/messages", data=data, headers=headers)
+        if settle and self.settle is not None:
+            await self.settle()
+        return response
 
     async def message(self, user: User, text: str, **fields: Any) -> ClientResponse:
         return await self.post(self.activity(user, text=text, **fields))

@@ -1,11 +1,12 @@
 """A fake Bot Connector (and a JWKS endpoint) on loopback: the ``serviceUrl`` of every
 activity the tests send. It records every reply, update and proactive send with its
 Authorization header, answers the roster (conversation members), can be told to fail
-the next sends (429 with Retry-After, 5xx), and checks every outgoing card against the
-Adaptive Card 1.5 schema and the size limit."""
+the next sends (429 with Retry-After, 5xx) and to hold updates back, and checks every
+outgoing card against the Adaptive Card 1.5 schema and the size limit."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 from dataclasses import dataclass, field
@@ -54,6 +55,8 @@ class FakeConnector:
     roster_calls: int = 0
     checking: bool = True  # check every card against the schema (off for benchmarks)
     server: TestServer | None = None
+    update_gate: asyncio.Event | None = None  # when set up, updates wait until it is set
+    updates_arrived: int = 0  # update requests received, answered or still waiting
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     @property
@@ -121,6 +124,9 @@ class FakeConnector:
         return await self._record("reply", request)
 
     async def _update(self, request: web.Request) -> web.Response:
+        self.updates_arrived += 1
+        if self.update_gate is not None:
+            await self.update_gate.wait()
         return await self._record("update", request)
 
     async def _member(self, request: web.Request) -> web.Response:
