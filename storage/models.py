@@ -23,8 +23,10 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    and_,
     false,
     func,
+    literal_column,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -502,6 +504,15 @@ class AuditEvent(Base):
 UNSENT_ROW = Outbox.status == "pending"
 Index("ix_outbox_due", Outbox.kind, Outbox.id, Outbox.not_before,
       postgresql_where=UNSENT_ROW, sqlite_where=UNSENT_ROW)
+# A turn's reply the platform would not take waits in the outbox under a key starting with
+# REPLY_KEY_PREFIX (storage/replies.py); every Teams turn asks whether any of its
+# speaker's still wait: only the waiting replies are in this index (none, most of the
+# time), not every message queued to everyone.
+REPLY_KEY_PREFIX = "reply:"
+REPLY_WAITING = and_(UNSENT_ROW, Outbox.idempotency_key.like(
+    literal_column(f"'{REPLY_KEY_PREFIX}%'")))
+Index("ix_outbox_reply_waiting", Outbox.kind, Outbox.not_before,
+      postgresql_where=REPLY_WAITING, sqlite_where=REPLY_WAITING)
 # A proactive message finds the recipient's personal chat by (tenant, their Entra id).
 Index("ix_teams_conversation_user", TeamsConversation.tenant, TeamsConversation.user_key,
       TeamsConversation.scope)

@@ -12,12 +12,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, literal_column, select
+from sqlalchemy import Connection, bindparam, func, select
 
 from storage import outbox
-from storage.models import Outbox
+from storage.models import REPLY_KEY_PREFIX, REPLY_WAITING, Outbox
 
-PREFIX = "reply:"  # of every deferred reply's idempotency key
+PREFIX = REPLY_KEY_PREFIX  # of every deferred reply's idempotency key
 LONGEST_DELIVERY = 64  # characters of a delivery id kept in a key; longer: its digest
 
 
@@ -30,10 +30,11 @@ def is_reply(key: str) -> bool:
     return key.startswith(PREFIX)
 
 
-# 'pending' written into the SQL: the pending rows' index range, not the history. Built
-# once: it runs in every Teams turn's transaction.
+# The partial index's own condition written into the SQL (the waiting replies, not every
+# queued message, let alone the history), then the speaker's. Built once: it runs in every
+# Teams turn's transaction.
 _WAITING_UNTIL = (select(func.max(Outbox.not_before))
-                  .where(Outbox.status == literal_column("'pending'"),
+                  .where(REPLY_WAITING, Outbox.kind == bindparam("platform"),
                          Outbox.idempotency_key.like(bindparam("prefix"), escape="/")))
 
 
@@ -43,7 +44,8 @@ def waiting_until(conn: Connection, platform: str, tenant: str,
     later reply is queued no earlier, so that it goes behind them."""
     prefix = _speaker_prefix(platform, tenant, user_key)
     escaped = prefix.replace("/", "//").replace("%", "/%").replace("_", "/_")
-    return conn.execute(_WAITING_UNTIL, {"prefix": escaped + "%"}).scalar()
+    return conn.execute(_WAITING_UNTIL, {"platform": platform,
+                                         "prefix": escaped + "%"}).scalar()
 
 
 def defer(conn: Connection, *, platform: str, tenant: str, user_key: str, email: str,

@@ -472,3 +472,29 @@ def test_the_models_after_work_goes_by_index(db_url: str) -> None:
     problems = plan_problems(app.engine, seen)
     app.close()
     assert problems == []
+
+
+def test_a_teams_turn_finds_its_speakers_waiting_replies_by_index(db_url: str) -> None:
+    """Every Teams turn asks whether its speaker's earlier replies still wait in the
+    outbox: it reads the waiting replies of ``ix_outbox_reply_waiting`` (a few, in a
+    storm), not the thousands of check-ins queued to everyone nor the sent history."""
+    from storage import replies
+
+    app, _org = org_with_history(db_url)
+    with app.engine.begin() as conn:
+        conn.execute(insert(Outbox), [
+            {"idempotency_key": f"checkin:{n}", "kind": "teams", "target": f"r{n}@example.com",
+             "status": "sent" if n < 2000 else "pending", "payload": {}, "attempts": 0,
+             "not_before": NOW, "created_at": NOW} for n in range(5000)])
+        replies.defer(conn, platform="teams", tenant="t1", user_key="29:1-ann", email="a@x.y",
+                      delivery="act-1", messages=[{"text": "hi"}], now=NOW,
+                      not_before=NOW + timedelta(seconds=30))
+    analyze(app.engine)
+    with captured(app.engine) as seen, app.engine.connect() as conn:
+        waiting = replies.waiting_until(conn, "teams", "t1", "29:1-ann")
+        nobody = replies.waiting_until(conn, "teams", "t1", "29:1-bob")
+    problems = plan_problems(app.engine, seen)
+    plan = " | ".join(plan_of(app.engine, *seen[0]))
+    app.close()
+    assert waiting == NOW + timedelta(seconds=30) and nobody is None
+    assert problems == [] and "ix_outbox_reply_waiting" in plan, plan
