@@ -12,6 +12,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -46,6 +47,7 @@ class Metrics:
         self.deliveries = Counter(
             "coach_deliveries", "Outbox messages handed to a platform, by channel and "
             "result (sent, failed: rescheduled)", ["channel", "result"], registry=registry)
+        self._delivered: dict[tuple[str, bool], Any] = {}
         self.scheduler_leader = Gauge(
             "coach_scheduler_leader", "1 while this process runs the scheduler (one "
             "replica per database), else 0", registry=registry)
@@ -73,7 +75,11 @@ class Metrics:
         self.errors.labels(where).inc()
 
     def delivered(self, channel: str, sent: bool) -> None:
-        self.deliveries.labels(channel, "sent" if sent else "failed").inc()
+        counter = self._delivered.get((channel, sent))
+        if counter is None:  # the labelled child, looked up once (a burst counts thousands)
+            counter = self._delivered[(channel, sent)] = self.deliveries.labels(
+                channel, "sent" if sent else "failed")
+        counter.inc()
 
     def leading(self, leads: bool) -> None:
         self.scheduler_leader.set(1 if leads else 0)

@@ -12,6 +12,7 @@ resend checks for each of the two by itself.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from dataclasses import dataclass
@@ -26,13 +27,28 @@ from bot.channels.outbox import DeliveryFailed, LeasedMessage
 from bot.slack import render
 from bot.slack.clients import Clients, retry_after
 from bot.slack.identity import Identity
-from flows.messages import Image
+from flows.messages import Image, Message
 
 log = logging.getLogger("coach.slack.notifier")
 CHANNEL = "slack"
 METADATA_EVENT = "coach_outbox"  # Slack message metadata: {"key": <idempotency key>}
 CLOCK_SKEW = timedelta(minutes=5)  # our clock against Slack's, when reading back history
 HISTORY_PAGES = 5  # pages of 200 messages read back at most before a resend
+RENDERED_KEPT = 256  # DMs kept rendered: a burst of due check-ins is one message many times
+
+
+@functools.lru_cache(maxsize=RENDERED_KEPT)
+def _rendered(message: Message, ack_session: int | None) -> tuple[str, list[render.Block]]:
+    """A DM rendered once for every recipient of the same message (the blocks are only
+    read: slack_sdk copies the list it is given)."""
+    return render.dm(message, ack_session=ack_session)
+
+
+def rendered(message: Message, ack_session: int | None) -> tuple[str, list[render.Block]]:
+    try:
+        return _rendered(message, ack_session)
+    except TypeError:  # a message holding something unhashable: rendered for itself
+        return render.dm(message, ack_session=ack_session)
 
 
 class SlackNotifier:
@@ -68,7 +84,7 @@ class SlackNotifier:
             log.info("slack delivery %s had arrived before: not sent again", row.id)
             return
         if not arrived.text:
-            text, blocks = render.dm(row.message, ack_session=row.plan_session)
+            text, blocks = rendered(row.message, row.plan_session)
             await client.chat_postMessage(channel=user_id, text=text, blocks=blocks,
                                           metadata=outbox_metadata(row.key))
         if image is not None:

@@ -146,3 +146,20 @@ def test_terminal_commands_become_coach_subcommands() -> None:
     assert render.slack_commands(text) == (
         "Paused. /coach resume (or /coach a@b.c) picks up here; /coach help, /coach back "
         "stage. a/review")
+
+
+def test_a_dm_sent_to_many_is_rendered_once_and_the_same_as_alone() -> None:
+    """The notifier keeps a burst's DM rendered (10,000 check-ins are one message); what
+    it sends is exactly what render.dm gives, with or without a plan to acknowledge."""
+    from bot.slack import notifier
+
+    notifier._rendered.cache_clear()
+    checkin = Message("Time for your weekly check-in.", flow="checkin",
+                      choices=(Choice("/checkin", "Answer now"),))
+    for _ in range(3):
+        assert notifier.rendered(checkin, None) == render.dm(checkin)
+    assert notifier.rendered(checkin, 7) == render.dm(checkin, ack_session=7)
+    info = notifier._rendered.cache_info()
+    assert (info.misses, info.hits) == (2, 2)
+    form = Message("Your numbers", form=Form("n", (Field("calls", "Calls"),)))
+    assert notifier.rendered(form, None) == render.dm(form)
