@@ -5,6 +5,7 @@ Kubernetes secret), see :mod:`bot.secret_files`."""
 
 from __future__ import annotations
 
+import urllib.parse
 from pathlib import Path
 from typing import Literal
 
@@ -19,6 +20,17 @@ from pydantic_settings import (
 from sqlalchemy.engine import make_url
 
 from bot.secret_files import ConfigError, SecretFiles
+
+# Where rate limits are counted (COACH_RATE_LIMIT_STORAGE, bot/channels/limits.py): in this
+# process, or in a shared storage the service ships a client for.
+IN_PROCESS = "memory"
+SHARED_STORAGES = ("redis", "rediss", "redis+unix")
+STORAGE_SCHEMES = (IN_PROCESS, *SHARED_STORAGES)
+
+
+def storage_scheme(uri: str) -> str:
+    """The scheme of a COACH_RATE_LIMIT_STORAGE URI (``redis``...)."""
+    return urllib.parse.urlparse(uri.strip()).scheme.lower()
 
 PLACEHOLDERS = {"", "changeme", "change-me", "xxx", "todo", "secret", "placeholder", "your-token"}
 SECRETS = ("slack_bot_token", "slack_signing_secret", "slack_app_token", "slack_client_secret",
@@ -124,8 +136,6 @@ class Settings(BaseSettings):
     @field_validator("coach_rate_limit_storage")
     @classmethod
     def _rate_limit_storage_is_known(cls, value: str) -> str:
-        from bot.channels.limits import STORAGE_SCHEMES, storage_scheme
-
         if storage_scheme(value) not in STORAGE_SCHEMES:
             raise ValueError("expected memory:// or a Redis URI like redis://redis:6379/0")
         return value

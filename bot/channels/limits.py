@@ -15,9 +15,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-import urllib.parse
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 import redis.asyncio
 from limits import RateLimitItem
@@ -28,15 +27,10 @@ from limits.errors import StorageError
 from limits.storage import MemoryStorage
 
 from bot.channels.who import Who
-
-if TYPE_CHECKING:
-    from bot.settings import Settings
+from bot.settings import IN_PROCESS, SHARED_STORAGES, STORAGE_SCHEMES, Settings, storage_scheme
 
 log = logging.getLogger("coach.channels")
 
-IN_PROCESS = "memory"
-SHARED = ("redis", "rediss", "redis+unix")  # the storages the service ships a client for
-STORAGE_SCHEMES = (IN_PROCESS, *SHARED)
 STORAGE_TIMEOUT = 1.0  # seconds to connect to, or hear from, the shared storage
 KEY_PREFIX = "coach-turns"  # of every key the shared storage holds for these limits
 STORAGE_RETRY = 10.0  # seconds a storage that failed is left alone (turns go through)
@@ -45,11 +39,6 @@ SWEEP_EVERY = 1.0  # seconds between sweeps of the in-process window's expired e
 
 class TurnLimited(Exception):
     """The user is over their rate limit: nothing was stored (a surface says so)."""
-
-
-def storage_scheme(uri: str) -> str:
-    """The scheme of a COACH_RATE_LIMIT_STORAGE URI (``redis``...)."""
-    return urllib.parse.urlparse(uri.strip()).scheme.lower()
 
 
 class _Window(Protocol):
@@ -118,7 +107,7 @@ def _window(storage: str) -> _Window:
     scheme = storage_scheme(storage)
     if scheme == IN_PROCESS:
         return _InProcessWindow()
-    if scheme not in SHARED:
+    if scheme not in SHARED_STORAGES:
         raise ValueError(f"unsupported rate-limit storage {scheme!r}: "
                          f"expected one of {', '.join(STORAGE_SCHEMES)}")
     return _SharedWindow(storage)
