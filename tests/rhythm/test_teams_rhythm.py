@@ -8,7 +8,6 @@ without the app waits, is logged once and is listed by ``coach schedule``."""
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
 from datetime import datetime
 
 import pytest
@@ -22,7 +21,7 @@ from storage.models import Outbox, Person
 from tests.bot.test_cli import run_cli
 from tests.rhythm.test_hosting import QUICK, running, until
 from tests.support import make_app
-from tests.teams.conftest import USERS, Harness, anonymous, start
+from tests.teams.conftest import USERS, Harness, anonymous, connector_with_every_user, start
 from tests.teams.driver import BOT, TENANT, TeamsDriver, User
 from tests.teams.fake_connector import FakeConnector
 
@@ -33,14 +32,7 @@ BOB_15 = datetime.fromisoformat("2027-03-05T21:00:00+00:00")  # Chicago
 MONDAY_8 = datetime.fromisoformat("2027-03-08T13:00:00+00:00")  # the digest, New York
 
 
-@pytest.fixture
-async def connector() -> AsyncIterator[FakeConnector]:
-    fake = await FakeConnector().start()
-    for user in USERS.values():
-        fake.add_member(user.teams_id, user.aad, f"{user.local}@{DOMAIN}", user.name, TENANT)
-    yield fake
-    await fake.close()
-    assert fake.problems == [], fake.problems
+connector = pytest.fixture(connector_with_every_user)
 
 
 def bind(app: App, local: str) -> None:

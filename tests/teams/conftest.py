@@ -54,14 +54,18 @@ class Harness:
     sleeps: Sleeps
 
 
-@pytest.fixture
-async def connector() -> AsyncIterator[FakeConnector]:
+async def connector_with_every_user() -> AsyncIterator[FakeConnector]:
+    """The fake Bot Connector with every test user on its roster; afterwards, it saw no
+    problem (a fixture of any Teams test module: ``pytest.fixture(...)`` of this)."""
     fake = await FakeConnector().start()
     for user in USERS.values():
         fake.add_member(user.teams_id, user.aad, f"{user.local}@{DOMAIN}", user.name, TENANT)
     yield fake
     await fake.close()
     assert fake.problems == [], fake.problems
+
+
+connector = pytest.fixture(connector_with_every_user)
 
 
 async def start(app: App, connector: FakeConnector,
