@@ -17,17 +17,16 @@ from sqlalchemy import Connection, bindparam, func, select
 from storage import outbox
 from storage.models import REPLY_KEY_PREFIX, REPLY_WAITING, Outbox
 
-PREFIX = REPLY_KEY_PREFIX  # of every deferred reply's idempotency key
 LONGEST_DELIVERY = 64  # characters of a delivery id kept in a key; longer: its digest
 
 
 def _speaker_prefix(platform: str, tenant: str, user_key: str) -> str:
-    return f"{PREFIX}{platform}:{tenant}:{user_key}:"
+    return f"{REPLY_KEY_PREFIX}{platform}:{tenant}:{user_key}:"
 
 
 def is_reply(key: str) -> bool:
     """Whether an outbox row is a reply deferred to its own speaker."""
-    return key.startswith(PREFIX)
+    return key.startswith(REPLY_KEY_PREFIX)
 
 
 # The partial index's own condition written into the SQL (the waiting replies, not every
