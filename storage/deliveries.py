@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Row, bindparam, func, select, update
+from sqlalchemy import BindParameter, Row, Table, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from flows.engine import FlowState
@@ -29,6 +29,21 @@ PLATFORM_IDS = {"slack": Person.slack_user_id, "teams": Person.teams_user_id}
 # hundred rows is read and marked with two statements).
 LEASED_COLUMNS = (Outbox.id, Outbox.idempotency_key, Outbox.target, Outbox.payload,
                   Outbox.attempts, Outbox.created_at, Outbox.first_leased_at)
+
+# The statements a pass runs for every batch, built once, on the table (Core: no ORM
+# bookkeeping), the ids bound as one list ("expanding"): a batch of hundreds of rows is
+# not hundreds of parameters made and checked one by one each time.
+_outbox_table = cast(Table, Outbox.__table__)
+_column = _outbox_table.c
+_IDS: BindParameter[list[int]] = bindparam("ids", expanding=True)
+_LEASE = (update(_outbox_table).where(_column.id.in_(_IDS)).values(
+    first_leased_at=func.coalesce(_column.first_leased_at, bindparam(
+        "leased_now", type_=_column.first_leased_at.type)),
+    not_before=bindparam("lease_until", type_=_column.not_before.type)))
+_MARK_SENT = (update(_outbox_table)
+              .where(_column.id.in_(_IDS), _column.status == outbox.PENDING)
+              .values(status="sent", sent_at=bindparam("sent_now", type_=_column.sent_at.type),
+                      attempts=_column.attempts + 1))
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,11 +65,8 @@ def lease_due(db: Session, *, channel: str, now: datetime, lease_seconds: float,
     dropped = outbox.drop_unwanted(conn, {row.id: row.payload for row in rows}, now)
     kept = [row for row in rows if row.id not in dropped]
     if kept:
-        first_leased = Outbox.__table__.c.first_leased_at
-        conn.execute(update(Outbox).where(Outbox.id.in_([row.id for row in kept])).values(
-            first_leased_at=func.coalesce(first_leased, bindparam(
-                "leased_now", now, type_=first_leased.type)),
-            not_before=now + timedelta(seconds=lease_seconds)))
+        conn.execute(_LEASE, {"ids": [row.id for row in kept], "leased_now": now,
+                              "lease_until": now + timedelta(seconds=lease_seconds)})
     # A row from before first_leased_at existed that was tried: since it was created.
     return [Lease(row, row.first_leased_at or (row.created_at if row.attempts else None))
             for row in kept]
@@ -63,8 +75,7 @@ def lease_due(db: Session, *, channel: str, now: datetime, lease_seconds: float,
 def mark_all_sent(db: Session, row_ids: Collection[int], now: datetime) -> None:
     """Mark the rows of one pass that went out, in one statement."""
     if row_ids:
-        db.execute(update(Outbox).where(Outbox.id.in_(row_ids), Outbox.status == "pending")
-                   .values(status="sent", sent_at=now, attempts=Outbox.attempts + 1))
+        db.connection().execute(_MARK_SENT, {"ids": list(row_ids), "sent_now": now})
 
 
 def recipient_ids(db: Session, channel: str,
