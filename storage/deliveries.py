@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import BindParameter, Row, Table, bindparam, func, select, update
+from sqlalchemy import Row, Table, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from flows.engine import FlowState
 from storage import outbox
+from storage.lists import in_json_list, json_list
 from storage.models import CoachingSession, Conversation, OrgWorkspace, Outbox, Person
 
 # The column holding a person's user id on each linked platform.
@@ -30,20 +31,21 @@ PLATFORM_IDS = {"slack": Person.slack_user_id, "teams": Person.teams_user_id}
 LEASED_COLUMNS = (Outbox.id, Outbox.idempotency_key, Outbox.target, Outbox.payload,
                   Outbox.attempts, Outbox.created_at, Outbox.first_leased_at)
 
-# The statements a pass runs for every batch, built once, on the table (Core: no ORM
-# bookkeeping), the ids bound as one list ("expanding"): a batch of hundreds of rows is
-# not hundreds of parameters made and checked one by one each time.
+# The statements a pass runs for every batch, per dialect, built once on the table (Core:
+# no ORM bookkeeping), the ids bound as one JSON list (storage/lists.py).
 _outbox_table = cast(Table, Outbox.__table__)
 _column = _outbox_table.c
-_IDS: BindParameter[list[int]] = bindparam("ids", expanding=True)
-_LEASE = (update(_outbox_table).where(_column.id.in_(_IDS)).values(
+DIALECTS = ("postgresql", "sqlite")
+_LEASE = {dialect: update(_outbox_table).where(in_json_list(_column.id, "ids", dialect)).values(
     first_leased_at=func.coalesce(_column.first_leased_at, bindparam(
         "leased_now", type_=_column.first_leased_at.type)),
-    not_before=bindparam("lease_until", type_=_column.not_before.type)))
-_MARK_SENT = (update(_outbox_table)
-              .where(_column.id.in_(_IDS), _column.status == outbox.PENDING)
+    not_before=bindparam("lease_until", type_=_column.not_before.type))
+    for dialect in DIALECTS}
+_MARK_SENT = {dialect: update(_outbox_table)
+              .where(in_json_list(_column.id, "ids", dialect), _column.status == outbox.PENDING)
               .values(status="sent", sent_at=bindparam("sent_now", type_=_column.sent_at.type),
-                      attempts=_column.attempts + 1))
+                      attempts=_column.attempts + 1)
+              for dialect in DIALECTS}
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,8 +67,9 @@ def lease_due(db: Session, *, channel: str, now: datetime, lease_seconds: float,
     dropped = outbox.drop_unwanted(conn, {row.id: row.payload for row in rows}, now)
     kept = [row for row in rows if row.id not in dropped]
     if kept:
-        conn.execute(_LEASE, {"ids": [row.id for row in kept], "leased_now": now,
-                              "lease_until": now + timedelta(seconds=lease_seconds)})
+        conn.execute(_LEASE[conn.dialect.name], {
+            "ids": json_list(row.id for row in kept), "leased_now": now,
+            "lease_until": now + timedelta(seconds=lease_seconds)})
     # A row from before first_leased_at existed that was tried: since it was created.
     return [Lease(row, row.first_leased_at or (row.created_at if row.attempts else None))
             for row in kept]
@@ -75,7 +78,17 @@ def lease_due(db: Session, *, channel: str, now: datetime, lease_seconds: float,
 def mark_all_sent(db: Session, row_ids: Collection[int], now: datetime) -> None:
     """Mark the rows of one pass that went out, in one statement."""
     if row_ids:
-        db.connection().execute(_MARK_SENT, {"ids": list(row_ids), "sent_now": now})
+        conn = db.connection()
+        conn.execute(_MARK_SENT[conn.dialect.name], {"ids": json_list(row_ids), "sent_now": now})
+
+
+_RECIPIENT_IDS = {
+    (channel, dialect): select(OrgWorkspace.workspace_id, Person.email, column)
+    .join(Person, Person.org_id == OrgWorkspace.org_id)
+    .where(OrgWorkspace.platform == bindparam("channel"),
+           in_json_list(OrgWorkspace.workspace_id, "tenants", dialect),
+           in_json_list(Person.email, "emails", dialect), column.is_not(None))
+    for channel, column in PLATFORM_IDS.items() for dialect in DIALECTS}
 
 
 def recipient_ids(db: Session, channel: str,
@@ -86,12 +99,10 @@ def recipient_ids(db: Session, channel: str,
     column = PLATFORM_IDS.get(channel)
     if column is None or not wanted:
         return {}
-    rows = db.execute(
-        select(OrgWorkspace.workspace_id, Person.email, column)
-        .join(Person, Person.org_id == OrgWorkspace.org_id)
-        .where(OrgWorkspace.platform == channel,
-               OrgWorkspace.workspace_id.in_({tenant for tenant, _ in wanted}),
-               Person.email.in_({email for _, email in wanted}), column.is_not(None)))
+    conn = db.connection()
+    rows = conn.execute(_RECIPIENT_IDS[channel, conn.dialect.name], {
+        "channel": channel, "tenants": json_list({tenant for tenant, _ in wanted}),
+        "emails": json_list({email for _, email in wanted})})
     return {(tenant, email): user_id for tenant, email, user_id in rows
             if (tenant, email) in wanted and user_id}
 
