@@ -71,8 +71,9 @@ class Database:
         in the lane: in the thread, each sqlite3 call handing the GIL to and from a loop
         busy sending cost more CPU than the work itself (bench_dispatch, one lease of
         200 rows beside the sends: about 60 µs more CPU per message, a quarter of the
-        send). A request arriving meanwhile waits for one such item (a lease of 200 rows: 6–9 ms). On
-        PostgreSQL, whose work waits on the network, it runs in the threads as ``run``."""
+        send). A request arriving meanwhile waits for one such item (a lease of 200 rows:
+        6–9 ms). On PostgreSQL, whose work waits on the network, it runs in the threads as
+        ``run``."""
         work = functools.partial(contextvars.copy_context().run, fn, *args, **kwargs)
         if self.threaded:
             return await asyncio.get_running_loop().run_in_executor(self.executor, work)
