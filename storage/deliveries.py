@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Table, bindparam, func, select, update
+from sqlalchemy import Table, bindparam, case, func, select, update
 from sqlalchemy.orm import Session
 
 from flows.engine import FlowState
@@ -28,8 +28,12 @@ PLATFORM_IDS = {"slack": Person.slack_user_id, "teams": Person.teams_user_id}
 
 # What a sender needs of a leased row (plain columns, not ORM objects: a lease of a few
 # hundred rows is read and marked with two statements).
+# ``resend_since``: a row handed out before may have arrived, from then on; one from before
+# first_leased_at existed that was tried, since it was created (computed by the database:
+# most rows have none, and then no time is read at all).
 LEASED_COLUMNS = (Outbox.id, Outbox.idempotency_key, Outbox.target, Outbox.payload,
-                  Outbox.attempts, Outbox.created_at, Outbox.first_leased_at)
+                  func.coalesce(Outbox.first_leased_at, case(
+                      (Outbox.attempts > 0, Outbox.created_at), else_=None)).label("resend_since"))
 
 # The statements a pass runs for every batch, per dialect, built once on the table (Core:
 # no ORM bookkeeping), the ids bound as one JSON list (storage/lists.py).
@@ -56,9 +60,7 @@ class LeasedRow(NamedTuple):
     idempotency_key: str
     target: str
     payload: dict[str, Any]
-    attempts: int
-    created_at: datetime
-    first_leased_at: datetime | None
+    resend_since: datetime | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,9 +85,7 @@ def lease_due(db: Session, *, channel: str, now: datetime, lease_seconds: float,
         conn.execute(_LEASE[conn.dialect.name], {
             "ids": json_list(row.id for row in kept), "leased_now": now,
             "lease_until": now + timedelta(seconds=lease_seconds)})
-    # A row from before first_leased_at existed that was tried: since it was created.
-    return [Lease(row, row.first_leased_at or (row.created_at if row.attempts else None))
-            for row in kept]
+    return [Lease(row, row.resend_since) for row in kept]
 
 
 def mark_all_sent(db: Session, row_ids: Collection[int], now: datetime) -> None:
