@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Table, bindparam, case, func, select, update
+from sqlalchemy import Connection, Table, bindparam, case, func, select, update
 from sqlalchemy.orm import Session
 
 from flows.engine import FlowState
@@ -75,17 +75,41 @@ def lease_due(db: Session, *, channel: str, now: datetime, lease_seconds: float,
     (locked, skipping rows another sender holds, on PostgreSQL), the rows whose guard
     failed marked dropped, the rest leased with one UPDATE."""
     conn = db.connection()
-    query = outbox.due_query(channel, now, limit, *LEASED_COLUMNS)
+    until = now + timedelta(seconds=lease_seconds)
     if conn.dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    rows = list(map(LeasedRow._make, conn.execute(query)))
+        return _lease_due_at_once(conn, channel, now, until, limit)
+    rows = list(map(LeasedRow._make, conn.execute(
+        outbox.due_query(channel, now, limit, *LEASED_COLUMNS))))
     dropped = outbox.drop_unwanted(conn, {row.id: row.payload for row in rows}, now)
     kept = [row for row in rows if row.id not in dropped]
     if kept:
         conn.execute(_LEASE[conn.dialect.name], {
             "ids": json_list(row.id for row in kept), "leased_now": now,
-            "lease_until": now + timedelta(seconds=lease_seconds)})
+            "lease_until": until})
     return [Lease(row, row.resend_since) for row in kept]
+
+
+def _lease_due_at_once(conn: Connection, channel: str, now: datetime, until: datetime,
+                       limit: int) -> list[Lease]:
+    """PostgreSQL: the due rows locked (skipping those another sender holds) and leased in
+    one statement, ``UPDATE … FROM (SELECT … FOR UPDATE SKIP LOCKED) RETURNING``, their
+    ``resend_since`` from the values before the update; then the rows whose guard failed
+    marked dropped, in the same transaction. One round trip fewer per lease than a read
+    and an update: each hands the GIL between the lease's thread and the busy loop."""
+    due = (outbox.due_query(channel, now, limit, _column.id, _column.first_leased_at,
+                            _column.attempts, _column.created_at)
+           .with_for_update(skip_locked=True).subquery("due"))
+    leased = (update(_outbox_table).where(_column.id == due.c.id)
+              .values(first_leased_at=func.coalesce(_column.first_leased_at, bindparam(
+                  "leased_now", now, type_=_column.first_leased_at.type)),
+                      not_before=bindparam("lease_until", until, type_=_column.not_before.type))
+              .returning(_column.id, _column.idempotency_key, _column.target, _column.payload,
+                         func.coalesce(due.c.first_leased_at, case(
+                             (due.c.attempts > 0, due.c.created_at), else_=None),
+                             type_=_column.first_leased_at.type).label("resend_since")))
+    rows = sorted(map(LeasedRow._make, conn.execute(leased)))  # by id: oldest first
+    dropped = outbox.drop_unwanted(conn, {row.id: row.payload for row in rows}, now)
+    return [Lease(row, row.resend_since) for row in rows if row.id not in dropped]
 
 
 def mark_all_sent(db: Session, row_ids: Collection[int], now: datetime) -> None:
