@@ -8,8 +8,9 @@ default) takes one writer at a time and its work is CPU-bound in this process; h
 every sqlite3 call between a thread and the loop for the GIL costs more than the work
 under load, which is what ``bench_slack`` measures. So SQLite work goes through one
 :class:`DatabaseLane` that runs items in order, in its thread while requests are few
-and on the loop in short stretches while many arrive. The trick is kept behind this
-one interface: callers only ever see ``run``.
+and on the loop in short stretches while many arrive; where no answer comes before the
+turn (Teams alone), on the loop from the start. The trick is kept behind this one
+interface: callers only ever see ``run``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import asyncio
 import collections
 import contextvars
 import functools
+import time
 from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import Any
@@ -43,16 +45,20 @@ ANSWER_AFTER_TURN_THREADS = 8
 class Database:
     """Runs database work off the event loop (see the module docstring for the SQLite lane).
 
-    ``threaded``: a pool of ``threads`` threads (default for PostgreSQL) or the lane
-    (SQLite, one thread whatever ``threads`` says)."""
+    ``threaded``: a pool of threads (default for PostgreSQL) or the lane (SQLite, one
+    thread). ``answers_after_turn``: every surface served answers its platform after the
+    turn (Teams), not before it (Slack's ack): PostgreSQL gets
+    ``ANSWER_AFTER_TURN_THREADS`` instead of ``ACK_FIRST_THREADS``, and the SQLite lane
+    runs its items on the loop from the start (:class:`DatabaseLane`, ``loop_first``)."""
 
     def __init__(self, engine: Engine, *, threaded: bool | None = None,
-                 threads: int = ACK_FIRST_THREADS) -> None:
+                 answers_after_turn: bool = False) -> None:
         sqlite = engine.dialect.name == "sqlite"
         self.threaded = not sqlite if threaded is None else threaded
+        threads = ANSWER_AFTER_TURN_THREADS if answers_after_turn else ACK_FIRST_THREADS
         workers = 1 if sqlite else threads
         self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="coach-db")
-        self.lane = DatabaseLane(self.executor)
+        self.lane = DatabaseLane(self.executor, loop_first=answers_after_turn)
 
     async def run[**P, R](self, fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
         """``fn(*args, **kwargs)`` in the caller's context (its request and turn ids: a
@@ -80,21 +86,35 @@ class DatabaseLane:
     for a stretch of ``INLINE_STRETCH`` items, after which the thread is tried again.
     Items left waiting when no request came in during the last one (the tail of a
     burst) run on the loop too, ``QUIET_STRETCH`` at a time: nobody waits for an ack.
-    An item that found the database held by another process sends the next ones back
-    to the thread: waiting out a busy timeout on the loop would stall every request.
+
+    ``loop_first``: items run on the loop even while requests are few, where every
+    request waits for its turn anyway (no ack to send first): a turn handed to the thread
+    and back cost about a third more CPU than the turn itself (bench_teams c=1, 5.1 →
+    3.6 ms per activity; bench/RESULTS.md, "Teams CPU per activity").
+
+    Waiting out a busy timeout on the loop would stall every request: after an item
+    found the database held by another process, or held the loop longer than
+    ``SLOW_ITEM`` (a turn that waited out the busy timeout answers "busy" instead of
+    raising), items run in the thread for ``BUSY_BACKOFF`` seconds, whatever the load.
     """
 
     BUSY_ARRIVALS = 4  # new items while one ran in the thread: the loop is busy
     INLINE_STRETCH = 256
     QUIET_STRETCH = 16  # a backlog and no new requests: nobody is waiting for an ack
+    SLOW_ITEM = 0.25  # seconds on the loop: longer than any turn takes without waiting
+    BUSY_BACKOFF = 30.0  # seconds items then run in the thread
 
-    def __init__(self, executor: Executor | None = None) -> None:
+    def __init__(self, executor: Executor | None = None, *, loop_first: bool = False,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.executor = executor
+        self.loop_first = loop_first
+        self._clock = clock
         self._queue: collections.deque[tuple[Callable[[], Any], asyncio.Future[Any]]] = (
             collections.deque())
         self._task: asyncio.Task[None] | None = None
         self._arrivals = 0
         self._inline_left = 0
+        self._threaded_until = 0.0  # items run in the thread until then (a busy database)
 
     async def run(self, work: Callable[[], Any]) -> Any:
         loop = asyncio.get_running_loop()
@@ -111,27 +131,43 @@ class DatabaseLane:
             work, future = self._queue.popleft()
             if future.cancelled():
                 continue
-            inline = self.executor is None or self._inline_left > 0
+            inline = self._on_loop()
+            started = self._clock()
             try:
                 if inline:
-                    self._inline_left -= 1
+                    self._inline_left = max(0, self._inline_left - 1)
                     result = work()
                 else:
                     seen = self._arrivals
                     result = await loop.run_in_executor(self.executor, work)
                     arrived = self._arrivals - seen
-                    if arrived >= self.BUSY_ARRIVALS:
+                    if started < self._threaded_until:
+                        pass  # the database was busy: its waits stay in the thread
+                    elif arrived >= self.BUSY_ARRIVALS:
                         self._inline_left = self.INLINE_STRETCH
                     elif not arrived and self._queue:
                         self._inline_left = self.QUIET_STRETCH
             except Exception as exc:  # noqa: BLE001 - handed to the caller, which reports it
                 if is_busy(exc):  # another process holds SQLite: wait in the thread, not here
-                    self._inline_left = 0
+                    self._to_thread()
                 if not future.cancelled():
                     future.set_exception(exc)
             else:
                 if not future.cancelled():
                     future.set_result(result)
             if inline:
+                if self._clock() - started > self.SLOW_ITEM:
+                    self._to_thread()  # a wait for another process's lock (turned into a
+                    # "busy" answer, not raised) or a slow disk: not on the loop again
                 await asyncio.sleep(0)
         self._inline_left = 0  # nothing waiting: the next item starts in the thread
+
+    def _on_loop(self) -> bool:
+        """Whether the next item runs on the loop (see the class docstring)."""
+        if self.executor is None or self._inline_left > 0:
+            return True
+        return self.loop_first and self._clock() >= self._threaded_until
+
+    def _to_thread(self) -> None:
+        self._inline_left = 0
+        self._threaded_until = self._clock() + self.BUSY_BACKOFF

@@ -37,7 +37,7 @@ from microsoft_agents.hosting.core.http import HttpResponse
 from yarl import URL
 
 from bot.bootstrap import App
-from bot.channels.database import ANSWER_AFTER_TURN_THREADS, Database
+from bot.channels.database import Database
 from bot.channels.gateway import Gateway
 from bot.channels.hosting import SHUTDOWN_WAIT
 from bot.channels.limits import TurnLimiter
@@ -251,7 +251,7 @@ def build_teams(app: App, *, gateway: Gateway | None = None,
     adapter = CloudAdapter(channel_service_client_factory=clients,
                            host_validator=OutboundHostValidator(hosts, enabled=checked))
     if gateway is None:
-        database = Database(app.engine, threads=ANSWER_AFTER_TURN_THREADS)
+        database = Database(app.engine, answers_after_turn=True)
         gateway = Gateway(app.runner, database, OutboxWorker(app.sessions, app.clock, database,
                                                              delay=delivery_delay,
                                                              metrics=app.metrics),

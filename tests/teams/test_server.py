@@ -21,8 +21,17 @@ def test_teams_is_hosted_when_configured_and_off_otherwise(db_url: str) -> None:
     assert len(surfaces) == 2 and len(teams) == 1
     assert surfaces[0].gateway is teams[0].gateway  # one outbox sends through both notifiers
     assert set(teams[0].gateway.outbox.notifiers) == {"slack", "teams"}
+    assert not teams[0].gateway.database.lane.loop_first  # Slack's acks come first
     teams[0].gateway.close()
     app.close()
+
+    alone = make_app(db_url, demo=False, teams_tenant_id="tenant-one")
+    gateway = shared_gateway(alone)
+    [teams_alone] = configured_surfaces(alone, gateway)
+    assert isinstance(teams_alone, TeamsApp)
+    assert gateway.database.lane.loop_first  # every answer waits for its turn anyway
+    gateway.close()
+    alone.close()
 
     off = make_app(db_url, demo=False)
     unused = shared_gateway(off)
