@@ -81,8 +81,9 @@ class TeamsStore:
 
     def claim_turn(self, user_key: str, behind: Behind, tenant: str, activity_id: str,
                    chat: Chat | None, conn: Connection) -> bool:
-        """:meth:`claim` for a turn, which also looks (in the same statement) whether
-        the speaker's earlier replies still wait in the outbox (``behind``)."""
+        """:meth:`claim` for a turn, which also looks (with the claim's own statement on
+        PostgreSQL) whether the speaker's earlier replies still wait in the outbox
+        (``behind``)."""
         if chat is not None:
             self._remember(conn, chat)
         if not activity_id:  # an activity without an id: nothing to claim, only look
