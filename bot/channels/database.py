@@ -90,7 +90,10 @@ class DatabaseLane:
     ``loop_first``: items run on the loop even while requests are few, where every
     request waits for its turn anyway (no ack to send first): a turn handed to the thread
     and back cost about a third more CPU than the turn itself (bench_teams c=1, 5.1 →
-    3.6 ms per activity; bench/RESULTS.md, "Teams CPU per activity").
+    3.6 ms per activity). Queued items run ``LOOP_FIRST_RUN`` in a row before the loop
+    gets a turn: a turn run between HTTP requests and the SDK's code took about twice the
+    CPU of one run after another, its code and data out of the CPU's caches (bench_teams
+    c=20; bench/RESULTS.md, "Teams CPU per activity").
 
     Waiting out a busy timeout on the loop would stall every request: after an item
     found the database held by another process, or held the loop longer than
@@ -101,6 +104,7 @@ class DatabaseLane:
     BUSY_ARRIVALS = 4  # new items while one ran in the thread: the loop is busy
     INLINE_STRETCH = 256
     QUIET_STRETCH = 16  # a backlog and no new requests: nobody is waiting for an ack
+    LOOP_FIRST_RUN = 8  # loop_first: queued items run in a row (a few ms) between requests
     SLOW_ITEM = 0.25  # seconds on the loop: longer than any turn takes without waiting
     BUSY_BACKOFF = 30.0  # seconds items then run in the thread
 
@@ -127,6 +131,7 @@ class DatabaseLane:
 
     async def _drain(self) -> None:
         loop = asyncio.get_running_loop()
+        in_a_row = 0  # items run on the loop since it last had a turn
         while self._queue:
             work, future = self._queue.popleft()
             if future.cancelled():
@@ -159,6 +164,10 @@ class DatabaseLane:
                 if self._clock() - started > self.SLOW_ITEM:
                     self._to_thread()  # a wait for another process's lock (turned into a
                     # "busy" answer, not raised) or a slow disk: not on the loop again
+                in_a_row += 1
+                if self.loop_first and self._queue and in_a_row < self.LOOP_FIRST_RUN:
+                    continue  # the next queued item while the database code is warm
+                in_a_row = 0
                 await asyncio.sleep(0)
         self._inline_left = 0  # nothing waiting: the next item starts in the thread
 
