@@ -63,10 +63,20 @@ class Database:
     async def run[**P, R](self, fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
         """``fn(*args, **kwargs)`` in the caller's context (its request and turn ids: a
         thread of the pool would otherwise run it in none, the lane in another's)."""
+        return await self._run(False, fn, *args, **kwargs)
+
+    async def answer[**P, R](self, fn: Callable[P, R], *args: P.args,
+                             **kwargs: P.kwargs) -> R:
+        """:meth:`run` for the work a request's answer waits for (a turn): on a loop-first
+        lane (``answers_after_turn``) it runs on the loop, not in the thread."""
+        return await self._run(True, fn, *args, **kwargs)
+
+    async def _run[**P, R](self, answering: bool, fn: Callable[P, R], *args: P.args,
+                           **kwargs: P.kwargs) -> R:
         work = functools.partial(contextvars.copy_context().run, fn, *args, **kwargs)
         if self.threaded:
             return await asyncio.get_running_loop().run_in_executor(self.executor, work)
-        result: R = await self.lane.run(work)
+        result: R = await self.lane.run(work, answering=answering)
         return result
 
     def close(self) -> None:
@@ -87,13 +97,14 @@ class DatabaseLane:
     Items left waiting when no request came in during the last one (the tail of a
     burst) run on the loop too, ``QUIET_STRETCH`` at a time: nobody waits for an ack.
 
-    ``loop_first``: items run on the loop even while requests are few, where every
-    request waits for its turn anyway (no ack to send first): a turn handed to the thread
-    and back cost about a third more CPU than the turn itself (bench_teams c=1, 5.1 →
-    3.6 ms per activity). Queued items run ``LOOP_FIRST_RUN`` in a row before the loop
-    gets a turn: a turn run between HTTP requests and the SDK's code took about twice the
-    CPU of one run after another, its code and data out of the CPU's caches (bench_teams
-    c=20; bench/RESULTS.md, "Teams CPU per activity").
+    ``loop_first``: the items a request's answer waits for (``answering``: the turns,
+    where there is no ack to send first) run on the loop even while requests are few: a
+    turn handed to the thread and back cost about a third more CPU than the turn itself
+    (bench_teams c=1, 5.1 → 3.6 ms per activity). Queued turns run ``LOOP_FIRST_RUN`` in
+    a row before the loop gets a turn: a turn run between HTTP requests and the SDK's code
+    took about twice the CPU of one run after another, its code and data out of the CPU's
+    caches (bench_teams c=20; bench/RESULTS.md, "Teams CPU per activity"). Other work
+    (the scheduler's ticks, the outbox's leases) keeps the thread: it may take long.
 
     Waiting out a busy timeout on the loop would stall every request: after an item
     found the database held by another process, or held the loop longer than
@@ -113,17 +124,19 @@ class DatabaseLane:
         self.executor = executor
         self.loop_first = loop_first
         self._clock = clock
-        self._queue: collections.deque[tuple[Callable[[], Any], asyncio.Future[Any]]] = (
+        self._queue: collections.deque[tuple[Callable[[], Any], asyncio.Future[Any], bool]] = (
             collections.deque())
         self._task: asyncio.Task[None] | None = None
         self._arrivals = 0
         self._inline_left = 0
         self._threaded_until = 0.0  # items run in the thread until then (a busy database)
 
-    async def run(self, work: Callable[[], Any]) -> Any:
+    async def run(self, work: Callable[[], Any], *, answering: bool = False) -> Any:
+        """``work()`` in its turn; ``answering``: a request's answer waits for it (see
+        ``loop_first``)."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
-        self._queue.append((work, future))
+        self._queue.append((work, future, answering))
         self._arrivals += 1
         if self._task is None or self._task.done():
             self._task = loop.create_task(self._drain())
@@ -133,10 +146,10 @@ class DatabaseLane:
         loop = asyncio.get_running_loop()
         in_a_row = 0  # items run on the loop since it last had a turn
         while self._queue:
-            work, future = self._queue.popleft()
+            work, future, answering = self._queue.popleft()
             if future.cancelled():
                 continue
-            inline = self._on_loop()
+            inline = self._on_loop(answering)
             started = self._clock()
             try:
                 if inline:
@@ -165,17 +178,18 @@ class DatabaseLane:
                     self._to_thread()  # a wait for another process's lock (turned into a
                     # "busy" answer, not raised) or a slow disk: not on the loop again
                 in_a_row += 1
-                if self.loop_first and self._queue and in_a_row < self.LOOP_FIRST_RUN:
-                    continue  # the next queued item while the database code is warm
+                if (self.loop_first and self._queue and self._queue[0][2]
+                        and in_a_row < self.LOOP_FIRST_RUN):
+                    continue  # the next queued turn while the database code is warm
                 in_a_row = 0
                 await asyncio.sleep(0)
         self._inline_left = 0  # nothing waiting: the next item starts in the thread
 
-    def _on_loop(self) -> bool:
+    def _on_loop(self, answering: bool) -> bool:
         """Whether the next item runs on the loop (see the class docstring)."""
         if self.executor is None or self._inline_left > 0:
             return True
-        return self.loop_first and self._clock() >= self._threaded_until
+        return self.loop_first and answering and self._clock() >= self._threaded_until
 
     def _to_thread(self) -> None:
         self._inline_left = 0
