@@ -1,7 +1,7 @@
 """Dispatching due check-ins: our outbox worker + Slack notifier against a bare
 slack_sdk ``chat_postMessage`` loop, to the same fake Slack API, in the same run.
 
-    .venv/bin/python -m bench.bench_dispatch [--count N] [--rounds R] [--database-url URL]
+    .venv/bin/python -m bench.bench_dispatch [--count N] [--rounds R] [--database-url PG_ADMIN_URL]
 
 ``N`` reps (bound to Slack users) each get a due check-in: an outbox row of kind
 ``slack`` with the scheduled payload of the operating rhythm (``"scheduled": {"kind":
@@ -247,12 +247,22 @@ def main() -> None:
                         help="due check-ins to dispatch per round (default 200; the issue's "
                              "figure: 10000)")
     parser.add_argument("--rounds", type=int, default=1, help="rounds; medians are printed")
-    parser.add_argument("--database-url", help="default: a SQLite file in a temporary folder")
+    parser.add_argument("--database-url",
+                        help="a PostgreSQL admin URL: the run uses a scratch database created "
+                             "and dropped there (default: a SQLite file in a temporary folder)")
     args = parser.parse_args()
     if args.count < 1 or args.rounds < 1:
         parser.error("--count and --rounds must be at least 1")
     print(describe(), flush=True)
-    figures = run(args.count, args.rounds, args.database_url)
+    if args.database_url:
+        from bench.bench_turns import with_pg_database
+
+        found: list[dict[str, float]] = []
+        with_pg_database(args.database_url,
+                         lambda url: found.append(run(args.count, args.rounds, url)))
+        figures = found[0]
+    else:
+        figures = run(args.count, args.rounds, None)
     ratio = figures["ours"] / figures["bare"]
     print(f"{args.count:,} due check-ins to the fake Slack API "
           f"({'PostgreSQL' if args.database_url else 'SQLite'}):")

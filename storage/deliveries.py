@@ -12,13 +12,14 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Row, bindparam, func, select, update
+from sqlalchemy import Table, bindparam, case, func, select, update
 from sqlalchemy.orm import Session
 
 from flows.engine import FlowState
 from storage import outbox
+from storage.lists import in_json_list, json_list
 from storage.models import CoachingSession, Conversation, OrgWorkspace, Outbox, Person
 
 # The column holding a person's user id on each linked platform.
@@ -27,13 +28,44 @@ PLATFORM_IDS = {"slack": Person.slack_user_id, "teams": Person.teams_user_id}
 
 # What a sender needs of a leased row (plain columns, not ORM objects: a lease of a few
 # hundred rows is read and marked with two statements).
+# ``resend_since``: a row handed out before may have arrived, from then on; one from before
+# first_leased_at existed that was tried, since it was created (computed by the database:
+# most rows have none, and then no time is read at all).
 LEASED_COLUMNS = (Outbox.id, Outbox.idempotency_key, Outbox.target, Outbox.payload,
-                  Outbox.attempts, Outbox.created_at, Outbox.first_leased_at)
+                  func.coalesce(Outbox.first_leased_at, case(
+                      (Outbox.attempts > 0, Outbox.created_at), else_=None)).label("resend_since"))
+
+# The statements a pass runs for every batch, per dialect, built once on the table (Core:
+# no ORM bookkeeping), the ids bound as one JSON list (storage/lists.py).
+_outbox_table = cast(Table, Outbox.__table__)
+_column = _outbox_table.c
+DIALECTS = ("postgresql", "sqlite")
+_LEASE = {dialect: update(_outbox_table).where(in_json_list(_column.id, "ids", dialect)).values(
+    first_leased_at=func.coalesce(_column.first_leased_at, bindparam(
+        "leased_now", type_=_column.first_leased_at.type)),
+    not_before=bindparam("lease_until", type_=_column.not_before.type))
+    for dialect in DIALECTS}
+_MARK_SENT = {dialect: update(_outbox_table)
+              .where(in_json_list(_column.id, "ids", dialect), _column.status == outbox.PENDING)
+              .values(status="sent", sent_at=bindparam("sent_now", type_=_column.sent_at.type),
+                      attempts=_column.attempts + 1)
+              for dialect in DIALECTS}
+
+
+class LeasedRow(NamedTuple):
+    """LEASED_COLUMNS of one row as a plain tuple: a lease reads each field of hundreds
+    of rows several times, and a SQLAlchemy Row's attribute costs ten times a tuple's."""
+
+    id: int
+    idempotency_key: str
+    target: str
+    payload: dict[str, Any]
+    resend_since: datetime | None
 
 
 @dataclass(frozen=True, slots=True)
 class Lease:
-    row: Row[Any]  # LEASED_COLUMNS
+    row: LeasedRow
     resend_since: datetime | None  # handed out before, from then on: it may have arrived
 
 
@@ -46,25 +78,30 @@ def lease_due(db: Session, *, channel: str, now: datetime, lease_seconds: float,
     query = outbox.due_query(channel, now, limit, *LEASED_COLUMNS)
     if conn.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
-    rows = conn.execute(query).all()
+    rows = list(map(LeasedRow._make, conn.execute(query)))
     dropped = outbox.drop_unwanted(conn, {row.id: row.payload for row in rows}, now)
     kept = [row for row in rows if row.id not in dropped]
     if kept:
-        first_leased = Outbox.__table__.c.first_leased_at
-        conn.execute(update(Outbox).where(Outbox.id.in_([row.id for row in kept])).values(
-            first_leased_at=func.coalesce(first_leased, bindparam(
-                "leased_now", now, type_=first_leased.type)),
-            not_before=now + timedelta(seconds=lease_seconds)))
-    # A row from before first_leased_at existed that was tried: since it was created.
-    return [Lease(row, row.first_leased_at or (row.created_at if row.attempts else None))
-            for row in kept]
+        conn.execute(_LEASE[conn.dialect.name], {
+            "ids": json_list(row.id for row in kept), "leased_now": now,
+            "lease_until": now + timedelta(seconds=lease_seconds)})
+    return [Lease(row, row.resend_since) for row in kept]
 
 
 def mark_all_sent(db: Session, row_ids: Collection[int], now: datetime) -> None:
     """Mark the rows of one pass that went out, in one statement."""
     if row_ids:
-        db.execute(update(Outbox).where(Outbox.id.in_(row_ids), Outbox.status == "pending")
-                   .values(status="sent", sent_at=now, attempts=Outbox.attempts + 1))
+        conn = db.connection()
+        conn.execute(_MARK_SENT[conn.dialect.name], {"ids": json_list(row_ids), "sent_now": now})
+
+
+_RECIPIENT_IDS = {
+    (channel, dialect): select(OrgWorkspace.workspace_id, Person.email, column)
+    .join(Person, Person.org_id == OrgWorkspace.org_id)
+    .where(OrgWorkspace.platform == bindparam("channel"),
+           in_json_list(OrgWorkspace.workspace_id, "tenants", dialect),
+           in_json_list(Person.email, "emails", dialect), column.is_not(None))
+    for channel, column in PLATFORM_IDS.items() for dialect in DIALECTS}
 
 
 def recipient_ids(db: Session, channel: str,
@@ -75,12 +112,10 @@ def recipient_ids(db: Session, channel: str,
     column = PLATFORM_IDS.get(channel)
     if column is None or not wanted:
         return {}
-    rows = db.execute(
-        select(OrgWorkspace.workspace_id, Person.email, column)
-        .join(Person, Person.org_id == OrgWorkspace.org_id)
-        .where(OrgWorkspace.platform == channel,
-               OrgWorkspace.workspace_id.in_({tenant for tenant, _ in wanted}),
-               Person.email.in_({email for _, email in wanted}), column.is_not(None)))
+    conn = db.connection()
+    rows = conn.execute(_RECIPIENT_IDS[channel, conn.dialect.name], {
+        "channel": channel, "tenants": json_list({tenant for tenant, _ in wanted}),
+        "emails": json_list({email for _, email in wanted})})
     return {(tenant, email): user_id for tenant, email, user_id in rows
             if (tenant, email) in wanted and user_id}
 
@@ -113,7 +148,7 @@ def conversation_of(key: str) -> int | None:
     return int(head) if kind == "conv" and head.isdigit() else None
 
 
-def plan_session(db: Session, row: Row[Any] | Outbox) -> int | None:
+def plan_session(db: Session, row: LeasedRow | Outbox) -> int | None:
     """The coaching session whose action plan this row carries to its rep, if it does."""
     conversation_id = conversation_of(row.idempotency_key)
     conversation = db.get(Conversation, conversation_id) if conversation_id else None

@@ -79,6 +79,23 @@ class Database:
         result: R = await self.lane.run(work, answering=answering)
         return result
 
+    async def run_background[**P, R](self, fn: Callable[P, R], *args: P.args,
+                                     **kwargs: P.kwargs) -> R:
+        """Like :meth:`run`, for the database work of a background pass that no request
+        waits on and that runs beside CPU-bound work of its own on the loop (the outbox's
+        leases and marks between its sends). On SQLite it runs on the loop, in its turn
+        in the lane: in the thread, each sqlite3 call handing the GIL to and from a loop
+        busy sending cost more CPU than the work itself (bench_dispatch, one lease of
+        200 rows beside the sends: about 60 µs more CPU per message, a quarter of the
+        send). A request arriving meanwhile waits for one such item (a lease of 200 rows:
+        6–9 ms). On PostgreSQL, whose work waits on the network, it runs in the threads as
+        ``run``."""
+        work = functools.partial(contextvars.copy_context().run, fn, *args, **kwargs)
+        if self.threaded:
+            return await asyncio.get_running_loop().run_in_executor(self.executor, work)
+        result: R = await self.lane.run(work, on_loop=True)
+        return result
+
     def close(self) -> None:
         self.executor.shutdown(wait=True)
 
@@ -96,6 +113,9 @@ class DatabaseLane:
     for a stretch of ``INLINE_STRETCH`` items, after which the thread is tried again.
     Items left waiting when no request came in during the last one (the tail of a
     burst) run on the loop too, ``QUIET_STRETCH`` at a time: nobody waits for an ack.
+    An item given ``on_loop`` (background work beside the loop's own: Database.run_background)
+    runs on the loop when its turn comes, whatever the stretch, unless the last item found
+    the database held by another process.
 
     ``loop_first``: the items a request's answer waits for (``answering``: the turns,
     where there is no ack to send first) run on the loop even while requests are few: a
@@ -104,40 +124,45 @@ class DatabaseLane:
     a row before the loop gets a turn: a turn run between HTTP requests and the SDK's code
     took about twice the CPU of one run after another, its code and data out of the CPU's
     caches (bench_teams c=20; bench/RESULTS.md, "Teams CPU per activity"). Other work
-    (the scheduler's ticks, the outbox's leases) keeps the thread: it may take long.
+    (the scheduler's ticks) keeps the thread: it may take long.
 
-    Waiting out a busy timeout on the loop would stall every request: after an item
-    found the database held by another process, or held the loop longer than
-    ``SLOW_ITEM`` (a turn that waited out the busy timeout answers "busy" instead of
-    raising), items run in the thread for ``BUSY_BACKOFF`` seconds, whatever the load.
+    Waiting out a busy timeout on the loop would stall every request: an item that found
+    the database held by another process sends the next ones back to the thread; on a
+    loop-first lane, such an item or one that held the loop longer than ``SLOW_ITEM`` (a
+    turn that waited out the busy timeout answers "busy" instead of raising) sends the
+    turns of the next ``BUSY_BACKOFF`` seconds there, whatever the load.
     """
 
     BUSY_ARRIVALS = 4  # new items while one ran in the thread: the loop is busy
     INLINE_STRETCH = 256
     QUIET_STRETCH = 16  # a backlog and no new requests: nobody is waiting for an ack
-    LOOP_FIRST_RUN = 8  # loop_first: queued items run in a row (a few ms) between requests
+    LOOP_FIRST_RUN = 8  # loop_first: queued turns run in a row (a few ms) between requests
     SLOW_ITEM = 0.25  # seconds on the loop: longer than any turn takes without waiting
-    BUSY_BACKOFF = 30.0  # seconds items then run in the thread
+    BUSY_BACKOFF = 30.0  # seconds a loop-first lane's turns then run in the thread
 
     def __init__(self, executor: Executor | None = None, *, loop_first: bool = False,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.executor = executor
         self.loop_first = loop_first
         self._clock = clock
-        self._queue: collections.deque[tuple[Callable[[], Any], asyncio.Future[Any], bool]] = (
-            collections.deque())
+        # each item: its work, its caller's future, on_loop (background), answering (a turn)
+        self._queue: collections.deque[
+            tuple[Callable[[], Any], asyncio.Future[Any], bool, bool]] = collections.deque()
         self._task: asyncio.Task[None] | None = None
         self._arrivals = 0
         self._inline_left = 0
-        self._threaded_until = 0.0  # items run in the thread until then (a busy database)
+        self._held = False  # the last item found the database held by another process
+        self._threaded_until = 0.0  # loop_first: turns run in the thread until then
 
-    async def run(self, work: Callable[[], Any], *, answering: bool = False) -> Any:
-        """``work()`` in its turn; ``answering``: a request's answer waits for it (see
-        ``loop_first``)."""
+    async def run(self, work: Callable[[], Any], *, on_loop: bool = False,
+                  answering: bool = False) -> Any:
+        """``work()`` in its turn; ``on_loop``: background work (see the class docstring);
+        ``answering``: a request's answer waits for it (see ``loop_first``)."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
-        self._queue.append((work, future, answering))
-        self._arrivals += 1
+        self._queue.append((work, future, on_loop, answering))
+        if not on_loop:  # a request's turn: background items say nothing of the load
+            self._arrivals += 1
         if self._task is None or self._task.done():
             self._task = loop.create_task(self._drain())
         return await future
@@ -146,14 +171,15 @@ class DatabaseLane:
         loop = asyncio.get_running_loop()
         in_a_row = 0  # items run on the loop since it last had a turn
         while self._queue:
-            work, future, answering = self._queue.popleft()
+            work, future, on_loop, answering = self._queue.popleft()
             if future.cancelled():
                 continue
-            inline = self._on_loop(answering)
+            inline = self._on_loop(on_loop, answering)
             started = self._clock()
             try:
                 if inline:
-                    self._inline_left = max(0, self._inline_left - 1)
+                    if not on_loop:
+                        self._inline_left = max(0, self._inline_left - 1)
                     result = work()
                 else:
                     seen = self._arrivals
@@ -166,31 +192,34 @@ class DatabaseLane:
                     elif not arrived and self._queue:
                         self._inline_left = self.QUIET_STRETCH
             except Exception as exc:  # noqa: BLE001 - handed to the caller, which reports it
-                if is_busy(exc):  # another process holds SQLite: wait in the thread, not here
+                self._held = is_busy(exc)
+                if self._held:  # another process holds SQLite: wait in the thread, not here
                     self._to_thread()
                 if not future.cancelled():
                     future.set_exception(exc)
             else:
+                self._held = False
                 if not future.cancelled():
                     future.set_result(result)
             if inline:
-                if self._clock() - started > self.SLOW_ITEM:
+                if answering and self._clock() - started > self.SLOW_ITEM:
                     self._to_thread()  # a wait for another process's lock (turned into a
                     # "busy" answer, not raised) or a slow disk: not on the loop again
                 in_a_row += 1
-                if (self.loop_first and self._queue and self._queue[0][2]
+                if (self.loop_first and self._queue and self._queue[0][3]
                         and in_a_row < self.LOOP_FIRST_RUN):
                     continue  # the next queued turn while the database code is warm
                 in_a_row = 0
                 await asyncio.sleep(0)
         self._inline_left = 0  # nothing waiting: the next item starts in the thread
 
-    def _on_loop(self, answering: bool) -> bool:
+    def _on_loop(self, on_loop: bool, answering: bool) -> bool:
         """Whether the next item runs on the loop (see the class docstring)."""
-        if self.executor is None or self._inline_left > 0:
+        if self.executor is None or self._inline_left > 0 or (on_loop and not self._held):
             return True
         return self.loop_first and answering and self._clock() >= self._threaded_until
 
     def _to_thread(self) -> None:
         self._inline_left = 0
-        self._threaded_until = self._clock() + self.BUSY_BACKOFF
+        if self.loop_first:
+            self._threaded_until = self._clock() + self.BUSY_BACKOFF

@@ -124,6 +124,55 @@ async def test_database_run_passes_arguments_and_returns_or_raises(tmp_path: Pat
         engine.dispose()
 
 
+async def test_background_work_runs_on_the_loop_in_its_turn_unless_another_process_holds_sqlite(
+        ) -> None:
+    """The outbox's leases (Database.run_background): on the loop, after what was queued
+    before them; in the thread again once an item found the database held by another
+    process (a busy timeout is never waited out on the loop)."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from storage.db import DatabaseBusy
+
+    main = threading.current_thread().name
+    order: list[str] = []
+
+    def named(label: str) -> str:
+        order.append(label)
+        return threading.current_thread().name
+
+    def held() -> None:
+        raise DatabaseBusy("another process held the write lock")
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="coach-db") as pool:
+        worker = DatabaseLane(pool)
+        turn = asyncio.ensure_future(worker.run(lambda: named("turn")))
+        background = asyncio.ensure_future(worker.run(lambda: named("lease"), on_loop=True))
+        assert (await turn).startswith("coach-db")
+        assert await background == main
+        assert order == ["turn", "lease"]  # in its turn: never beside the turn's writes
+
+        with pytest.raises(DatabaseBusy):
+            await worker.run(held, on_loop=True)
+        assert (await worker.run(lambda: named("lease"), on_loop=True)).startswith("coach-db")
+        assert await worker.run(lambda: named("lease"), on_loop=True) == main  # free again
+
+
+async def test_database_background_work_on_sqlite_runs_on_the_loop(tmp_path: Path) -> None:
+    import threading
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    database = Database(engine)
+    try:
+        name = await database.run_background(lambda: threading.current_thread().name)
+        assert name == threading.current_thread().name
+        assert (await database.run(lambda: threading.current_thread().name)).startswith(
+            "coach-db")
+    finally:
+        database.close()
+        engine.dispose()
+
+
 class SteppedClock:
     """The lane's monotonic clock, moved by the items themselves."""
 

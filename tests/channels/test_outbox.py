@@ -106,18 +106,17 @@ async def test_rows_of_a_channel_without_a_notifier_wait(db_url: str) -> None:
 async def test_a_failed_recipients_rows_in_the_next_batch_wait_behind_it(db_url: str) -> None:
     """The next batch is leased while one is sent: a recipient whose row failed in the
     first batch has their row of the second batch held behind it, not sent out of order."""
-    from bot.channels.outbox import LEASE_BATCH
-
     app = make_app(db_url)
     gateway = shared_gateway(app)
+    batch = gateway.outbox.lease_batch
     fake = FakeNotifier("fake", failures=[DeliveryFailed("429 ratelimited", 30.0)])
     gateway.outbox.register(fake)
     enqueue(app, "alice-1", ALICE, "first to Alice")
-    for n in range(LEASE_BATCH - 1):
+    for n in range(batch - 1):
         enqueue(app, f"bob-{n}", BOB, f"to Bob {n}")
     enqueue(app, "alice-2", ALICE, "second to Alice")  # leased in the next batch
     try:
-        assert await gateway.outbox.run_once() == LEASE_BATCH - 1
+        assert await gateway.outbox.run_once() == batch - 1
         found = rows(app)
         assert found["alice-2"].status == "pending"
         assert found["alice-2"].not_before == found["alice-1"].not_before

@@ -443,6 +443,36 @@ def test_a_lease_reads_the_due_rows_by_index_and_its_guards_per_kind(db_url: str
     assert {int(lease.row.idempotency_key.split(":")[1]) % 5 for lease in leased} == {4}
 
 
+def test_a_leases_recipients_are_found_by_index_with_their_emails_bound_as_one_list(
+        db_url: str) -> None:
+    """The Slack ids of a lease's 200 recipients: one statement whose text does not change
+    with their number (the emails bound as one JSON list, storage/lists.py), reading
+    person by (org, email), never the whole org."""
+    from storage import deliveries
+    from storage.models import OrgWorkspace, Person
+
+    app, _org = org_with_history(db_url)
+    with app.engine.begin() as conn:
+        conn.execute(insert(OrgWorkspace), [{"org_id": 1, "platform": "slack",
+                                             "workspace_id": "T0ONE", "linked_at": NOW}])
+        people = conn.execute(select(Person.email).where(Person.org_id == 1)).scalars().all()
+        conn.execute(Person.__table__.update().where(Person.org_id == 1)
+                     .values(slack_user_id="U" + Person.email))
+    analyze(app.engine)
+    wanted = {("T0ONE", email) for email in people[:200]} | {("T0ONE", "nobody@x.example"),
+                                                             ("T0OTHER", people[0])}
+    texts = set()
+    for size in (3, len(wanted)):
+        with captured(app.engine) as seen, app.sessions() as db:
+            ids = deliveries.recipient_ids(db, "slack", set(list(wanted)[:size]))
+        texts.add(seen[0][0])
+    plan = " | ".join(plan_of(app.engine, *seen[0]))
+    app.close()
+    assert len(seen) == 1 and len(texts) == 1  # one statement text for any number
+    assert ids == {("T0ONE", email): f"U{email}" for email in people[:200]}
+    assert "SCAN person" not in plan and "Seq Scan on person" not in plan, plan
+
+
 def test_the_models_after_work_goes_by_index(db_url: str) -> None:
     """Issue 11: the digests held for a narrative are found by the pending index (the rows
     waiting, not the outbox's history), released and settled by key; a check-in's tagged
