@@ -6,11 +6,7 @@ from __future__ import annotations
 import logging
 
 from bot.bootstrap import App
-from bot.channels.database import (
-    ACK_FIRST_THREADS,
-    ANSWER_AFTER_TURN_THREADS,
-    Database,
-)
+from bot.channels.database import Database
 from bot.channels.gateway import Gateway
 from bot.channels.hosting import HostedSurface
 from bot.channels.limits import TurnLimiter
@@ -21,10 +17,11 @@ log = logging.getLogger("coach.server")
 
 
 def shared_gateway(app: App, delivery_delay: float = 0.0) -> Gateway:
-    """The gateway every hosted surface shares. Its PostgreSQL threads are Slack's while
-    Slack is served (its acks come first), otherwise Teams' (bot/channels/database.py)."""
-    threads = ACK_FIRST_THREADS if "slack" in enabled_platforms(app) else ANSWER_AFTER_TURN_THREADS
-    database = Database(app.engine, threads=threads)
+    """The gateway every hosted surface shares. Its database work runs as Slack's acks
+    need while Slack is served (its acks come first), otherwise as Teams' answers after
+    the turn allow (bot/channels/database.py)."""
+    database = Database(app.engine,
+                        answers_after_turn="slack" not in enabled_platforms(app))
     return Gateway(app.runner, database,
                    OutboxWorker(app.sessions, app.clock, database, delay=delivery_delay,
                                 lease_seconds=app.settings.coach_outbox_lease,

@@ -19,19 +19,30 @@ from storage.models import ProcessedEvent
 _events = cast(Table, ProcessedEvent.__table__)
 
 
-def _claim(make: Callable[[Table], Any]) -> Any:
+def _claim(make: Callable[[Table], Any], *also: Any) -> Any:
     return (make(_events).on_conflict_do_nothing(
-        index_elements=["platform", "tenant", "event_id"]).returning(_events.c.id))
+        index_elements=["platform", "tenant", "event_id"]).returning(_events.c.id, *also))
 
 
-_CLAIM = {"postgresql": _claim(pg_insert), "sqlite": _claim(sqlite_insert)}
+def claiming(*also: Any) -> dict[str, Any]:
+    """The claim's insert per dialect, also returning ``also`` (scalar subqueries a caller
+    would otherwise ask in a round trip of its own) when the id is claimed."""
+    return {"postgresql": _claim(pg_insert, *also), "sqlite": _claim(sqlite_insert, *also)}
+
+
+_CLAIM = claiming()
 
 
 def claim(db: Session | Connection, platform: str, tenant: str, event_id: str,
           now: datetime) -> bool:
     """Record the event; False when it was seen before (a retry: answer it, do nothing)."""
     conn = db.connection() if isinstance(db, Session) else db
-    inserted = conn.execute(_CLAIM[conn.dialect.name], {
-        "platform": platform, "tenant": tenant[:64], "event_id": event_id[:255],
-        "received_at": now})
+    inserted = conn.execute(_CLAIM[conn.dialect.name], claimed_row(platform, tenant, event_id,
+                                                                   now))
     return inserted.first() is not None
+
+
+def claimed_row(platform: str, tenant: str, event_id: str, now: datetime) -> dict[str, Any]:
+    """The claim's parameters (ids cut to their columns' sizes)."""
+    return {"platform": platform, "tenant": tenant[:64], "event_id": event_id[:255],
+            "received_at": now}

@@ -86,14 +86,14 @@ class Gateway:
 
     async def _turn(self, who: Who, given: Input, expect_step: str | None,
                     directory: Directory | None, claim: Claim | None) -> TurnResult:
-        result = await self.database.run(self.runner.run_turn, who, given, expect_step,
-                                         None, claim)
+        result = await self.database.answer(self.runner.run_turn, who, given, expect_step,
+                                            None, claim)
         if result.status == "unknown_person" and directory is not None:
             binding = await directory.bind(who)
             if binding.status != "known":
                 return TurnResult("unknown_person", (Message(directory.stranger(binding)),))
-            result = await self.database.run(self.runner.run_turn, who, given, expect_step,
-                                             None, claim)
+            result = await self.database.answer(self.runner.run_turn, who, given,
+                                                expect_step, None, claim)
         self.outbox.wake(self.background)
         self.ask_model(result.asks)
         return result

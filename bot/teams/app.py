@@ -13,17 +13,13 @@ import contextlib
 import json
 import logging
 import warnings
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
 from microsoft_agents.activity import Activity
-from microsoft_agents.hosting.aiohttp import (
-    CloudAdapter,
-    jwt_authorization_decorator,
-    start_agent_process,
-)
+from microsoft_agents.hosting.aiohttp import CloudAdapter, jwt_authorization_decorator
 from microsoft_agents.hosting.core import (
     AccessTokenProviderBase,
     AgentApplication,
@@ -32,14 +28,16 @@ from microsoft_agents.hosting.core import (
     ConnectionManager,
     MemoryStorage,
     OutboundHostValidator,
+    Storage,
+    TurnContext,
     TurnState,
 )
 from microsoft_agents.hosting.core.authorization import AuthTypes
-from pydantic import ValidationError
+from microsoft_agents.hosting.core.http import HttpResponse
 from yarl import URL
 
 from bot.bootstrap import App
-from bot.channels.database import ANSWER_AFTER_TURN_THREADS, Database
+from bot.channels.database import Database
 from bot.channels.gateway import Gateway
 from bot.channels.hosting import SHUTDOWN_WAIT
 from bot.channels.limits import TurnLimiter
@@ -58,6 +56,7 @@ log = logging.getLogger("coach.teams")
 ROUTE = "/api/messages"
 TokenProviders = Callable[[AgentAuthConfiguration], AccessTokenProviderBase]
 AUTH_CONFIG_KEY = "agent_configuration"  # where the SDK's JWT check reads its settings
+CLAIMS_KEY = "claims_identity"  # where it leaves the claims it checked, on the request
 
 
 @dataclass
@@ -87,13 +86,14 @@ class TeamsApp:
 
     async def messages(self, request: web.Request) -> web.StreamResponse:
         """An authenticated activity (the decorator answered 401 otherwise): refuse what the
-        SDK could not read with 400, hand the rest to its pipeline."""
-        problem = unreadable(await request.read())
-        if problem:
-            log.warning("teams activity refused: %s", problem)
-            return web.json_response({"error": problem}, status=400)
-        response = await start_agent_process(request, self.agent, self.adapter)
-        return response if response is not None else web.Response(status=202)
+        SDK could not read with 400, hand the rest, read once, to its pipeline."""
+        activity = read(await request.read())
+        if isinstance(activity, str):
+            log.warning("teams activity refused: %s", activity)
+            return web.json_response({"error": activity}, status=400)
+        answered = await self.adapter.process_request(ReadRequest(request, activity),
+                                                      self.agent)
+        return aiohttp_response(answered)
 
     async def lifetime(self, web_app: web.Application) -> AsyncIterator[None]:
         """Link the configured tenants before the first request; at shutdown, let the last
@@ -105,9 +105,9 @@ class TeamsApp:
         await self.clients.close()
 
 
-def unreadable(body: bytes) -> str:
-    """Why the SDK could not handle this body ("" when it can): not a JSON object, not an
-    activity, no conversation, or a service URL no reply could be sent to."""
+def read(body: bytes) -> Activity | str:
+    """The activity in this body, or why the SDK could not handle it: not a JSON object,
+    not an activity, no conversation, or a service URL no reply could be sent to."""
     try:
         raw = json.loads(body)
     except ValueError:
@@ -116,13 +116,50 @@ def unreadable(body: bytes) -> str:
         return "the body is not an activity"
     try:
         activity = Activity.model_validate(raw)
-    except (ValidationError, ValueError, TypeError):
+    except Exception:  # noqa: BLE001 - the SDK's validators raise bare Exceptions too
         return "the body is not an activity"
     if not activity.type or not activity.conversation or not activity.conversation.id:
         return "the activity has no type or conversation"
     if activity.service_url is not None and not reachable(activity.service_url):
         return "the activity's serviceUrl is not an http(s) URL"
-    return ""
+    return activity
+
+
+class ReadRequest:
+    """The request as the SDK's HTTP adapter reads it (its ``HttpRequestProtocol``), with
+    the activity :func:`read` found in the body: the SDK validates what ``json()`` gives
+    with ``Activity.model_validate``, which takes a validated Activity as it is, so a body
+    is parsed and validated once, not twice (bench/RESULTS.md, "Teams CPU per activity")."""
+
+    def __init__(self, request: web.Request, activity: Activity) -> None:
+        self.request, self.activity = request, activity
+
+    @property
+    def method(self) -> str:
+        return self.request.method
+
+    @property
+    def headers(self) -> Mapping[str, str]:
+        return self.request.headers
+
+    async def json(self) -> Any:
+        return self.activity
+
+    def get_claims_identity(self) -> Any:
+        """What the SDK's JWT check found (it keeps it under this key of the request)."""
+        return self.request.get(CLAIMS_KEY)
+
+    def get_path_param(self, name: str) -> str:
+        return self.request.match_info[name]
+
+
+def aiohttp_response(answer: HttpResponse) -> web.Response:
+    """The SDK's framework-neutral answer as aiohttp's (as its CloudAdapter converts it)."""
+    if answer.body is not None:
+        return web.json_response(answer.body, status=answer.status_code,
+                                 headers=answer.headers)
+    return web.Response(status=answer.status_code, headers=answer.headers,
+                        content_type=answer.content_type)
 
 
 def reachable(service_url: Any) -> bool:
@@ -131,6 +168,20 @@ def reachable(service_url: Any) -> bool:
     except (ValueError, TypeError):
         return False
     return url.absolute and url.scheme in ("http", "https") and bool(url.host)
+
+
+class StatelessTurnState(TurnState):
+    """The SDK's turn state without its conversation and user scopes: our state is the
+    database's (the turn runner's), so loading and saving those scopes from the SDK's
+    in-memory storage on every activity was work for nothing (about 0.1 ms per activity,
+    bench_teams) and memory that grew with every conversation. The temp scope, which the
+    SDK fills on every turn, stays (it lives for the turn only: nothing to save)."""
+
+    async def load(self, context: TurnContext, storage: Storage) -> TurnState:
+        return self
+
+    async def save(self, turn_context: TurnContext, force: bool = False) -> None:
+        return None
 
 
 def enabled(app: App) -> bool:
@@ -200,7 +251,7 @@ def build_teams(app: App, *, gateway: Gateway | None = None,
     adapter = CloudAdapter(channel_service_client_factory=clients,
                            host_validator=OutboundHostValidator(hosts, enabled=checked))
     if gateway is None:
-        database = Database(app.engine, threads=ANSWER_AFTER_TURN_THREADS)
+        database = Database(app.engine, answers_after_turn=True)
         gateway = Gateway(app.runner, database, OutboxWorker(app.sessions, app.clock, database,
                                                              delay=delivery_delay,
                                                              metrics=app.metrics),
@@ -213,7 +264,8 @@ def build_teams(app: App, *, gateway: Gateway | None = None,
                                                             app.playbook))
     agent = AgentApplication[TurnState](
         ApplicationOptions(storage=MemoryStorage(), bot_app_id=s.teams_app_id or "",
-                           start_typing_timer=False, remove_recipient_mention=False),
+                           start_typing_timer=False, remove_recipient_mention=False,
+                           turn_state_factory=StatelessTurnState),
         connection_manager=connections)
     agent.activity("message")(handlers.on_message)
     agent.activity("conversationUpdate")(handlers.on_conversation_update)

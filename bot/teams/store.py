@@ -81,11 +81,16 @@ class TeamsStore:
 
     def claim_turn(self, user_key: str, behind: Behind, tenant: str, activity_id: str,
                    chat: Chat | None, conn: Connection) -> bool:
-        """:meth:`claim` for a turn, which also looks (in the same transaction) whether
-        the speaker's earlier replies still wait in the outbox (``behind``)."""
-        claimed = self.claim(tenant, activity_id, chat, conn)
-        if claimed:
+        """:meth:`claim` for a turn, which also looks (with the claim's own statement on
+        PostgreSQL) whether the speaker's earlier replies still wait in the outbox
+        (``behind``)."""
+        if chat is not None:
+            self._remember(conn, chat)
+        if not activity_id:  # an activity without an id: nothing to claim, only look
             behind.until = replies.waiting_until(conn, PLATFORM, tenant, user_key)
+            return True
+        claimed, behind.until = replies.claim_behind(conn, PLATFORM, tenant, user_key,
+                                                     activity_id, self.clock.now())
         return claimed
 
     def defer_replies(self, tenant: str, user_key: str, activity_id: str,

@@ -171,3 +171,93 @@ async def test_database_background_work_on_sqlite_runs_on_the_loop(tmp_path: Pat
     finally:
         database.close()
         engine.dispose()
+
+
+class SteppedClock:
+    """The lane's monotonic clock, moved by the items themselves."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_a_loop_first_lane_runs_items_on_the_loop_while_requests_are_few() -> None:
+    """Where every request waits for its turn anyway (Teams), a hop to the thread and back
+    is CPU for nothing: one item at a time, quiet, still on the loop."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    main = threading.current_thread().name
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="coach-db") as pool:
+        worker = DatabaseLane(pool, loop_first=True)
+        for _ in range(3):
+            assert await worker.run(lambda: threading.current_thread().name,
+                                    answering=True) == main
+        # work no request waits for (a scheduler's tick) may take long: the thread
+        assert (await worker.run(lambda: threading.current_thread().name)
+                ).startswith("coach-db")
+
+
+@pytest.mark.parametrize("held", ["slow", "busy"])
+async def test_a_loop_first_lane_waits_in_the_thread_after_the_database_was_held(
+        held: str) -> None:
+    """An item that waited for another process's write lock on the loop (slow, or raising
+    busy) sends the items of the next ``BUSY_BACKOFF`` seconds to the thread, even under
+    load; then the loop again."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from storage.db import DatabaseBusy
+
+    main = threading.current_thread().name
+    clock = SteppedClock()
+
+    def held_up() -> str:
+        clock.now += DatabaseLane.SLOW_ITEM + 0.5  # waited out a busy timeout
+        if held == "busy":
+            raise DatabaseBusy
+        return threading.current_thread().name
+
+    def name() -> str:
+        return threading.current_thread().name
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="coach-db") as pool:
+        worker = DatabaseLane(pool, loop_first=True, clock=clock)
+        if held == "busy":
+            with pytest.raises(DatabaseBusy):
+                await worker.run(held_up, answering=True)
+        else:  # it ran on the loop, and took long
+            assert await worker.run(held_up, answering=True) == main
+        burst = await asyncio.gather(*(worker.run(name, answering=True)
+                                       for _ in range(2 * DatabaseLane.BUSY_ARRIVALS)))
+        assert all(n.startswith("coach-db") for n in burst), burst
+        clock.now += DatabaseLane.BUSY_BACKOFF
+        assert await worker.run(name, answering=True) == main
+
+
+async def test_a_loop_first_lane_runs_queued_items_in_short_runs_between_requests() -> None:
+    """Queued items run a few in a row (their code stays warm in the CPU's caches), and a
+    request arriving meanwhile still gets the loop between two runs."""
+    worker = DatabaseLane(loop_first=True)
+    done: list[int] = []
+    seen: list[int] = []
+
+    def item(n: int) -> int:
+        done.append(n)
+        return n
+
+    async def request() -> None:
+        for _ in range(8):
+            seen.append(len(done))
+            await asyncio.sleep(0)
+
+    count = 3 * DatabaseLane.LOOP_FIRST_RUN
+    results, _ = await asyncio.gather(
+        asyncio.gather(*(worker.run(lambda n=n: item(n), answering=True)
+                         for n in range(count))), request())
+    assert results == list(range(count))
+    assert all(b - a <= DatabaseLane.LOOP_FIRST_RUN for a, b in itertools.pairwise(seen))
+    assert any(b - a > 1 for a, b in itertools.pairwise(seen))  # runs, not single items
+    assert seen[-1] == count  # every item ran while the request was still going

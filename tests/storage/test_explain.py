@@ -525,8 +525,12 @@ def test_a_teams_turn_finds_its_speakers_waiting_replies_by_index(db_url: str) -
     with captured(app.engine) as seen, app.engine.connect() as conn:
         waiting = replies.waiting_until(conn, "teams", "t1", "29:1-ann")
         nobody = replies.waiting_until(conn, "teams", "t1", "29:1-bob")
+        claimed = replies.claim_behind(conn, "teams", "t1", "29:1-ann", "act-2", NOW)
     problems = plan_problems(app.engine, seen)
     plan = " | ".join(plan_of(app.engine, *seen[0]))
+    claim_plan = " | ".join(plan_of(app.engine, *seen[-1]))  # PostgreSQL: the claim itself
     app.close()
     assert waiting == NOW + timedelta(seconds=30) and nobody is None
+    assert claimed == (True, NOW + timedelta(seconds=30))
     assert problems == [] and "ix_outbox_reply_waiting" in plan, plan
+    assert "ix_outbox_reply_waiting" in claim_plan, claim_plan

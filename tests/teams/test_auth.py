@@ -105,6 +105,18 @@ async def test_a_service_url_outside_the_allowed_hosts_is_refused(secured: Harne
     assert stored(secured) == 0
 
 
+async def test_the_sdk_sees_the_claims_the_jwt_check_found(
+        secured: Harness, caplog: pytest.LogCaptureFixture) -> None:
+    """The SDK compares the token's ``serviceurl`` claim with the activity's (refusing a
+    mismatch when the outbound check is on): the claims its JWT check found reach it
+    through the endpoint's request reader."""
+    http = secured.http
+    assert http.signer is not None
+    body = http.activity(USERS["maya"], text="help")
+    await http.post(body, token=http.signer.token("https://elsewhere.example/"))
+    assert any("elsewhere.example vs 127.0.0.1" in r.getMessage() for r in caplog.records)
+
+
 async def test_without_an_app_id_activities_need_no_token(harness: Harness,
                                                           caplog: pytest.LogCaptureFixture
                                                           ) -> None:

@@ -10,10 +10,9 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from microsoft_agents.activity import Activity
-from pydantic import ValidationError
 
 from bot.teams import parse
+from bot.teams.app import read
 from tests.fuzz import count, fuzz
 from tests.slack.test_parse_fuzz import mutate
 from tests.teams.conftest import USERS, Harness
@@ -60,9 +59,8 @@ def _apply(body: dict[str, Any], edits: list[tuple[list[int], Any]]) -> dict[str
 @given(body=mutated)
 def test_property_parse_never_raises(body: dict[str, Any]) -> None:
     count("teams parse, mutated activities")
-    try:
-        activity = Activity.model_validate(body)
-    except (ValidationError, ValueError, TypeError):
+    activity = read(json.dumps(body).encode())
+    if isinstance(activity, str):
         return  # the endpoint refuses it with 400 before the parser sees it
     found = parse.inbound(activity)
     if found is not None:

@@ -113,3 +113,18 @@ def test_replies_wait_only_for_their_own_speaker(engine: Engine) -> None:
         for other in ("__b%c", "a%", "a_b", "a_b%c:in"):  # LIKE's wildcards are escaped
             assert replies.waiting_until(conn, "teams", "t", other) is None
         assert replies.waiting_until(conn, "slack", "t", "a_b%c") is None
+
+
+def test_the_claim_of_a_turn_finds_the_replies_it_goes_behind_in_the_same_statement(
+        engine: Engine) -> None:
+    now = START
+    with engine.begin() as conn:
+        replies.defer(conn, platform="teams", tenant="t", user_key="a_b%c", email="a@x",
+                      delivery="in-1", messages=[message_to_json(Message("hi"))], now=now,
+                      not_before=now + timedelta(seconds=5))
+    with engine.begin() as conn:
+        assert replies.claim_behind(conn, "teams", "t", "a_b%c", "in-2", now) == (
+            True, now + timedelta(seconds=5))
+        assert replies.claim_behind(conn, "teams", "t", "a_b%", "in-3", now) == (True, None)
+        assert replies.claim_behind(conn, "teams", "t", "a_b%c", "in-2", now) == (
+            False, None)  # the same delivery again: seen
