@@ -26,25 +26,32 @@ from storage.models import CoachingSession, Conversation, OrgWorkspace, Outbox, 
 PLATFORM_IDS = {"slack": Person.slack_user_id, "teams": Person.teams_user_id}
 
 
-# What a sender needs of a leased row (plain columns, not ORM objects: a lease of a few
-# hundred rows is read and marked with two statements).
-# ``resend_since``: a row handed out before may have arrived, from then on; one from before
-# first_leased_at existed that was tried, since it was created (computed by the database:
-# most rows have none, and then no time is read at all).
-LEASED_COLUMNS = (Outbox.id, Outbox.idempotency_key, Outbox.target, Outbox.payload,
-                  func.coalesce(Outbox.first_leased_at, case(
-                      (Outbox.attempts > 0, Outbox.created_at), else_=None)).label("resend_since"))
-
-# The statements a pass runs for every batch, per dialect, built once on the table (Core:
-# no ORM bookkeeping), the ids bound as one JSON list (storage/lists.py).
 _outbox_table = cast(Table, Outbox.__table__)
 _column = _outbox_table.c
-DIALECTS = ("postgresql", "sqlite")
-_LEASE = {dialect: update(_outbox_table).where(in_json_list(_column.id, "ids", dialect)).values(
-    first_leased_at=func.coalesce(_column.first_leased_at, bindparam(
+
+
+def _resend_since(first_leased_at: Any, attempts: Any, created_at: Any) -> Any:
+    """Since when a row's message may already have arrived: a row handed out before, since
+    its first lease; one from before first_leased_at existed that was tried, since it was
+    queued; else none (computed by the database: most rows have none, and then no time is
+    read at all)."""
+    return func.coalesce(first_leased_at, case((attempts > 0, created_at), else_=None),
+                         type_=_column.first_leased_at.type).label("resend_since")
+
+
+# What a sender needs of a leased row (plain columns, not ORM objects).
+LEASED_COLUMNS = (_column.id, _column.idempotency_key, _column.target, _column.payload,
+                  _resend_since(_column.first_leased_at, _column.attempts, _column.created_at))
+_LEASE_VALUES = {
+    "first_leased_at": func.coalesce(_column.first_leased_at, bindparam(
         "leased_now", type_=_column.first_leased_at.type)),
-    not_before=bindparam("lease_until", type_=_column.not_before.type))
-    for dialect in DIALECTS}
+    "not_before": bindparam("lease_until", type_=_column.not_before.type)}
+
+# The statements a pass runs for every batch, built once on the table (Core: no ORM
+# bookkeeping), the ids bound as one JSON list (storage/lists.py).
+DIALECTS = ("postgresql", "sqlite")
+_LEASE_LISTED = (update(_outbox_table).where(in_json_list(_column.id, "ids", "sqlite"))
+                 .values(_LEASE_VALUES))  # SQLite's lease: the rows read before
 _MARK_SENT = {dialect: update(_outbox_table)
               .where(in_json_list(_column.id, "ids", dialect), _column.status == outbox.PENDING)
               .values(status="sent", sent_at=bindparam("sent_now", type_=_column.sent_at.type),
@@ -71,9 +78,10 @@ class Lease:
 
 def lease_due(db: Session, *, channel: str, now: datetime, lease_seconds: float,
               limit: int = 20) -> list[Lease]:
-    """Hand out up to ``limit`` due rows of ``channel`` for ``lease_seconds``: one read
-    (locked, skipping rows another sender holds, on PostgreSQL), the rows whose guard
-    failed marked dropped, the rest leased with one UPDATE."""
+    """Hand out up to ``limit`` due rows of ``channel`` for ``lease_seconds``, oldest
+    first, the rows whose guard failed marked dropped. On SQLite one read, then one
+    UPDATE for the rows kept; on PostgreSQL the two in one statement
+    (:func:`_lease_due_at_once`)."""
     conn = db.connection()
     until = now + timedelta(seconds=lease_seconds)
     if conn.dialect.name == "postgresql":
@@ -83,9 +91,8 @@ def lease_due(db: Session, *, channel: str, now: datetime, lease_seconds: float,
     dropped = outbox.drop_unwanted(conn, {row.id: row.payload for row in rows}, now)
     kept = [row for row in rows if row.id not in dropped]
     if kept:
-        conn.execute(_LEASE[conn.dialect.name], {
-            "ids": json_list(row.id for row in kept), "leased_now": now,
-            "lease_until": until})
+        conn.execute(_LEASE_LISTED, {"ids": json_list(row.id for row in kept),
+                                     "leased_now": now, "lease_until": until})
     return [Lease(row, row.resend_since) for row in kept]
 
 
@@ -99,15 +106,12 @@ def _lease_due_at_once(conn: Connection, channel: str, now: datetime, until: dat
     due = (outbox.due_query(channel, now, limit, _column.id, _column.first_leased_at,
                             _column.attempts, _column.created_at)
            .with_for_update(skip_locked=True).subquery("due"))
-    leased = (update(_outbox_table).where(_column.id == due.c.id)
-              .values(first_leased_at=func.coalesce(_column.first_leased_at, bindparam(
-                  "leased_now", now, type_=_column.first_leased_at.type)),
-                      not_before=bindparam("lease_until", until, type_=_column.not_before.type))
+    leased = (update(_outbox_table).where(_column.id == due.c.id).values(_LEASE_VALUES)
               .returning(_column.id, _column.idempotency_key, _column.target, _column.payload,
-                         func.coalesce(due.c.first_leased_at, case(
-                             (due.c.attempts > 0, due.c.created_at), else_=None),
-                             type_=_column.first_leased_at.type).label("resend_since")))
-    rows = sorted(map(LeasedRow._make, conn.execute(leased)))  # by id: oldest first
+                         _resend_since(due.c.first_leased_at, due.c.attempts,
+                                       due.c.created_at)))
+    rows = sorted(map(LeasedRow._make, conn.execute(  # by id: oldest first
+        leased, {"leased_now": now, "lease_until": until})))
     dropped = outbox.drop_unwanted(conn, {row.id: row.payload for row in rows}, now)
     return [Lease(row, row.resend_since) for row in rows if row.id not in dropped]
 
