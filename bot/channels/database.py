@@ -22,7 +22,7 @@ import functools
 import time
 from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import Engine
 
@@ -40,6 +40,9 @@ from storage.db import is_busy
 #   28–43 % of the echo bot, 8 threads 63–65 %). bench/RESULTS.md, "Database threads".
 ACK_FIRST_THREADS = 2
 ANSWER_AFTER_TURN_THREADS = 8
+
+# Where a piece of work stands to a request: Database.run, .answer, .run_background.
+WorkKind = Literal["turn", "answer", "background"]
 
 
 class Database:
@@ -63,20 +66,23 @@ class Database:
     async def run[**P, R](self, fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
         """``fn(*args, **kwargs)`` in the caller's context (its request and turn ids: a
         thread of the pool would otherwise run it in none, the lane in another's)."""
-        return await self._run(False, fn, *args, **kwargs)
+        return await self._run("turn", fn, *args, **kwargs)
 
     async def answer[**P, R](self, fn: Callable[P, R], *args: P.args,
                              **kwargs: P.kwargs) -> R:
         """:meth:`run` for the work a request's answer waits for (a turn): on a loop-first
         lane (``answers_after_turn``) it runs on the loop, not in the thread."""
-        return await self._run(True, fn, *args, **kwargs)
+        return await self._run("answer", fn, *args, **kwargs)
 
-    async def _run[**P, R](self, answering: bool, fn: Callable[P, R], *args: P.args,
+    async def _run[**P, R](self, kind: WorkKind, fn: Callable[P, R], *args: P.args,
                            **kwargs: P.kwargs) -> R:
+        """``kind``: "turn" (:meth:`run`), "answer" (:meth:`answer`) or "background"
+        (:meth:`run_background`): where the SQLite lane runs it."""
         work = functools.partial(contextvars.copy_context().run, fn, *args, **kwargs)
         if self.threaded:
             return await asyncio.get_running_loop().run_in_executor(self.executor, work)
-        result: R = await self.lane.run(work, answering=answering)
+        result: R = await self.lane.run(work, on_loop=kind == "background",
+                                        answering=kind == "answer")
         return result
 
     async def run_background[**P, R](self, fn: Callable[P, R], *args: P.args,
@@ -90,11 +96,7 @@ class Database:
         send). A request arriving meanwhile waits for one such item (a lease of 200 rows:
         6–9 ms). On PostgreSQL, whose work waits on the network, it runs in the threads as
         ``run``."""
-        work = functools.partial(contextvars.copy_context().run, fn, *args, **kwargs)
-        if self.threaded:
-            return await asyncio.get_running_loop().run_in_executor(self.executor, work)
-        result: R = await self.lane.run(work, on_loop=True)
-        return result
+        return await self._run("background", fn, *args, **kwargs)
 
     def close(self) -> None:
         self.executor.shutdown(wait=True)
