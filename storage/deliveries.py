@@ -9,12 +9,13 @@ the lease ends (then it is looked for before it is sent again: ``resend_since``)
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Connection, Table, bindparam, case, func, select, update
+from sqlalchemy import Connection, Select, Table, bindparam, case, func, select, update
 from sqlalchemy.orm import Session
 
 from flows.engine import FlowState
@@ -39,8 +40,13 @@ def _resend_since(first_leased_at: Any, attempts: Any, created_at: Any) -> Any:
                          type_=_column.first_leased_at.type).label("resend_since")
 
 
-# What a sender needs of a leased row (plain columns, not ORM objects).
-LEASED_COLUMNS = (_column.id, _column.idempotency_key, _column.target, _column.payload,
+# What a sender needs of a leased row (plain columns, not ORM objects); of the payload,
+# only its three parts a sender reads, the message as JSON text: a burst of check-ins is
+# one message to thousands, read once (the sender's MessageCache), not once a row.
+_PAYLOAD_PARTS = (_column.payload["tenant"].as_string().label("tenant"),
+                  _column.payload["message"].as_string().label("message"),
+                  _column.payload["guard"].label("guard"))
+LEASED_COLUMNS = (_column.id, _column.idempotency_key, _column.target, *_PAYLOAD_PARTS,
                   _resend_since(_column.first_leased_at, _column.attempts, _column.created_at))
 _LEASE_VALUES = {
     "first_leased_at": func.coalesce(_column.first_leased_at, bindparam(
@@ -66,7 +72,9 @@ class LeasedRow(NamedTuple):
     id: int
     idempotency_key: str
     target: str
-    payload: dict[str, Any]
+    tenant: str | None  # the payload's "tenant": the workspace or Teams tenant
+    message: str  # the payload's "message", as JSON text (flows.messages.message_from_json)
+    guard: dict[str, Any] | None  # the payload's "guard" (bot/rhythm/guards.py)
     resend_since: datetime | None
 
 
@@ -88,7 +96,7 @@ def lease_due(db: Session, *, channel: str, now: datetime, lease_seconds: float,
         return _lease_due_at_once(conn, channel, now, until, limit)
     rows = list(map(LeasedRow._make, conn.execute(
         outbox.due_query(channel, now, limit, *LEASED_COLUMNS))))
-    dropped = outbox.drop_unwanted(conn, {row.id: row.payload for row in rows}, now)
+    dropped = _drop_unwanted(conn, rows, now)
     kept = [row for row in rows if row.id not in dropped]
     if kept:
         conn.execute(_LEASE_LISTED, {"ids": json_list(row.id for row in kept),
@@ -99,21 +107,42 @@ def lease_due(db: Session, *, channel: str, now: datetime, lease_seconds: float,
 def _lease_due_at_once(conn: Connection, channel: str, now: datetime, until: datetime,
                        limit: int) -> list[Lease]:
     """PostgreSQL: the due rows locked (skipping those another sender holds) and leased in
-    one statement, ``UPDATE … FROM (SELECT … FOR UPDATE SKIP LOCKED) RETURNING``, their
-    ``resend_since`` from the values before the update; then the rows whose guard failed
-    marked dropped, in the same transaction. One round trip fewer per lease than a read
-    and an update: each hands the GIL between the lease's thread and the busy loop."""
-    due = (outbox.due_query(channel, now, limit, _column.id, _column.first_leased_at,
-                            _column.attempts, _column.created_at)
-           .with_for_update(skip_locked=True).subquery("due"))
-    leased = (update(_outbox_table).where(_column.id == due.c.id).values(_LEASE_VALUES)
-              .returning(_column.id, _column.idempotency_key, _column.target, _column.payload,
-                         _resend_since(due.c.first_leased_at, due.c.attempts,
-                                       due.c.created_at)))
+    one statement, their ``resend_since`` from the values before the update; then the rows
+    whose guard failed marked dropped, in the same transaction. One round trip fewer per
+    lease than a read and an update: each hands the GIL between the lease's thread and the
+    busy loop."""
     rows = sorted(map(LeasedRow._make, conn.execute(  # by id: oldest first
-        leased, {"leased_now": now, "lease_until": until})))
-    dropped = outbox.drop_unwanted(conn, {row.id: row.payload for row in rows}, now)
+        _lease_statement(channel, limit), {"leased_now": now, "lease_until": until,
+                                           "due_now": now})))
+    dropped = _drop_unwanted(conn, rows, now)
     return [Lease(row, row.resend_since) for row in rows if row.id not in dropped]
+
+
+def _drop_unwanted(conn: Connection, rows: Sequence[LeasedRow], now: datetime) -> set[int]:
+    """outbox.drop_unwanted for the leased rows that carry a guard."""
+    guarded = {row.id: {"guard": row.guard} for row in rows if row.guard is not None}
+    return outbox.drop_unwanted(conn, guarded, now) if guarded else set()
+
+
+@functools.cache
+def _lease_statement(channel: str, limit: int) -> Select[Any]:
+    """``WITH due AS (SELECT … FOR UPDATE SKIP LOCKED), leased AS (UPDATE … WHERE id =
+    ANY(ARRAY(SELECT id FROM due)) RETURNING …) SELECT … FROM leased JOIN due``: the rows
+    updated are found by primary key. (``UPDATE … FROM due`` let the planner hash-join
+    the due rows to a scan of the whole outbox, history included: bench_dispatch.)"""
+    due = (outbox.due_query(channel, bindparam("due_now", type_=_column.not_before.type),
+                            limit, _column.id, _column.first_leased_at, _column.attempts,
+                            _column.created_at)
+           .with_for_update(skip_locked=True).cte("due"))
+    leased = (update(_outbox_table)
+              .where(_column.id == func.any(func.array(select(due.c.id).scalar_subquery())))
+              .values(_LEASE_VALUES)
+              .returning(_column.id, _column.idempotency_key, _column.target, *_PAYLOAD_PARTS)
+              .cte("leased"))
+    return (select(leased.c.id, leased.c.idempotency_key, leased.c.target, leased.c.tenant,
+                   leased.c.message, leased.c.guard,
+                   _resend_since(due.c.first_leased_at, due.c.attempts, due.c.created_at))
+            .select_from(leased.join(due, leased.c.id == due.c.id)))
 
 
 def mark_all_sent(db: Session, row_ids: Collection[int], now: datetime) -> None:

@@ -69,10 +69,12 @@ PENDING: ColumnElement[str] = literal_column("'pending'")
 UNSENT = Outbox.status == PENDING
 
 
-def due_query(channel: str, now: datetime, limit: int, *columns: Any) -> Select[Any]:
-    """Pending rows for one channel that may be sent now, oldest first: ``columns`` or the
-    rows. By ix_outbox_due, the channel's unsent rows in order (those not due yet skipped
-    in the index): bounded by the rows waiting, never the history."""
+def due_query(channel: str, now: datetime | ColumnElement[datetime], limit: int,
+              *columns: Any) -> Select[Any]:
+    """Pending rows for one channel that may be sent now (``now``: a time or a bound
+    parameter), oldest first: ``columns`` or the rows. By ix_outbox_due, the channel's
+    unsent rows in order (those not due yet skipped in the index): bounded by the rows
+    waiting, never the history."""
     return (select(*(columns or (Outbox,)))
             .where(UNSENT, Outbox.not_before <= now, Outbox.kind == channel)
             .order_by(Outbox.id).limit(limit))

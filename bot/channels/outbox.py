@@ -18,10 +18,10 @@ import asyncio
 import collections
 import contextlib
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 import orjson
 from sqlalchemy.orm import Session, sessionmaker
@@ -66,17 +66,17 @@ Recipient = tuple[str, str, str]  # channel, tenant, email: whose rows go out in
 
 
 class MessageCache:
-    """The messages of one lease, each read from its JSON once: a burst of due check-ins is
-    the same message to many people (and one Message, so it is rendered once too)."""
+    """The messages of one lease, each read from its JSON text once: a burst of due
+    check-ins is the same message to many people (and one Message, so it is rendered once
+    too)."""
 
     def __init__(self) -> None:
-        self._read: dict[bytes, Message] = {}
+        self._read: dict[str, Message] = {}
 
-    def get(self, raw: Mapping[str, Any]) -> Message:
-        key = orjson.dumps(raw)
-        message = self._read.get(key)
+    def get(self, text: str) -> Message:
+        message = self._read.get(text)
         if message is None:
-            message = self._read[key] = message_from_json(raw)
+            message = self._read[text] = message_from_json(orjson.loads(text))
         return message
 
 
@@ -235,15 +235,14 @@ class OutboxWorker:
                 leases = deliveries.lease_due(db, channel=channel, now=now,
                                               lease_seconds=self.lease_seconds,
                                               limit=self.lease_batch)
-                recipients = [(str(lease.row.payload.get("tenant", "")), lease.row.target)
-                              for lease in leases]
+                recipients = [(lease.row.tenant or "", lease.row.target) for lease in leases]
                 ids = deliveries.recipient_ids(db, channel, set(recipients))
                 messages = MessageCache()
                 for lease, recipient in zip(leases, recipients, strict=True):
                     row = lease.row
                     leased.append((channel, LeasedMessage(
                         row.id, row.idempotency_key, recipient[0], row.target,
-                        messages.get(row.payload["message"]),
+                        messages.get(row.message),
                         deliveries.plan_session(db, row), lease.resend_since,
                         ids.get(recipient))))
         return leased

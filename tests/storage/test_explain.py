@@ -321,13 +321,16 @@ def analyze(engine: Engine) -> None:
         conn.exec_driver_sql("ANALYZE")
 
 
-def plan_of(engine: Engine, statement: str, parameters: Any) -> list[str]:
-    """The plan's lines (PostgreSQL with sequential scans priced out, as ``full_scans``)."""
+def plan_of(engine: Engine, statement: str, parameters: Any, *,
+            own_costs: bool = False) -> list[str]:
+    """The plan's lines (PostgreSQL with sequential scans priced out, as ``full_scans``;
+    ``own_costs``: as the planner picks it at its own costs)."""
     raw = engine.raw_connection()
     try:
         if engine.dialect.name == "postgresql":
             cursor: Any = psycopg.ClientCursor(raw.driver_connection)  # type: ignore[arg-type]
-            cursor.execute("SET enable_seqscan = off")
+            if not own_costs:
+                cursor.execute("SET enable_seqscan = off")
             cursor.execute("EXPLAIN " + statement, parameters)
             return [row[0] for row in cursor.fetchall()]
         cursor = raw.cursor()
@@ -473,6 +476,49 @@ def test_a_leases_recipients_are_found_by_index_with_their_emails_bound_as_one_l
     assert len(seen) == 1 and len(texts) == 1  # one statement text for any number
     assert ids == {("T0ONE", email): f"U{email}" for email in people[:200]}
     assert "SCAN person" not in plan and "Seq Scan on person" not in plan, plan
+
+
+def test_a_burst_is_leased_marked_and_addressed_by_index_at_the_planners_own_costs(
+        db_url: str) -> None:
+    """A burst of due check-ins, as bench_dispatch sends them: 2,000 reps, a row each, and
+    leases of 500. Planned at the database's own costs (sequential scans allowed), the
+    rows a lease updates and a mark marks are found by primary key, and the recipients by
+    (org, email), whatever the planner guesses of the lists' lengths: no scan of the
+    outbox or of the org's people per batch. (With ``UPDATE … FROM due`` and
+    ``IN (SELECT … jsonb_array_elements_text …)`` PostgreSQL hash-joined a lease to a scan
+    of the whole outbox and the recipients to one of every person.)"""
+    from storage import deliveries
+    from storage.models import OrgWorkspace
+
+    app = make_app(db_url, demo=False, start=NOW)
+    with app.engine.begin() as conn:
+        conn.execute(insert(OrgWorkspace), [{"org_id": 1, "platform": "slack",
+                                             "workspace_id": "T0ONE", "linked_at": NOW}])
+        conn.execute(insert(Person), [
+            {"org_id": 1, "email": f"rep{n}@burst.example", "name": f"Rep {n}", "role": "rep",
+             "timezone": "UTC", "slack_user_id": f"U{n}", "active": True, "created_at": NOW,
+             "updated_at": NOW} for n in range(2000)])
+        conn.execute(insert(Outbox), [
+            {"idempotency_key": f"checkin:{n}", "kind": "slack", "target": f"rep{n}@burst.example",
+             "payload": {"tenant": "T0ONE", "message": {"text": "Time for your check-in"}},
+             "status": "pending", "attempts": 0, "not_before": NOW, "created_at": NOW}
+            for n in range(2000)])
+    analyze(app.engine)
+    with captured(app.engine) as seen, app.sessions.begin() as db:
+        leased = deliveries.lease_due(db, channel="slack", now=NOW, lease_seconds=60,
+                                      limit=500)
+        ids = deliveries.recipient_ids(db, "slack", {("T0ONE", lease.row.target)
+                                                     for lease in leased})
+        deliveries.mark_all_sent(db, [lease.row.id for lease in leased], NOW)
+    plans = [" | ".join(plan_of(app.engine, statement, parameters, own_costs=True))
+             for statement, parameters in seen]
+    app.close()
+    assert len(leased) == 500 and len(ids) == 500
+    assert leased[0].row.tenant == "T0ONE" and leased[0].row.guard is None
+    assert "Time for your check-in" in leased[0].row.message
+    for plan in plans:
+        assert "Seq Scan on outbox" not in plan and "SCAN outbox" not in plan, plan
+        assert "Seq Scan on person" not in plan and "SCAN person" not in plan, plan
 
 
 def test_the_models_after_work_goes_by_index(db_url: str) -> None:
