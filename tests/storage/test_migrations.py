@@ -31,3 +31,17 @@ def test_migrated_schema_matches_the_models(engine: Engine) -> None:
             conn, opts={"compare_type": False, "include_object": _ours})
         diffs = compare_metadata(context, Base.metadata)
     assert diffs == []
+
+
+def test_postgresql_vacuums_the_outbox_as_the_queue_it_is(engine: Engine) -> None:
+    """0021: the outbox (two dead versions a message) is vacuumed after 1,000 dead rows
+    plus 1 %, not after a fifth of the table; SQLite has no dead versions to vacuum."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite keeps no dead row versions")
+    with engine.connect() as conn:
+        options = conn.exec_driver_sql(
+            "SELECT reloptions FROM pg_class WHERE relname = 'outbox'").scalar_one()
+    assert set(options) == {"autovacuum_vacuum_threshold=1000",
+                            "autovacuum_vacuum_scale_factor=0.01",
+                            "autovacuum_analyze_threshold=1000",
+                            "autovacuum_analyze_scale_factor=0.01"}
