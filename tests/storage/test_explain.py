@@ -441,7 +441,8 @@ def test_a_lease_reads_the_due_rows_by_index_and_its_guards_per_kind(db_url: str
     # PostgreSQL picks by cost between it and the primary key (no sequential scan either way)
     assert "ix_outbox_due" in lease_plan or db_url.startswith("postgresql"), lease_plan
     # read, four kinds of guard, dropped, leased (+ the mark before); on PostgreSQL the
-    # read and the lease are one statement (UPDATE … FROM … FOR UPDATE SKIP LOCKED)
+    # read and the lease are one statement (WITH due AS (… FOR UPDATE SKIP LOCKED),
+    # leased AS (UPDATE …) SELECT …)
     assert len(seen) == (7 if db_url.startswith("postgresql") else 8), [s[:60] for s, _ in seen]
     assert len(leased) == 200 - len(dropped)
     assert {int(key.split(":")[1]) % 5 for key in dropped} == {0, 1, 2, 3}
