@@ -96,7 +96,7 @@ def lease_due(db: Session, *, channel: str, now: datetime, lease_seconds: float,
         return _lease_due_at_once(conn, channel, now, until, limit)
     rows = list(map(LeasedRow._make, conn.execute(
         outbox.due_query(channel, now, limit, *LEASED_COLUMNS))))
-    dropped = _drop_unwanted(conn, rows, now)
+    dropped = outbox.drop_unwanted(conn, {row.id: row.guard for row in rows}, now)
     kept = [row for row in rows if row.id not in dropped]
     if kept:
         conn.execute(_LEASE_LISTED, {"ids": json_list(row.id for row in kept),
@@ -114,14 +114,8 @@ def _lease_due_at_once(conn: Connection, channel: str, now: datetime, until: dat
     rows = sorted(map(LeasedRow._make, conn.execute(  # by id: oldest first
         _lease_statement(channel, limit), {"leased_now": now, "lease_until": until,
                                            "due_now": now})))
-    dropped = _drop_unwanted(conn, rows, now)
+    dropped = outbox.drop_unwanted(conn, {row.id: row.guard for row in rows}, now)
     return [Lease(row, row.resend_since) for row in rows if row.id not in dropped]
-
-
-def _drop_unwanted(conn: Connection, rows: Sequence[LeasedRow], now: datetime) -> set[int]:
-    """outbox.drop_unwanted for the leased rows that carry a guard."""
-    guarded = {row.id: {"guard": row.guard} for row in rows if row.guard is not None}
-    return outbox.drop_unwanted(conn, guarded, now) if guarded else set()
 
 
 @functools.cache

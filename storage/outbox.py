@@ -89,27 +89,24 @@ def due(db: Session, *, channel: str, now: datetime, limit: int = 50) -> list[Ou
     if db.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     rows = list(db.scalars(query))
-    dropped = unwanted(db, {row.id: row.payload for row in rows}, now)
+    dropped = failing(db, {row.id: (row.payload or {}).get("guard") for row in rows}, now)
     for row in rows:
         if row.id in dropped:
             row.status, row.sent_at = "dropped", now
     return [row for row in rows if row.id not in dropped]
 
 
-def unwanted(db: Session | Connection, payloads: Mapping[int, Mapping[str, Any] | None],
-             now: datetime) -> set[int]:
-    """Of these rows (id → payload), those whose ``guard`` no longer holds: one query per
-    kind of guard for them all (storage.rhythm.failing_guards)."""
-    guarded = {row_id: payload.get("guard") for row_id, payload in payloads.items()
-               if payload and payload.get("guard") is not None}
+def failing(db: Session | Connection, guards: Mapping[int, Any], now: datetime) -> set[int]:
+    """Of these rows (id → their payload's ``guard``, None for none), those whose guard no
+    longer holds: one query per kind of guard for them all (storage.rhythm.failing_guards)."""
+    guarded = {row_id: guard for row_id, guard in guards.items() if guard is not None}
     return rhythm.failing_guards(db, guarded, now) if guarded else set()
 
 
-def drop_unwanted(conn: Connection, payloads: Mapping[int, Mapping[str, Any] | None],
-                  now: datetime) -> set[int]:
-    """Mark ``dropped`` the rows (id → payload) whose ``guard`` no longer holds, in one
-    statement; their ids."""
-    dropped = unwanted(conn, payloads, now)
+def drop_unwanted(conn: Connection, guards: Mapping[int, Any], now: datetime) -> set[int]:
+    """Mark ``dropped`` the rows (id → their payload's ``guard``) whose guard no longer
+    holds, in one statement; their ids."""
+    dropped = failing(conn, guards, now)
     if dropped:
         conn.execute(update(Outbox).where(Outbox.id.in_(dropped), UNSENT)
                      .values(status="dropped", sent_at=now))
