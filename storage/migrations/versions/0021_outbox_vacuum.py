@@ -19,17 +19,16 @@ down_revision = "0020_reply_waiting"
 branch_labels = None
 depends_on = None
 
-SETTINGS = ("autovacuum_vacuum_threshold = 1000, autovacuum_vacuum_scale_factor = 0.01, "
-            "autovacuum_analyze_threshold = 1000, autovacuum_analyze_scale_factor = 0.01")
+SETTINGS = {"autovacuum_vacuum_threshold": "1000", "autovacuum_vacuum_scale_factor": "0.01",
+            "autovacuum_analyze_threshold": "1000", "autovacuum_analyze_scale_factor": "0.01"}
 
 
 def upgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
-        op.execute(f"ALTER TABLE outbox SET ({SETTINGS})")
+        settings = ", ".join(f"{name} = {value}" for name, value in SETTINGS.items())
+        op.execute(f"ALTER TABLE outbox SET ({settings})")
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
-        op.execute("ALTER TABLE outbox RESET (autovacuum_vacuum_threshold, "
-                   "autovacuum_vacuum_scale_factor, autovacuum_analyze_threshold, "
-                   "autovacuum_analyze_scale_factor)")
+        op.execute(f"ALTER TABLE outbox RESET ({', '.join(SETTINGS)})")
