@@ -46,7 +46,8 @@ def _resend_since(first_leased_at: Any, attempts: Any, created_at: Any) -> Any:
 _PAYLOAD_PARTS = (_column.payload["tenant"].as_string().label("tenant"),
                   _column.payload["message"].as_string().label("message"),
                   _column.payload["guard"].label("guard"))
-LEASED_COLUMNS = (_column.id, _column.idempotency_key, _column.target, *_PAYLOAD_PARTS,
+_ROW_PARTS = (_column.id, _column.idempotency_key, _column.target, *_PAYLOAD_PARTS)
+LEASED_COLUMNS = (*_ROW_PARTS,
                   _resend_since(_column.first_leased_at, _column.attempts, _column.created_at))
 _LEASE_VALUES = {
     "first_leased_at": func.coalesce(_column.first_leased_at, bindparam(
@@ -131,10 +132,9 @@ def _lease_statement(channel: str, limit: int) -> Select[Any]:
     leased = (update(_outbox_table)
               .where(_column.id == func.any(func.array(select(due.c.id).scalar_subquery())))
               .values(_LEASE_VALUES)
-              .returning(_column.id, _column.idempotency_key, _column.target, *_PAYLOAD_PARTS)
+              .returning(*_ROW_PARTS)
               .cte("leased"))
-    return (select(leased.c.id, leased.c.idempotency_key, leased.c.target, leased.c.tenant,
-                   leased.c.message, leased.c.guard,
+    return (select(*(leased.c[part.name] for part in _ROW_PARTS),
                    _resend_since(due.c.first_leased_at, due.c.attempts, due.c.created_at))
             .select_from(leased.join(due, leased.c.id == due.c.id)))
 
