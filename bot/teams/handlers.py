@@ -29,7 +29,7 @@ from bot.channels.who import Who
 from bot.services import plans
 from bot.services.context import ServiceContext
 from bot.teams import parse, render
-from bot.teams.connector import KeptConnectorClient
+from bot.teams.connector import KeptConnectorClient, send_in_turn, update_in_turn
 from bot.teams.identity import TeamsDirectory, TeamsIdentity
 from bot.teams.notifier import failure, retry_after, retryable
 from bot.teams.store import Behind, Chat, TeamsStore
@@ -125,7 +125,7 @@ class TeamsHandlers:
             return
         for index, (activity, _) in enumerate(shown):
             try:
-                await context.send_activity(Activity.model_validate(activity))
+                await send_in_turn(context, Activity.model_validate(activity))
             except Exception as exc:
                 if who is None or not retryable(exc):
                     raise
@@ -187,7 +187,7 @@ class TeamsHandlers:
         stored whatever happens to the old card)."""
         update = Activity.model_validate({**render.card_activity(content), "id": card_id})
         try:
-            await context.update_activity(update)
+            await update_in_turn(context, update)
         except Exception as exc:  # noqa: BLE001 - the turn is stored; the card stays as it was
             log.warning("could not update card %s: %s", card_id, type(exc).__name__)
 
