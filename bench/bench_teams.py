@@ -179,13 +179,14 @@ def _stored(app: Any) -> int:
 
 
 def activity(kind: str, n: int, service_url: str) -> bytes:
-    said: dict[str, Any] = {"text": f"coach r{n}@bench.example"} if kind == "coach" else {
-        "replyToId": f"card-{n}", "value": {"coach": "choose", "choice": "yes",
-                                            "step": "rep_aligned", "label": "Yes",
-                                            "question": "Does the rep agree?"}}
+    said: dict[str, Any] = {"type": "message", "text": f"coach r{n}@bench.example"} if (
+        kind == "coach") else {"type": "installationUpdate", "action": "add"} if (
+        kind == "install") else {
+        "type": "message", "replyToId": f"card-{n}",
+        "value": {"coach": "choose", "choice": "yes", "step": "rep_aligned", "label": "Yes",
+                  "question": "Does the rep agree?"}}
     return json.dumps({
-        "type": "message", "id": f"bench-{n}", "channelId": "msteams",
-        "serviceUrl": service_url, **said,
+        "id": f"{kind}-{n}", "channelId": "msteams", "serviceUrl": service_url, **said,
         "from": {"id": f"29:m{n}", "aadObjectId": f"aad-m{n}", "name": f"Manager {n}"},
         "conversation": {"id": f"a:m{n}", "conversationType": "personal", "tenantId": TENANT},
         "recipient": {"id": "28:bench-bot", "name": "Coach"},
@@ -258,9 +259,14 @@ class Result(NamedTuple):
 async def run(ports: Ports, service_url: str, requests: int, rounds: int,
               cases: tuple[tuple[str, int], ...]) -> list[Result]:
     """Each round runs every case against the echo bot, then us, with the same users
-    (fresh ones each case: every activity of ours starts a session)."""
+    (fresh ones each case: every activity of ours starts a session or answers one). Every
+    user has installed the app first, as a user chatting with the bot has: Teams sent us
+    their ``installationUpdate``, so we hold their chat's reference, as after the earlier
+    steps of their session (a chat's first activity in a process stores it in its turn)."""
     results: list[Result] = []
     half = managers_per_kind(requests, rounds)
+    await load(ports, APPS[1], [activity("install", n, service_url) for n in range(2 * half)],
+               20)
     users = {"answer": iter(range(half)), "coach": iter(range(half, 2 * half))}
     for round_ in range(1, rounds + 1):
         for kind, concurrency in cases:
