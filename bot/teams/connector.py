@@ -22,7 +22,6 @@ from microsoft_agents.activity import (
     Activity,
     ActivityTypes,
     ConversationReference,
-    DeliveryModes,
     InputHints,
     ResourceResponse,
     RoleTypes,
@@ -162,14 +161,27 @@ def sdk_only(context: TurnContext) -> bool:
 
 
 def kept_client(context: TurnContext) -> KeptConnectorClient | None:
-    """The turn's connector client when it is one of ours (kept on the shared pool) and the
-    turn's replies go to the connector (not buffered in the HTTP answer, as the SDK does for
-    ``expectReplies``); None otherwise: then the SDK's own ``TurnContext`` sends."""
-    client = context.services.get(ConnectorClientBase)
-    if (not isinstance(client, KeptConnectorClient)
-            or context.activity.delivery_mode == DeliveryModes.expect_replies):
-        return None
-    return client
+    """The turn's connector client when it is one of ours (kept on the shared pool); None
+    otherwise, and then the SDK's own ``TurnContext`` sends: an agentic request's client is
+    the SDK's, and a turn whose replies go back in the HTTP answer (``expectReplies``,
+    ``stream``) has no connector client at all."""
+    client = context.services.get(ConnectorClientBase)  # type: ignore[type-abstract]
+    return client if isinstance(client, KeptConnectorClient) else None
+
+
+REFERENCE_KEY = "coach.conversation_reference"  # in the turn state: made once a turn
+
+
+def reference_of(context: TurnContext) -> ConversationReference:
+    """The turn's conversation reference, made once a turn: the SDK's
+    ``get_conversation_reference`` copies the activity's parties on every call (a sixth of
+    the CPU of a card update, bench/RESULTS.md). The activities it addresses share them;
+    nothing here changes them."""
+    reference = context.turn_state.get(REFERENCE_KEY)
+    if not isinstance(reference, ConversationReference):
+        reference = context.activity.get_conversation_reference()
+        context.turn_state[REFERENCE_KEY] = reference
+    return reference
 
 
 async def send_in_turn(context: TurnContext, activity: Activity) -> ResourceResponse:
@@ -182,7 +194,7 @@ async def send_in_turn(context: TurnContext, activity: Activity) -> ResourceResp
     client = kept_client(context)
     if client is None:
         return await context.send_activity(activity)
-    activity.apply_conversation_reference(context.activity.get_conversation_reference())
+    activity.apply_conversation_reference(reference_of(context))
     activity.type = activity.type or ActivityTypes.message
     activity.input_hint = activity.input_hint or InputHints.accepting_input
     activity.id = None
@@ -203,7 +215,7 @@ async def update_in_turn(context: TurnContext, activity: Activity) -> None:
     if client is None:
         await context.update_activity(activity)
         return
-    activity.apply_conversation_reference(context.activity.get_conversation_reference())
+    activity.apply_conversation_reference(reference_of(context))
     assert activity.id is not None  # an update names the activity it replaces
     await client.conversations.update_activity(activity.conversation.id, activity.id, activity)
 

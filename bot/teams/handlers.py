@@ -22,14 +22,14 @@ from typing import Any
 
 import aiohttp
 from microsoft_agents.activity import Activity
-from microsoft_agents.hosting.core import ConnectorClientBase, TurnContext
+from microsoft_agents.hosting.core import TurnContext
 
 from bot.channels.gateway import Gateway, GatewayText
 from bot.channels.who import Who
 from bot.services import plans
 from bot.services.context import ServiceContext
 from bot.teams import parse, render
-from bot.teams.connector import KeptConnectorClient, send_in_turn, update_in_turn
+from bot.teams.connector import kept_client, send_in_turn, update_in_turn
 from bot.teams.identity import TeamsDirectory, TeamsIdentity
 from bot.teams.notifier import failure, retry_after, retryable
 from bot.teams.store import Behind, Chat, TeamsStore
@@ -157,7 +157,7 @@ class TeamsHandlers:
         is stored and the next question sent: the update is cosmetic), after this
         person's earlier card updates; at once when the turn's connector client does not
         outlive the turn (an agentic request: the SDK closes its own client)."""
-        if not isinstance(context.services.get(ConnectorClientBase), KeptConnectorClient):
+        if kept_client(context) is None:
             await self.update_card(context, card_id, content)
             return
         earlier = self._card_updates.get(who)
