@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 import aiohttp
+import orjson
 from microsoft_agents.activity import (
     Activity,
     ActivityTypes,
@@ -123,7 +124,7 @@ class PooledConnectorClients(RestChannelServiceClientFactory):
             return kept  # type: ignore[return-value]
         base = endpoint if endpoint.endswith("/") else endpoint + "/"
         made = make(aiohttp.ClientSession(base_url=base, connector=self.pool(),
-                                          connector_owner=False))
+                                          connector_owner=False, json_serialize=json_text))
         self._kept[key] = made
         while len(self._kept) > KEPT_CLIENTS:
             _, oldest = self._kept.popitem(last=False)
@@ -142,6 +143,13 @@ class PooledConnectorClients(RestChannelServiceClientFactory):
         if self._pool is not None:
             await self._pool.close()
             self._pool = None
+
+
+def json_text(value: object) -> str:
+    """An activity's JSON for the connector, by orjson: ``json.dumps`` of a card took a
+    twentieth of the CPU of an activity in the server (bench/RESULTS.md, "Teams sends
+    through the connector client")."""
+    return orjson.dumps(value).decode()
 
 
 def authorize(session: aiohttp.ClientSession, token: str) -> None:
