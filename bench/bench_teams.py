@@ -4,17 +4,21 @@
         [--case answer|coach] [--profile FILE]
 
 A server process hosts our ``coach serve`` Teams endpoint (anonymous; on a SQLite file, or
-with ``--database-url`` on a scratch PostgreSQL database created and dropped there),
-a bare Microsoft 365 Agents SDK ``AgentApplication`` (``CloudAdapter``, a message handler
-that echoes the text) and the fake Bot Connector both reply to (loopback). This process
-POSTs message activities at concurrency 1 and 20; a request's time is until its HTTP
-answer, and both apps send their reply to the connector before answering, so it covers
-"ack and reply". Two cases for us, each activity a stored turn and a card in reply:
-``answer``, a manager's click on "yes" in a session's card (the next question comes back),
-and ``coach``, a manager's typed ``coach <rep>`` (a session started). Prints p50 / p99
-latency, activities per second and the server process's CPU milliseconds per activity
-(the fake connector's share included: it runs in that process) per case and round, then the
-medians, and per case the activities sent to us against the transition-log rows written.
+with ``--database-url`` on a scratch PostgreSQL database created and dropped there) and a
+bare Microsoft 365 Agents SDK ``AgentApplication`` (``CloudAdapter``, a message handler that
+echoes the text). The fake Bot Connector both reply to (loopback) runs in a process of its
+own, as the fake Slack API of ``bench_dispatch`` does: the connector is Microsoft's
+service, so its work (twice per ``answer`` for us: the reply and the answered card's
+update; once for the echo bot) is not the server's; it keeps the activities it gets out of
+its garbage collector's reach (``keep_frozen``). This process POSTs message activities at
+concurrency 1 and 20; a request's time is until its HTTP answer, and both apps send their
+reply to the connector before answering, so it covers "ack and reply". Two cases for us,
+each activity a stored turn and a card in reply: ``answer``, a manager's click on "yes" in
+a session's card (the next question comes back), and ``coach``, a manager's typed
+``coach <rep>`` (a session started). Every user has installed the app first (unmeasured).
+Prints p50 / p99 latency, activities per second and the server process's CPU milliseconds
+per activity per case and round, then the medians, and per case the activities sent to us
+against the transition-log rows written.
 """
 
 from __future__ import annotations
@@ -112,8 +116,34 @@ def setup(app: Any, managers: int) -> None:
                           expect_step="set_stage")
 
 
+def connector(conn: Any) -> None:
+    """The fake Bot Connector, in this process of its own, with a ``GET /received`` of the
+    activities it got, until the bench says it is done."""
+    import logging
+
+    from bench.bench_dispatch import keep_frozen
+    from tests.teams.fake_connector import FakeConnector
+
+    async def main() -> None:
+        fake = await FakeConnector(checking=False).start()
+
+        async def received(_request: web.Request) -> web.Response:
+            return web.json_response({"received": len(fake.sent)})
+
+        counter = web.Application()
+        counter.router.add_get("/received", received)
+        conn.send((fake.url, await _site(counter)))
+        freezing = asyncio.ensure_future(keep_frozen())
+        await asyncio.get_running_loop().run_in_executor(None, conn.recv)
+        freezing.cancel()
+        await fake.close()
+
+    logging.disable(logging.WARNING)
+    asyncio.run(main())
+
+
 def serve(conn: Any, db_url: str, managers: int, profile: str | None) -> None:
-    """Both apps and the fake connector in this process; with ``profile``, a cProfile of
+    """Both apps in this process; with ``profile``, a cProfile of
     CPU time (not wall time: a loaded machine preempts the process) while requests are
     served, not during the setup."""
     if profile is None:
@@ -134,28 +164,25 @@ async def _serve(conn: Any, db_url: str, managers: int, prof: Any) -> None:
     from bot.server import DELIVERY_DELAY, make_web_app
     from bot.settings import Settings
     from bot.teams.app import build_teams
-    from tests.teams.fake_connector import FakeConnector
-
     logging.disable(logging.WARNING)
-    fake = await FakeConnector(checking=False).start()
     app = bootstrap(Settings(coach_env="test", database_url=db_url, teams_tenant_id=TENANT),
                     SystemClock())
     setup(app, managers)
     teams = build_teams(app, delivery_delay=DELIVERY_DELAY)  # as coach serve does
 
     async def stats(_request: web.Request) -> web.Response:
-        """The server's CPU seconds so far (once our work after the answers is done), the
-        transition-log rows and the activities the connector has received."""
+        """The server's CPU seconds so far (once our work after the answers is done) and
+        the transition-log rows."""
         await teams.gateway.idle()
         cpu = time.process_time()
         stored = await teams.gateway.database.run(_stored, app)
-        return web.json_response({"cpu": cpu, "stored": stored, "received": len(fake.sent)})
+        return web.json_response({"cpu": cpu, "stored": stored})
 
     stats_app = web.Application()
     stats_app.router.add_get("/stats", stats)
     ours = await _site(make_web_app(app, teams, delivery_every=None))
     bare = await _site(echo_bot())
-    conn.send((fake.url, Ports(await _site(stats_app), {"echo bot": bare, "smOS Coach": ours})))
+    conn.send((await _site(stats_app), {"echo bot": bare, "smOS Coach": ours}))
     if prof is not None:
         prof.enable()
     await asyncio.get_running_loop().run_in_executor(None, conn.recv)
@@ -163,7 +190,6 @@ async def _serve(conn: Any, db_url: str, managers: int, prof: Any) -> None:
     if prof is not None:
         prof.disable()
     conn.send("stopped")
-    await fake.close()
     teams.gateway.close()
     app.close()
 
@@ -194,8 +220,9 @@ def activity(kind: str, n: int, service_url: str) -> bytes:
 
 
 class Ports(NamedTuple):
-    stats: int
+    stats: int  # the server's GET /stats
     apps: dict[str, int]
+    received: int  # the fake connector's GET /received
 
 
 class Stats(NamedTuple):
@@ -204,10 +231,12 @@ class Stats(NamedTuple):
     received: int  # activities the fake connector received, from both apps
 
 
-async def _stats(session: aiohttp.ClientSession, port: int) -> Stats:
-    async with session.get(f"http://127.0.0.1:{port}/stats") as response:
-        answer = await response.json()
-    return Stats(float(answer["cpu"]), int(answer["stored"]), int(answer["received"]))
+async def _stats(session: aiohttp.ClientSession, ports: Ports) -> Stats:
+    async with session.get(f"http://127.0.0.1:{ports.stats}/stats") as response:
+        server = await response.json()
+    async with session.get(f"http://127.0.0.1:{ports.received}/received") as response:
+        fake = await response.json()
+    return Stats(float(server["cpu"]), int(server["stored"]), int(fake["received"]))
 
 
 class Load(NamedTuple):
@@ -227,7 +256,7 @@ async def load(ports: Ports, app: str, bodies: list[bytes], concurrency: int) ->
     latencies: list[float] = []
     headers = {"Content-Type": "application/json"}
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as s:
-        before = await _stats(s, ports.stats)
+        before = await _stats(s, ports)
 
         async def worker() -> None:
             while not queue.empty():
@@ -241,7 +270,7 @@ async def load(ports: Ports, app: str, bodies: list[bytes], concurrency: int) ->
         start = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         elapsed = time.perf_counter() - start
-        after = await _stats(s, ports.stats)
+        after = await _stats(s, ports)
     return Load(latencies, len(bodies) / elapsed, (after.cpu - before.cpu) * 1000 / len(bodies),
                 after.stored - before.stored, after.received - before.received)
 
@@ -310,15 +339,22 @@ def measure(args: argparse.Namespace, db_url: str) -> None:
     managers = 2 * managers_per_kind(args.requests, args.rounds)
     load_before = _load_average()
     ctx = multiprocessing.get_context("spawn")
+    to_connector, connector_end = ctx.Pipe()
+    fake = ctx.Process(target=connector, args=(connector_end,))
+    fake.start()
+    service_url, received = to_connector.recv()
     end, child = ctx.Pipe()
     server = ctx.Process(target=serve, args=(child, db_url, managers, args.profile))
     server.start()
-    service_url, ports = end.recv()
+    stats, apps = end.recv()
     cases = tuple(c for c in CASES if not args.case or c[0] in args.case)
-    results = asyncio.run(run(ports, service_url, args.requests, args.rounds, cases))
+    results = asyncio.run(run(Ports(stats, apps, received), service_url, args.requests,
+                              args.rounds, cases))
     end.send("done")
     end.recv()
     server.join(timeout=60)
+    to_connector.send("done")
+    fake.join(timeout=60)
     report(args, results, f"{load_before} before, {_load_average()} after")
 
 
@@ -327,7 +363,7 @@ def report(args: argparse.Namespace, results: list[Result], load: str) -> None:
     print(f"Machine: {describe()}; load average (1, 5, 15 min) {load}")
     print(f"Database: {database}; {args.requests} measured activities per case after {WARMUP} "
           f"warm-up, {args.rounds} rounds. cpu ms: the server process's CPU time per "
-          f"activity (the fake connector's share included)")
+          f"activity (the fake connector runs in a process of its own)")
     header = (f"{'case':<8}{'conc':>5}  {'app':<11}{'p50 ms':>8}{'p99 ms':>8}"
               f"{'activities/s':>16}{'cpu ms':>8}")
     for round_ in range(1, args.rounds + 1):
