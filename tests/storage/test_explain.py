@@ -575,7 +575,7 @@ def test_a_teams_turn_finds_its_speakers_waiting_replies_by_index(db_url: str) -
         claimed = replies.claim_behind(conn, "teams", "t1", "29:1-ann", "act-2", NOW)
     problems = plan_problems(app.engine, seen)
     plan = " | ".join(plan_of(app.engine, *seen[0]))
-    claim_plan = " | ".join(plan_of(app.engine, *seen[-1]))  # PostgreSQL: the claim itself
+    claim_plan = " | ".join(plan_of(app.engine, *seen[-1]))  # the claim, with the subquery
     app.close()
     assert waiting == NOW + timedelta(seconds=30) and nobody is None
     assert claimed == (True, NOW + timedelta(seconds=30))
