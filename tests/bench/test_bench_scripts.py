@@ -53,11 +53,12 @@ def test_bench_dispatch_sends_every_due_checkin_once() -> None:
     assert figures["duplicates"] == 0 and figures["lost"] == 0
     assert figures["ours"] > 0 and figures["bare"] > 0 and figures["rss_mb"] > 0
 async def test_bench_teams_activities_are_stored_turns(db_url: str) -> None:
-    """Both bench_teams cases advance a conversation (a refused answer would be timed)."""
+    """Both bench_teams cases advance a conversation (a refused answer would be timed), after
+    the install the bench sends first stored the chat's reference."""
     from sqlalchemy import func, select
 
     from bench import bench_teams
-    from storage.models import Conversation
+    from storage.models import Conversation, TeamsConversation
     from tests.teams.conftest import start
     from tests.teams.fake_connector import FakeConnector
 
@@ -65,8 +66,12 @@ async def test_bench_teams_activities_are_stored_turns(db_url: str) -> None:
     app = make_app(db_url, demo=False, teams_tenant_id=bench_teams.TENANT)
     bench_teams.setup(app, 4)  # managers 0 and 1 mid-session, 2 and 3 fresh
     async for h in start(app, connector):
+        installed = await h.http.post(None, raw=bench_teams.activity("install", 0,
+                                                                      connector.url))
+        assert installed.status in (200, 202)
         with app.sessions() as db:
             before = db.scalar(select(func.sum(Conversation.version)))
+            assert db.scalar(select(func.count(TeamsConversation.id))) == 1  # the reference
         for kind, n in (("answer", 0), ("coach", 2)):
             response = await h.http.post(None, raw=bench_teams.activity(kind, n, connector.url))
             assert response.status in (200, 202)
