@@ -205,12 +205,15 @@ def _stored(app: Any) -> int:
 
 
 def activity(kind: str, n: int, service_url: str) -> bytes:
-    said: dict[str, Any] = {"type": "message", "text": f"coach r{n}@bench.example"} if (
-        kind == "coach") else {"type": "installationUpdate", "action": "add"} if (
-        kind == "install") else {
-        "type": "message", "replyToId": f"card-{n}",
-        "value": {"coach": "choose", "choice": "yes", "step": "rep_aligned", "label": "Yes",
-                  "question": "Does the rep agree?"}}
+    """Manager ``n``'s activity of this ``kind``: ``answer`` (a click on "yes"), ``coach``
+    (typed) or ``install`` (the app added to their personal scope)."""
+    said: dict[str, Any] = {
+        "answer": {"type": "message", "replyToId": f"card-{n}",
+                   "value": {"coach": "choose", "choice": "yes", "step": "rep_aligned",
+                             "label": "Yes", "question": "Does the rep agree?"}},
+        "coach": {"type": "message", "text": f"coach r{n}@bench.example"},
+        "install": {"type": "installationUpdate", "action": "add"},
+    }[kind]
     return json.dumps({
         "id": f"{kind}-{n}", "channelId": "msteams", "serviceUrl": service_url, **said,
         "from": {"id": f"29:m{n}", "aadObjectId": f"aad-m{n}", "name": f"Manager {n}"},
